@@ -1,0 +1,220 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, describeSettings, loadSettings, SETTING_DEFINITIONS } from './load';
+
+function problemsFor(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadSettings(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message.split('\n').slice(1).map((line) => line.trim());
+    throw error;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+function tempFile(name: string, content: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'philotes-config-')), name);
+  writeFileSync(path, content);
+  return path;
+}
+
+describe('loadSettings', () => {
+  it('fills every setting from its documented default when nothing is set', () => {
+    const { settings, sources } = loadSettings({});
+    expect(settings).toMatchObject({
+      sourceHost: 'localhost',
+      sourcePort: 5433,
+      sourceDatabase: 'source',
+      sourceUser: 'source',
+      sourcePassword: 'source',
+      databaseUrl: 'postgres://philotes:philotes@localhost:5432/philotes',
+      replicationSlot: 'philotes_cdc',
+      publication: 'philotes_pub',
+      checkpointIntervalMs: 10_000,
+      bufferSize: 10_000,
+      batchSize: 1_000,
+      flushIntervalMs: 5_000,
+      bufferRetentionMs: 168 * 3_600_000,
+      bufferCleanupIntervalMs: 3_600_000,
+      retryMaxAttempts: 3,
+      retryInitialIntervalMs: 1_000,
+      retryMaxIntervalMs: 30_000,
+      retryMultiplier: 2,
+      dlqEnabled: true,
+      dlqRetentionMs: 168 * 3_600_000,
+      healthEnabled: true,
+      healthListenAddress: { port: 8081 },
+      healthReadinessTimeoutMs: 5_000,
+      backpressureEnabled: true,
+      backpressureHighWatermark: 8_000,
+      backpressureLowWatermark: 5_000,
+      backpressureCheckIntervalMs: 1_000,
+    });
+    expect(settings.sourceUrl).toBeUndefined();
+    expect(sources.get('PHILOTES_CDC_BATCH_SIZE')).toEqual({ raw: '1000', origin: 'default' });
+  });
+
+  it('reads typed values from the environment', () => {
+    const { settings } = loadSettings({
+      PHILOTES_CDC_BATCH_SIZE: '250',
+      PHILOTES_CDC_FLUSH_INTERVAL: '500ms',
+      PHILOTES_RETRY_MULTIPLIER: '1.5',
+      PHILOTES_DLQ_ENABLED: 'false',
+      PHILOTES_HEALTH_LISTEN_ADDR: '127.0.0.1:9000',
+      PHILOTES_CDC_SOURCE_URL: 'postgres://u:p@db:5432/app',
+    });
+    expect(settings.batchSize).toBe(250);
+    expect(settings.flushIntervalMs).toBe(500);
+    expect(settings.retryMultiplier).toBe(1.5);
+    expect(settings.dlqEnabled).toBe(false);
+    expect(settings.healthListenAddress).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(settings.sourceUrl).toBe('postgres://u:p@db:5432/app');
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadSettings({ PHILOTES_CDC_BATCH_SIZE: '' }).settings.batchSize).toBe(1000);
+  });
+
+  // Each invalid value, with the message the operator sees: variable, value, rule.
+  const invalid: Array<[string, string, string]> = [
+    ['PHILOTES_CDC_BATCH_SIZE', 'abc', 'PHILOTES_CDC_BATCH_SIZE="abc": must be a whole number'],
+    ['PHILOTES_CDC_BATCH_SIZE', '0', 'PHILOTES_CDC_BATCH_SIZE="0": must be between 1 and 1000000'],
+    ['PHILOTES_CDC_BATCH_SIZE', '1.5', 'PHILOTES_CDC_BATCH_SIZE="1.5": must be a whole number'],
+    ['PHILOTES_CDC_SOURCE_PORT', '70000', 'PHILOTES_CDC_SOURCE_PORT="70000": must be between 1 and 65535'],
+    ['PHILOTES_CDC_FLUSH_INTERVAL', '10', 'PHILOTES_CDC_FLUSH_INTERVAL="10": must be a duration such as 500ms, 10s, 5m, 1h or 168h'],
+    ['PHILOTES_CDC_FLUSH_INTERVAL', '5 seconds', 'PHILOTES_CDC_FLUSH_INTERVAL="5 seconds": must be a duration such as 500ms, 10s, 5m, 1h or 168h'],
+    ['PHILOTES_CDC_FLUSH_INTERVAL', '2h', 'PHILOTES_CDC_FLUSH_INTERVAL="2h": must be between 10ms and 1h'],
+    ['PHILOTES_CDC_CHECKPOINT_INTERVAL', '1ms', 'PHILOTES_CDC_CHECKPOINT_INTERVAL="1ms": must be between 100ms and 1h'],
+    ['PHILOTES_CDC_BUFFER_RETENTION', '10s', 'PHILOTES_CDC_BUFFER_RETENTION="10s": must be between 1m and 8760h'],
+    ['PHILOTES_CDC_BUFFER_CLEANUP_INTERVAL', 'soon', 'PHILOTES_CDC_BUFFER_CLEANUP_INTERVAL="soon": must be a duration such as 500ms, 10s, 5m, 1h or 168h'],
+    ['PHILOTES_CDC_REPLICATION_SLOT', 'Bad-Slot', 'PHILOTES_CDC_REPLICATION_SLOT="Bad-Slot": must be lowercase letters, digits or _, at most 63 characters (PostgreSQL slot name rules)'],
+    ['PHILOTES_CDC_PUBLICATION', '1pub', 'PHILOTES_CDC_PUBLICATION="1pub": must be a PostgreSQL identifier (letters, digits, _), at most 63 characters'],
+    ['PHILOTES_CDC_SOURCE_ID', 'Prod DB', 'PHILOTES_CDC_SOURCE_ID="Prod DB": must be lowercase letters, digits, _ or -, starting with a letter, at most 63 characters'],
+    ['PHILOTES_DATABASE_URL', 'mysql://x', 'PHILOTES_DATABASE_URL="***": must be a postgres:// URL'],
+    ['PHILOTES_CDC_SOURCE_URL', 'localhost:5432', 'PHILOTES_CDC_SOURCE_URL="***": must be a postgres:// URL'],
+    ['PHILOTES_DATABASE_POOL_SIZE', '0', 'PHILOTES_DATABASE_POOL_SIZE="0": must be between 1 and 200'],
+    ['PHILOTES_DATABASE_MIGRATE', 'maybe', 'PHILOTES_DATABASE_MIGRATE="maybe": must be true or false'],
+    ['PHILOTES_RETRY_MAX_ATTEMPTS', '-1', 'PHILOTES_RETRY_MAX_ATTEMPTS="-1": must be between 1 and 1000'],
+    ['PHILOTES_RETRY_MULTIPLIER', 'fast', 'PHILOTES_RETRY_MULTIPLIER="fast": must be a number'],
+    ['PHILOTES_RETRY_MULTIPLIER', '0.5', 'PHILOTES_RETRY_MULTIPLIER="0.5": must be between 1 and 100'],
+    ['PHILOTES_RETRY_JITTER', '2', 'PHILOTES_RETRY_JITTER="2": must be between 0 and 1'],
+    ['PHILOTES_RETRY_INITIAL_INTERVAL', 'x', 'PHILOTES_RETRY_INITIAL_INTERVAL="x": must be a duration such as 500ms, 10s, 5m, 1h or 168h'],
+    ['PHILOTES_RETRY_MAX_INTERVAL', '0ms', 'PHILOTES_RETRY_MAX_INTERVAL="0ms": must be between 1ms and 24h'],
+    ['PHILOTES_DLQ_ENABLED', 'nope', 'PHILOTES_DLQ_ENABLED="nope": must be true or false'],
+    ['PHILOTES_DLQ_RETENTION', '1s', 'PHILOTES_DLQ_RETENTION="1s": must be between 1m and 87600h'],
+    ['PHILOTES_HEALTH_ENABLED', 'y', 'PHILOTES_HEALTH_ENABLED="y": must be true or false'],
+    ['PHILOTES_HEALTH_LISTEN_ADDR', '8081', 'PHILOTES_HEALTH_LISTEN_ADDR="8081": must be an address such as :8081 or 127.0.0.1:8081'],
+    ['PHILOTES_HEALTH_LISTEN_ADDR', ':99999', 'PHILOTES_HEALTH_LISTEN_ADDR=":99999": must be an address such as :8081 or 127.0.0.1:8081'],
+    ['PHILOTES_ADMIN_LISTEN_ADDR', 'localhost', 'PHILOTES_ADMIN_LISTEN_ADDR="localhost": must be an address such as :8081 or 127.0.0.1:8081'],
+    ['PHILOTES_HEALTH_READINESS_TIMEOUT', '5m', 'PHILOTES_HEALTH_READINESS_TIMEOUT="5m": must be between 100ms and 1m'],
+    ['PHILOTES_BACKPRESSURE_ENABLED', 'sometimes', 'PHILOTES_BACKPRESSURE_ENABLED="sometimes": must be true or false'],
+    ['PHILOTES_BACKPRESSURE_HIGH_WATERMARK', '0', 'PHILOTES_BACKPRESSURE_HIGH_WATERMARK="0": must be between 1 and 1000000000'],
+    ['PHILOTES_BACKPRESSURE_CHECK_INTERVAL', '1ms', 'PHILOTES_BACKPRESSURE_CHECK_INTERVAL="1ms": must be between 10ms and 10m'],
+    ['PHILOTES_LOG_LEVEL', 'loud', 'PHILOTES_LOG_LEVEL="loud": must be one of error, warn, info, verbose, debug'],
+    ['PHILOTES_LOG_FORMAT', 'xml', 'PHILOTES_LOG_FORMAT="xml": must be one of auto, json, text'],
+    ['PHILOTES_INSTANCE_ID', 'a b', 'PHILOTES_INSTANCE_ID="a b": must be at most 200 characters without spaces'],
+    ['PHILOTES_HEARTBEAT_INTERVAL', '1h', 'PHILOTES_HEARTBEAT_INTERVAL="1h": must be between 100ms and 5m'],
+    ['PHILOTES_CDC_SOURCE_HOST', 'a host', 'PHILOTES_CDC_SOURCE_HOST="a host": must be a host name or address'],
+    ['PHILOTES_CDC_SOURCE_DATABASE', 'my db', 'PHILOTES_CDC_SOURCE_DATABASE="my db": must be a database name'],
+    ['PHILOTES_CDC_SOURCE_USER', 'my user', 'PHILOTES_CDC_SOURCE_USER="my user": must be a user name'],
+    ['PHILOTES_CDC_BUFFER_SIZE', 'lots', 'PHILOTES_CDC_BUFFER_SIZE="lots": must be a whole number'],
+    ['PHILOTES_BACKPRESSURE_LOW_WATERMARK', '-1', 'PHILOTES_BACKPRESSURE_LOW_WATERMARK="-1": must be between 0 and 1000000000'],
+  ];
+
+  it.each(invalid)('rejects %s=%p', (variable, value, message) => {
+    expect(problemsFor({ [variable]: value })).toContain(`- ${message}`);
+  });
+
+  it('has a rejection case for every setting with a rule', () => {
+    const covered = new Set(invalid.map(([variable]) => variable));
+    // Free-form settings accept any text, so there is nothing to reject.
+    const freeForm = new Set(['PHILOTES_CDC_SOURCE_PASSWORD']);
+    const uncovered = SETTING_DEFINITIONS.map((d) => d.env).filter((env) => !covered.has(env) && !freeForm.has(env));
+    expect(uncovered).toEqual([]);
+  });
+
+  it('enforces the cross-field rules, naming both variables', () => {
+    expect(problemsFor({ PHILOTES_BACKPRESSURE_LOW_WATERMARK: '9000' })).toEqual([
+      '- PHILOTES_BACKPRESSURE_LOW_WATERMARK="9000": must be less than PHILOTES_BACKPRESSURE_HIGH_WATERMARK (8000)',
+    ]);
+    expect(problemsFor({ PHILOTES_BACKPRESSURE_LOW_WATERMARK: '8000' })).toHaveLength(1);
+    expect(problemsFor({ PHILOTES_RETRY_INITIAL_INTERVAL: '1m' })).toEqual([
+      '- PHILOTES_RETRY_INITIAL_INTERVAL="1m": must be at most PHILOTES_RETRY_MAX_INTERVAL (30s)',
+    ]);
+    expect(problemsFor({ PHILOTES_CDC_BUFFER_SIZE: '100', PHILOTES_CDC_BATCH_SIZE: '500' })).toEqual([
+      '- PHILOTES_CDC_BUFFER_SIZE="100": must be at least PHILOTES_CDC_BATCH_SIZE (500)',
+    ]);
+    expect(() => loadSettings({ PHILOTES_RETRY_INITIAL_INTERVAL: '30s' })).not.toThrow();
+  });
+
+  it('lists every bad variable at once', () => {
+    const problems = problemsFor({
+      PHILOTES_CDC_BATCH_SIZE: 'many',
+      PHILOTES_LOG_LEVEL: 'loud',
+      PHILOTES_CDC_SOURCE_PORT: '0',
+    });
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/BATCH_SIZE[\s\S]*SOURCE_PORT[\s\S]*LOG_LEVEL/);
+  });
+
+  it('never prints a secret value', () => {
+    const message = (() => {
+      try {
+        loadSettings({ PHILOTES_DATABASE_URL: 'mysql://user:hunter2@host/db' });
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(message).toContain('PHILOTES_DATABASE_URL');
+    expect(message).not.toContain('hunter2');
+    const described = describeSettings(loadSettings({ PHILOTES_CDC_SOURCE_PASSWORD: 'hunter2' }));
+    expect(described.PHILOTES_CDC_SOURCE_PASSWORD).toBe('***');
+    expect(JSON.stringify(described)).not.toContain('hunter2');
+    expect(described.PHILOTES_CDC_BATCH_SIZE).toBe('1000');
+  });
+
+  it('warns about unknown PHILOTES_ variables and suggests the likely one', () => {
+    const { warnings } = loadSettings({ PHILOTES_CDC_BATCHSIZE: '5', PHILOTES_CONFIG_FILE: '', OTHER: 'x' });
+    expect(warnings).toEqual(['PHILOTES_CDC_BATCHSIZE is set but is not a Philotes setting (did you mean PHILOTES_CDC_BATCH_SIZE?)']);
+  });
+
+  describe('config file', () => {
+    it('reads nested YAML, flat keys and full names alike', () => {
+      const file = tempFile('philotes.yaml', 'cdc:\n  batch_size: 2000\n  flush-interval: 250ms\nRETRY_MAX_ATTEMPTS: 7\nPHILOTES_LOG_LEVEL: debug\n');
+      const { settings, sources } = loadSettings({ PHILOTES_CONFIG_FILE: file });
+      expect(settings.batchSize).toBe(2000);
+      expect(settings.flushIntervalMs).toBe(250);
+      expect(settings.retryMaxAttempts).toBe(7);
+      expect(settings.logLevel).toBe('debug');
+      expect(sources.get('PHILOTES_CDC_BATCH_SIZE')?.origin).toBe('config file');
+    });
+
+    it('reads JSON', () => {
+      const file = tempFile('philotes.json', JSON.stringify({ backpressure: { high_watermark: 100, low_watermark: 10 } }));
+      const { settings } = loadSettings({ PHILOTES_CONFIG_FILE: file });
+      expect([settings.backpressureHighWatermark, settings.backpressureLowWatermark]).toEqual([100, 10]);
+    });
+
+    it('lets the environment override the file', () => {
+      const file = tempFile('philotes.yaml', 'cdc: { batch_size: 2000 }\n');
+      expect(loadSettings({ PHILOTES_CONFIG_FILE: file, PHILOTES_CDC_BATCH_SIZE: '10' }).settings.batchSize).toBe(10);
+    });
+
+    it('rejects unknown keys, bad values and unreadable files with the file as origin', () => {
+      const file = tempFile('philotes.yaml', 'cdc: { batch_sise: 5, flush_interval: fast }\n');
+      expect(problemsFor({ PHILOTES_CONFIG_FILE: file })).toEqual([
+        '- PHILOTES_CDC_BATCH_SISE (from config file): is not a Philotes setting (did you mean PHILOTES_CDC_BATCH_SIZE?)',
+        '- PHILOTES_CDC_FLUSH_INTERVAL="fast" (from config file): must be a duration such as 500ms, 10s, 5m, 1h or 168h',
+      ]);
+      expect(problemsFor({ PHILOTES_CONFIG_FILE: '/nonexistent/philotes.yaml' })).toEqual([
+        '- PHILOTES_CONFIG_FILE="/nonexistent/philotes.yaml": cannot be read (ENOENT)',
+      ]);
+      const broken = tempFile('broken.yaml', 'cdc: [unclosed\n');
+      expect(problemsFor({ PHILOTES_CONFIG_FILE: broken })[0]).toMatch(/^- PHILOTES_CONFIG_FILE=".*broken.yaml": is not valid YAML or JSON/);
+      const list = tempFile('list.yaml', '- a\n- b\n');
+      expect(problemsFor({ PHILOTES_CONFIG_FILE: list })[0]).toMatch(/must hold a mapping of settings/);
+    });
+  });
+});

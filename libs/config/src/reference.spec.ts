@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SETTING_DEFINITIONS } from './load';
+import { renderConfigReference, withConfigReference } from './reference';
+
+describe('configuration reference', () => {
+  it('lists every setting once, with its default and whether it reloads', () => {
+    const table = renderConfigReference();
+    for (const definition of SETTING_DEFINITIONS) {
+      const rows = table.split('\n').filter((row) => row.startsWith(`| \`${definition.env}\` |`));
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toContain(definition.reloadable ? '| yes |' : '| no |');
+      if (definition.default !== undefined) expect(rows[0]).toContain(`\`${definition.default}\``);
+    }
+  });
+
+  it('is current in the README (run `npm run docs:config` after changing a setting)', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    expect(withConfigReference(readme)).toBe(readme);
+  });
+
+  it('marks the reloadable settings the design names', () => {
+    const reloadable = SETTING_DEFINITIONS.filter((d) => d.reloadable).map((d) => d.env).sort();
+    expect(reloadable).toEqual([
+      'PHILOTES_BACKPRESSURE_CHECK_INTERVAL',
+      'PHILOTES_BACKPRESSURE_HIGH_WATERMARK',
+      'PHILOTES_BACKPRESSURE_LOW_WATERMARK',
+      'PHILOTES_CDC_BATCH_SIZE',
+      'PHILOTES_CDC_FLUSH_INTERVAL',
+      'PHILOTES_LOG_LEVEL',
+      'PHILOTES_RETRY_INITIAL_INTERVAL',
+      'PHILOTES_RETRY_JITTER',
+      'PHILOTES_RETRY_MAX_ATTEMPTS',
+      'PHILOTES_RETRY_MAX_INTERVAL',
+      'PHILOTES_RETRY_MULTIPLIER',
+    ]);
+  });
+});
