@@ -1,0 +1,4 @@
+export type { Logger } from 'winston';
+export * from './logger';
+export * from './nest-logger';
+export * from './redact';

@@ -1,0 +1,3 @@
+export * from './backoff';
+export * from './error-policy';
+export * from './retry';
