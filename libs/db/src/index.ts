@@ -1,0 +1,3 @@
+export * from './advisory-locks';
+export * from './migrations';
+export * from './pool';

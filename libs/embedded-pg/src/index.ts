@@ -1,0 +1,3 @@
+export * from './binaries';
+export * from './embedded-postgres';
+export * from './free-port';
