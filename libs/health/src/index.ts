@@ -1,0 +1,3 @@
+export * from './health-check';
+export * from './health.controller';
+export * from './health.module';

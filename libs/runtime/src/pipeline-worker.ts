@@ -1,0 +1,11 @@
+/**
+ * A long-running piece of an app's work (reading the WAL, writing a table). The lifecycle starts
+ * workers once the process is up and stops them, in reverse order, on SIGTERM.
+ */
+export interface PipelineWorker {
+  readonly name: string;
+  /** Begins the work; resolves once it is under way (the work itself continues in the background). */
+  start(): Promise<void>;
+  /** Finishes what is in flight (flush, final checkpoint) and resolves when exiting loses nothing. */
+  stop(): Promise<void>;
+}
