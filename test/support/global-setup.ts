@@ -1,0 +1,26 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EmbeddedPostgres, freePort } from '../../libs/embedded-pg/src';
+
+declare global {
+  // Shared between jest's globalSetup and globalTeardown (same process).
+  var __philotesEmbeddedPostgres: EmbeddedPostgres | undefined;
+}
+
+/**
+ * One PostgreSQL server for the whole integration run; each test file makes its own databases on it.
+ * PHILOTES_TEST_DATABASE_URL (a superuser URL of a server with wal_level=logical) replaces it.
+ */
+export default async function globalSetup(): Promise<void> {
+  if (process.env.PHILOTES_TEST_DATABASE_URL) return;
+  const server = new EmbeddedPostgres({
+    dataDir: join(mkdtempSync(join(tmpdir(), 'philotes-it-')), 'pg'),
+    port: await freePort(),
+    fast: true,
+  });
+  await server.initialise();
+  await server.start();
+  process.env.PHILOTES_TEST_DATABASE_URL = server.url();
+  globalThis.__philotesEmbeddedPostgres = server;
+}
