@@ -1,0 +1,14 @@
+/** `npm run migrate`: applies pending buffer-schema migrations to PHILOTES_DATABASE_URL and exits. */
+import { ConfigError, loadSettings } from '../libs/config/src';
+import { applyMigrations } from '../libs/db/src';
+
+async function main(): Promise<void> {
+  const { settings } = loadSettings(process.env);
+  const applied = await applyMigrations(settings.databaseUrl, { info: (message, meta) => console.log(message, JSON.stringify(meta)) });
+  console.log(applied.length === 0 ? 'The buffer schema is up to date.' : `Applied migrations ${applied.join(', ')}.`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : `Migration failed: ${(error as Error).message}`);
+  process.exit(1);
+});
