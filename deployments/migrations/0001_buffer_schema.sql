@@ -32,13 +32,31 @@ CREATE TABLE cdc_events (
 CREATE TABLE cdc_events_default PARTITION OF cdc_events DEFAULT;
 
 -- Per source: everything up to confirmed_lsn (whole transactions) is in cdc_events. Written in the
--- same transaction as the events it covers.
+-- same transaction as the events it covers. A source transaction too large for one buffer write is
+-- stored in parts; partial_* says how far it got, so a re-delivery after a crash skips what is in.
 CREATE TABLE cdc_checkpoints (
-  source_id      text PRIMARY KEY,
-  slot_name      text        NOT NULL,
-  confirmed_lsn  pg_lsn      NOT NULL,
-  last_commit_ts timestamptz,
-  updated_at     timestamptz NOT NULL DEFAULT now()
+  source_id          text PRIMARY KEY,
+  slot_name          text        NOT NULL,
+  confirmed_lsn      pg_lsn      NOT NULL,
+  partial_commit_lsn pg_lsn,
+  partial_seq        bigint,
+  last_commit_ts     timestamptz,
+  updated_at         timestamptz NOT NULL DEFAULT now()
+);
+
+-- The initial copy of each table. Rows are copied under one snapshot; streamed transactions that
+-- commit before snapshot_lsn and are visible in the snapshot (xmin, xmax, xip) are already in the
+-- copy and are skipped. Writers leave a table alone while its copy is 'copying'.
+CREATE TABLE cdc_backfill (
+  table_id      integer PRIMARY KEY REFERENCES cdc_tables (table_id),
+  status        text        NOT NULL CHECK (status IN ('copying', 'done')),
+  snapshot_lsn  pg_lsn      NOT NULL,
+  snapshot_xmin bigint      NOT NULL,
+  snapshot_xmax bigint      NOT NULL,
+  snapshot_xip  bigint[]    NOT NULL,
+  rows_copied   bigint      NOT NULL DEFAULT 0,
+  started_at    timestamptz NOT NULL DEFAULT now(),
+  finished_at   timestamptz
 );
 
 -- Column lists from pgoutput Relation messages; a new version whenever they change.

@@ -23,13 +23,32 @@ export async function createTestDatabase(prefix = 'philotes_test'): Promise<Test
   return {
     name,
     url: url.toString(),
-    drop: () =>
-      withServer((client) => client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`)).then(() => undefined),
+    drop: () => dropDatabase(name),
   };
+}
+
+/** Drops a test database and the replication slots in it (a slot keeps its database alive). */
+async function dropDatabase(name: string): Promise<void> {
+  await withServer(async (client) => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      await client.query('SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active', [name]);
+      try {
+        await client.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1', [name]);
+        break;
+      } catch (error) {
+        // The walsender may still be exiting ("slot is active"); try again shortly.
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`);
+  });
 }
 
 async function withServer<T>(work: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: serverUrl() });
+  client.on('error', () => undefined);
   await client.connect();
   try {
     return await work(client);
@@ -40,6 +59,7 @@ async function withServer<T>(work: (client: Client) => Promise<T>): Promise<T> {
 
 export async function query<T extends Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
   const client = new Client({ connectionString: url });
+  client.on('error', () => undefined);
   await client.connect();
   try {
     return (await client.query<T>(sql, params)).rows;

@@ -1,5 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { coreImports, PIPELINE_WORKERS, ProcessContext } from '@philotes/runtime';
+import { ReaderModule } from './reader.module';
+import { ReaderReadinessCheck } from './reader-readiness.check';
+import { WalReaderWorker } from './wal-reader.worker';
 
 /** Reads the source's WAL by logical replication and writes each change to the buffer database. */
 @Module({})
@@ -7,9 +10,8 @@ export class WalReaderModule {
   static forRoot(context: ProcessContext): DynamicModule {
     return {
       module: WalReaderModule,
-      imports: coreImports(context),
-      // Its pipeline work arrives with the app's issue; the lifecycle already runs it.
-      providers: [{ provide: PIPELINE_WORKERS, useValue: [] }],
+      imports: [...coreImports(context, { checks: [ReaderReadinessCheck], checkImports: [ReaderModule] }), ReaderModule],
+      providers: [{ provide: PIPELINE_WORKERS, useFactory: (worker: WalReaderWorker) => [worker], inject: [WalReaderWorker] }],
     };
   }
 }

@@ -52,6 +52,8 @@ describe('loadSettings', () => {
       backpressureCheckIntervalMs: 1_000,
     });
     expect(settings.sourceUrl).toBeUndefined();
+    expect(settings.tables).toEqual([]);
+    expect(settings.snapshotMode).toBe('initial');
     expect(sources.get('PHILOTES_CDC_BATCH_SIZE')).toEqual({ raw: '1000', origin: 'default' });
   });
 
@@ -106,6 +108,10 @@ describe('loadSettings', () => {
     ['PHILOTES_HEALTH_ENABLED', 'y', 'PHILOTES_HEALTH_ENABLED="y": must be true or false'],
     ['PHILOTES_HEALTH_LISTEN_ADDR', '8081', 'PHILOTES_HEALTH_LISTEN_ADDR="8081": must be an address such as :8081 or 127.0.0.1:8081'],
     ['PHILOTES_HEALTH_LISTEN_ADDR', ':99999', 'PHILOTES_HEALTH_LISTEN_ADDR=":99999": must be an address such as :8081 or 127.0.0.1:8081'],
+    ['PHILOTES_CDC_TABLES', 'public.a, orders', 'PHILOTES_CDC_TABLES="public.a, orders": must list tables as schema.table, separated by commas'],
+    ['PHILOTES_CDC_SNAPSHOT_MODE', 'always', 'PHILOTES_CDC_SNAPSHOT_MODE="always": must be one of initial, never'],
+    ['PHILOTES_CDC_LAG_WARNING_BYTES', '0', 'PHILOTES_CDC_LAG_WARNING_BYTES="0": must be between 1 and 9007199254740991'],
+    ['PHILOTES_CDC_LAG_WARNING_AGE', '1ms', 'PHILOTES_CDC_LAG_WARNING_AGE="1ms": must be between 1s and 168h'],
     ['PHILOTES_ADMIN_LISTEN_ADDR', 'localhost', 'PHILOTES_ADMIN_LISTEN_ADDR="localhost": must be an address such as :8081 or 127.0.0.1:8081'],
     ['PHILOTES_HEALTH_READINESS_TIMEOUT', '5m', 'PHILOTES_HEALTH_READINESS_TIMEOUT="5m": must be between 100ms and 1m'],
     ['PHILOTES_BACKPRESSURE_ENABLED', 'sometimes', 'PHILOTES_BACKPRESSURE_ENABLED="sometimes": must be true or false'],

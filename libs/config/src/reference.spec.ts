@@ -10,7 +10,8 @@ describe('configuration reference', () => {
       const rows = table.split('\n').filter((row) => row.startsWith(`| \`${definition.env}\` |`));
       expect(rows).toHaveLength(1);
       expect(rows[0]).toContain(definition.reloadable ? '| yes |' : '| no |');
-      if (definition.default !== undefined) expect(rows[0]).toContain(`\`${definition.default}\``);
+      if (definition.default) expect(rows[0]).toContain(`\`${definition.default}\``);
+      if (definition.default === '') expect(rows[0]).toContain('_(empty)_');
     }
   });
 

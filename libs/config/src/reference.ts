@@ -6,7 +6,7 @@ import { SETTING_DEFINITIONS } from './load';
  */
 export function renderConfigReference(): string {
   const rows = SETTING_DEFINITIONS.map((d) => {
-    const fallback = d.default === undefined ? '_(unset)_' : `\`${d.default}\``;
+    const fallback = d.default === undefined ? '_(unset)_' : d.default === '' ? '_(empty)_' : `\`${d.default}\``;
     const reload = d.reloadable ? 'yes' : 'no';
     return `| \`${d.env}\` | ${fallback} | ${reload} | ${d.doc.replace(/\|/g, '\\|')} |`;
   });

@@ -1,4 +1,4 @@
-import { IsOptional } from 'class-validator';
+import { IsOptional, Matches } from 'class-validator';
 import { AtLeastSetting, AtMostSetting, LessThanSetting } from './cross-field';
 import type { ListenAddress } from './listen-address';
 import { DurationInRange, InRange, OneOf, Pattern } from './rules';
@@ -12,6 +12,8 @@ const DAY = 24 * HOUR;
 export const LOG_LEVELS = ['error', 'warn', 'info', 'verbose', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ['auto', 'json', 'text'] as const;
+export const SNAPSHOT_MODES = ['initial', 'never'] as const;
+export type SnapshotMode = (typeof SNAPSHOT_MODES)[number];
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 const POSTGRES_URL = /^postgres(ql)?:\/\/\S+$/;
@@ -73,6 +75,22 @@ export class PhilotesSettings {
   @Setting({ env: 'PHILOTES_CDC_PUBLICATION', kind: 'string', default: 'philotes_pub', doc: 'Publication on the source.' })
   @Pattern(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a PostgreSQL identifier (letters, digits, _), at most 63 characters')
   publication!: string;
+
+  @Setting({ env: 'PHILOTES_CDC_TABLES', kind: 'list', default: '', doc: 'Tables the reader creates its publication for, as schema.table, comma-separated; empty means all tables. An existing publication is used as it is.' })
+  @Matches(/^[^.\s,]+\.[^.\s,]+$/, { each: true, message: 'must list tables as schema.table, separated by commas' })
+  tables!: string[];
+
+  @Setting({ env: 'PHILOTES_CDC_SNAPSHOT_MODE', kind: 'string', default: 'initial', doc: 'initial: copy the rows already in the tables when a source is first read, then stream; never: stream changes only.' })
+  @OneOf(SNAPSHOT_MODES)
+  snapshotMode!: SnapshotMode;
+
+  @Setting({ env: 'PHILOTES_CDC_LAG_WARNING_BYTES', kind: 'integer', default: '1073741824', doc: 'WAL the slot may hold back (bytes) before the reader logs a warning.' })
+  @InRange(1, Number.MAX_SAFE_INTEGER)
+  lagWarningBytes!: number;
+
+  @Setting({ env: 'PHILOTES_CDC_LAG_WARNING_AGE', kind: 'duration', default: '5m', doc: 'How far behind the source the buffer may fall before the reader logs a warning.' })
+  @DurationInRange(SECOND, 7 * DAY)
+  lagWarningAgeMs!: number;
 
   @Setting({ env: 'PHILOTES_CDC_CHECKPOINT_INTERVAL', kind: 'duration', default: '10s', doc: 'Longest time between confirmations of the source position, even when idle.' })
   @DurationInRange(100, HOUR)

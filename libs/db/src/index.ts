@@ -1,3 +1,4 @@
 export * from './advisory-locks';
 export * from './migrations';
 export * from './pool';
+export * from './pool-client';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Client, ClientBase } from 'pg';
-import { LOCK_NAMESPACE, LockObject } from './advisory-locks';
+import { LockSpace } from './advisory-locks';
 
 export interface Migration {
   readonly version: number;
@@ -54,7 +54,7 @@ export function readMigrations(directory: string): Migration[] {
 export async function migrate(client: ClientBase, migrations: readonly Migration[], log: MigrationLog): Promise<number[]> {
   await client.query('BEGIN');
   try {
-    await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, LockObject.Migrations]);
+    await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LockSpace.Migrations, 0]);
     await client.query(`CREATE TABLE IF NOT EXISTS philotes_migrations (
       version    integer PRIMARY KEY,
       name       text NOT NULL,
@@ -92,6 +92,7 @@ export async function migrate(client: ClientBase, migrations: readonly Migration
 /** Connects, applies what is pending from `deployments/migrations`, disconnects. */
 export async function applyMigrations(connectionString: string, log: MigrationLog): Promise<number[]> {
   const client = new Client({ connectionString, application_name: 'philotes-migrate' });
+  client.on('error', () => undefined); // the statement in flight rejects with the cause
   await client.connect();
   try {
     return await migrate(client, readMigrations(locateMigrations()), log);

@@ -93,15 +93,17 @@ export class EmbeddedPostgres {
       listen_addresses: '127.0.0.1',
       unix_socket_directories: '',
       wal_level: 'logical',
-      max_wal_senders: '20',
-      max_replication_slots: '20',
+      max_wal_senders: '64',
+      max_replication_slots: '64',
       max_connections: '300',
       ...(this.options.fast ? { fsync: 'off', full_page_writes: 'off', synchronous_commit: 'off' } : {}),
       ...this.options.settings,
     };
     const args = ['-D', resolve(this.options.dataDir), '-p', String(this.port)];
     for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value}`);
-    const child = spawn(postgres, args, { uid: owner?.uid, gid: owner?.gid, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    // Its own process group: Ctrl-C in a terminal must not stop the database before the apps that use
+    // it have drained; whoever started it stops it, last.
+    const child = spawn(postgres, args, { uid: owner?.uid, gid: owner?.gid, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' }, detached: true });
     this.process = child;
     const remember = (chunk: Buffer): void => {
       for (const line of chunk.toString('utf8').split('\n')) {
@@ -146,6 +148,7 @@ export class EmbeddedPostgres {
 
   async withClient<T>(work: (client: Client) => Promise<T>, database = 'postgres'): Promise<T> {
     const client = new Client({ connectionString: this.url(database) });
+    client.on('error', () => undefined); // the query in flight rejects; nothing else to do
     await client.connect();
     try {
       return await work(client);
@@ -170,6 +173,7 @@ export class EmbeddedPostgres {
         throw new Error(`PostgreSQL exited during start-up:\n${this.recentLog.join('\n')}`);
       }
       const client = new Client({ connectionString: this.url(), connectionTimeoutMillis: 1_000 });
+      client.on('error', () => undefined);
       try {
         await client.connect();
         await client.query('SELECT 1');

@@ -6,6 +6,8 @@ import { HealthController } from './health.controller';
 export interface HealthModuleOptions extends HealthOptions {
   /** Check classes, instantiated by Nest (so they can inject what they probe). */
   readonly checks: ReadonlyArray<Type<HealthCheck>>;
+  /** Modules that export what the checks inject (the app's workers). */
+  readonly imports?: ReadonlyArray<Type<unknown>>;
 }
 
 @Module({})
@@ -18,7 +20,7 @@ export class HealthModule {
     };
     return {
       module: HealthModule,
-      imports: [TerminusModule.forRoot({ logger: false })],
+      imports: [TerminusModule.forRoot({ logger: false }), ...(options.imports ?? [])],
       controllers: [HealthController],
       providers: [...options.checks, collect, { provide: HEALTH_OPTIONS, useValue: { timeoutMs: options.timeoutMs } }],
     };

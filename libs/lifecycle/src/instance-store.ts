@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { inTransaction } from '@philotes/db';
 import { PipelineState } from './pipeline-state';
 import { Transition } from './state-machine';
 
@@ -30,9 +31,7 @@ export class PostgresInstanceStateStore implements InstanceStateStore {
   constructor(private readonly pool: Pool) {}
 
   async record(identity: InstanceIdentity, snapshot: InstanceSnapshot, transitions: readonly Transition[]): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       await client.query(
         `INSERT INTO pipeline_instances
            (instance_id, app, source_id, state, reason, state_since, started_at, heartbeat_at, details)
@@ -50,12 +49,6 @@ export class PostgresInstanceStateStore implements InstanceStateStore {
           [identity.instanceId, transitions.map((t) => t.from), transitions.map((t) => t.to), transitions.map((t) => t.reason ?? null), transitions.map((t) => t.at)],
         );
       }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 }

@@ -82,11 +82,16 @@ describe('StateMachine', () => {
     expect(errors).toEqual([new Error('disk full')]);
   });
 
-  it('ensure() is idempotent', () => {
+  it('ensure() is idempotent and refreshes the reason without a transition', () => {
     const machine = machineIn(S.Running);
+    const listener = jest.fn();
+    machine.onTransition(listener);
     expect(machine.ensure(S.Paused, 'operator')).toBe(true);
-    expect(machine.ensure(S.Paused, 'operator')).toBe(false);
+    expect(machine.ensure(S.Paused, 'backpressure')).toBe(false);
     expect(machine.state).toBe(S.Paused);
+    expect(machine.reason).toBe('backpressure');
+    expect(listener).toHaveBeenCalledTimes(1);
+    expect(() => machineIn(S.Stopped).ensure(S.Running)).toThrow(IllegalTransitionError);
   });
 
   it('stops telling a listener after it unsubscribes', () => {

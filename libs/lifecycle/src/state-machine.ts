@@ -71,9 +71,15 @@ export class StateMachine {
     return transition;
   }
 
-  /** Moves to `to` unless already there; returns whether it moved. For idempotent callers (pause twice). */
+  /**
+   * Moves to `to` unless already there (then only the reason is updated); returns whether it moved.
+   * For idempotent callers: pausing twice, "running: standby" becoming "running: streaming".
+   */
   ensure(to: PipelineState, reason?: string): boolean {
-    if (this.current === to) return false;
+    if (this.current === to) {
+      this.currentReason = reason;
+      return false;
+    }
     this.transition(to, reason);
     return true;
   }

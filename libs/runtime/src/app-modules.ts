@@ -8,11 +8,20 @@ import { ProcessContext } from './process-context';
  * The modules every app imports: the process context, `/metrics`, and `/health` with the core
  * checks plus the app's own (when PHILOTES_HEALTH_ENABLED).
  */
-export function coreImports(context: ProcessContext, appChecks: ReadonlyArray<Type<HealthCheck>> = []): DynamicModule[] {
+export function coreImports(
+  context: ProcessContext,
+  app: { readonly checks?: ReadonlyArray<Type<HealthCheck>>; readonly checkImports?: ReadonlyArray<Type<unknown>> } = {},
+): DynamicModule[] {
   const settings = context.config.settings;
   const imports = [PhilotesCoreModule.forRoot(context)];
   if (settings.healthEnabled) {
-    imports.push(HealthModule.forRoot({ checks: [...CORE_HEALTH_CHECKS, ...appChecks], timeoutMs: settings.healthReadinessTimeoutMs }));
+    imports.push(
+      HealthModule.forRoot({
+        checks: [...CORE_HEALTH_CHECKS, ...(app.checks ?? [])],
+        imports: app.checkImports,
+        timeoutMs: settings.healthReadinessTimeoutMs,
+      }),
+    );
   }
   return imports;
 }

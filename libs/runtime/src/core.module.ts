@@ -2,7 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { MetricsModule } from '@philotes/metrics';
 import { LifecycleService } from './lifecycle.service';
 import { ProcessContext } from './process-context';
-import { BUFFER_POOL, CONFIG_STORE, INSTANCE_IDENTITY, LOGGER, STATE_MACHINE } from './tokens';
+import { BUFFER_POOL, CONFIG_STORE, FAULTS, INSTANCE_IDENTITY, LOGGER, STATE_MACHINE } from './tokens';
 
 /** Makes the {@link ProcessContext} injectable everywhere and serves `/metrics`. */
 @Global()
@@ -15,6 +15,7 @@ export class PhilotesCoreModule {
       { provide: BUFFER_POOL, useValue: context.pool },
       { provide: STATE_MACHINE, useValue: context.machine },
       { provide: INSTANCE_IDENTITY, useValue: context.identity },
+      { provide: FAULTS, useValue: context.faults },
     ];
     return {
       module: PhilotesCoreModule,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { ConfigStore } from '@philotes/config';
-import { locateMigrations, migrate, readMigrations } from '@philotes/db';
+import { locateMigrations, migrate, readMigrations, withPoolClient } from '@philotes/db';
 import { ALL_STATES, InstanceReporter, PipelineState, PostgresInstanceStateStore, StateMachine } from '@philotes/lifecycle';
 import type { InstanceIdentity } from '@philotes/lifecycle';
 import type { Logger } from '@philotes/logging';
@@ -44,7 +44,9 @@ export class LifecycleService {
       const log = t.to === PipelineState.Failed ? 'error' : 'info';
       this.logger[log](`pipeline state ${t.from} → ${t.to}`, { reason: t.reason });
     });
-    this.reporter = new InstanceReporter(machine, new PostgresInstanceStateStore(pool), identity, logger);
+    this.reporter = new InstanceReporter(machine, new PostgresInstanceStateStore(pool), identity, logger, () =>
+      Object.assign({}, ...this.workers.map((worker) => worker.details?.() ?? {})),
+    );
   }
 
   /** Starts in the background so health endpoints answer while we wait for dependencies. */
@@ -87,7 +89,8 @@ export class LifecycleService {
       await worker.start();
       this.logger.info('worker started', { worker: worker.name });
     }
-    if (this.machine.state === PipelineState.Starting) this.machine.transition(PipelineState.Running);
+    const selfManaged = this.workers.some((worker) => worker.managesState);
+    if (!selfManaged && this.machine.state === PipelineState.Starting) this.machine.transition(PipelineState.Running);
   }
 
   /** Applies migrations, waiting (with backoff, until shutdown) for the buffer database to answer. */
@@ -96,14 +99,7 @@ export class LifecycleService {
     const policy = { ...backoffPolicyOf(this.config.settings), maxAttempts: Infinity };
     try {
       await retry(
-        async () => {
-          const client = await this.pool.connect();
-          try {
-            await migrate(client, migrations, this.logger);
-          } finally {
-            client.release();
-          }
-        },
+        () => withPoolClient(this.pool, (client) => migrate(client, migrations, this.logger)),
         {
           policy,
           signal: this.shutdown.signal,

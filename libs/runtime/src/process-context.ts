@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { Pool } from 'pg';
 import { Registry } from 'prom-client';
-import { ConfigStore, LoadedConfig } from '@philotes/config';
+import { ConfigStore, faultInjectionSpec, LoadedConfig } from '@philotes/config';
+import { FaultInjector } from '@philotes/faults';
 import { createPool } from '@philotes/db';
 import { InstanceIdentity, StateMachine } from '@philotes/lifecycle';
 import { createLogger, Logger } from '@philotes/logging';
@@ -22,6 +23,8 @@ export interface ProcessContext {
   readonly pool: Pool;
   readonly machine: StateMachine;
   readonly registry: Registry;
+  /** Crash points for fault-injection tests (PHILOTES_FAULTS); inert otherwise. */
+  readonly faults: FaultInjector;
 }
 
 export function createProcessContext(app: AppName, loaded: LoadedConfig, env: NodeJS.ProcessEnv): ProcessContext {
@@ -51,5 +54,6 @@ export function createProcessContext(app: AppName, loaded: LoadedConfig, env: No
     pool,
     machine,
     registry: createRegistry(app),
+    faults: new FaultInjector(faultInjectionSpec(env)),
   };
 }

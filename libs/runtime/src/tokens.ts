@@ -6,3 +6,4 @@ export const STATE_MACHINE = Symbol('STATE_MACHINE');
 export const INSTANCE_IDENTITY = Symbol('INSTANCE_IDENTITY');
 /** The app's pipeline workers (an array), started after boot and drained on shutdown. */
 export const PIPELINE_WORKERS = Symbol('PIPELINE_WORKERS');
+export const FAULTS = Symbol('FAULTS');

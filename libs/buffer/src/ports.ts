@@ -1,0 +1,65 @@
+import { ColumnSchema } from '@philotes/events';
+import { BufferedEvent, Checkpoint } from './buffered-event';
+
+/**
+ * The buffer database as the reader sees it. Every method of a reader's stores runs on the one
+ * connection that holds the source's leader lock: if that connection is lost, so is the right to
+ * write, and a stale reader cannot write after a standby took over.
+ */
+export interface LeaderLock {
+  /** True when this connection now leads the source (non-blocking). */
+  tryAcquire(sourceId: string): Promise<boolean>;
+}
+
+export interface Checkpointer {
+  load(sourceId: string): Promise<Checkpoint | undefined>;
+  /** Records where a new slot starts; does nothing when the source already has a checkpoint. */
+  initialise(sourceId: string, slot: string, lsn: bigint): Promise<void>;
+  /** Moves the position forward while nothing is pending (idle source, unpublished changes). */
+  advanceIdle(sourceId: string, lsn: bigint): Promise<void>;
+}
+
+export interface EventStore {
+  /** Writes events and the checkpoint that covers them in one transaction, then wakes writers. */
+  commit(sourceId: string, events: readonly BufferedEvent[], checkpoint: Checkpoint): Promise<void>;
+  /** Writes rows of a table's initial copy with the copy's progress, in one transaction. */
+  commitCopy(sourceId: string, tableId: number, events: readonly BufferedEvent[], rowsCopied: number): Promise<void>;
+}
+
+export interface RelationSchema {
+  readonly relationOid: number;
+  readonly replicaIdentity: 'd' | 'n' | 'f' | 'i';
+  readonly columns: readonly ColumnSchema[];
+}
+
+export interface SchemaStore {
+  /** The id of a source table, registering it on first sight. */
+  tableId(sourceId: string, schema: string, table: string): Promise<number>;
+  /** The schema version for these columns: the latest if unchanged, else a new one. */
+  recordVersion(tableId: number, schema: RelationSchema, firstLsn: bigint): Promise<number>;
+}
+
+/** A snapshot as PostgreSQL reports it (`pg_current_snapshot()`), with the WAL position after it. */
+export interface CopySnapshot {
+  readonly lsn: bigint;
+  readonly xmin: bigint;
+  readonly xmax: bigint;
+  readonly xip: readonly bigint[];
+}
+
+export interface BackfillState {
+  readonly tableId: number;
+  readonly schema: string;
+  readonly table: string;
+  readonly status: 'copying' | 'done';
+  readonly snapshot: CopySnapshot;
+  readonly rowsCopied: number;
+}
+
+export interface BackfillStore {
+  states(sourceId: string): Promise<BackfillState[]>;
+  /** Starts (or restarts) a table's copy: drops rows of an interrupted copy, marks it copying. */
+  begin(tableId: number, snapshot: CopySnapshot): Promise<void>;
+  /** Marks a table's copy complete; writers may apply it from now on. */
+  finish(sourceId: string, tableId: number, rowsCopied: number): Promise<void>;
+}

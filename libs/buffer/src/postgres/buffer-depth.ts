@@ -1,0 +1,21 @@
+import { ClientBase, Pool } from 'pg';
+
+/**
+ * Events of a source that no writer has applied yet, counted up to `cap` per table: backpressure
+ * only needs to know whether the depth passed a watermark, and a capped count stays cheap however
+ * far behind the writers are.
+ */
+export async function unappliedDepth(db: ClientBase | Pool, sourceId: string, cap: number): Promise<number> {
+  const { rows } = await db.query<{ depth: string }>(
+    `SELECT coalesce(sum(pending), 0) AS depth FROM (
+       SELECT (SELECT count(*) FROM (
+                 SELECT 1 FROM cdc_events e
+                  WHERE e.table_id = t.table_id
+                    AND (e.commit_lsn, e.seq) > (coalesce(p.applied_lsn, '0/0'::pg_lsn), coalesce(p.applied_seq, -1))
+                  LIMIT $2) capped) AS pending
+         FROM cdc_tables t LEFT JOIN cdc_writer_progress p USING (table_id)
+        WHERE t.source_id = $1) per_table`,
+    [sourceId, cap],
+  );
+  return Number(rows[0].depth);
+}

@@ -1,0 +1,143 @@
+import { Client } from 'pg';
+import { BackfillStore, BufferedEvent, CopySnapshot, EventStore } from '@philotes/buffer';
+import { createEncoder, encodePayload } from '@philotes/events';
+import { FaultInjector } from '@philotes/faults';
+import { parseLsn } from '@philotes/pgoutput';
+import { ReplicationTarget } from '@philotes/replication';
+import { ReaderMetrics } from './reader-metrics';
+import { RelationRegistry, RelationState } from './relation-registry';
+import { PublishedTable, SourceCatalog } from './source-catalog';
+import { tupleValues } from './tuple-values';
+
+export interface CopyLog {
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+}
+
+export interface InitialCopyDeps {
+  readonly sourceId: string;
+  readonly source: ReplicationTarget;
+  readonly relations: RelationRegistry;
+  readonly backfill: BackfillStore;
+  readonly events: EventStore;
+  readonly batchSize: () => number;
+  readonly metrics: ReaderMetrics;
+  readonly faults: FaultInjector;
+  readonly log: CopyLog;
+  /** Progress for the pipeline state: the table being copied and the tables left. */
+  readonly onProgress: (progress: { table: string; rowsCopied: number; tablesLeft: number } | undefined) => void;
+}
+
+/** Same output settings as the replication session, so copied rows parse exactly like streamed ones. */
+const OUTPUT_SETTINGS = '-c DateStyle=ISO,YMD -c TimeZone=UTC -c IntervalStyle=iso_8601 -c extra_float_digits=3 -c bytea_output=hex';
+const CURSOR_FETCH_ROWS = 5_000;
+/**
+ * Copied rows take the position of the stream's start LSN with negative sequence numbers, so they
+ * sort before any streamed transaction — even one whose commit record starts exactly at that LSN.
+ */
+const COPY_SEQ_BASE = -(2 ** 53);
+
+/**
+ * Copies the rows already in the published tables, under one snapshot: the one exported when the
+ * slot was created (consistent with the slot's start, so nothing is filtered), or a fresh one when
+ * resuming after a crash (then streamed transactions already visible in it are skipped for the
+ * copied tables, see CopyVisibility). Tables finish one by one; a finished table is never copied
+ * again, an interrupted one is copied again from the start.
+ */
+export class InitialCopy {
+  constructor(private readonly deps: InitialCopyDeps) {}
+
+  async run(tables: readonly PublishedTable[], startLsn: bigint, exportedSnapshot: string | undefined): Promise<void> {
+    if (tables.length === 0) return;
+    const { log, metrics } = this.deps;
+    const client = new Client({ ...this.deps.source, application_name: 'philotes-wal-reader-copy', options: OUTPUT_SETTINGS });
+    client.on('error', (error) => log.warn('the copy connection failed', { error })); // its query rejects too
+    await client.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      if (exportedSnapshot) await client.query(`SET TRANSACTION SNAPSHOT ${client.escapeLiteral(exportedSnapshot)}`);
+      const snapshot = await this.snapshotOf(client, exportedSnapshot ? startLsn : undefined);
+      const commitTime = await this.now(client);
+      log.info('initial copy starting', { tables: tables.length, resumed: !exportedSnapshot });
+
+      const planned = [];
+      for (const table of tables) {
+        const columns = await SourceCatalog.columns(client, table.schema, table.table);
+        const relation = await this.deps.relations.register({ ...table, ...columns }, startLsn);
+        await this.deps.backfill.begin(relation.tableId, snapshot);
+        planned.push({ table, relation });
+      }
+      metrics.backfillTablesPending.set(planned.length);
+
+      for (const [index, { table, relation }] of planned.entries()) {
+        const rows = await this.copyTable(client, table, relation, startLsn, commitTime, planned.length - index);
+        await this.deps.backfill.finish(this.deps.sourceId, relation.tableId, rows);
+        metrics.backfillTablesPending.set(planned.length - index - 1);
+        log.info('initial copy of table finished', { table: relation.qualifiedName, rowsCopied: rows });
+      }
+      await client.query('COMMIT');
+      this.deps.onProgress(undefined);
+      log.info('initial copy finished', { tables: planned.length });
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private async copyTable(client: Client, table: PublishedTable, state: RelationState, startLsn: bigint, commitTime: bigint, tablesLeft: number): Promise<number> {
+    const tableId = state.tableId;
+    const qualified = `${client.escapeIdentifier(table.schema)}.${client.escapeIdentifier(table.table)}`;
+    const encoder = createEncoder();
+    const columns = state.columns.map((c) => client.escapeIdentifier(c.name)).join(', ');
+    await client.query(`DECLARE philotes_copy NO SCROLL CURSOR FOR SELECT ${columns} FROM ONLY ${qualified}`);
+    let copied = 0;
+    let batch: BufferedEvent[] = [];
+    const flush = async (): Promise<void> => {
+      await this.deps.events.commitCopy(this.deps.sourceId, tableId, batch, copied);
+      this.deps.metrics.backfillRows.inc({ table: state.qualifiedName }, batch.length);
+      this.deps.faults.hit('reader.copy-batch');
+      batch = [];
+      this.deps.onProgress({ table: state.qualifiedName, rowsCopied: copied, tablesLeft });
+    };
+    for (;;) {
+      // Raw text for every column: the same parsers as the stream then read it.
+      const result = await client.query<string[]>({ text: `FETCH ${CURSOR_FETCH_ROWS} FROM philotes_copy`, rowMode: 'array', types: { getTypeParser: () => (text: string) => text } });
+      for (const row of result.rows) {
+        const after = tupleValues(row, state, (column) => this.deps.log.warn('a value did not parse as its column type; kept as text', { table: state.qualifiedName, column }));
+        batch.push({
+          tableId,
+          commitLsn: startLsn,
+          seq: COPY_SEQ_BASE + copied,
+          op: 'R',
+          xid: null,
+          commitTime,
+          schemaVersion: state.schemaVersion,
+          payload: encodePayload(encoder, { after }, state.kinds),
+        });
+        copied++;
+        if (batch.length >= this.deps.batchSize()) await flush();
+      }
+      if (result.rows.length < CURSOR_FETCH_ROWS) break;
+    }
+    await flush();
+    await client.query('CLOSE philotes_copy');
+    return copied;
+  }
+
+  /** The snapshot in force, and the LSN after it (or the slot's start for an exported snapshot). */
+  private async snapshotOf(client: Client, exportedAt: bigint | undefined): Promise<CopySnapshot> {
+    const { rows } = await client.query<{ snapshot: string; lsn: string }>('SELECT pg_current_snapshot()::text AS snapshot, pg_current_wal_lsn()::text AS lsn');
+    const [xmin, xmax, xip] = rows[0].snapshot.split(':');
+    return {
+      lsn: exportedAt ?? parseLsn(rows[0].lsn),
+      xmin: BigInt(xmin),
+      xmax: BigInt(xmax),
+      xip: xip ? xip.split(',').filter(Boolean).map(BigInt) : [],
+    };
+  }
+
+  /** The snapshot's time as PostgreSQL-epoch microseconds: the commit time copied rows carry. */
+  private async now(client: Client): Promise<bigint> {
+    const { rows } = await client.query<{ micros: string }>("SELECT (extract(epoch FROM now() - timestamptz '2000-01-01 00:00:00+00') * 1000000)::bigint::text AS micros");
+    return BigInt(rows[0].micros);
+  }
+}

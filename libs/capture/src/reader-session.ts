@@ -1,0 +1,318 @@
+import { Pool } from 'pg';
+import { BufferedEvent, Checkpoint, Checkpointer, EventStore, unappliedDepth } from '@philotes/buffer';
+import { createEncoder } from '@philotes/events';
+import { FaultInjector } from '@philotes/faults';
+import { decodePgoutput, Lsn } from '@philotes/pgoutput';
+import { ReplicationConnection, StreamMessage } from '@philotes/replication';
+import { ChangeAssembler } from './change-assembler';
+import { ReaderMetrics } from './reader-metrics';
+import { RelationRegistry, RelationState } from './relation-registry';
+import { CopyVisibility } from './visibility';
+
+/** The settings a session reads each time it uses them, so reloads apply without a restart. */
+export interface SessionSettings {
+  readonly batchSize: number;
+  readonly flushIntervalMs: number;
+  readonly bufferSize: number;
+  readonly checkpointIntervalMs: number;
+  readonly backpressureEnabled: boolean;
+  readonly backpressureHighWatermark: number;
+  readonly backpressureLowWatermark: number;
+  readonly backpressureCheckIntervalMs: number;
+}
+
+export interface SessionLog {
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  debug(message: string, meta?: Record<string, unknown>): void;
+}
+
+export interface StreamingSessionDeps {
+  readonly sourceId: string;
+  readonly slot: string;
+  readonly publication: string;
+  readonly replication: ReplicationConnection;
+  readonly checkpoint: Checkpoint;
+  readonly checkpointer: Checkpointer;
+  readonly events: EventStore;
+  readonly relations: RelationRegistry;
+  readonly copies: ReadonlyMap<number, CopyVisibility>;
+  readonly bufferPool: Pool;
+  readonly settings: () => SessionSettings;
+  readonly metrics: ReaderMetrics;
+  readonly faults: FaultInjector;
+  readonly log: SessionLog;
+  /** Backpressure changed: paused with a reason, or resumed (undefined). */
+  readonly onBackpressure: (reason: string | undefined) => void;
+}
+
+interface Batch {
+  readonly events: BufferedEvent[];
+  readonly checkpoint: Checkpoint;
+}
+
+/**
+ * Streams the slot into the buffer: decode → batch → one buffer transaction per batch (events and
+ * checkpoint together) → acknowledge exactly the stored position to the source. Decoding continues
+ * while a batch is being written; memory stays bounded because the socket is paused when the queue
+ * of received messages reaches PHILOTES_CDC_BUFFER_SIZE.
+ */
+export class StreamingSession {
+  private readonly queue: StreamMessage[] = [];
+  private head = 0;
+  private wake?: () => void;
+  private socketPaused = false;
+  private backpressured = false;
+  private stopping = false;
+  private failure?: unknown;
+
+  private pending: BufferedEvent[] = [];
+  private durable: Checkpoint;
+  /** The end of the newest whole transaction received (stored or pending). */
+  private completedEnd: Lsn;
+  private completedCommitTime?: bigint;
+  /** The last position of the open transaction placed in a batch. */
+  private openLastSeq = -1;
+  private inFlight?: Promise<void>;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly assembler: ChangeAssembler;
+
+  constructor(private readonly deps: StreamingSessionDeps) {
+    this.durable = deps.checkpoint;
+    this.completedEnd = deps.checkpoint.confirmedLsn;
+    this.completedCommitTime = deps.checkpoint.lastCommitTime;
+    this.assembler = new ChangeAssembler(
+      deps.relations,
+      createEncoder(),
+      {
+        event: (event) => this.accept(event),
+        transactionEnd: (endLsn, commitTime) => {
+          this.completedEnd = endLsn;
+          this.completedCommitTime = commitTime;
+          this.openLastSeq = -1;
+        },
+        unparsable: (relation: RelationState, column: string) =>
+          deps.log.warn('a value did not parse as its column type; kept as text', { table: relation.qualifiedName, column }),
+      },
+      deps.copies,
+      deps.checkpoint.partial,
+    );
+  }
+
+  /** The position durably in the buffer. */
+  get checkpoint(): Checkpoint {
+    return this.durable;
+  }
+
+  /** Everything processed so far is stored: no open transaction, nothing pending or being written. */
+  private get caughtUp(): boolean {
+    return this.pending.length === 0 && !this.inFlight && !this.assembler.openTransaction;
+  }
+
+  /** Caught up and nothing waiting to be processed: the reader has stored all it was sent. */
+  get idle(): boolean {
+    return this.caughtUp && this.head === this.queue.length;
+  }
+
+  /** Streams until `stop()`; rejects when the stream or the buffer fails. */
+  async run(): Promise<void> {
+    const { replication, checkpoint, slot, publication } = this.deps;
+    const stream = replication.start({ slot, startLsn: checkpoint.confirmedLsn, publication, onMessage: (message) => this.receive(message) });
+    stream.then(
+      () => this.fail(new Error('the source ended the replication stream')),
+      (error: unknown) => this.fail(error),
+    );
+    this.schedule(() => this.tickFlush(), () => this.deps.settings().flushIntervalMs);
+    this.schedule(() => this.tickStatus(), () => this.deps.settings().checkpointIntervalMs);
+    this.schedule(() => this.tickBackpressure(), () => this.deps.settings().backpressureCheckIntervalMs);
+    try {
+      await this.loop();
+      // Graceful stop: everything received is decoded; store it (a partial transaction included).
+      await this.flushNow();
+      await this.inFlight;
+      this.acknowledge();
+    } finally {
+      for (const timer of this.timers) clearTimeout(timer);
+    }
+  }
+
+  /** Drains: stops reading the source, stores what was received, acknowledges, and lets run() return. */
+  stop(): void {
+    this.stopping = true;
+    this.deps.replication.pause();
+    this.wake?.();
+  }
+
+  /** A failure from outside the loop (the replication connection, a timer): the session ends with it. */
+  fail(error: unknown): void {
+    if (this.stopping && this.failure === undefined && /Connection terminated/i.test(String(error))) return;
+    this.failure ??= error;
+    this.wake?.();
+  }
+
+  private receive(message: StreamMessage): void {
+    this.queue.push(message);
+    if (!this.socketPaused && this.queue.length - this.head >= this.deps.settings().bufferSize) {
+      this.socketPaused = true;
+      this.deps.replication.pause();
+    }
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      if (this.failure !== undefined) throw this.failure;
+      if (this.head === this.queue.length) {
+        this.queue.length = 0;
+        this.head = 0;
+        if (this.stopping) return;
+        this.resumeSocketIfDrained();
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        continue;
+      }
+      const message = this.queue[this.head++];
+      if (this.head > 4096 && this.head * 2 > this.queue.length) {
+        this.queue.splice(0, this.head);
+        this.head = 0;
+      }
+      if (message.kind === 'keepalive') {
+        await this.keepalive(message.walEnd, message.replyRequested);
+        continue;
+      }
+      const waiting = this.assembler.handle(decodePgoutput(message.body));
+      if (waiting) await waiting;
+      if (this.pending.length >= this.deps.settings().batchSize) await this.flushNow();
+      this.resumeSocketIfDrained();
+    }
+  }
+
+  private accept(event: BufferedEvent): void {
+    this.pending.push(event);
+    this.openLastSeq = event.seq;
+    this.deps.metrics.eventsRead.inc({ op: event.op });
+  }
+
+  private resumeSocketIfDrained(): void {
+    if (this.socketPaused && !this.backpressured && !this.stopping && this.queue.length - this.head < this.deps.settings().bufferSize / 2) {
+      this.socketPaused = false;
+      this.deps.replication.resume();
+    }
+  }
+
+  /** Cuts the current batch and starts writing it, after the batch before it is written. */
+  private async flushNow(): Promise<void> {
+    if (this.inFlight) await this.inFlight;
+    if (this.failure !== undefined) throw this.failure;
+    const batch = this.cut();
+    if (!batch) return;
+    this.inFlight = this.write(batch).then(
+      () => {
+        this.inFlight = undefined;
+      },
+      (error: unknown) => {
+        this.inFlight = undefined;
+        this.fail(error);
+      },
+    );
+  }
+
+  /** The pending events with the checkpoint that will be true once they are stored. */
+  private cut(): Batch | undefined {
+    const open = this.assembler.openTransaction;
+    const storedThrough = open ? Math.max(open.storedThrough, this.openLastSeq) : -1;
+    const checkpoint: Checkpoint = {
+      confirmedLsn: this.completedEnd,
+      ...(open && storedThrough >= 0 ? { partial: { commitLsn: open.commitLsn, seq: storedThrough } } : {}),
+      ...(this.completedCommitTime !== undefined ? { lastCommitTime: this.completedCommitTime } : {}),
+    };
+    const moved = checkpoint.confirmedLsn !== this.durable.confirmedLsn || checkpoint.partial?.seq !== this.durable.partial?.seq;
+    if (this.pending.length === 0 && !moved) return undefined;
+    const events = this.pending;
+    this.pending = [];
+    return { events, checkpoint };
+  }
+
+  private async write(batch: Batch): Promise<void> {
+    const { faults, metrics, events, sourceId } = this.deps;
+    faults.hit(batch.checkpoint.partial ? 'reader.before-partial-commit' : 'reader.before-commit');
+    const stopTimer = metrics.flushDuration.startTimer();
+    await events.commit(sourceId, batch.events, batch.checkpoint);
+    stopTimer();
+    faults.hit('reader.after-commit');
+    this.durable = batch.checkpoint;
+    metrics.eventsWritten.inc(batch.events.length);
+    this.acknowledge();
+    faults.hit('reader.after-ack');
+  }
+
+  /** Sends the stored position to the source; only positions the buffer holds are ever confirmed. */
+  private acknowledge(replyRequested = false): void {
+    this.deps.replication.sendStatus(this.durable.confirmedLsn, replyRequested);
+  }
+
+  private async keepalive(walEnd: Lsn, replyRequested: boolean): Promise<void> {
+    // Every message before this keepalive is processed (the queue is ordered); if all of it is
+    // stored and no transaction is open, every change the source sent before walEnd is in the
+    // buffer, so the position may move there. This keeps WAL from piling up on an idle source, or
+    // one whose changes are all in unpublished tables.
+    if (this.caughtUp && !this.durable.partial && walEnd > this.durable.confirmedLsn) {
+      await this.deps.checkpointer.advanceIdle(this.deps.sourceId, walEnd);
+      this.durable = { ...this.durable, confirmedLsn: walEnd };
+      this.completedEnd = walEnd;
+      this.acknowledge();
+      return;
+    }
+    if (replyRequested) this.acknowledge();
+  }
+
+  private tickFlush(): void {
+    if (this.inFlight || this.stopping) return;
+    this.flushNow().catch((error: unknown) => this.fail(error));
+  }
+
+  private tickStatus(): void {
+    // The source drops a connection it has not heard from within wal_sender_timeout; an idle
+    // session also asks for a keepalive, whose position lets the checkpoint advance.
+    this.acknowledge(this.idle);
+  }
+
+  private tickBackpressure(): void {
+    const settings = this.deps.settings();
+    if (!settings.backpressureEnabled) {
+      if (this.backpressured) this.setBackpressure(false, settings);
+      return;
+    }
+    unappliedDepth(this.deps.bufferPool, this.deps.sourceId, settings.backpressureHighWatermark + 1).then(
+      (depth) => {
+        this.deps.metrics.bufferDepth.set(depth);
+        if (!this.backpressured && depth > settings.backpressureHighWatermark) this.setBackpressure(true, settings, depth);
+        else if (this.backpressured && depth < settings.backpressureLowWatermark) this.setBackpressure(false, settings, depth);
+      },
+      (error: unknown) => this.deps.log.warn('could not measure the buffer depth', { error }),
+    );
+  }
+
+  private setBackpressure(on: boolean, settings: SessionSettings, depth?: number): void {
+    this.backpressured = on;
+    if (on) {
+      this.socketPaused = true;
+      this.deps.replication.pause();
+      this.deps.onBackpressure(`backpressure: ${depth} unapplied events, above the high watermark ${settings.backpressureHighWatermark}`);
+    } else {
+      this.deps.onBackpressure(undefined);
+      this.resumeSocketIfDrained();
+      this.wake?.();
+    }
+  }
+
+  private schedule(tick: () => void, interval: () => number): void {
+    const index = this.timers.length;
+    const run = (): void => {
+      tick();
+      this.timers[index] = setTimeout(run, interval());
+    };
+    this.timers.push(setTimeout(run, interval()));
+  }
+}

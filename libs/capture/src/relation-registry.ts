@@ -1,0 +1,64 @@
+import { SchemaStore } from '@philotes/buffer';
+import { ColumnSchema, ValueKind } from '@philotes/events';
+import { TextParser, textParser } from '@philotes/pg-types';
+import { ReplicaIdentity } from '@philotes/pgoutput';
+import { CatalogColumn } from './source-catalog';
+import { TypeResolver } from './type-resolver';
+
+/** What the reader knows about one source table while streaming it. */
+export interface RelationState {
+  readonly tableId: number;
+  /** schema.table, for logs and metrics. */
+  readonly qualifiedName: string;
+  readonly schemaVersion: number;
+  readonly columns: readonly ColumnSchema[];
+  readonly kinds: readonly ValueKind[];
+  readonly parsers: readonly TextParser[];
+}
+
+export interface RelationDescription {
+  readonly relationOid: number;
+  readonly schema: string;
+  readonly table: string;
+  readonly replicaIdentity: ReplicaIdentity | 'd' | 'n' | 'f' | 'i';
+  readonly columns: readonly CatalogColumn[];
+}
+
+const IDENTITY_CODE: Readonly<Record<string, 'd' | 'n' | 'f' | 'i'>> = { default: 'd', nothing: 'n', full: 'f', index: 'i', d: 'd', n: 'n', f: 'f', i: 'i' };
+
+/**
+ * Relation OID → table id, schema version and column parsers. pgoutput describes a relation before
+ * its first change in a session and again after it changes; each description is recorded in
+ * `cdc_schema_history` (a new version only when the columns differ).
+ */
+export class RelationRegistry {
+  private readonly byOid = new Map<number, RelationState>();
+
+  constructor(
+    private readonly sourceId: string,
+    private readonly schemas: SchemaStore,
+    private readonly types: TypeResolver,
+  ) {}
+
+  get(relationOid: number): RelationState | undefined {
+    return this.byOid.get(relationOid);
+  }
+
+  async register(relation: RelationDescription, firstLsn: bigint): Promise<RelationState> {
+    const qualifiedName = `${relation.schema}.${relation.table}`;
+    const columns = await this.types.columns(qualifiedName, relation.columns);
+    const tableId = await this.schemas.tableId(this.sourceId, relation.schema, relation.table);
+    const replicaIdentity = IDENTITY_CODE[relation.replicaIdentity];
+    const schemaVersion = await this.schemas.recordVersion(tableId, { relationOid: relation.relationOid, replicaIdentity, columns }, firstLsn);
+    const state: RelationState = {
+      tableId,
+      qualifiedName,
+      schemaVersion,
+      columns,
+      kinds: columns.map((c) => c.kind),
+      parsers: columns.map((c) => textParser(c.kind, c.element?.kind)),
+    };
+    this.byOid.set(relation.relationOid, state);
+    return state;
+  }
+}

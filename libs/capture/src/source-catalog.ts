@@ -1,0 +1,130 @@
+import { ClientBase, Pool } from 'pg';
+import { Lsn, parseLsn } from '@philotes/pgoutput';
+
+export interface SlotInfo {
+  readonly plugin: string | null;
+  readonly database: string | null;
+  readonly active: boolean;
+  readonly confirmedFlushLsn: Lsn | undefined;
+  /** 'lost' (PostgreSQL 13+) or an invalidation reason (16+) means the slot can no longer stream. */
+  readonly unusableReason: string | undefined;
+}
+
+/** A non-builtin type as the source catalog describes it. */
+export interface CatalogType {
+  readonly oid: number;
+  readonly name: string;
+  /** b base, c composite, d domain, e enum, m multirange, p pseudo, r range. */
+  readonly typtype: string;
+  /** For arrays, the element type; 0 otherwise. */
+  readonly elementOid: number;
+  /** For domains, the underlying type; 0 otherwise. */
+  readonly baseOid: number;
+}
+
+export interface CatalogColumn {
+  readonly name: string;
+  readonly typeOid: number;
+  readonly typeModifier: number;
+  readonly key: boolean;
+}
+
+export interface PublishedTable {
+  readonly schema: string;
+  readonly table: string;
+}
+
+/**
+ * What the reader asks the source outside the replication stream: publication and slot state,
+ * type and column definitions, the current WAL position. Plain SQL over a small pool.
+ */
+export class SourceCatalog {
+  constructor(private readonly pool: Pool) {}
+
+  /** Creates the publication when it does not exist (for all tables, or `tables`); else leaves it. */
+  async ensurePublication(name: string, tables: readonly string[]): Promise<'created' | 'existing'> {
+    const { rowCount } = await this.pool.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [name]);
+    if (rowCount) return 'existing';
+    const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
+    const target = tables.length === 0 ? 'FOR ALL TABLES' : `FOR TABLE ${tables.map((t) => t.split('.').map(quote).join('.')).join(', ')}`;
+    try {
+      await this.pool.query(`CREATE PUBLICATION ${quote(name)} ${target}`);
+    } catch (error) {
+      // Another reader (a standby starting at the same moment) may have created it.
+      if ((error as { code?: string }).code !== '42710') throw error;
+      return 'existing';
+    }
+    return 'created';
+  }
+
+  async slot(name: string): Promise<SlotInfo | undefined> {
+    const { rows } = await this.pool.query<Record<string, unknown>>('SELECT * FROM pg_replication_slots WHERE slot_name = $1', [name]);
+    const row = rows[0];
+    if (!row) return undefined;
+    const walStatus = row.wal_status as string | undefined;
+    const invalidation = (row.invalidation_reason as string | null | undefined) ?? (row.conflicting === true ? 'conflicting with recovery' : null);
+    return {
+      plugin: row.plugin as string | null,
+      database: row.database as string | null,
+      active: row.active === true,
+      confirmedFlushLsn: typeof row.confirmed_flush_lsn === 'string' ? parseLsn(row.confirmed_flush_lsn) : undefined,
+      unusableReason: walStatus === 'lost' ? 'the WAL it needs was removed (wal_status lost)' : (invalidation ?? undefined),
+    };
+  }
+
+  async database(): Promise<string> {
+    const { rows } = await this.pool.query<{ db: string }>('SELECT current_database() AS db');
+    return rows[0].db;
+  }
+
+  async currentWalLsn(): Promise<Lsn> {
+    const { rows } = await this.pool.query<{ lsn: string }>('SELECT pg_current_wal_lsn() AS lsn');
+    return parseLsn(rows[0].lsn);
+  }
+
+  async publishedTables(publication: string): Promise<PublishedTable[]> {
+    const { rows } = await this.pool.query<{ schemaname: string; tablename: string }>(
+      'SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY schemaname, tablename',
+      [publication],
+    );
+    return rows.map((row) => ({ schema: row.schemaname, table: row.tablename }));
+  }
+
+  async types(oids: readonly number[]): Promise<Map<number, CatalogType>> {
+    if (oids.length === 0) return new Map();
+    const { rows } = await this.pool.query<{ oid: number; name: string; typtype: string; typelem: number; typbasetype: number }>(
+      `SELECT t.oid::int8::float8 AS oid, format('%I.%I', n.nspname, t.typname) AS name, t.typtype, t.typelem::int8::float8 AS typelem,
+              t.typbasetype::int8::float8 AS typbasetype
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = ANY($1::oid[])`,
+      [oids],
+    );
+    return new Map(rows.map((row) => [row.oid, { oid: row.oid, name: row.name, typtype: row.typtype, elementOid: row.typelem, baseOid: row.typbasetype }]));
+  }
+
+  /**
+   * A table's columns as pgoutput's Relation message would list them: attribute order, no dropped
+   * or generated columns, the replica identity's columns flagged as key.
+   */
+  static async columns(client: ClientBase, schema: string, table: string): Promise<{ relationOid: number; replicaIdentity: 'd' | 'n' | 'f' | 'i'; columns: CatalogColumn[] }> {
+    const { rows } = await client.query<{ relation_oid: number; relreplident: 'd' | 'n' | 'f' | 'i'; attname: string; atttypid: number; atttypmod: number; key: boolean }>(
+      `SELECT c.oid::int8::float8 AS relation_oid, c.relreplident, a.attname, a.atttypid::int8::float8 AS atttypid, a.atttypmod,
+              CASE c.relreplident
+                WHEN 'f' THEN true
+                WHEN 'n' THEN false
+                ELSE EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND a.attnum = ANY(i.indkey)
+                               AND CASE c.relreplident WHEN 'i' THEN i.indisreplident ELSE i.indisprimary END)
+              END AS key
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+        WHERE n.nspname = $1 AND c.relname = $2
+        ORDER BY a.attnum`,
+      [schema, table],
+    );
+    if (rows.length === 0) throw new Error(`table ${schema}.${table} has no columns visible to the reader`);
+    return {
+      relationOid: rows[0].relation_oid,
+      replicaIdentity: rows[0].relreplident,
+      columns: rows.map((row) => ({ name: row.attname, typeOid: row.atttypid, typeModifier: row.atttypmod, key: row.key })),
+    };
+  }
+}

@@ -1,0 +1,340 @@
+import { Client, Pool } from 'pg';
+import {
+  AdvisoryLeaderLock,
+  Checkpoint,
+  PostgresBackfillStore,
+  PostgresCheckpointer,
+  PostgresEventStore,
+  PostgresSchemaStore,
+} from '@philotes/buffer';
+import { FaultInjector } from '@philotes/faults';
+import { PipelineState, StateMachine } from '@philotes/lifecycle';
+import { formatLsn } from '@philotes/pgoutput';
+import { ReplicationConnection, ReplicationTarget } from '@philotes/replication';
+import { backoffDelay, BackoffPolicy, classifyError, sleep } from '@philotes/retry';
+import { LostSlotError, ReaderConfigurationError } from './errors';
+import { InitialCopy } from './initial-copy';
+import { ReaderMetrics } from './reader-metrics';
+import { SessionSettings, StreamingSession } from './reader-session';
+import { RelationRegistry } from './relation-registry';
+import { SourceCatalog } from './source-catalog';
+import { TypeResolver } from './type-resolver';
+import { CopyVisibility } from './visibility';
+
+export interface ReaderSettings extends SessionSettings {
+  readonly sourceId: string;
+  readonly replicationSlot: string;
+  readonly publication: string;
+  readonly tables: readonly string[];
+  readonly snapshotMode: 'initial' | 'never';
+  readonly lagWarningBytes: number;
+  readonly lagWarningAgeMs: number;
+  readonly backoff: BackoffPolicy;
+}
+
+export interface ReaderLog {
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+  debug(message: string, meta?: Record<string, unknown>): void;
+}
+
+export interface WalReaderDeps {
+  readonly source: ReplicationTarget;
+  readonly bufferUrl: string;
+  readonly bufferPool: Pool;
+  readonly sourcePool: Pool;
+  readonly settings: () => ReaderSettings;
+  readonly machine: StateMachine;
+  readonly metrics: ReaderMetrics;
+  readonly faults: FaultInjector;
+  readonly log: ReaderLog;
+  /** Moves the process to Failed (the lifecycle's own transition, with its reason). */
+  readonly fail: (reason: string) => void;
+}
+
+export type ReaderRole = 'starting' | 'standby' | 'active';
+
+/** How often a standby tries for the leader lock; a takeover waits at most about this long. */
+const STANDBY_POLL_MS = 1_000;
+/** A session that streamed this long resets the reconnect backoff. */
+const HEALTHY_SESSION_MS = 30_000;
+const MONITOR_INTERVAL_MS = 5_000;
+const LAG_WARNING_EVERY_MS = 60_000;
+
+/**
+ * One source's reader. Waits for the source's leader lock (standing by while another reader holds
+ * it), then prepares the source (publication, slot, initial copy) and streams it into the buffer.
+ * A lost connection is retried with backoff; a lost slot stops the reader in Failed.
+ */
+export class WalReader {
+  private readonly stopSignal = new AbortController();
+  private running?: Promise<void>;
+  private session?: StreamingSession;
+  private leader?: Client;
+  private replication?: ReplicationConnection;
+  private role: ReaderRole = 'starting';
+  private streaming = false;
+  private copyProgress?: { table: string; rowsCopied: number; tablesLeft: number };
+  private lag: { bytes?: number; seconds?: number } = {};
+  private lastLagWarning = 0;
+  private monitor?: NodeJS.Timeout;
+
+  constructor(private readonly deps: WalReaderDeps) {}
+
+  start(): void {
+    this.running = this.supervise();
+  }
+
+  async stop(): Promise<void> {
+    this.stopSignal.abort(new Error('reader stopping'));
+    this.session?.stop();
+    await this.running;
+  }
+
+  /** For readiness: streaming (or copying) as the leader, or standing by. */
+  get status(): { role: ReaderRole; streaming: boolean } {
+    return { role: this.role, streaming: this.streaming || this.copyProgress !== undefined };
+  }
+
+  /** Facts for the pipeline state row and dlq-admin; never row values. */
+  details(): Record<string, unknown> {
+    const settings = this.deps.settings();
+    const checkpoint = this.session?.checkpoint;
+    return {
+      role: this.role,
+      slot: settings.replicationSlot,
+      publication: settings.publication,
+      ...(checkpoint ? { confirmedLsn: formatLsn(checkpoint.confirmedLsn) } : {}),
+      ...(this.lag.bytes !== undefined ? { lagBytes: this.lag.bytes } : {}),
+      ...(this.lag.seconds !== undefined ? { lagSeconds: this.lag.seconds } : {}),
+      ...(this.copyProgress ? { initialCopy: this.copyProgress } : {}),
+    };
+  }
+
+  private async supervise(): Promise<void> {
+    const signal = this.stopSignal.signal;
+    let attempt = 0;
+    while (!signal.aborted) {
+      const started = Date.now();
+      try {
+        await this.lead(signal);
+        if (signal.aborted) break;
+        throw new Error('the reader session ended unexpectedly');
+      } catch (error) {
+        await this.release();
+        if (signal.aborted) break;
+        const directive = classifyError(error);
+        if (error instanceof LostSlotError || error instanceof ReaderConfigurationError || !directive.retry) {
+          this.deps.log.error('the reader cannot continue', { error });
+          this.deps.fail((error as Error).message);
+          return;
+        }
+        attempt = Date.now() - started > HEALTHY_SESSION_MS ? 1 : attempt + 1;
+        const delayMs = backoffDelay(this.deps.settings().backoff, attempt);
+        this.deps.metrics.reconnects.inc();
+        const reason = `reconnecting after a ${directive.kind} error (attempt ${attempt}, next in ${delayMs} ms)`;
+        this.deps.log.warn(reason, { error });
+        if (this.deps.machine.can(PipelineState.Starting)) this.deps.machine.ensure(PipelineState.Starting, reason);
+        await sleep(delayMs, signal).catch(() => undefined);
+      }
+    }
+    await this.release();
+  }
+
+  /** Takes the leader lock (standing by until it is free), then runs the source. */
+  private async lead(signal: AbortSignal): Promise<void> {
+    const settings = this.deps.settings();
+    const leader = new Client({ connectionString: this.deps.bufferUrl, application_name: 'philotes-wal-reader-leader', keepAlive: true });
+    this.leader = leader;
+    // Losing this connection loses the lock, and with it the right to write: end the session now.
+    // (Queries running on it are rejected by pg itself.)
+    leader.on('error', (error) => this.session?.fail(error));
+    leader.on('end', () => this.session?.fail(new Error('the buffer connection holding the leader lock ended')));
+    await leader.connect();
+    const lock = new AdvisoryLeaderLock(leader);
+    while (!(await lock.tryAcquire(settings.sourceId))) {
+      if (this.role !== 'standby') {
+        this.role = 'standby';
+        this.deps.metrics.readerActive.set(0);
+        this.deps.log.info('standing by: another reader leads this source', { source: settings.sourceId });
+        this.deps.machine.ensure(PipelineState.Running, 'standby');
+      }
+      await sleep(STANDBY_POLL_MS, signal).catch(() => undefined);
+      if (signal.aborted) return;
+    }
+    this.role = 'active';
+    this.deps.metrics.readerActive.set(1);
+    this.deps.log.info('leading the source', { source: settings.sourceId });
+    await this.runSource(leader, signal);
+  }
+
+  private async runSource(leader: Client, signal: AbortSignal): Promise<void> {
+    const settings = this.deps.settings();
+    const { sourceId, replicationSlot: slot, publication } = settings;
+    const catalog = new SourceCatalog(this.deps.sourcePool);
+    const checkpointer = new PostgresCheckpointer(leader);
+    const events = new PostgresEventStore(leader);
+    const backfill = new PostgresBackfillStore(leader);
+    const relations = new RelationRegistry(sourceId, new PostgresSchemaStore(leader), new TypeResolver(catalog, this.deps.log));
+
+    if ((await catalog.ensurePublication(publication, settings.tables)) === 'created') {
+      this.deps.log.info('created the publication', { publication, tables: settings.tables.length === 0 ? 'all' : settings.tables });
+    }
+    let checkpoint = await checkpointer.load(sourceId);
+    const slotInfo = await catalog.slot(slot);
+    const database = await catalog.database();
+    if (slotInfo && (slotInfo.plugin !== 'pgoutput' || slotInfo.database !== database)) {
+      throw new ReaderConfigurationError(`replication slot "${slot}" exists for plugin ${slotInfo.plugin} in database ${slotInfo.database}; Philotes needs a pgoutput slot in ${database}`);
+    }
+    if (checkpoint && !slotInfo) throw new LostSlotError(slot, sourceId, 'it no longer exists on the source');
+    if (slotInfo?.unusableReason) throw new LostSlotError(slot, sourceId, slotInfo.unusableReason);
+    if (checkpoint && slotInfo?.confirmedFlushLsn !== undefined && slotInfo.confirmedFlushLsn > checkpoint.confirmedLsn) {
+      throw new LostSlotError(slot, sourceId, `it was advanced to ${formatLsn(slotInfo.confirmedFlushLsn)}, past this source's checkpoint ${formatLsn(checkpoint.confirmedLsn)} (another consumer?)`);
+    }
+
+    this.replication = await ReplicationConnection.connect(this.deps.source, 'philotes-wal-reader', (error) => this.session?.fail(error));
+    const copy = new InitialCopy({
+      sourceId,
+      source: this.deps.source,
+      relations,
+      backfill,
+      events,
+      batchSize: () => this.deps.settings().batchSize,
+      metrics: this.deps.metrics,
+      faults: this.deps.faults,
+      log: this.deps.log,
+      onProgress: (progress) => (this.copyProgress = progress),
+    });
+    const copyWanted = settings.snapshotMode === 'initial';
+    if (!checkpoint) {
+      let exported: string | undefined;
+      let start: bigint;
+      if (!slotInfo) {
+        const created = await this.replication.createSlot(slot, copyWanted);
+        this.deps.faults.hit('reader.after-slot-created');
+        this.deps.log.info('created the replication slot', { slot, consistentPoint: formatLsn(created.consistentPoint) });
+        exported = created.snapshotName;
+        start = created.consistentPoint;
+      } else {
+        start = slotInfo.confirmedFlushLsn ?? (await catalog.currentWalLsn());
+      }
+      await checkpointer.initialise(sourceId, slot, start);
+      checkpoint = { confirmedLsn: start };
+      if (copyWanted) {
+        this.deps.machine.ensure(PipelineState.Running, 'copying the existing rows');
+        await copy.run(await catalog.publishedTables(publication), start, exported);
+      }
+    } else {
+      const unfinished = (await backfill.states(sourceId)).filter((state) => state.status === 'copying');
+      if (unfinished.length > 0 && copyWanted) {
+        this.deps.machine.ensure(PipelineState.Running, 'resuming the initial copy');
+        await copy.run(unfinished.map((u) => ({ schema: u.schema, table: u.table })), checkpoint.confirmedLsn, undefined);
+      } else if (unfinished.length > 0) {
+        this.deps.log.warn('tables have an unfinished initial copy; writers leave them alone until PHILOTES_CDC_SNAPSHOT_MODE=initial finishes it', {
+          tables: unfinished.map((u) => `${u.schema}.${u.table}`),
+        });
+      }
+    }
+    if (signal.aborted) return;
+
+    const copies = await this.copyFilters(backfill, sourceId, checkpoint);
+    const session = new StreamingSession({
+      sourceId,
+      slot,
+      publication,
+      replication: this.replication,
+      checkpoint,
+      checkpointer,
+      events,
+      relations,
+      copies,
+      bufferPool: this.deps.bufferPool,
+      settings: () => this.deps.settings(),
+      metrics: this.deps.metrics,
+      faults: this.deps.faults,
+      log: this.deps.log,
+      onBackpressure: (reason) => {
+        if (reason) this.deps.machine.ensure(PipelineState.Paused, reason);
+        else this.deps.machine.ensure(PipelineState.Running, 'backpressure released');
+      },
+    });
+    this.session = session;
+    this.streaming = true;
+    this.startMonitor(catalog, slot);
+    this.deps.log.info('streaming', { slot, from: formatLsn(checkpoint.confirmedLsn), copyFilters: copies.size });
+    this.deps.machine.ensure(PipelineState.Running, 'streaming');
+    if (signal.aborted) session.stop();
+    try {
+      await session.run();
+    } catch (error) {
+      throw slotErrorOf(error, slot, sourceId) ?? error;
+    }
+  }
+
+  /** Visibility filters for tables whose copy snapshot is newer than where streaming starts. */
+  private async copyFilters(backfill: PostgresBackfillStore, sourceId: string, checkpoint: Checkpoint): Promise<Map<number, CopyVisibility>> {
+    const filters = new Map<number, CopyVisibility>();
+    for (const state of await backfill.states(sourceId)) {
+      if (state.status === 'done' && state.snapshot.lsn > checkpoint.confirmedLsn) filters.set(state.tableId, new CopyVisibility(state.snapshot));
+    }
+    return filters;
+  }
+
+  private startMonitor(catalog: SourceCatalog, slot: string): void {
+    clearInterval(this.monitor);
+    this.monitor = setInterval(() => {
+      this.measureLag(catalog, slot).catch((error: unknown) => this.deps.log.debug('could not measure lag', { error }));
+    }, MONITOR_INTERVAL_MS);
+    this.monitor.unref();
+  }
+
+  private async measureLag(catalog: SourceCatalog, slot: string): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    const [current, info] = await Promise.all([catalog.currentWalLsn(), catalog.slot(slot)]);
+    if (!info) {
+      session.fail(new LostSlotError(slot, this.deps.settings().sourceId, 'it was dropped while streaming'));
+      return;
+    }
+    this.deps.metrics.slotActive.set(info.active ? 1 : 0);
+    const bytes = info.confirmedFlushLsn !== undefined ? Number(current - info.confirmedFlushLsn) : undefined;
+    const lastCommit = session.checkpoint.lastCommitTime;
+    const seconds = session.idle || lastCommit === undefined ? 0 : Math.max(0, Date.now() / 1000 - (Number(lastCommit) / 1e6 + 946_684_800));
+    this.lag = { bytes, seconds };
+    if (bytes !== undefined) this.deps.metrics.lagBytes.set(bytes);
+    this.deps.metrics.lagSeconds.set(seconds);
+    const settings = this.deps.settings();
+    const tooFar = (bytes ?? 0) > settings.lagWarningBytes || seconds * 1000 > settings.lagWarningAgeMs;
+    if (tooFar && Date.now() - this.lastLagWarning > LAG_WARNING_EVERY_MS) {
+      this.lastLagWarning = Date.now();
+      this.deps.log.warn('replication lag above the warning threshold', { lagBytes: bytes, lagSeconds: Math.round(seconds) });
+    }
+  }
+
+  /** Closes the session's connections; the leader lock goes with the leader connection. */
+  private async release(): Promise<void> {
+    clearInterval(this.monitor);
+    this.streaming = false;
+    this.copyProgress = undefined;
+    this.session = undefined;
+    const replication = this.replication;
+    const leader = this.leader;
+    this.replication = undefined;
+    this.leader = undefined;
+    await replication?.close();
+    await leader?.end().catch(() => undefined);
+    if (this.role === 'active') this.deps.metrics.readerActive.set(0);
+    this.role = 'starting';
+  }
+}
+
+/** Errors from START_REPLICATION that mean the slot itself is gone or unusable. */
+function slotErrorOf(error: unknown, slot: string, sourceId: string): LostSlotError | undefined {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof LostSlotError) return error;
+  if (code === '42704' && /replication slot/.test(message)) return new LostSlotError(slot, sourceId, 'it no longer exists on the source');
+  if (code === '55000' && /can no longer get changes|has been invalidated/.test(message)) return new LostSlotError(slot, sourceId, message);
+  return undefined;
+}

@@ -1,0 +1,4 @@
+export * from './codec';
+export * from './payload';
+export * from './value-kind';
+export * from './values';

@@ -1,0 +1,66 @@
+import { Decoder, Encoder } from '@msgpack/msgpack';
+import { boxFloat } from './codec';
+import { ColumnSchema, ValueKind } from './value-kind';
+import { CdcValue } from './values';
+
+/**
+ * The part of a change stored as MessagePack in `cdc_events.payload`. Rows are positional: value i
+ * belongs to column i of the event's schema version.
+ */
+export interface ChangePayload {
+  /** The new row (insert, update, initial copy). */
+  readonly after?: readonly CdcValue[];
+  /** The old row (update, delete), as the replica identity provides it. */
+  readonly before?: readonly CdcValue[];
+  /** `before` holds only the key columns (replica identity default/index); other positions are null. */
+  readonly beforeIsKeyOnly?: boolean;
+  readonly truncate?: { readonly cascade: boolean; readonly restartIdentity: boolean };
+}
+
+interface WirePayload {
+  a?: unknown[];
+  b?: unknown[];
+  k?: 1;
+  t?: [boolean, boolean];
+}
+
+/** Encodes a payload; `kinds` (per column) lets floats keep their exact form. */
+export function encodePayload(encoder: Encoder, payload: ChangePayload, kinds: readonly ValueKind[]): Uint8Array {
+  const wire: WirePayload = {};
+  if (payload.after) wire.a = boxRow(payload.after, kinds);
+  if (payload.before) wire.b = boxRow(payload.before, kinds);
+  if (payload.beforeIsKeyOnly) wire.k = 1;
+  if (payload.truncate) wire.t = [payload.truncate.cascade, payload.truncate.restartIdentity];
+  return encoder.encode(wire);
+}
+
+/** Decodes a payload and normalises each value to its column's canonical JavaScript type. */
+export function decodePayload(decoder: Decoder, bytes: Uint8Array, columns: readonly ColumnSchema[]): ChangePayload {
+  const wire = decoder.decode(bytes) as WirePayload;
+  return {
+    ...(wire.a ? { after: normaliseRow(wire.a, columns) } : {}),
+    ...(wire.b ? { before: normaliseRow(wire.b, columns) } : {}),
+    ...(wire.k ? { beforeIsKeyOnly: true } : {}),
+    ...(wire.t ? { truncate: { cascade: wire.t[0], restartIdentity: wire.t[1] } } : {}),
+  };
+}
+
+function boxRow(row: readonly CdcValue[], kinds: readonly ValueKind[]): unknown[] {
+  return row.map((value, i) => (typeof value === 'number' && (kinds[i] === 'float8' || kinds[i] === 'float4') ? boxFloat(value) : value));
+}
+
+function normaliseRow(row: unknown[], columns: readonly ColumnSchema[]): CdcValue[] {
+  return row.map((value, i) => normalise(value as CdcValue, columns[i]?.kind, columns[i]?.element?.kind));
+}
+
+/** MessagePack gives small integers as number and large ones as bigint; columns want one type. */
+function normalise(value: CdcValue, kind: ValueKind | undefined, elementKind: ValueKind | undefined): CdcValue {
+  if (value === null) return null;
+  if (kind === 'int8' && typeof value === 'number') return BigInt(value);
+  if ((kind === 'int2' || kind === 'int4') && typeof value === 'bigint') return Number(value);
+  // Multi-dimensional arrays nest: inner arrays stay arrays, leaves take the element's kind.
+  if (kind === 'array' && Array.isArray(value)) {
+    return value.map((item) => (Array.isArray(item) ? normalise(item, 'array', elementKind) : normalise(item, elementKind, undefined)));
+  }
+  return value;
+}

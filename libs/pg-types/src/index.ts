@@ -1,0 +1,4 @@
+export * from './array-text';
+export * from './builtin-types';
+export * from './datetime';
+export * from './text-parsers';

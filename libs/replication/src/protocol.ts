@@ -1,0 +1,36 @@
+import { Lsn } from '@philotes/pgoutput';
+
+/** Microseconds between 1970-01-01 and PostgreSQL's epoch, 2000-01-01. */
+export const PG_EPOCH_OFFSET_MICROS = 946_684_800_000_000n;
+
+export type StreamMessage =
+  | { readonly kind: 'xlog'; readonly walStart: Lsn; readonly walEnd: Lsn; readonly body: Buffer }
+  | { readonly kind: 'keepalive'; readonly walEnd: Lsn; readonly replyRequested: boolean };
+
+/** Splits the CopyBoth payloads of START_REPLICATION: XLogData ('w') and keepalives ('k'). */
+export function parseStreamMessage(chunk: Buffer): StreamMessage | undefined {
+  if (chunk[0] === 0x77 /* w */) {
+    return { kind: 'xlog', walStart: chunk.readBigUInt64BE(1), walEnd: chunk.readBigUInt64BE(9), body: chunk.subarray(25) };
+  }
+  if (chunk[0] === 0x6b /* k */) {
+    return { kind: 'keepalive', walEnd: chunk.readBigUInt64BE(1), replyRequested: chunk[17] === 1 };
+  }
+  return undefined;
+}
+
+/**
+ * A standby status update ('r'). We report the same position as written, flushed and applied: the
+ * end of the last transaction that is durably in the buffer. Exactly that LSN, never one past it:
+ * PostgreSQL skips on restart every transaction whose commit record starts before the confirmed
+ * position, and the next transaction's commit record can start exactly where the last one ended.
+ */
+export function standbyStatusUpdate(confirmed: Lsn, replyRequested: boolean, nowMicros: bigint = BigInt(Date.now()) * 1000n): Buffer {
+  const message = Buffer.alloc(34);
+  message[0] = 0x72; // r
+  message.writeBigUInt64BE(confirmed, 1);
+  message.writeBigUInt64BE(confirmed, 9);
+  message.writeBigUInt64BE(confirmed, 17);
+  message.writeBigInt64BE(nowMicros - PG_EPOCH_OFFSET_MICROS, 25);
+  message[33] = replyRequested ? 1 : 0;
+  return message;
+}

@@ -1,0 +1,111 @@
+import { Client, ClientConfig } from 'pg';
+import { formatLsn, Lsn, parseLsn } from '@philotes/pgoutput';
+import { parseStreamMessage, standbyStatusUpdate, StreamMessage } from './protocol';
+
+export interface ReplicationTarget {
+  readonly connectionString?: string;
+  readonly host?: string;
+  readonly port?: number;
+  readonly database?: string;
+  readonly user?: string;
+  readonly password?: string;
+}
+
+export interface CreatedSlot {
+  readonly consistentPoint: Lsn;
+  /** Set when the slot was created with an exported snapshot; valid until this connection's next command. */
+  readonly snapshotName?: string;
+}
+
+export interface StreamOptions {
+  readonly slot: string;
+  readonly startLsn: Lsn;
+  readonly publication: string;
+  readonly onMessage: (message: StreamMessage) => void;
+}
+
+/**
+ * Session settings that fix how the walsender prints values, so text parsing is unambiguous:
+ * ISO dates, UTC timestamps, ISO 8601 intervals, floats that round-trip exactly, hex bytea.
+ */
+const OUTPUT_SETTINGS = '-c DateStyle=ISO,YMD -c TimeZone=UTC -c IntervalStyle=iso_8601 -c extra_float_digits=3 -c bytea_output=hex';
+
+/**
+ * A logical replication connection (`replication=database`) to the source, speaking the streaming
+ * protocol directly on `pg`. Status updates carry exactly the position the caller confirms; nothing
+ * is acknowledged behind its back.
+ */
+export class ReplicationConnection {
+  private streaming?: Promise<void>;
+  private closed = false;
+
+  private constructor(private readonly client: Client) {}
+
+  static async connect(target: ReplicationTarget, applicationName: string, onError: (error: Error) => void): Promise<ReplicationConnection> {
+    const config = { ...target, replication: 'database', application_name: applicationName, options: OUTPUT_SETTINGS, keepAlive: true } as ClientConfig;
+    const client = new Client(config);
+    client.on('error', onError);
+    await client.connect();
+    return new ReplicationConnection(client);
+  }
+
+  /**
+   * Creates a logical slot with pgoutput. With `exportSnapshot`, the returned snapshot shows the
+   * database exactly as of the slot's consistent point (import it with SET TRANSACTION SNAPSHOT);
+   * it lives until this connection runs its next command, so copy first, then stream.
+   */
+  async createSlot(slot: string, exportSnapshot: boolean): Promise<CreatedSlot> {
+    const mode = exportSnapshot ? 'EXPORT_SNAPSHOT' : 'NOEXPORT_SNAPSHOT';
+    const result = await this.client.query<{ consistent_point: string; snapshot_name: string | null }>(
+      `CREATE_REPLICATION_SLOT ${this.client.escapeIdentifier(slot)} LOGICAL pgoutput ${mode}`,
+    );
+    const row = result.rows[0];
+    return { consistentPoint: parseLsn(row.consistent_point), ...(row.snapshot_name ? { snapshotName: row.snapshot_name } : {}) };
+  }
+
+  /** Streams changes from `startLsn`; resolves when the stream ends, rejects on a stream error. */
+  start(options: StreamOptions): Promise<void> {
+    const connection = this.connection();
+    connection.on('copyData', ({ chunk }: { chunk: Buffer }) => {
+      const message = parseStreamMessage(chunk);
+      if (message) options.onMessage(message);
+    });
+    const publication = this.client.escapeLiteral(options.publication);
+    const sql = `START_REPLICATION SLOT ${this.client.escapeIdentifier(options.slot)} LOGICAL ${formatLsn(options.startLsn)} (proto_version '1', publication_names ${publication})`;
+    this.streaming = this.client.query(sql).then(() => undefined);
+    return this.streaming;
+  }
+
+  /** Tells the source everything up to `confirmed` is safe; it may then recycle that WAL. */
+  sendStatus(confirmed: Lsn, replyRequested = false): void {
+    if (this.closed) return;
+    this.connection().sendCopyFromChunk(standbyStatusUpdate(confirmed, replyRequested));
+  }
+
+  /** Stops reading from the socket (TCP backpressure to the walsender); status updates still go out. */
+  pause(): void {
+    this.connection().stream.pause();
+  }
+
+  resume(): void {
+    this.connection().stream.resume();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.client.end().catch(() => undefined);
+    await this.streaming?.catch(() => undefined);
+  }
+
+  private connection(): PgConnection {
+    return (this.client as unknown as { connection: PgConnection }).connection;
+  }
+}
+
+/** The parts of pg's internal Connection the streaming protocol needs. */
+interface PgConnection {
+  on(event: 'copyData', listener: (message: { chunk: Buffer }) => void): void;
+  sendCopyFromChunk(chunk: Buffer): void;
+  stream: { pause(): void; resume(): void };
+}
