@@ -4,9 +4,12 @@ const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jso
 const moduleNameMapper = { '^@philotes/([a-z-]+)$': '<rootDir>/libs/$1/src' };
 
 module.exports = {
+  // Only our code: PostgreSQL's data directories hold *.snap files jest would take for snapshots.
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test', '<rootDir>/tools'],
   projects: [
     {
       displayName: 'unit',
+      roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools'],
       testEnvironment: 'node',
       transform,
       moduleNameMapper,
@@ -14,13 +17,14 @@ module.exports = {
     },
     {
       displayName: 'integration',
+      roots: ['<rootDir>/test'],
       testEnvironment: 'node',
       transform,
       moduleNameMapper,
       testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      testTimeout: 120000,
+      setupFilesAfterEnv: ['<rootDir>/test/support/setup-timeout.ts'],
     },
   ],
 };

@@ -104,7 +104,8 @@ export async function bufferedEvents(bufferUrl: string): Promise<DecodedEvent[]>
 
 /** Waits until the buffer's checkpoint covers everything the source has written so far. */
 export async function waitCaughtUp(dbs: CaptureDatabases, timeoutMs = 60_000): Promise<void> {
-  const [{ lsn }] = await query<{ lsn: string }>(dbs.source.url, 'SELECT pg_current_wal_lsn()::text AS lsn');
+  // The insert position: asynchronously committed transactions may not be written yet.
+  const [{ lsn }] = await query<{ lsn: string }>(dbs.source.url, 'SELECT pg_current_wal_insert_lsn()::text AS lsn');
   const target = parseLsn(lsn);
   await eventually(
     `the buffer checkpoint to reach ${formatLsn(target)}`,

@@ -123,9 +123,14 @@ export class InitialCopy {
     return copied;
   }
 
-  /** The snapshot in force, and the LSN after it (or the slot's start for an exported snapshot). */
+  /**
+   * The snapshot in force, and the WAL position after it (or the slot's start for an exported
+   * snapshot). The *insert* position: with asynchronous commit a transaction is visible as soon as
+   * its commit record is inserted, before it is written, so the write position can lie before the
+   * commit of a transaction the snapshot already shows.
+   */
   private async snapshotOf(client: Client, exportedAt: bigint | undefined): Promise<CopySnapshot> {
-    const { rows } = await client.query<{ snapshot: string; lsn: string }>('SELECT pg_current_snapshot()::text AS snapshot, pg_current_wal_lsn()::text AS lsn');
+    const { rows } = await client.query<{ snapshot: string; lsn: string }>('SELECT pg_current_snapshot()::text AS snapshot, pg_current_wal_insert_lsn()::text AS lsn');
     const [xmin, xmax, xip] = rows[0].snapshot.split(':');
     return {
       lsn: exportedAt ?? parseLsn(rows[0].lsn),

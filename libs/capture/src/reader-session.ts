@@ -2,9 +2,10 @@ import { Pool } from 'pg';
 import { BufferedEvent, Checkpoint, Checkpointer, EventStore, unappliedDepth } from '@philotes/buffer';
 import { createEncoder } from '@philotes/events';
 import { FaultInjector } from '@philotes/faults';
-import { decodePgoutput, Lsn } from '@philotes/pgoutput';
+import { decodePgoutput, formatLsn, Lsn } from '@philotes/pgoutput';
 import { ReplicationConnection, StreamMessage } from '@philotes/replication';
 import { ChangeAssembler } from './change-assembler';
+import { checkpointAfter, checkpointMoved } from './checkpoint-rule';
 import { ReaderMetrics } from './reader-metrics';
 import { RelationRegistry, RelationState } from './relation-registry';
 import { CopyVisibility } from './visibility';
@@ -151,7 +152,9 @@ export class StreamingSession {
   }
 
   private receive(message: StreamMessage): void {
-    this.queue.push(message);
+    // pg's protocol parser reuses its buffer: a received chunk is a view that later socket data
+    // overwrites. Messages wait in the queue, so each keeps its own copy.
+    this.queue.push(message.kind === 'xlog' ? { ...message, body: Buffer.from(message.body) } : message);
     if (!this.socketPaused && this.queue.length - this.head >= this.deps.settings().bufferSize) {
       this.socketPaused = true;
       this.deps.replication.pause();
@@ -221,14 +224,12 @@ export class StreamingSession {
   /** The pending events with the checkpoint that will be true once they are stored. */
   private cut(): Batch | undefined {
     const open = this.assembler.openTransaction;
-    const storedThrough = open ? Math.max(open.storedThrough, this.openLastSeq) : -1;
-    const checkpoint: Checkpoint = {
-      confirmedLsn: this.completedEnd,
-      ...(open && storedThrough >= 0 ? { partial: { commitLsn: open.commitLsn, seq: storedThrough } } : {}),
-      ...(this.completedCommitTime !== undefined ? { lastCommitTime: this.completedCommitTime } : {}),
-    };
-    const moved = checkpoint.confirmedLsn !== this.durable.confirmedLsn || checkpoint.partial?.seq !== this.durable.partial?.seq;
-    if (this.pending.length === 0 && !moved) return undefined;
+    const checkpoint = checkpointAfter(this.durable, {
+      completedEnd: this.completedEnd,
+      completedCommitTime: this.completedCommitTime,
+      ...(open ? { open: { commitLsn: open.commitLsn, storedThrough: open.storedThrough, lastBatchedSeq: this.openLastSeq } } : {}),
+    });
+    if (this.pending.length === 0 && !checkpointMoved(this.durable, checkpoint)) return undefined;
     const events = this.pending;
     this.pending = [];
     return { events, checkpoint };
@@ -236,8 +237,16 @@ export class StreamingSession {
 
   private async write(batch: Batch): Promise<void> {
     const { faults, metrics, events, sourceId } = this.deps;
-    faults.hit(batch.checkpoint.partial ? 'reader.before-partial-commit' : 'reader.before-commit');
+    faults.hit('reader.before-commit');
+    if (batch.checkpoint.partial) faults.hit('reader.before-partial-commit');
     const stopTimer = metrics.flushDuration.startTimer();
+    this.deps.log.debug('writing batch', {
+      events: batch.events.length,
+      first: batch.events[0] ? `${formatLsn(batch.events[0].commitLsn)}#${batch.events[0].seq}` : undefined,
+      last: batch.events.at(-1) ? `${formatLsn(batch.events.at(-1)!.commitLsn)}#${batch.events.at(-1)!.seq}` : undefined,
+      confirmed: formatLsn(batch.checkpoint.confirmedLsn),
+      partial: batch.checkpoint.partial ? `${formatLsn(batch.checkpoint.partial.commitLsn)}#${batch.checkpoint.partial.seq}` : undefined,
+    });
     await events.commit(sourceId, batch.events, batch.checkpoint);
     stopTimer();
     faults.hit('reader.after-commit');
@@ -258,6 +267,7 @@ export class StreamingSession {
     // buffer, so the position may move there. This keeps WAL from piling up on an idle source, or
     // one whose changes are all in unpublished tables.
     if (this.caughtUp && !this.durable.partial && walEnd > this.durable.confirmedLsn) {
+      this.deps.log.debug('advancing while idle', { from: formatLsn(this.durable.confirmedLsn), to: formatLsn(walEnd) });
       await this.deps.checkpointer.advanceIdle(this.deps.sourceId, walEnd);
       this.durable = { ...this.durable, confirmedLsn: walEnd };
       this.completedEnd = walEnd;

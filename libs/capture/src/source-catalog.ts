@@ -77,8 +77,9 @@ export class SourceCatalog {
     return rows[0].db;
   }
 
+  /** Where the next WAL record goes (the insert position, ahead of what is written or flushed). */
   async currentWalLsn(): Promise<Lsn> {
-    const { rows } = await this.pool.query<{ lsn: string }>('SELECT pg_current_wal_lsn() AS lsn');
+    const { rows } = await this.pool.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn() AS lsn');
     return parseLsn(rows[0].lsn);
   }
 

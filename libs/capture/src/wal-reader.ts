@@ -174,7 +174,7 @@ export class WalReader {
     const { sourceId, replicationSlot: slot, publication } = settings;
     const catalog = new SourceCatalog(this.deps.sourcePool);
     const checkpointer = new PostgresCheckpointer(leader);
-    const events = new PostgresEventStore(leader);
+    const events = new PostgresEventStore(leader, { afterCopy: () => this.deps.faults.hit('reader.after-copy') });
     const backfill = new PostgresBackfillStore(leader);
     const relations = new RelationRegistry(sourceId, new PostgresSchemaStore(leader), new TypeResolver(catalog, this.deps.log));
 

@@ -1,4 +1,5 @@
 import { ClientBase } from 'pg';
+import { ClassifiedError } from '@philotes/retry';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -10,11 +11,16 @@ import { EVENTS_CHANNEL } from './sql';
 
 /** Appends events with one binary COPY per batch, inside the transaction that moves the checkpoint. */
 export class PostgresEventStore implements EventStore {
-  constructor(private readonly client: ClientBase) {}
+  /** `afterCopy` runs inside the open transaction, between the COPY and the commit (a crash point in tests). */
+  constructor(
+    private readonly client: ClientBase,
+    private readonly hooks: { readonly afterCopy?: () => void } = {},
+  ) {}
 
   async commit(sourceId: string, events: readonly BufferedEvent[], checkpoint: Checkpoint): Promise<void> {
     await this.inTransaction(async () => {
       if (events.length > 0) await this.copy(events);
+      this.hooks.afterCopy?.();
       await PostgresCheckpointer.saveIn(this.client, sourceId, checkpoint);
       // NOTIFY is transactional: writers hear of the events only once they are committed.
       if (events.length > 0) await this.client.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, sourceId]);
@@ -31,7 +37,20 @@ export class PostgresEventStore implements EventStore {
 
   private async copy(events: readonly BufferedEvent[]): Promise<void> {
     const stream = this.client.query(copyFrom(`COPY cdc_events ${COPY_COLUMNS} FROM STDIN (FORMAT binary)`));
-    await pipeline(Readable.from([encodeBinaryCopy(events)]), stream);
+    try {
+      await pipeline(Readable.from([encodeBinaryCopy(events)]), stream);
+    } catch (error) {
+      // The key of cdc_events is (table, LSN, position, commit time): no row values, so it may be
+      // shown. A duplicate means the checkpoint and the events disagree — a bug to report, not retry.
+      if ((error as { code?: string }).code === '23505') {
+        throw new ClassifiedError(`an event is already in the buffer: ${(error as { detail?: string }).detail ?? 'unknown key'}`, {
+          retry: false,
+          kind: 'constraint',
+          action: 'report this as a bug: the checkpoint and the stored events disagree',
+        }, { cause: error });
+      }
+      throw error;
+    }
   }
 
   private async inTransaction(work: () => Promise<void>): Promise<void> {
