@@ -9,15 +9,18 @@ import { eventually } from '../support/eventually';
  */
 describe('the three apps', () => {
   let database: TestDatabase;
+  let source: TestDatabase;
   const running: AppProcess[] = [];
 
   beforeAll(async () => {
     database = await createTestDatabase();
+    source = await createTestDatabase('philotes_src');
   });
 
   afterAll(async () => {
     await Promise.all(running.map((app) => app.stop()));
     await database.drop();
+    await source.drop();
   });
 
   async function boot(app: AppName): Promise<{ process: AppProcess; base: string }> {
@@ -28,6 +31,8 @@ describe('the three apps', () => {
       PHILOTES_INSTANCE_ID: `${app}-under-test`,
       PHILOTES_HEARTBEAT_INTERVAL: '200ms',
       [app === 'dlq-admin' ? 'PHILOTES_ADMIN_LISTEN_ADDR' : 'PHILOTES_HEALTH_LISTEN_ADDR']: address,
+      // The reader is ready only once it streams from a source.
+      ...(app === 'wal-reader' ? { PHILOTES_CDC_SOURCE_URL: source.url, PHILOTES_CDC_REPLICATION_SLOT: `boot_${source.name}`, PHILOTES_CDC_PUBLICATION: 'boot_pub' } : {}),
     };
     const process = AppProcess.start(app, env);
     running.push(process);
@@ -48,7 +53,8 @@ describe('the three apps', () => {
       expect(live.status).toBe(200);
       expect(live.json()).toMatchObject({ details: { lifecycle: { status: 'up', state: 'running' } } });
       const all = await httpGet(`${base}/health`);
-      expect(Object.keys(all.json<{ details: object }>().details).sort()).toEqual(['buffer_database', 'lifecycle', 'pipeline_state']);
+      const appChecks: Record<AppName, string[]> = { 'wal-reader': ['replication'], 'iceberg-writer': [], 'dlq-admin': [] };
+      expect(Object.keys(all.json<{ details: object }>().details).sort()).toEqual(['buffer_database', 'lifecycle', 'pipeline_state', ...appChecks[app]].sort());
 
       const metrics = await httpGet(`${base}/metrics`);
       expect(metrics.status).toBe(200);

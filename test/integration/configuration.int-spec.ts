@@ -47,7 +47,7 @@ describe('configuration of a running app', () => {
     };
     write('log_level: info\ncdc: { batch_size: 100 }\n');
     const port = await freePort();
-    app = AppProcess.start('wal-reader', {
+    app = AppProcess.start('iceberg-writer', {
       PHILOTES_DATABASE_URL: database.url,
       PHILOTES_HEALTH_LISTEN_ADDR: `127.0.0.1:${port}`,
       PHILOTES_CONFIG_FILE: file,

@@ -123,8 +123,12 @@ describe('wal-reader in operation', () => {
     it('lets the slot advance on an idle source whose changes are all in unpublished tables', async () => {
       await source.query('CREATE TABLE published (id int PRIMARY KEY)');
       await source.query('CREATE TABLE unpublished (id int PRIMARY KEY, pad text)');
-      const reader = await start({ PHILOTES_CDC_TABLES: 'public.published' });
+      await source.query('CREATE TABLE no_key (v int)');
+      const reader = await start({ PHILOTES_CDC_TABLES: 'public.published,public.no_key' });
       await reader.process.waitForLog('streaming', (line) => line.message === 'streaming');
+      // A published table without a replica identity is named at start: the source would refuse its updates.
+      const warning = reader.process.logs.find((line) => /no replica identity/.test(String(line.message)));
+      expect(warning?.tables).toEqual(['public.no_key']);
       // The oracle slot of this test would hold WAL back itself; it is not needed here.
       await source.query('SELECT pg_drop_replication_slot($1)', [oracleSlot]);
 

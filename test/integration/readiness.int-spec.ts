@@ -26,7 +26,7 @@ describe('readiness follows the buffer database', () => {
   it('turns 503 when the buffer database stops and 200 when it returns, while staying live', async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    app = AppProcess.start('wal-reader', {
+    app = AppProcess.start('iceberg-writer', {
       PHILOTES_DATABASE_URL: server.url('buffer'),
       PHILOTES_HEALTH_LISTEN_ADDR: `127.0.0.1:${port}`,
       PHILOTES_HEALTH_READINESS_TIMEOUT: '1s',

@@ -8,7 +8,7 @@ import type { Logger } from '@philotes/logging';
 import { METRICS_REGISTRY } from '@philotes/metrics';
 import { backoffPolicyOf } from '@philotes/retry';
 import { BUFFER_POOL, CONFIG_STORE, FAULTS, LifecycleService, LOGGER, PipelineWorker, STATE_MACHINE } from '@philotes/runtime';
-import { ReaderMetrics, WalReader } from '@philotes/capture';
+import { ReaderMetrics, ReaderSettings, WalReader } from '@philotes/capture';
 import { SOURCE_POOL } from './source-pool';
 
 /** The reader as the lifecycle runs it: started after boot, drained on SIGTERM. */
@@ -29,13 +29,19 @@ export class WalReaderWorker implements PipelineWorker {
     lifecycle: LifecycleService,
   ) {
     const settings = config.settings;
+    // Derived once and again on each reload: the reader reads it per message, so it must be cheap.
+    const derive = (): ReaderSettings => ({ ...config.settings, backoff: { ...backoffPolicyOf(config.settings), maxAttempts: Infinity } });
+    let current = derive();
+    config.onChange(() => {
+      current = derive();
+    });
     this.reader = new WalReader({
       source: sourceConnection(settings),
       bufferUrl: settings.databaseUrl,
       bufferPool,
       sourcePool,
       // Read on every use, so reloadable settings (batch size, flush interval, watermarks) apply live.
-      settings: () => ({ ...config.settings, backoff: { ...backoffPolicyOf(config.settings), maxAttempts: Infinity } }),
+      settings: () => current,
       machine,
       metrics: new ReaderMetrics(registry),
       faults,

@@ -2,7 +2,7 @@ import { Pool } from 'pg';
 import { BufferedEvent, Checkpoint, Checkpointer, EventStore, unappliedDepth } from '@philotes/buffer';
 import { createEncoder } from '@philotes/events';
 import { FaultInjector } from '@philotes/faults';
-import { decodePgoutput, formatLsn, Lsn } from '@philotes/pgoutput';
+import { decodePgoutput, formatLsn, Lsn, PgoutputMessage } from '@philotes/pgoutput';
 import { ReplicationConnection, StreamMessage } from '@philotes/replication';
 import { ChangeAssembler } from './change-assembler';
 import { checkpointAfter, checkpointMoved } from './checkpoint-rule';
@@ -47,6 +47,9 @@ export interface StreamingSessionDeps {
   readonly onBackpressure: (reason: string | undefined) => void;
 }
 
+/** What waits in the queue: a decoded pgoutput message, or a keepalive's position. */
+type Received = PgoutputMessage | { readonly tag: 'keepalive'; readonly walEnd: Lsn; readonly replyRequested: boolean };
+
 interface Batch {
   readonly events: BufferedEvent[];
   readonly checkpoint: Checkpoint;
@@ -59,7 +62,7 @@ interface Batch {
  * of received messages reaches PHILOTES_CDC_BUFFER_SIZE.
  */
 export class StreamingSession {
-  private readonly queue: StreamMessage[] = [];
+  private readonly queue: Received[] = [];
   private head = 0;
   private wake?: () => void;
   private socketPaused = false;
@@ -129,8 +132,7 @@ export class StreamingSession {
     try {
       await this.loop();
       // Graceful stop: everything received is decoded; store it (a partial transaction included).
-      await this.flushNow();
-      await this.inFlight;
+      await this.flushAll();
       this.acknowledge();
     } finally {
       for (const timer of this.timers) clearTimeout(timer);
@@ -152,9 +154,9 @@ export class StreamingSession {
   }
 
   private receive(message: StreamMessage): void {
-    // pg's protocol parser reuses its buffer: a received chunk is a view that later socket data
-    // overwrites. Messages wait in the queue, so each keeps its own copy.
-    this.queue.push(message.kind === 'xlog' ? { ...message, body: Buffer.from(message.body) } : message);
+    // Decode at once: pg's protocol parser reuses its buffer, so the received bytes are a view that
+    // later socket data overwrites. The decoded message holds its own strings.
+    this.queue.push(message.kind === 'xlog' ? decodePgoutput(message.body) : { tag: 'keepalive', walEnd: message.walEnd, replyRequested: message.replyRequested });
     if (!this.socketPaused && this.queue.length - this.head >= this.deps.settings().bufferSize) {
       this.socketPaused = true;
       this.deps.replication.pause();
@@ -180,13 +182,16 @@ export class StreamingSession {
         this.queue.splice(0, this.head);
         this.head = 0;
       }
-      if (message.kind === 'keepalive') {
+      if (message.tag === 'keepalive') {
         await this.keepalive(message.walEnd, message.replyRequested);
         continue;
       }
-      const waiting = this.assembler.handle(decodePgoutput(message.body));
+      const waiting = this.assembler.handle(message);
       if (waiting) await waiting;
-      if (this.pending.length >= this.deps.settings().batchSize) await this.flushNow();
+      // Group commit: while a write is in flight, decoding goes on and the next write takes all
+      // that accumulated; only a full buffer makes decoding wait for the write.
+      if (this.pending.length >= this.deps.settings().bufferSize) await this.inFlight;
+      this.flushIfFull();
       this.resumeSocketIfDrained();
     }
   }
@@ -204,21 +209,34 @@ export class StreamingSession {
     }
   }
 
-  /** Cuts the current batch and starts writing it, after the batch before it is written. */
-  private async flushNow(): Promise<void> {
-    if (this.inFlight) await this.inFlight;
-    if (this.failure !== undefined) throw this.failure;
+  /** Starts a write when a batch is full and none is in flight. */
+  private flushIfFull(): void {
+    if (!this.inFlight && this.pending.length >= this.deps.settings().batchSize) this.startWrite();
+  }
+
+  /** Cuts the pending events into a batch and writes it; one write at a time. */
+  private startWrite(): void {
+    if (this.inFlight || this.failure !== undefined) return;
     const batch = this.cut();
     if (!batch) return;
     this.inFlight = this.write(batch).then(
       () => {
         this.inFlight = undefined;
+        this.flushIfFull();
       },
       (error: unknown) => {
         this.inFlight = undefined;
         this.fail(error);
       },
     );
+  }
+
+  /** Writes everything received (a partial transaction included) and waits for it. */
+  private async flushAll(): Promise<void> {
+    await this.inFlight;
+    this.startWrite();
+    await this.inFlight;
+    if (this.failure !== undefined) throw this.failure;
   }
 
   /** The pending events with the checkpoint that will be true once they are stored. */
@@ -278,8 +296,7 @@ export class StreamingSession {
   }
 
   private tickFlush(): void {
-    if (this.inFlight || this.stopping) return;
-    this.flushNow().catch((error: unknown) => this.fail(error));
+    if (!this.stopping) this.startWrite();
   }
 
   private tickStatus(): void {

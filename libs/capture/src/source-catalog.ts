@@ -57,6 +57,27 @@ export class SourceCatalog {
     return 'created';
   }
 
+  /**
+   * Published tables without a replica identity (no primary key, REPLICA IDENTITY DEFAULT, or
+   * NOTHING): while the publication publishes updates or deletes, PostgreSQL refuses UPDATE and
+   * DELETE on them at the source.
+   */
+  async tablesWithoutIdentity(publication: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ name: string }>(
+      `SELECT format('%I.%I', pt.schemaname, pt.tablename) AS name
+         FROM pg_publication p
+         JOIN pg_publication_tables pt ON pt.pubname = p.pubname
+         JOIN pg_namespace n ON n.nspname = pt.schemaname
+         JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename
+        WHERE p.pubname = $1 AND (p.pubupdate OR p.pubdelete)
+          AND (c.relreplident = 'n'
+               OR (c.relreplident = 'd' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)))
+        ORDER BY 1`,
+      [publication],
+    );
+    return rows.map((row) => row.name);
+  }
+
   async slot(name: string): Promise<SlotInfo | undefined> {
     const { rows } = await this.pool.query<Record<string, unknown>>('SELECT * FROM pg_replication_slots WHERE slot_name = $1', [name]);
     const row = rows[0];

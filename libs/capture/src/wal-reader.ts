@@ -181,6 +181,12 @@ export class WalReader {
     if ((await catalog.ensurePublication(publication, settings.tables)) === 'created') {
       this.deps.log.info('created the publication', { publication, tables: settings.tables.length === 0 ? 'all' : settings.tables });
     }
+    const unidentified = await catalog.tablesWithoutIdentity(publication);
+    if (unidentified.length > 0) {
+      this.deps.log.warn('published tables have no replica identity: the source refuses UPDATE and DELETE on them; add a primary key or set REPLICA IDENTITY FULL', {
+        tables: unidentified,
+      });
+    }
     let checkpoint = await checkpointer.load(sourceId);
     const slotInfo = await catalog.slot(slot);
     const database = await catalog.database();

@@ -30,12 +30,12 @@ export function boxFloat(value: number): number | Float64Box {
   return Number.isInteger(value) || Object.is(value, -0) ? new Float64Box(value) : value;
 }
 
-const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
-function bytes(size: number, fill: (view: DataView) => void): Uint8Array {
-  const out = new Uint8Array(size);
-  fill(new DataView(out.buffer));
+/** Small buffers come from Node's shared pool: one of these per value on the hot path. */
+function bytes(size: number, fill: (out: Buffer) => void): Uint8Array {
+  const out = Buffer.allocUnsafe(size);
+  fill(out);
   return out;
 }
 
@@ -47,36 +47,36 @@ export const extensionCodec = new ExtensionCodec();
 
 extensionCodec.register({
   type: Extension.Numeric,
-  encode: (value) => (value instanceof PgNumeric ? utf8.encode(value.text) : null),
+  encode: (value) => (value instanceof PgNumeric ? Buffer.from(value.text, 'latin1') : null), // numeric text is ASCII
   decode: (data) => new PgNumeric(fromUtf8.decode(data)),
 });
 extensionCodec.register({
   type: Extension.Timestamp,
-  encode: (value) => (value instanceof PgTimestamp && !value.zoned ? bytes(8, (v) => v.setBigInt64(0, value.micros)) : null),
+  encode: (value) => (value instanceof PgTimestamp && !value.zoned ? bytes(8, (b) => b.writeBigInt64BE(value.micros)) : null),
   decode: (data) => new PgTimestamp(view(data).getBigInt64(0), false),
 });
 extensionCodec.register({
   type: Extension.TimestampTz,
-  encode: (value) => (value instanceof PgTimestamp && value.zoned ? bytes(8, (v) => v.setBigInt64(0, value.micros)) : null),
+  encode: (value) => (value instanceof PgTimestamp && value.zoned ? bytes(8, (b) => b.writeBigInt64BE(value.micros)) : null),
   decode: (data) => new PgTimestamp(view(data).getBigInt64(0), true),
 });
 extensionCodec.register({
   type: Extension.Date,
-  encode: (value) => (value instanceof PgDate ? bytes(4, (v) => v.setInt32(0, value.days)) : null),
+  encode: (value) => (value instanceof PgDate ? bytes(4, (b) => b.writeInt32BE(value.days)) : null),
   decode: (data) => new PgDate(view(data).getInt32(0)),
 });
 extensionCodec.register({
   type: Extension.Time,
-  encode: (value) => (value instanceof PgTime ? bytes(8, (v) => v.setBigInt64(0, value.micros)) : null),
+  encode: (value) => (value instanceof PgTime ? bytes(8, (b) => b.writeBigInt64BE(value.micros)) : null),
   decode: (data) => new PgTime(view(data).getBigInt64(0)),
 });
 extensionCodec.register({
   type: Extension.TimeTz,
   encode: (value) =>
     value instanceof PgTimeTz
-      ? bytes(12, (v) => {
-          v.setBigInt64(0, value.micros);
-          v.setInt32(8, value.offsetSeconds);
+      ? bytes(12, (b) => {
+          b.writeBigInt64BE(value.micros, 0);
+          b.writeInt32BE(value.offsetSeconds, 8);
         })
       : null,
   decode: (data) => new PgTimeTz(view(data).getBigInt64(0), view(data).getInt32(8)),
@@ -85,10 +85,10 @@ extensionCodec.register({
   type: Extension.Interval,
   encode: (value) =>
     value instanceof PgInterval
-      ? bytes(16, (v) => {
-          v.setInt32(0, value.months);
-          v.setInt32(4, value.days);
-          v.setBigInt64(8, value.micros);
+      ? bytes(16, (b) => {
+          b.writeInt32BE(value.months, 0);
+          b.writeInt32BE(value.days, 4);
+          b.writeBigInt64BE(value.micros, 8);
         })
       : null,
   decode: (data) => {
@@ -104,7 +104,7 @@ extensionCodec.register({
 
 extensionCodec.register({
   type: Extension.Float64,
-  encode: (value) => (value instanceof Float64Box ? bytes(8, (v) => v.setFloat64(0, value.value)) : null),
+  encode: (value) => (value instanceof Float64Box ? bytes(8, (b) => b.writeDoubleBE(value.value)) : null),
   decode: (data) => view(data).getFloat64(0),
 });
 

@@ -18,8 +18,8 @@ export interface ChangePayload {
 }
 
 interface WirePayload {
-  a?: unknown[];
-  b?: unknown[];
+  a?: readonly unknown[];
+  b?: readonly unknown[];
   k?: 1;
   t?: [boolean, boolean];
 }
@@ -45,11 +45,13 @@ export function decodePayload(decoder: Decoder, bytes: Uint8Array, columns: read
   };
 }
 
-function boxRow(row: readonly CdcValue[], kinds: readonly ValueKind[]): unknown[] {
+function boxRow(row: readonly CdcValue[], kinds: readonly ValueKind[]): readonly unknown[] {
+  // Most tables have no float columns; then the row goes to the encoder as it is.
+  if (!kinds.includes('float8') && !kinds.includes('float4')) return row;
   return row.map((value, i) => (typeof value === 'number' && (kinds[i] === 'float8' || kinds[i] === 'float4') ? boxFloat(value) : value));
 }
 
-function normaliseRow(row: unknown[], columns: readonly ColumnSchema[]): CdcValue[] {
+function normaliseRow(row: readonly unknown[], columns: readonly ColumnSchema[]): CdcValue[] {
   return row.map((value, i) => normalise(value as CdcValue, columns[i]?.kind, columns[i]?.element?.kind));
 }
 

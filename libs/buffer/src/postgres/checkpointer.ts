@@ -38,23 +38,19 @@ export class PostgresCheckpointer implements Checkpointer {
     );
   }
 
-  /** Saves `checkpoint` inside the caller's transaction. The position never moves backwards. */
-  static async saveIn(client: ClientBase, sourceId: string, checkpoint: Checkpoint): Promise<void> {
-    const result = await client.query(
-      `UPDATE cdc_checkpoints
-          SET confirmed_lsn = GREATEST(confirmed_lsn, $2::pg_lsn),
-              partial_commit_lsn = $3, partial_seq = $4,
-              last_commit_ts = coalesce(${PG_EPOCH_MICROS_SQL('$5')}, last_commit_ts),
-              updated_at = now()
-        WHERE source_id = $1`,
-      [
-        sourceId,
-        lsnParam(checkpoint.confirmedLsn),
-        checkpoint.partial ? lsnParam(checkpoint.partial.commitLsn) : null,
-        checkpoint.partial?.seq ?? null,
-        checkpoint.lastCommitTime?.toString() ?? null,
-      ],
-    );
-    if (result.rowCount !== 1) throw new Error(`source ${sourceId} has no checkpoint row to advance`);
+  /**
+   * The statement that saves `checkpoint` inside the caller's transaction, with its values inlined
+   * (escaped) so the caller can send it together with other statements in one round trip. The
+   * position never moves backwards.
+   */
+  static saveStatement(client: ClientBase, sourceId: string, checkpoint: Checkpoint): string {
+    const literal = (value: string | null) => (value === null ? 'NULL' : client.escapeLiteral(value));
+    const time = checkpoint.lastCommitTime === undefined ? 'last_commit_ts' : PG_EPOCH_MICROS_SQL(checkpoint.lastCommitTime.toString());
+    return `UPDATE cdc_checkpoints
+               SET confirmed_lsn = GREATEST(confirmed_lsn, ${literal(lsnParam(checkpoint.confirmedLsn))}::pg_lsn),
+                   partial_commit_lsn = ${literal(checkpoint.partial ? lsnParam(checkpoint.partial.commitLsn) : null)}::pg_lsn,
+                   partial_seq = ${checkpoint.partial ? Number(checkpoint.partial.seq) : 'NULL'},
+                   last_commit_ts = ${time}, updated_at = now()
+             WHERE source_id = ${literal(sourceId)}`;
   }
 }

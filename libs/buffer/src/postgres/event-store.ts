@@ -18,13 +18,21 @@ export class PostgresEventStore implements EventStore {
   ) {}
 
   async commit(sourceId: string, events: readonly BufferedEvent[], checkpoint: Checkpoint): Promise<void> {
-    await this.inTransaction(async () => {
+    await this.client.query('BEGIN');
+    try {
       if (events.length > 0) await this.copy(events);
       this.hooks.afterCopy?.();
-      await PostgresCheckpointer.saveIn(this.client, sourceId, checkpoint);
-      // NOTIFY is transactional: writers hear of the events only once they are committed.
-      if (events.length > 0) await this.client.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, sourceId]);
-    });
+      // Checkpoint and wake-up in one round trip. NOTIFY is transactional: writers hear of the
+      // events only once they are committed. COMMIT stays apart, after the row count is checked.
+      const notify = events.length > 0 ? `; NOTIFY ${EVENTS_CHANNEL}, ${this.client.escapeLiteral(sourceId)}` : '';
+      const result = await this.client.query(`${PostgresCheckpointer.saveStatement(this.client, sourceId, checkpoint)}${notify}`);
+      const update = Array.isArray(result) ? (result[0] as { rowCount: number | null }) : result;
+      if (update.rowCount !== 1) throw new Error(`source ${sourceId} has no checkpoint row to advance`);
+      await this.client.query('COMMIT');
+    } catch (error) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
   }
 
   async commitCopy(sourceId: string, tableId: number, events: readonly BufferedEvent[], rowsCopied: number): Promise<void> {
