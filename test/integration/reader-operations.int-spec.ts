@@ -94,6 +94,34 @@ describe('wal-reader in operation', () => {
       await expectExactlyOnce(dbs, source, oracleSlot);
     });
 
+    it('wakes writers with a NOTIFY once a batch is committed', async () => {
+      const listener = new Client({ connectionString: dbs.buffer.url });
+      await listener.connect();
+      const heard: Array<{ channel: string; payload?: string; committed: string }> = [];
+      listener.on('notification', (message) => {
+        // The events must already be visible when the notification arrives.
+        void query<{ n: string }>(dbs.buffer.url, 'SELECT count(*)::text AS n FROM cdc_events').then(([row]) =>
+          heard.push({ channel: message.channel, payload: message.payload, committed: row.n }),
+        );
+      });
+      await listener.query('LISTEN philotes_events');
+      try {
+        const reader = await start();
+        await reader.process.waitForLog('streaming', (line) => line.message === 'streaming');
+        // The finished (empty) initial copy notifies too; then the batch of ten inserts does.
+        await eventually('the copy notification', () => heard.length >= 1);
+        await source.query("INSERT INTO items SELECT g, g, 'n' FROM generate_series(1, 10) g");
+        // Every batch notification finds its events already committed (the ten may come in parts).
+        await eventually('the notification of the last part', () => heard.some((h) => h.committed === '10'));
+        for (const notification of heard.slice(1)) {
+          expect(notification).toMatchObject({ channel: 'philotes_events', payload: 'test' });
+          expect(Number(notification.committed)).toBeGreaterThan(0);
+        }
+      } finally {
+        await listener.end();
+      }
+    });
+
     it('reconnects after its replication and buffer connections are terminated, showing it in its state', async () => {
       const reader = await start({ PHILOTES_INSTANCE_ID: 'reader-t' });
       await reader.process.waitForLog('streaming', (line) => line.message === 'streaming');
@@ -228,6 +256,36 @@ describe('wal-reader in operation', () => {
       await writer.query("INSERT INTO items SELECT g, g, 'after' FROM generate_series(301, 600) g");
       await writer.end();
       await expectExactlyOnce(dbs, source, oracleSlot);
+    });
+
+    it('fails, naming the cause, when the source invalidates its slot for holding too much WAL', async () => {
+      await server.stop();
+      server = new EmbeddedPostgres({
+        dataDir: (server as unknown as { options: { dataDir: string } }).options.dataDir,
+        port: server.port,
+        fast: true,
+        settings: { max_slot_wal_keep_size: '1MB', wal_keep_size: '0', max_wal_size: '32MB', min_wal_size: '32MB' },
+      });
+      await server.start();
+      source = await sourceClient(dbs);
+      reader = await startReader(dbs, { PHILOTES_INSTANCE_ID: 'reader-inv' });
+      await reader.process.waitForLog('streaming', (line) => line.message === 'streaming');
+      reader.process.signal('SIGTERM');
+      await reader.process.exit();
+
+      // While no reader runs, the source writes far more WAL than the slot may keep.
+      const status = async () => (await query<{ wal_status: string }>(dbs.source.url, 'SELECT wal_status FROM pg_replication_slots WHERE slot_name = $1', [dbs.slot]))[0]?.wal_status;
+      await eventually('the slot to be invalidated', async () => {
+        await source.query("INSERT INTO items SELECT g, g, repeat('w', 500) FROM generate_series(1, 20000) g ON CONFLICT (id) DO UPDATE SET v = items.v + 1");
+        await source.query('SELECT pg_switch_wal()');
+        await source.query('CHECKPOINT');
+        return (await status()) === 'lost';
+      }, { timeoutMs: 60_000, intervalMs: 10 });
+
+      reader = await startReader(dbs, { PHILOTES_INSTANCE_ID: 'reader-inv' });
+      const failed = await reader.process.waitForLog('the failure', (line) => line.message === 'pipeline state starting → failed');
+      expect(String(failed.reason)).toContain(`replication slot "${dbs.slot}" of source "test" is unusable: the WAL it needs was removed (wal_status lost)`);
+      expect(String(failed.reason)).toContain('will not recreate the slot by itself');
     });
 
     it('pauses above the high watermark and resumes below the low one, keeping its replication connection', async () => {

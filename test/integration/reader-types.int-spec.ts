@@ -54,7 +54,9 @@ describe('wal-reader: every operation and type, source → buffer', () => {
     UPDATE full_identity SET w = 2 WHERE id = 1;
     DELETE FROM full_identity WHERE id = 1;
     INSERT INTO to_truncate VALUES (1);
-    TRUNCATE to_truncate;`;
+    TRUNCATE to_truncate;
+    ALTER TABLE full_identity ADD COLUMN extra text;
+    INSERT INTO full_identity VALUES (2, 'two', 2, 'added')`;
 
   beforeAll(async () => {
     dbs = await createCaptureDatabases();
@@ -94,6 +96,7 @@ describe('wal-reader: every operation and type, source → buffer', () => {
       'public.full_identity:D',
       'public.to_truncate:I',
       'public.to_truncate:T',
+      'public.full_identity:I',
     ]);
     // The three inserts are one transaction: one commit LSN, positions 0, 1, 2, one xid.
     const inserts = events.slice(0, 3);
@@ -217,8 +220,21 @@ describe('wal-reader: every operation and type, source → buffer', () => {
     expect(full[2].before).toEqual({ id: 1, v: 'one', w: 2 });
   });
 
+  it('records a new schema version when a table\'s columns change mid-stream', async () => {
+    const versions = await query<{ version: number; names: string[] }>(
+      dbs.buffer.url,
+      `SELECT h.version, array(SELECT c->>'name' FROM jsonb_array_elements(h.columns) c) AS names
+         FROM cdc_schema_history h JOIN cdc_tables t USING (table_id) WHERE t.table_name = 'full_identity' ORDER BY version`,
+    );
+    expect(versions).toEqual([
+      { version: 1, names: ['id', 'v', 'w'] },
+      { version: 2, names: ['id', 'v', 'w', 'extra'] },
+    ]);
+    expect(events.at(-1)!.after).toEqual({ id: 2, v: 'two', w: 2, extra: 'added' });
+  });
+
   it('records truncates, and a schema version per table with key columns and types', async () => {
-    expect(events.at(-1)!.truncate).toEqual({ cascade: false, restartIdentity: false });
+    expect(events.find((e) => e.op === 'T')!.truncate).toEqual({ cascade: false, restartIdentity: false });
     const [history] = await query<{ columns: Array<{ name: string; kind: string; key: boolean; typeName: string; element?: { kind: string }; textFallback?: boolean }> }>(
       dbs.buffer.url,
       `SELECT h.columns FROM cdc_schema_history h JOIN cdc_tables t USING (table_id) WHERE t.table_name = 'every_type'`,
