@@ -1,0 +1,205 @@
+import { readAvroContainer, writeAvroContainer } from './avro/container';
+import { MANIFEST_ENTRY_SCHEMA, MANIFEST_FILE_SCHEMA } from './avro/schemas';
+import { stringifyIcebergJson } from './json';
+import { SnapshotId } from './metadata';
+import { IcebergSchema } from './schema';
+
+export const FileContent = { Data: 0, PositionDeletes: 1, EqualityDeletes: 2 } as const;
+export type FileContent = (typeof FileContent)[keyof typeof FileContent];
+
+export const EntryStatus = { Existing: 0, Added: 1, Deleted: 2 } as const;
+export type EntryStatus = (typeof EntryStatus)[keyof typeof EntryStatus];
+
+/** A data or delete file, with the column statistics readers use to skip it. */
+export interface DataFile {
+  readonly content: FileContent;
+  readonly filePath: string;
+  readonly recordCount: number;
+  readonly fileSizeInBytes: number;
+  readonly columnSizes?: ReadonlyMap<number, number>;
+  readonly valueCounts: ReadonlyMap<number, number>;
+  readonly nullValueCounts: ReadonlyMap<number, number>;
+  readonly nanValueCounts?: ReadonlyMap<number, number>;
+  readonly lowerBounds: ReadonlyMap<number, Uint8Array>;
+  readonly upperBounds: ReadonlyMap<number, Uint8Array>;
+  readonly splitOffsets?: readonly number[];
+  /** For equality deletes: the field ids that identify a row. */
+  readonly equalityIds?: readonly number[];
+}
+
+export interface ManifestEntry {
+  readonly status: EntryStatus;
+  /** Null for new (ADDED) entries: inherited from the manifest list (spec, sequence-number inheritance). */
+  readonly snapshotId?: SnapshotId;
+  readonly sequenceNumber?: number;
+  readonly fileSequenceNumber?: number;
+  readonly dataFile: DataFile;
+}
+
+/** An entry of a manifest list. */
+export interface ManifestFile {
+  readonly path: string;
+  readonly length: number;
+  readonly content: 0 | 1;
+  readonly sequenceNumber: number;
+  readonly minSequenceNumber: number;
+  readonly addedSnapshotId: SnapshotId;
+  readonly addedFilesCount: number;
+  readonly existingFilesCount: number;
+  readonly deletedFilesCount: number;
+  readonly addedRowsCount: number;
+  readonly existingRowsCount: number;
+  readonly deletedRowsCount: number;
+}
+
+const toPairs = <V>(map: ReadonlyMap<number, V> | undefined) => (map ? [...map].map(([key, value]) => ({ key, value })) : null);
+const fromPairs = <V>(pairs: Array<{ key: number; value: V }> | null) => (pairs ? new Map(pairs.map((p) => [p.key, p.value])) : undefined);
+
+export function writeManifest(entries: readonly ManifestEntry[], schema: IcebergSchema, content: 'data' | 'deletes'): Buffer {
+  const records = entries.map((entry) => ({
+    status: entry.status,
+    snapshot_id: entry.snapshotId ?? null,
+    sequence_number: entry.sequenceNumber ?? null,
+    file_sequence_number: entry.fileSequenceNumber ?? null,
+    data_file: {
+      content: entry.dataFile.content,
+      file_path: entry.dataFile.filePath,
+      file_format: 'PARQUET',
+      partition: {},
+      record_count: entry.dataFile.recordCount,
+      file_size_in_bytes: entry.dataFile.fileSizeInBytes,
+      column_sizes: toPairs(entry.dataFile.columnSizes),
+      value_counts: toPairs(entry.dataFile.valueCounts),
+      null_value_counts: toPairs(entry.dataFile.nullValueCounts),
+      nan_value_counts: toPairs(entry.dataFile.nanValueCounts),
+      lower_bounds: toPairs(entry.dataFile.lowerBounds)?.map((p) => ({ key: p.key, value: Buffer.from(p.value) })) ?? null,
+      upper_bounds: toPairs(entry.dataFile.upperBounds)?.map((p) => ({ key: p.key, value: Buffer.from(p.value) })) ?? null,
+      key_metadata: null,
+      split_offsets: entry.dataFile.splitOffsets ? [...entry.dataFile.splitOffsets] : null,
+      equality_ids: entry.dataFile.equalityIds ? [...entry.dataFile.equalityIds] : null,
+      sort_order_id: entry.dataFile.content === FileContent.Data ? 0 : null,
+      referenced_data_file: null,
+    },
+  }));
+  return writeAvroContainer(MANIFEST_ENTRY_SCHEMA, records, {
+    schema: stringifyIcebergJson(schema).replace(/\n\s*/g, ''),
+    'schema-id': String(schema['schema-id']),
+    'partition-spec': '[]',
+    'partition-spec-id': '0',
+    'format-version': '2',
+    content,
+  });
+}
+
+interface EntryRecord {
+  status: EntryStatus;
+  snapshot_id: SnapshotId | null;
+  sequence_number: number | null;
+  file_sequence_number: number | null;
+  data_file: {
+    content: FileContent;
+    file_path: string;
+    record_count: number;
+    file_size_in_bytes: number;
+    column_sizes: Array<{ key: number; value: number }> | null;
+    value_counts: Array<{ key: number; value: number }> | null;
+    null_value_counts: Array<{ key: number; value: number }> | null;
+    nan_value_counts: Array<{ key: number; value: number }> | null;
+    lower_bounds: Array<{ key: number; value: Buffer }> | null;
+    upper_bounds: Array<{ key: number; value: Buffer }> | null;
+    split_offsets: number[] | null;
+    equality_ids: number[] | null;
+  };
+}
+
+/**
+ * The entries of a manifest, with inherited values filled in: an ADDED entry written with null
+ * snapshot id and sequence numbers takes them from its manifest-list entry.
+ */
+export function readManifest(bytes: Uint8Array, listed: ManifestFile): ManifestEntry[] {
+  return (readAvroContainer(bytes).records as EntryRecord[]).map((record) => {
+    const inherit = record.status === EntryStatus.Added;
+    const file = record.data_file;
+    return {
+      status: record.status,
+      snapshotId: record.snapshot_id ?? (inherit ? listed.addedSnapshotId : undefined),
+      sequenceNumber: record.sequence_number ?? (inherit ? listed.sequenceNumber : undefined),
+      fileSequenceNumber: record.file_sequence_number ?? (inherit ? listed.sequenceNumber : undefined),
+      dataFile: {
+        content: file.content,
+        filePath: file.file_path,
+        recordCount: file.record_count,
+        fileSizeInBytes: file.file_size_in_bytes,
+        columnSizes: fromPairs(file.column_sizes),
+        valueCounts: fromPairs(file.value_counts) ?? new Map(),
+        nullValueCounts: fromPairs(file.null_value_counts) ?? new Map(),
+        nanValueCounts: fromPairs(file.nan_value_counts),
+        lowerBounds: fromPairs(file.lower_bounds) ?? new Map(),
+        upperBounds: fromPairs(file.upper_bounds) ?? new Map(),
+        ...(file.split_offsets ? { splitOffsets: file.split_offsets } : {}),
+        ...(file.equality_ids ? { equalityIds: file.equality_ids } : {}),
+      },
+    };
+  });
+}
+
+export function writeManifestList(
+  manifests: readonly ManifestFile[],
+  snapshot: { readonly snapshotId: SnapshotId; readonly parentSnapshotId?: SnapshotId; readonly sequenceNumber: number },
+): Buffer {
+  const records = manifests.map((m) => ({
+    manifest_path: m.path,
+    manifest_length: m.length,
+    partition_spec_id: 0,
+    content: m.content,
+    sequence_number: m.sequenceNumber,
+    min_sequence_number: m.minSequenceNumber,
+    added_snapshot_id: m.addedSnapshotId,
+    added_files_count: m.addedFilesCount,
+    existing_files_count: m.existingFilesCount,
+    deleted_files_count: m.deletedFilesCount,
+    added_rows_count: m.addedRowsCount,
+    existing_rows_count: m.existingRowsCount,
+    deleted_rows_count: m.deletedRowsCount,
+    partitions: [],
+    key_metadata: null,
+  }));
+  return writeAvroContainer(MANIFEST_FILE_SCHEMA, records, {
+    'snapshot-id': String(snapshot.snapshotId),
+    'parent-snapshot-id': snapshot.parentSnapshotId === undefined ? 'null' : String(snapshot.parentSnapshotId),
+    'sequence-number': String(snapshot.sequenceNumber),
+    'format-version': '2',
+  });
+}
+
+interface ManifestFileRecord {
+  manifest_path: string;
+  manifest_length: number;
+  content: 0 | 1;
+  sequence_number: number;
+  min_sequence_number: number;
+  added_snapshot_id: SnapshotId;
+  added_files_count: number;
+  existing_files_count: number;
+  deleted_files_count: number;
+  added_rows_count: number;
+  existing_rows_count: number;
+  deleted_rows_count: number;
+}
+
+export function readManifestList(bytes: Uint8Array): ManifestFile[] {
+  return (readAvroContainer(bytes).records as ManifestFileRecord[]).map((r) => ({
+    path: r.manifest_path,
+    length: r.manifest_length,
+    content: r.content,
+    sequenceNumber: r.sequence_number,
+    minSequenceNumber: r.min_sequence_number,
+    addedSnapshotId: r.added_snapshot_id,
+    addedFilesCount: r.added_files_count,
+    existingFilesCount: r.existing_files_count,
+    deletedFilesCount: r.deleted_files_count,
+    addedRowsCount: r.added_rows_count,
+    existingRowsCount: r.existing_rows_count,
+    deletedRowsCount: r.deleted_rows_count,
+  }));
+}

@@ -1,0 +1,140 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { IcebergSchema, maxFieldId } from './schema';
+
+/** Snapshot ids from Java engines are 63-bit and arrive as bigint; ours stay below 2^53. */
+export type SnapshotId = number | bigint;
+
+export type SnapshotOperation = 'append' | 'replace' | 'overwrite' | 'delete';
+
+export interface Snapshot {
+  readonly 'snapshot-id': SnapshotId;
+  readonly 'parent-snapshot-id'?: SnapshotId;
+  readonly 'sequence-number': number;
+  readonly 'timestamp-ms': number;
+  readonly 'manifest-list': string;
+  readonly summary: Readonly<Record<string, string>> & { readonly operation: SnapshotOperation };
+  readonly 'schema-id'?: number;
+}
+
+/** Table metadata, format version 2 (spec, "Table Metadata Fields"). */
+export interface TableMetadata {
+  readonly 'format-version': 2;
+  readonly 'table-uuid': string;
+  readonly location: string;
+  readonly 'last-sequence-number': number;
+  readonly 'last-updated-ms': number;
+  readonly 'last-column-id': number;
+  readonly schemas: readonly IcebergSchema[];
+  readonly 'current-schema-id': number;
+  readonly 'partition-specs': ReadonlyArray<{ readonly 'spec-id': number; readonly fields: readonly unknown[] }>;
+  readonly 'default-spec-id': number;
+  readonly 'last-partition-id': number;
+  readonly properties: Readonly<Record<string, string>>;
+  /** -1 for a table without snapshots, as Java writes it for v2. */
+  readonly 'current-snapshot-id': SnapshotId;
+  readonly snapshots: readonly Snapshot[];
+  readonly 'snapshot-log': ReadonlyArray<{ readonly 'timestamp-ms': number; readonly 'snapshot-id': SnapshotId }>;
+  readonly 'metadata-log': ReadonlyArray<{ readonly 'timestamp-ms': number; readonly 'metadata-file': string }>;
+  readonly 'sort-orders': ReadonlyArray<{ readonly 'order-id': number; readonly fields: readonly unknown[] }>;
+  readonly 'default-sort-order-id': number;
+  readonly refs: Readonly<Record<string, { readonly 'snapshot-id': SnapshotId; readonly type: 'branch' | 'tag' }>>;
+}
+
+/** How many previous metadata files the log keeps (Java's write.metadata.previous-versions-max). */
+const METADATA_LOG_ENTRIES = 100;
+
+export function newTableMetadata(location: string, schema: IcebergSchema, properties: Record<string, string>, now = Date.now()): TableMetadata {
+  return {
+    'format-version': 2,
+    'table-uuid': randomUUID(),
+    location,
+    'last-sequence-number': 0,
+    'last-updated-ms': now,
+    'last-column-id': maxFieldId(schema),
+    schemas: [{ ...schema, 'schema-id': 0 }],
+    'current-schema-id': 0,
+    'partition-specs': [{ 'spec-id': 0, fields: [] }],
+    'default-spec-id': 0,
+    // Java and PyIceberg write 999 for an unpartitioned table (PARTITION_DATA_ID_START - 1).
+    'last-partition-id': 999,
+    properties: { 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'snappy', ...properties },
+    'current-snapshot-id': -1,
+    snapshots: [],
+    'snapshot-log': [],
+    'metadata-log': [],
+    'sort-orders': [{ 'order-id': 0, fields: [] }],
+    'default-sort-order-id': 0,
+    refs: {},
+  };
+}
+
+export function currentSchema(metadata: TableMetadata): IcebergSchema {
+  const schema = metadata.schemas.find((s) => s['schema-id'] === metadata['current-schema-id']);
+  if (!schema) throw new Error(`table metadata has no schema ${metadata['current-schema-id']}`);
+  return schema;
+}
+
+export function currentSnapshot(metadata: TableMetadata): Snapshot | undefined {
+  const id = metadata.refs.main?.['snapshot-id'] ?? metadata['current-snapshot-id'];
+  if (id === -1 || id === undefined) return undefined;
+  return metadata.snapshots.find((s) => s['snapshot-id'] === id);
+}
+
+/** A new schema, made current. Field ids must already be assigned (see the writer's schema evolution). */
+export function withSchema(metadata: TableMetadata, schema: Omit<IcebergSchema, 'schema-id'>, now = Date.now()): TableMetadata {
+  const schemaId = Math.max(...metadata.schemas.map((s) => s['schema-id'])) + 1;
+  return {
+    ...metadata,
+    schemas: [...metadata.schemas, { ...schema, 'schema-id': schemaId }],
+    'current-schema-id': schemaId,
+    'last-column-id': Math.max(metadata['last-column-id'], maxFieldId({ ...schema, 'schema-id': schemaId })),
+    'last-updated-ms': now,
+  };
+}
+
+/** `snapshot` committed on the main branch; `previousFile` is the metadata file it replaces. */
+export function withSnapshot(metadata: TableMetadata, snapshot: Snapshot, previousFile: string | undefined): TableMetadata {
+  const now = Math.max(snapshot['timestamp-ms'], metadata['last-updated-ms']);
+  return {
+    ...metadata,
+    'last-sequence-number': snapshot['sequence-number'],
+    'last-updated-ms': now,
+    'current-snapshot-id': snapshot['snapshot-id'],
+    snapshots: [...metadata.snapshots, snapshot],
+    'snapshot-log': [...metadata['snapshot-log'], { 'timestamp-ms': snapshot['timestamp-ms'], 'snapshot-id': snapshot['snapshot-id'] }],
+    'metadata-log': previousFile
+      ? [...metadata['metadata-log'], { 'timestamp-ms': metadata['last-updated-ms'], 'metadata-file': previousFile }].slice(-METADATA_LOG_ENTRIES)
+      : metadata['metadata-log'],
+    refs: { ...metadata.refs, main: { 'snapshot-id': snapshot['snapshot-id'], type: 'branch' } },
+  };
+}
+
+/** The metadata without the given snapshots (snapshot expiry); the current one is never removed. */
+export function withoutSnapshots(metadata: TableMetadata, expired: ReadonlySet<SnapshotId>, previousFile: string, now = Date.now()): TableMetadata {
+  const current = currentSnapshot(metadata)?.['snapshot-id'];
+  const keep = (id: SnapshotId) => id === current || !expired.has(id);
+  return {
+    ...metadata,
+    'last-updated-ms': Math.max(now, metadata['last-updated-ms']),
+    snapshots: metadata.snapshots.filter((s) => keep(s['snapshot-id'])),
+    'snapshot-log': metadata['snapshot-log'].filter((entry) => keep(entry['snapshot-id'])),
+    'metadata-log': [...metadata['metadata-log'], { 'timestamp-ms': metadata['last-updated-ms'], 'metadata-file': previousFile }].slice(-METADATA_LOG_ENTRIES),
+  };
+}
+
+/** A positive snapshot id below 2^53 (spec: positive and random; JavaScript numbers stay exact). */
+export function newSnapshotId(): number {
+  return Number(randomBytes(8).readBigUInt64BE(0) & 0x1fffffffffffffn) || 1;
+}
+
+/** `<location>/metadata/00005-<uuid>.metadata.json`, the version following `previous` (if any). */
+export function nextMetadataPath(location: string, previous: string | undefined): string {
+  const version = previous ? metadataVersion(previous) + 1 : 0;
+  return `${location}/metadata/${String(version).padStart(5, '0')}-${randomUUID()}.metadata.json`;
+}
+
+export function metadataVersion(path: string): number {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const match = /^(\d+)-.*\.metadata\.json$/.exec(name) ?? /^v(\d+)\.metadata\.json$/.exec(name);
+  return match ? Number(match[1]) : 0;
+}

@@ -1,0 +1,37 @@
+// Reads an Iceberg table with icebird (an independent reader from npm) and prints its rows as JSON.
+// Runs in a process of its own: icebird is an ES module and reads through global fetch, which is
+// given a file:// implementation with Range support here.
+// Usage: node iceberg-read.mjs <table location URI> <metadata file URI | "version-hint">
+import { readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { icebergRead } from 'icebird';
+
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (input, init) => {
+  const url = typeof input === 'string' ? input : input.url;
+  if (!url.startsWith('file:')) return realFetch(input, init);
+  const path = fileURLToPath(url);
+  const size = statSync(path).size;
+  if (init?.method === 'HEAD') return new Response(null, { status: 200, headers: { 'content-length': String(size) } });
+  const range = new Headers(init?.headers).get('range');
+  if (!range) return new Response(readFileSync(path), { status: 200, headers: { 'content-length': String(size) } });
+  const [, start, end] = /bytes=(\d+)-(\d*)/.exec(range);
+  const from = Number(start);
+  const to = end === '' ? size - 1 : Math.min(Number(end), size - 1);
+  const buffer = Buffer.alloc(to - from + 1);
+  const fd = openSync(path, 'r');
+  readSync(fd, buffer, 0, buffer.length, from);
+  closeSync(fd);
+  return new Response(buffer, { status: 206, headers: { 'content-length': String(buffer.length) } });
+};
+
+const [tableUrl, metadataUri] = process.argv.slice(2);
+const metadata = metadataUri === 'version-hint' ? undefined : JSON.parse(readFileSync(fileURLToPath(metadataUri), 'utf8'));
+const rows = await icebergRead({ tableUrl, ...(metadata ? { metadata } : {}) });
+process.stdout.write(
+  JSON.stringify(rows, (_key, value) => {
+    if (typeof value === 'bigint') return { $bigint: value.toString() };
+    if (value instanceof Uint8Array) return { $bytes: Buffer.from(value).toString('hex') };
+    return value;
+  }),
+);

@@ -1,0 +1,35 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
+
+const run = promisify(execFile);
+
+/** A row as icebird returns it: longs as bigint, timestamps as Date, binary as Uint8Array. */
+export type IcebirdRow = Record<string, unknown>;
+
+/**
+ * Reads a table with icebird 0.3.1 (from npm), through the metadata file the catalog names, or
+ * through version-hint.text like a file-based reader.
+ */
+export async function readWithIcebird(tableLocation: string, metadataLocation: string | 'version-hint'): Promise<IcebirdRow[]> {
+  const { stdout } = await run(process.execPath, [join(__dirname, 'iceberg-read.mjs'), tableLocation, metadataLocation], { maxBuffer: 1 << 30 });
+  return JSON.parse(stdout, (_key, value: unknown) => {
+    if (value && typeof value === 'object' && '$bigint' in value) return BigInt((value as { $bigint: string }).$bigint);
+    if (value && typeof value === 'object' && '$bytes' in value) return Uint8Array.from(Buffer.from((value as { $bytes: string }).$bytes, 'hex'));
+    return value;
+  }) as IcebirdRow[];
+}
+
+/** DuckDB's own Parquet reader, for what a data file holds: its schema, key-value pairs, rows. */
+export async function duckdb<T = Record<string, unknown>>(sql: string): Promise<T[]> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const result = await connection.runAndReadAll(sql);
+    return result.getRowObjectsJson() as T[];
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
