@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', '*.config.js', '*.config.mjs', 'helm/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', '*.config.js', 'eslint.config.mjs', 'helm/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -21,11 +21,11 @@ export default tseslint.config(
   },
   {
     // Plain scripts shipped in the image, outside the TypeScript project.
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
-      globals: { process: 'readonly', fetch: 'readonly', AbortSignal: 'readonly' },
+      globals: { process: 'readonly', fetch: 'readonly', AbortSignal: 'readonly', Buffer: 'readonly', Response: 'readonly', Headers: 'readonly' },
     },
   },
 );
