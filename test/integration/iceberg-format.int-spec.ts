@@ -103,9 +103,9 @@ describe('Iceberg tables written by Philotes, read by other engines', () => {
       { id: 3n, name: null, amount: 0, at: null, tags: null },
     ];
     const normalise = (rows: Array<Record<string, unknown>>) =>
-      rows
-        .map((r) => ({ ...r, amount: r.amount === null ? null : Number(r.amount), at: r.at ? new Date(r.at as string).toISOString() : null, tags: r.tags ?? null }))
-        .sort((a, b) => Number(a.id as bigint) - Number(b.id as bigint));
+      [...rows]
+        .sort((a, b) => Number(a.id as bigint) - Number(b.id as bigint))
+        .map((r) => ({ ...r, amount: r.amount === null ? null : Number(r.amount), at: r.at ? new Date(r.at as string).toISOString() : null, tags: r.tags ?? null }));
     const viaCatalog = await readWithIcebird(table.metadata.location, table.metadataLocation);
     expect(normalise(viaCatalog)).toEqual(expected);
     const viaHint = await readWithIcebird(table.metadata.location, 'version-hint');

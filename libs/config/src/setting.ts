@@ -1,11 +1,12 @@
 import { parseDuration } from './duration';
+import { parseSize } from './size';
 import { parseListenAddress } from './listen-address';
 
 /**
  * How a variable's text becomes a typed value. Each parser returns the value, or the rule the text
  * broke, phrased to follow "VARIABLE=value: ..." in an error message.
  */
-export type SettingKind = 'string' | 'integer' | 'number' | 'boolean' | 'duration' | 'listen-address' | 'list';
+export type SettingKind = 'string' | 'integer' | 'number' | 'boolean' | 'duration' | 'size' | 'listen-address' | 'list';
 
 type ParseResult = { readonly value: unknown } | { readonly rule: string };
 
@@ -34,6 +35,10 @@ export const PARSERS: Readonly<Record<SettingKind, (raw: string) => ParseResult>
   duration: (raw) => {
     const ms = parseDuration(raw);
     return ms === undefined ? { rule: 'must be a duration such as 500ms, 10s, 5m, 1h or 168h' } : { value: ms };
+  },
+  size: (raw) => {
+    const bytes = parseSize(raw);
+    return bytes === undefined ? { rule: 'must be a size such as 512KB, 64MB or 1GB' } : { value: bytes };
   },
   'listen-address': (raw) => {
     const address = parseListenAddress(raw);

@@ -13,6 +13,10 @@ export const LOG_LEVELS = ['error', 'warn', 'info', 'verbose', 'debug'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ['auto', 'json', 'text'] as const;
 export const SNAPSHOT_MODES = ['initial', 'never'] as const;
+export const ICEBERG_MODES = ['auto', 'append', 'upsert'] as const;
+export type IcebergMode = (typeof ICEBERG_MODES)[number];
+export const UNREPRESENTABLE_POLICIES = ['reject', 'null'] as const;
+export type UnrepresentablePolicy = (typeof UNREPRESENTABLE_POLICIES)[number];
 export type SnapshotMode = (typeof SNAPSHOT_MODES)[number];
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
@@ -157,6 +161,80 @@ export class PhilotesSettings {
   @Setting({ env: 'PHILOTES_HEALTH_READINESS_TIMEOUT', kind: 'duration', default: '5s', doc: 'Time each readiness check may take before it counts as down.' })
   @DurationInRange(100, MINUTE)
   healthReadinessTimeoutMs!: number;
+
+  // ── Iceberg (iceberg-writer) ────────────────────────────────────────────────────────────────────
+  @Setting({ env: 'PHILOTES_ICEBERG_WAREHOUSE', kind: 'string', default: './data/warehouse', doc: 'Where table files go: a local directory, or s3://bucket/prefix.' })
+  @Pattern(/^\S+$/, 'a directory or an s3:// URI')
+  icebergWarehouse!: string;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_CATALOG_NAME', kind: 'string', default: 'philotes', doc: 'Catalog name in the SQL catalog tables; other engines must use the same name.' })
+  @Pattern(/^[A-Za-z0-9_.-]{1,255}$/, 'letters, digits, ., _ or -, at most 255 characters')
+  icebergCatalogName!: string;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_NAMESPACE', kind: 'string', default: '', doc: 'Namespace of every table; empty means the source schema of each table.' })
+  @IsOptional()
+  @Pattern(/^[A-Za-z0-9_.]{0,255}$/, 'letters, digits, _ or ., at most 255 characters')
+  icebergNamespace!: string;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_MODE', kind: 'string', default: 'auto', doc: 'auto: upsert for tables with a primary key or REPLICA IDENTITY FULL, append otherwise; or append / upsert for all tables.' })
+  @OneOf(ICEBERG_MODES)
+  icebergMode!: IcebergMode;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_TABLE_MODES', kind: 'list', default: '', doc: 'Per-table modes, e.g. public.audit=append,public.users=upsert; they win over PHILOTES_ICEBERG_MODE.' })
+  @Matches(/^[^.\s,=]+\.[^.\s,=]+=(append|upsert)$/, { each: true, message: 'must list schema.table=append or schema.table=upsert, separated by commas' })
+  icebergTableModes!: string[];
+
+  @Setting({ env: 'PHILOTES_ICEBERG_COLUMN_TYPES', kind: 'list', default: '', doc: 'Per-column type overrides, e.g. public.orders.amount=string: the column is written as text (for numerics that do not fit a decimal).' })
+  @Matches(/^[^.\s,=]+\.[^.\s,=]+\.[^.\s,=]+=string$/, { each: true, message: 'must list schema.table.column=string, separated by commas' })
+  icebergColumnTypes!: string[];
+
+  @Setting({ env: 'PHILOTES_ICEBERG_UNREPRESENTABLE', kind: 'string', default: 'reject', doc: 'Values Iceberg cannot hold (numeric NaN/±Infinity, ±infinity dates and timestamps): reject sends the event to the dead letters, null writes NULL.' })
+  @OneOf(UNREPRESENTABLE_POLICIES)
+  icebergUnrepresentable!: UnrepresentablePolicy;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_TARGET_FILE_SIZE', kind: 'size', default: '64MB', reloadable: true, doc: 'Data written per commit of a table while it has a backlog (estimated from the buffered events); keeps a million rows from becoming thousands of files.' })
+  @InRange(1024, 4 * 1024 ** 3)
+  icebergTargetFileSize!: number;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_WRITE_CONCURRENCY', kind: 'integer', default: '2', doc: 'Tables a writer process works on at the same time.' })
+  @InRange(1, 64)
+  icebergWriteConcurrency!: number;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_S3_ENDPOINT', kind: 'string', doc: 'S3-compatible endpoint URL (MinIO, Ceph, ...); unset for AWS.' })
+  @IsOptional()
+  @Pattern(/^https?:\/\/\S+$/, 'an http:// or https:// URL')
+  icebergS3Endpoint?: string;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_S3_REGION', kind: 'string', default: 'us-east-1', doc: 'S3 region.' })
+  @Pattern(/^[a-z0-9-]+$/, 'a region name')
+  icebergS3Region!: string;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_S3_ACCESS_KEY_ID', kind: 'string', secret: true, doc: 'S3 access key; unset to use the AWS default credential chain.' })
+  @IsOptional()
+  icebergS3AccessKeyId?: string;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_S3_SECRET_ACCESS_KEY', kind: 'string', secret: true, doc: 'S3 secret key.' })
+  @IsOptional()
+  icebergS3SecretAccessKey?: string;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_S3_PATH_STYLE', kind: 'boolean', default: 'true', doc: 'Path-style S3 URLs (bucket in the path), as most S3-compatible servers need.' })
+  icebergS3PathStyle!: boolean;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_MAINTENANCE_INTERVAL', kind: 'duration', default: '10m', doc: 'How often a writer compacts, expires snapshots and removes orphan files of the tables it owns.' })
+  @DurationInRange(SECOND, DAY)
+  icebergMaintenanceIntervalMs!: number;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_COMPACTION_MIN_FILES', kind: 'integer', default: '16', reloadable: true, doc: 'Small files (or delete files) a table must have before compaction rewrites it.' })
+  @InRange(2, 100_000)
+  icebergCompactionMinFiles!: number;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_SNAPSHOT_RETENTION', kind: 'duration', default: '24h', reloadable: true, doc: 'Snapshots older than this are expired (the current one and the last 5 always stay).' })
+  @DurationInRange(MINUTE, 3650 * DAY)
+  icebergSnapshotRetentionMs!: number;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_ORPHAN_GRACE', kind: 'duration', default: '1h', reloadable: true, doc: 'Age before a file no snapshot references is deleted (a commit in flight may still be about to reference it).' })
+  @DurationInRange(MINUTE, 365 * DAY)
+  icebergOrphanGraceMs!: number;
 
   // ── Admin API (dlq-admin) ────────────────────────────────────────────────────────────────────────
   @Setting({ env: 'PHILOTES_ADMIN_LISTEN_ADDR', kind: 'listen-address', default: ':8080', doc: 'Address of the dlq-admin API; it serves /health, /health/live, /health/ready and /metrics too.' })
