@@ -53,7 +53,7 @@ describe('the three apps', () => {
       expect(live.status).toBe(200);
       expect(live.json()).toMatchObject({ details: { lifecycle: { status: 'up', state: 'running' } } });
       const all = await httpGet(`${base}/health`);
-      const appChecks: Record<AppName, string[]> = { 'wal-reader': ['replication'], 'iceberg-writer': [], 'dlq-admin': [] };
+      const appChecks: Record<AppName, string[]> = { 'wal-reader': ['replication'], 'iceberg-writer': ['warehouse'], 'dlq-admin': [] };
       expect(Object.keys(all.json<{ details: object }>().details).sort()).toEqual(['buffer_database', 'lifecycle', 'pipeline_state', ...appChecks[app]].sort());
 
       const metrics = await httpGet(`${base}/metrics`);

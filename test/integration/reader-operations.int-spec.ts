@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { EmbeddedPostgres, freePort } from '../../libs/embedded-pg/src';
+import { decodeWakeUp } from '../../libs/buffer/src';
 import { parseLsn } from '../../libs/pgoutput/src';
 import { eventuallyStatus, httpGet } from '../support/app-process';
 import { bufferedEvents, CaptureDatabases, createCaptureDatabases, RunningReader, sourceClient, startReader, waitCaughtUp } from '../support/capture';
@@ -112,9 +113,12 @@ describe('wal-reader in operation', () => {
         await eventually('the copy notification', () => heard.length >= 1);
         await source.query("INSERT INTO items SELECT g, g, 'n' FROM generate_series(1, 10) g");
         // Every batch notification finds its events already committed (the ten may come in parts).
-        await eventually('the notification of the last part', () => heard.some((h) => h.committed === '10'));
+        // Each batch names its table and how many events it added, so writers know what waits.
+        const announced = () => heard.slice(1).reduce((sum, h) => sum + [...(decodeWakeUp(h.payload)?.tables?.values() ?? [])].reduce((n, t) => n + t.events, 0), 0);
+        await eventually('notifications announcing all ten events', () => announced() === 10);
         for (const notification of heard.slice(1)) {
-          expect(notification).toMatchObject({ channel: 'philotes_events', payload: 'test' });
+          expect(notification.channel).toBe('philotes_events');
+          expect(decodeWakeUp(notification.payload)?.source).toBe('test');
           expect(Number(notification.committed)).toBeGreaterThan(0);
         }
       } finally {

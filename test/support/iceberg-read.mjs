@@ -1,10 +1,11 @@
 // Reads an Iceberg table with icebird (an independent reader from npm) and prints its rows as JSON.
 // Runs in a process of its own: icebird is an ES module and reads through global fetch, which is
 // given a file:// implementation with Range support here.
-// Usage: node iceberg-read.mjs <table location URI> <metadata file URI | "version-hint">
+// Usage: node iceberg-read.mjs <table location URI> <metadata file URI | "version-hint"> [--files]
+// With --files it prints {rows, files}: the live manifest entries too (path, content, sequence number).
 import { readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { icebergRead } from 'icebird';
+import { icebergManifests, icebergMetadata, icebergRead } from 'icebird';
 
 const realFetch = globalThis.fetch;
 globalThis.fetch = async (input, init) => {
@@ -25,11 +26,22 @@ globalThis.fetch = async (input, init) => {
   return new Response(buffer, { status: 206, headers: { 'content-length': String(buffer.length) } });
 };
 
-const [tableUrl, metadataUri] = process.argv.slice(2);
-const metadata = metadataUri === 'version-hint' ? undefined : JSON.parse(readFileSync(fileURLToPath(metadataUri), 'utf8'));
-const rows = await icebergRead({ tableUrl, ...(metadata ? { metadata } : {}) });
+const [tableUrl, metadataUri, mode] = process.argv.slice(2);
+const metadata = metadataUri === 'version-hint' ? await icebergMetadata({ tableUrl }) : JSON.parse(readFileSync(fileURLToPath(metadataUri), 'utf8'));
+// icebird refuses a table without a snapshot or without data files; such a table is empty.
+const hasSnapshot = metadata['current-snapshot-id'] !== undefined && Number(metadata['current-snapshot-id']) >= 0;
+const manifests = hasSnapshot ? await icebergManifests(metadata) : [];
+const entries = manifests.flatMap((m) => m.entries).filter((e) => e.status !== 2);
+const hasData = entries.some((e) => !e.data_file.content);
+const rows = hasData ? await icebergRead({ tableUrl, metadata }) : [];
+const files = entries.map((e) => ({
+  path: e.data_file.file_path,
+  content: Number(e.data_file.content),
+  sequenceNumber: Number(e.sequence_number),
+  recordCount: Number(e.data_file.record_count),
+}));
 process.stdout.write(
-  JSON.stringify(rows, (_key, value) => {
+  JSON.stringify(mode === '--files' ? { rows, files } : rows, (_key, value) => {
     if (typeof value === 'bigint') return { $bigint: value.toString() };
     if (value instanceof Uint8Array) return { $bytes: Buffer.from(value).toString('hex') };
     return value;

@@ -13,12 +13,32 @@ export type IcebirdRow = Record<string, unknown>;
  * through version-hint.text like a file-based reader.
  */
 export async function readWithIcebird(tableLocation: string, metadataLocation: string | 'version-hint'): Promise<IcebirdRow[]> {
-  const { stdout } = await run(process.execPath, [join(__dirname, 'iceberg-read.mjs'), tableLocation, metadataLocation], { maxBuffer: 1 << 30 });
-  return JSON.parse(stdout, (_key, value: unknown) => {
+  return parse((await run(process.execPath, [join(__dirname, 'iceberg-read.mjs'), tableLocation, metadataLocation], { maxBuffer: 1 << 30 })).stdout) as IcebirdRow[];
+}
+
+/** A live file of the current snapshot, as icebird reads the manifests. */
+export interface IcebirdFile {
+  readonly path: string;
+  /** 0 data, 1 position deletes, 2 equality deletes. */
+  readonly content: number;
+  readonly sequenceNumber: number;
+  readonly recordCount: number;
+}
+
+/** The table's rows and its live files, both read by icebird. */
+export async function readTableWithIcebird(tableLocation: string, metadataLocation: string): Promise<{ rows: IcebirdRow[]; files: IcebirdFile[] }> {
+  return parse((await run(process.execPath, [join(__dirname, 'iceberg-read.mjs'), tableLocation, metadataLocation, '--files'], { maxBuffer: 1 << 30 })).stdout) as {
+    rows: IcebirdRow[];
+    files: IcebirdFile[];
+  };
+}
+
+function parse(json: string): unknown {
+  return JSON.parse(json, (_key, value: unknown) => {
     if (value && typeof value === 'object' && '$bigint' in value) return BigInt((value as { $bigint: string }).$bigint);
     if (value && typeof value === 'object' && '$bytes' in value) return Uint8Array.from(Buffer.from((value as { $bytes: string }).$bytes, 'hex'));
     return value;
-  }) as IcebirdRow[];
+  });
 }
 
 /** DuckDB's own Parquet reader, for what a data file holds: its schema, key-value pairs, rows. */

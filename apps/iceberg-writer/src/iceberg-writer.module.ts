@@ -1,5 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { coreImports, PIPELINE_WORKERS, ProcessContext } from '@philotes/runtime';
+import { IcebergWriterWorker } from './iceberg-writer.worker';
+import { WriterModule } from './writer.module';
+import { WriterReadinessCheck } from './writer-readiness.check';
 
 /** Turns buffered changes into Apache Iceberg tables. */
 @Module({})
@@ -7,9 +10,8 @@ export class IcebergWriterModule {
   static forRoot(context: ProcessContext): DynamicModule {
     return {
       module: IcebergWriterModule,
-      imports: coreImports(context),
-      // Its pipeline work arrives with the app's issue; the lifecycle already runs it.
-      providers: [{ provide: PIPELINE_WORKERS, useValue: [] }],
+      imports: [...coreImports(context, { checks: [WriterReadinessCheck], checkImports: [WriterModule] }), WriterModule],
+      providers: [{ provide: PIPELINE_WORKERS, useFactory: (worker: IcebergWriterWorker) => [worker], inject: [IcebergWriterWorker] }],
     };
   }
 }

@@ -8,3 +8,4 @@ export * from './postgres/event-store';
 export * from './postgres/leader-lock';
 export * from './postgres/schema-store';
 export * from './postgres/sql';
+export * from './wake-up';

@@ -38,6 +38,8 @@ export class RelationRegistry {
     private readonly sourceId: string,
     private readonly schemas: SchemaStore,
     private readonly types: TypeResolver,
+    /** The primary-key columns of a relation; pgoutput flags only the replica identity. */
+    private readonly primaryKeyOf: (relationOid: number) => Promise<Set<string>> = async () => new Set(),
   ) {}
 
   get(relationOid: number): RelationState | undefined {
@@ -46,7 +48,9 @@ export class RelationRegistry {
 
   async register(relation: RelationDescription, firstLsn: bigint): Promise<RelationState> {
     const qualifiedName = `${relation.schema}.${relation.table}`;
-    const columns = await this.types.columns(qualifiedName, relation.columns);
+    const primaryKey = relation.columns.some((c) => c.primaryKey !== undefined) ? undefined : await this.primaryKeyOf(relation.relationOid);
+    const described = primaryKey ? relation.columns.map((c) => ({ ...c, primaryKey: primaryKey.has(c.name) })) : relation.columns;
+    const columns = await this.types.columns(qualifiedName, described);
     const tableId = await this.schemas.tableId(this.sourceId, relation.schema, relation.table);
     const replicaIdentity = IDENTITY_CODE[relation.replicaIdentity];
     const schemaVersion = await this.schemas.recordVersion(tableId, { relationOid: relation.relationOid, replicaIdentity, columns }, firstLsn);

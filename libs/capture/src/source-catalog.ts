@@ -27,6 +27,7 @@ export interface CatalogColumn {
   readonly typeOid: number;
   readonly typeModifier: number;
   readonly key: boolean;
+  readonly primaryKey?: boolean;
 }
 
 export interface PublishedTable {
@@ -112,6 +113,16 @@ export class SourceCatalog {
     return rows.map((row) => ({ schema: row.schemaname, table: row.tablename }));
   }
 
+  /** The primary-key columns of a relation (by OID); empty when it has none or is gone. */
+  async primaryKey(relationOid: number): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ attname: string }>(
+      `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+        WHERE i.indrelid = $1::oid AND i.indisprimary`,
+      [relationOid],
+    );
+    return new Set(rows.map((row) => row.attname));
+  }
+
   async types(oids: readonly number[]): Promise<Map<number, CatalogType>> {
     if (oids.length === 0) return new Map();
     const { rows } = await this.pool.query<{ oid: number; name: string; typtype: string; typelem: number; typbasetype: number }>(
@@ -128,8 +139,9 @@ export class SourceCatalog {
    * or generated columns, the replica identity's columns flagged as key.
    */
   static async columns(client: ClientBase, schema: string, table: string): Promise<{ relationOid: number; replicaIdentity: 'd' | 'n' | 'f' | 'i'; columns: CatalogColumn[] }> {
-    const { rows } = await client.query<{ relation_oid: number; relreplident: 'd' | 'n' | 'f' | 'i'; attname: string; atttypid: number; atttypmod: number; key: boolean }>(
+    const { rows } = await client.query<{ relation_oid: number; relreplident: 'd' | 'n' | 'f' | 'i'; attname: string; atttypid: number; atttypmod: number; key: boolean; primary_key: boolean }>(
       `SELECT c.oid::int8::float8 AS relation_oid, c.relreplident, a.attname, a.atttypid::int8::float8 AS atttypid, a.atttypmod,
+              EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND a.attnum = ANY(i.indkey) AND i.indisprimary) AS primary_key,
               CASE c.relreplident
                 WHEN 'f' THEN true
                 WHEN 'n' THEN false
@@ -146,7 +158,7 @@ export class SourceCatalog {
     return {
       relationOid: rows[0].relation_oid,
       replicaIdentity: rows[0].relreplident,
-      columns: rows.map((row) => ({ name: row.attname, typeOid: row.atttypid, typeModifier: row.atttypmod, key: row.key })),
+      columns: rows.map((row) => ({ name: row.attname, typeOid: row.atttypid, typeModifier: row.atttypmod, key: row.key, primaryKey: row.primary_key })),
     };
   }
 }

@@ -49,6 +49,7 @@ export class TypeResolver {
         kind: type.kind,
         ...(type.element ? { element: type.element } : {}),
         key: column.key,
+        ...(column.primaryKey ? { primaryKey: true } : {}),
         ...(type.textFallback ? { textFallback: true } : {}),
       };
     });

@@ -176,7 +176,7 @@ export class WalReader {
     const checkpointer = new PostgresCheckpointer(leader);
     const events = new PostgresEventStore(leader, { afterCopy: () => this.deps.faults.hit('reader.after-copy') });
     const backfill = new PostgresBackfillStore(leader);
-    const relations = new RelationRegistry(sourceId, new PostgresSchemaStore(leader), new TypeResolver(catalog, this.deps.log));
+    const relations = new RelationRegistry(sourceId, new PostgresSchemaStore(leader), new TypeResolver(catalog, this.deps.log), (oid) => catalog.primaryKey(oid));
 
     if ((await catalog.ensurePublication(publication, settings.tables)) === 'created') {
       this.deps.log.info('created the publication', { publication, tables: settings.tables.length === 0 ? 'all' : settings.tables });

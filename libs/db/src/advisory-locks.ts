@@ -8,4 +8,14 @@ export const LockSpace = {
   Migrations: 0x50484c01,
   /** Held by the one active reader of a source for as long as it reads. Object: hash of the source id. */
   SourceReader: 0x50484c02,
+  /** Held by the writer that applies a table. Object: the table id. */
+  WriterTable: 0x50484c03,
+  /** Held by the one writer that runs buffer retention at a time. Object: 0. */
+  BufferRetention: 0x50484c04,
+  /**
+   * Held by every running writer on its lease connection, so writers can count each other from
+   * pg_locks; it vanishes with the connection, so a dead writer stops counting at once.
+   * Object: the backend pid of that connection.
+   */
+  WriterMember: 0x50484c05,
 } as const;

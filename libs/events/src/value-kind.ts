@@ -36,8 +36,10 @@ export interface ColumnSchema {
   readonly kind: ValueKind;
   /** For arrays: the element's kind and type. */
   readonly element?: { readonly kind: ValueKind; readonly typeOid: number; readonly typeName: string };
-  /** Part of the replica identity (primary key or the replica-identity index). */
+  /** Part of the replica identity (primary key, the replica-identity index, or every column for FULL). */
   readonly key: boolean;
+  /** Part of the table's primary key (known separately: REPLICA IDENTITY FULL flags every column as key). */
+  readonly primaryKey?: boolean;
   /** Kept as text because Philotes has no exact mapping for the type; logged once as a warning. */
   readonly textFallback?: boolean;
 }

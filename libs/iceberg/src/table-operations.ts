@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ClientBase } from 'pg';
-import { Catalog, TableIdentifier } from './catalog/catalog';
+import { Catalog, Queryable, TableIdentifier } from './catalog/catalog';
 import { parseIcebergJson, stringifyIcebergJson } from './json';
 import { DataFile, EntryStatus, FileContent, ManifestEntry, ManifestFile, readManifest, readManifestList, writeManifest, writeManifestList } from './manifest';
 import {
@@ -69,7 +68,7 @@ export class IcebergTables {
     return `${this.store.root}/${id.namespace.split('.').join('/')}.db/${id.name}`;
   }
 
-  async load(db: ClientBase, id: TableIdentifier): Promise<LoadedTable | undefined> {
+  async load(db: Queryable, id: TableIdentifier): Promise<LoadedTable | undefined> {
     const metadataLocation = await this.catalog.load(db, id);
     if (!metadataLocation) return undefined;
     return { id, metadataLocation, metadata: await this.readMetadata(metadataLocation) };
@@ -80,7 +79,7 @@ export class IcebergTables {
   }
 
   /** Creates the table, or loads it when another process created it first. */
-  async create(db: ClientBase, id: TableIdentifier, schema: IcebergSchema, properties: Record<string, string>): Promise<LoadedTable> {
+  async create(db: Queryable, id: TableIdentifier, schema: IcebergSchema, properties: Record<string, string>): Promise<LoadedTable> {
     const location = this.location(id);
     const metadata = newTableMetadata(location, schema, properties);
     const metadataLocation = nextMetadataPath(location, undefined);
@@ -96,8 +95,11 @@ export class IcebergTables {
     return existing;
   }
 
-  /** Writes the manifests, manifest list and metadata of a new snapshot on top of `base`. */
-  async prepare(base: LoadedTable, change: TableChange): Promise<PreparedCommit> {
+  /**
+   * Writes the manifests, manifest list and metadata of a new snapshot on top of `base`.
+   * `afterManifests` runs between the manifests and the metadata file (a crash point in tests).
+   */
+  async prepare(base: LoadedTable, change: TableChange, hooks: { readonly afterManifests?: () => void } = {}): Promise<PreparedCommit> {
     let metadata = change.schema ? withSchema(base.metadata, change.schema) : base.metadata;
     const parent = currentSnapshot(metadata);
     const sequenceNumber = metadata['last-sequence-number'] + 1;
@@ -163,6 +165,7 @@ export class IcebergTables {
 
     const manifestList = `${location}/metadata/snap-${snapshotId}-1-${randomUUID()}.avro`;
     await put(manifestList, writeManifestList([...fresh, ...carried], { snapshotId, parentSnapshotId: parent?.['snapshot-id'], sequenceNumber }));
+    hooks.afterManifests?.();
 
     const snapshot: Snapshot = {
       'snapshot-id': snapshotId,
@@ -180,7 +183,7 @@ export class IcebergTables {
   }
 
   /** The catalog swap; run it inside the transaction that also records what the commit covers. */
-  publish(db: ClientBase, base: LoadedTable, prepared: PreparedCommit): Promise<boolean> {
+  publish(db: Queryable, base: LoadedTable, prepared: PreparedCommit): Promise<boolean> {
     return this.catalog.swap(db, base.id, base.metadataLocation, prepared.metadataLocation);
   }
 

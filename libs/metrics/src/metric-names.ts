@@ -32,6 +32,22 @@ export const MetricName = {
   CdcBackfillTablesPending: 'philotes_cdc_backfill_tables_pending',
   /** Counter: reconnections after a lost source or buffer connection. */
   CdcReconnects: 'philotes_cdc_reconnects_total',
+
+  // iceberg-writer
+  /** Counter: rows written to Iceberg data files, by table and mode. */
+  WriterRowsWritten: 'philotes_writer_rows_written_total',
+  /** Counter: files written, by content (data, deletes). */
+  WriterFilesWritten: 'philotes_writer_files_written_total',
+  /** Histogram: seconds from the first file written to the catalog commit. */
+  WriterCommitDuration: 'philotes_writer_commit_duration_seconds',
+  /** Counter: commits that lost the catalog compare-and-swap. */
+  WriterCommitConflicts: 'philotes_writer_commit_conflicts_total',
+  /** Counter: events sent to the dead letters, by error kind. */
+  WriterDeadLetters: 'philotes_writer_dead_letters_total',
+  /** Gauge: seconds since the commit of the oldest event not yet applied, per table; 0 when caught up. */
+  WriterLagSeconds: 'philotes_writer_lag_seconds',
+  /** Gauge: tables whose lease this writer holds. */
+  WriterTablesOwned: 'philotes_writer_tables_owned',
 } as const;
 
 export const Label = {
@@ -42,4 +58,5 @@ export const Label = {
   ErrorKind: 'error_kind',
   Mode: 'mode',
   Operation: 'op',
+  Content: 'content',
 } as const;

@@ -1,5 +1,6 @@
 import { ClientBase } from 'pg';
 import { BackfillState, BackfillStore, CopySnapshot } from '../ports';
+import { encodeWakeUp } from '../wake-up';
 import { EVENTS_CHANNEL, lsnColumn, lsnParam } from './sql';
 
 /** `cdc_backfill`: each table's initial copy, its snapshot and progress. */
@@ -57,7 +58,7 @@ export class PostgresBackfillStore implements BackfillStore {
     await this.client.query('BEGIN');
     try {
       await this.client.query("UPDATE cdc_backfill SET status = 'done', rows_copied = $2, finished_at = now() WHERE table_id = $1", [tableId, rowsCopied]);
-      await this.client.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, sourceId]);
+      await this.client.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, encodeWakeUp(sourceId)]);
       await this.client.query('COMMIT');
     } catch (error) {
       await this.client.query('ROLLBACK').catch(() => undefined);

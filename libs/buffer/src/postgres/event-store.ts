@@ -7,6 +7,7 @@ import { BufferedEvent, Checkpoint } from '../buffered-event';
 import { COPY_COLUMNS, encodeBinaryCopy } from '../copy-binary';
 import { EventStore } from '../ports';
 import { PostgresCheckpointer } from './checkpointer';
+import { encodeWakeUp } from '../wake-up';
 import { EVENTS_CHANNEL } from './sql';
 
 /** Appends events with one binary COPY per batch, inside the transaction that moves the checkpoint. */
@@ -24,7 +25,7 @@ export class PostgresEventStore implements EventStore {
       this.hooks.afterCopy?.();
       // Checkpoint and wake-up in one round trip. NOTIFY is transactional: writers hear of the
       // events only once they are committed. COMMIT stays apart, after the row count is checked.
-      const notify = events.length > 0 ? `; NOTIFY ${EVENTS_CHANNEL}, ${this.client.escapeLiteral(sourceId)}` : '';
+      const notify = events.length > 0 ? `; NOTIFY ${EVENTS_CHANNEL}, ${this.client.escapeLiteral(encodeWakeUp(sourceId, events))}` : '';
       const result = await this.client.query(`${PostgresCheckpointer.saveStatement(this.client, sourceId, checkpoint)}${notify}`);
       const update = Array.isArray(result) ? (result[0] as { rowCount: number | null }) : result;
       if (update.rowCount !== 1) throw new Error(`source ${sourceId} has no checkpoint row to advance`);

@@ -1,5 +1,4 @@
-import { ClientBase } from 'pg';
-import { Catalog, TableIdentifier } from './catalog';
+import { Catalog, Queryable, TableIdentifier } from './catalog';
 
 /**
  * Iceberg's SQL catalog in the buffer database: the tables and columns of Iceberg's JdbcCatalog
@@ -9,7 +8,7 @@ import { Catalog, TableIdentifier } from './catalog';
 export class SqlCatalog implements Catalog {
   constructor(readonly name: string) {}
 
-  async load(db: ClientBase, table: TableIdentifier): Promise<string | undefined> {
+  async load(db: Queryable, table: TableIdentifier): Promise<string | undefined> {
     const { rows } = await db.query<{ metadata_location: string | null }>(
       `SELECT metadata_location FROM iceberg_tables
         WHERE catalog_name = $1 AND table_namespace = $2 AND table_name = $3 AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)`,
@@ -18,7 +17,7 @@ export class SqlCatalog implements Catalog {
     return rows[0]?.metadata_location ?? undefined;
   }
 
-  async create(db: ClientBase, table: TableIdentifier, metadataLocation: string): Promise<boolean> {
+  async create(db: Queryable, table: TableIdentifier, metadataLocation: string): Promise<boolean> {
     const result = await db.query(
       `INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, metadata_location, previous_metadata_location, iceberg_type)
        VALUES ($1, $2, $3, $4, NULL, 'TABLE') ON CONFLICT DO NOTHING`,
@@ -27,7 +26,7 @@ export class SqlCatalog implements Catalog {
     return result.rowCount === 1;
   }
 
-  async swap(db: ClientBase, table: TableIdentifier, expected: string, next: string): Promise<boolean> {
+  async swap(db: Queryable, table: TableIdentifier, expected: string, next: string): Promise<boolean> {
     const result = await db.query(
       `UPDATE iceberg_tables SET metadata_location = $4, previous_metadata_location = $5
         WHERE catalog_name = $1 AND table_namespace = $2 AND table_name = $3 AND metadata_location = $5
@@ -37,7 +36,7 @@ export class SqlCatalog implements Catalog {
     return result.rowCount === 1;
   }
 
-  async ensureNamespace(db: ClientBase, namespace: string): Promise<void> {
+  async ensureNamespace(db: Queryable, namespace: string): Promise<void> {
     // "exists" = "true" is what JdbcCatalog and PyIceberg write when they create a namespace.
     await db.query(
       `INSERT INTO iceberg_namespace_properties (catalog_name, namespace, property_key, property_value)
@@ -46,7 +45,7 @@ export class SqlCatalog implements Catalog {
     );
   }
 
-  async list(db: ClientBase): Promise<TableIdentifier[]> {
+  async list(db: Queryable): Promise<TableIdentifier[]> {
     const { rows } = await db.query<{ table_namespace: string; table_name: string }>(
       `SELECT table_namespace, table_name FROM iceberg_tables WHERE catalog_name = $1 AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)
         ORDER BY 1, 2`,

@@ -1,0 +1,52 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Pool } from 'pg';
+import { Registry } from 'prom-client';
+import { ConfigStore } from '@philotes/config';
+import { FaultInjector } from '@philotes/faults';
+import { IcebergTables } from '@philotes/iceberg';
+import type { Logger } from '@philotes/logging';
+import { METRICS_REGISTRY } from '@philotes/metrics';
+import { BUFFER_POOL, CONFIG_STORE, FAULTS, LOGGER, PipelineWorker } from '@philotes/runtime';
+import { WriterMetrics, WriterService, writerSettingsOf } from '@philotes/sink';
+
+/** The writer as the lifecycle runs it: started after boot; on SIGTERM it finishes its commits. */
+@Injectable()
+export class IcebergWriterWorker implements PipelineWorker {
+  readonly name = 'iceberg-writer';
+  readonly service: WriterService;
+
+  constructor(
+    @Inject(CONFIG_STORE) config: ConfigStore,
+    @Inject(LOGGER) logger: Logger,
+    @Inject(BUFFER_POOL) pool: Pool,
+    @Inject(METRICS_REGISTRY) registry: Registry,
+    @Inject(FAULTS) faults: FaultInjector,
+    tables: IcebergTables,
+  ) {
+    let current = writerSettingsOf(config.settings);
+    config.onChange(() => {
+      current = writerSettingsOf(config.settings);
+    });
+    this.service = new WriterService({
+      bufferUrl: config.settings.databaseUrl,
+      pool,
+      tables,
+      settings: () => current,
+      metrics: new WriterMetrics(registry),
+      faults,
+      log: logger,
+    });
+  }
+
+  async start(): Promise<void> {
+    this.service.start();
+  }
+
+  stop(): Promise<void> {
+    return this.service.stop();
+  }
+
+  details(): Record<string, unknown> {
+    return this.service.details();
+  }
+}

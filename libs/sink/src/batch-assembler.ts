@@ -1,0 +1,230 @@
+import { CdcValue, UnchangedToast } from '@philotes/events';
+import { NestedField } from '@philotes/iceberg';
+import { BufferedChange, Position } from './buffered-changes';
+import { TableLayout } from './table-layout';
+import { PoisonValueError, unixMicros } from './type-mapping';
+
+/** A value an update left unchanged and did not send (TOAST); looked up in the table when the batch cannot tell. */
+export interface PendingToast {
+  readonly key: string;
+  readonly keyValues: readonly unknown[];
+  readonly fieldIndex: number;
+  readonly change: BufferedChange;
+}
+
+/** What a batch of one table's changes becomes: rows to add, keys to delete, and what failed. */
+export interface AssembledBatch {
+  /** Data rows, each aligned with `fields`. */
+  readonly rows: unknown[][];
+  /** Equality-delete rows (upsert), each aligned with `keyFields`. */
+  readonly deletes: unknown[][];
+  readonly fields: readonly NestedField[];
+  readonly keyFields: readonly NestedField[];
+  /** A TRUNCATE in the batch: every file of the table goes before the rows are added. */
+  readonly truncated: boolean;
+  readonly poison: ReadonlyArray<{ readonly change: BufferedChange; readonly error: PoisonValueError }>;
+  readonly last: Position;
+  /** Commit time (PostgreSQL-epoch microseconds) of the last change. */
+  readonly lastCommitTime: bigint;
+  readonly count: number;
+  /** Unchanged-TOAST values to fill from the table before writing; rows hold UNRESOLVED there. */
+  readonly pendingToast: readonly PendingToast[];
+}
+
+/** Marks a row cell that waits for a TOAST lookup. */
+export const UNRESOLVED = Symbol('unresolved-toast');
+
+/**
+ * Folds a run of changes (all of one schema version, so one layout) into rows.
+ *
+ * Upsert: per key, only the last state survives the batch: a row to write, or a delete; every key
+ * the batch touched gets an equality delete, so older versions in earlier snapshots disappear while
+ * the new row (same snapshot, same sequence number) stays. A key changed by an UPDATE deletes the
+ * old key. Append: every change is a row, with its operation, LSN, commit time and position.
+ */
+export class BatchAssembler {
+  private readonly fields: readonly NestedField[];
+  private readonly fieldIndex = new Map<number, number>();
+  private readonly upserts = new Map<string, unknown[] | null>();
+  private readonly deleteKeys = new Map<string, unknown[]>();
+  private readonly appended: unknown[][] = [];
+  /** Append mode: the last row of each key, for TOAST fills. */
+  private readonly lastByKey = new Map<string, unknown[]>();
+  private readonly pending: PendingToast[] = [];
+  private readonly poison: Array<{ change: BufferedChange; error: PoisonValueError }> = [];
+  private truncated = false;
+  private last?: Position;
+  private lastCommitTime = 0n;
+  private count = 0;
+
+  constructor(private readonly layout: TableLayout) {
+    this.fields = layout.schema.fields;
+    this.fields.forEach((field, i) => this.fieldIndex.set(field.id, i));
+  }
+
+  add(change: BufferedChange, skipPoison: boolean): void {
+    this.last = change.position;
+    this.lastCommitTime = change.commitTime;
+    this.count++;
+    try {
+      if (change.op === 'T') return this.truncate(change);
+      if (this.layout.mode === 'upsert') this.upsert(change);
+      else this.append(change);
+    } catch (error) {
+      if (!(error instanceof PoisonValueError)) throw error;
+      if (!skipPoison) throw error;
+      this.poison.push({ change, error });
+    }
+  }
+
+  result(): AssembledBatch {
+    const rows = this.layout.mode === 'upsert' ? [...this.upserts.values()].filter((row): row is unknown[] => row !== null) : this.appended;
+    return {
+      rows,
+      deletes: this.truncated ? [] : [...this.deleteKeys.values()],
+      fields: this.fields,
+      keyFields: this.layout.keyFields,
+      truncated: this.truncated,
+      poison: this.poison,
+      last: this.last!,
+      lastCommitTime: this.lastCommitTime,
+      count: this.count,
+      pendingToast: this.pending,
+    };
+  }
+
+  private truncate(change: BufferedChange): void {
+    this.truncated = true;
+    this.upserts.clear();
+    this.deleteKeys.clear();
+    this.lastByKey.clear();
+    this.pending.length = 0;
+    if (this.layout.mode === 'append') this.appended.push(this.cdcRow(this.emptyRow(), change));
+  }
+
+  private upsert(change: BufferedChange): void {
+    if (change.op === 'D') {
+      const before = this.required(change.before, change);
+      const { key, values } = this.keyOf(before);
+      this.upserts.set(key, null);
+      this.deleteKeys.set(key, values);
+      return;
+    }
+    const after = this.required(change.after, change);
+    const { key, values } = this.keyOf(after);
+    if (change.op === 'U' && change.before) {
+      const old = this.keyOf(change.before);
+      if (old.key !== key) {
+        this.upserts.set(old.key, null);
+        this.deleteKeys.set(old.key, old.values);
+      }
+    }
+    const previous = this.upserts.get(key) ?? undefined;
+    const row = this.convert(after, change, key, values, previous);
+    // Re-inserting keeps the map's order stable by removing first: the row goes out last.
+    this.upserts.delete(key);
+    this.upserts.set(key, row);
+    this.deleteKeys.set(key, values);
+  }
+
+  private append(change: BufferedChange): void {
+    const image = change.op === 'D' ? this.required(change.before, change) : this.required(change.after, change);
+    const identified = this.layout.keyPositions.length > 0;
+    const { key, values } = identified ? this.keyOf(image) : { key: '', values: [] };
+    const row = this.convert(image, change, key, values, identified ? this.lastByKey.get(key) : undefined);
+    if (identified) this.lastByKey.set(key, row);
+    this.appended.push(this.cdcRow(row, change));
+  }
+
+  /** A row aligned with the table's fields: converted values, unchanged TOAST filled when known. */
+  private convert(image: readonly CdcValue[], change: BufferedChange, key: string, keyValues: readonly unknown[], previous: unknown[] | undefined): unknown[] {
+    const row = this.emptyRow();
+    this.layout.placements.forEach((placement, position) => {
+      const index = this.fieldIndex.get(placement.field.id)!;
+      let value: CdcValue = image[position];
+      if (value instanceof UnchangedToast) {
+        const fromBefore = change.before && !change.beforeIsKeyOnly ? change.before[position] : undefined;
+        if (previous) {
+          row[index] = previous[index];
+          return;
+        }
+        if (fromBefore !== undefined && !(fromBefore instanceof UnchangedToast)) {
+          value = fromBefore;
+        } else {
+          row[index] = UNRESOLVED;
+          this.pending.push({ key, keyValues, fieldIndex: index, change });
+          return;
+        }
+      }
+      row[index] = placement.convert(value);
+    });
+    return row;
+  }
+
+  private cdcRow(row: unknown[], change: BufferedChange): unknown[] {
+    const cdc = this.layout.cdcFields!;
+    row[this.fieldIndex.get(cdc._cdc_op.id)!] = change.op;
+    row[this.fieldIndex.get(cdc._cdc_lsn.id)!] = change.position.lsn;
+    row[this.fieldIndex.get(cdc._cdc_commit_ts.id)!] = unixMicros(change.commitTime);
+    row[this.fieldIndex.get(cdc._cdc_seq.id)!] = BigInt(change.position.seq);
+    return row;
+  }
+
+  private keyOf(image: readonly CdcValue[]): { key: string; values: unknown[] } {
+    const values = this.layout.keyPositions.map((p) => {
+      if (image[p] instanceof UnchangedToast) throw new Error('a key column cannot be an unchanged TOAST value');
+      return this.layout.placements[p].convert(image[p]);
+    });
+    return { key: values.map(keyPart).join('\u0000'), values };
+  }
+
+  private emptyRow(): unknown[] {
+    return new Array<unknown>(this.fields.length).fill(null);
+  }
+
+  private required(image: readonly CdcValue[] | undefined, change: BufferedChange): readonly CdcValue[] {
+    if (!image) throw new Error(`a ${change.op} event without its row image`);
+    return image;
+  }
+}
+
+function keyPart(value: unknown): string {
+  if (value === null) return '\u0001';
+  if (value instanceof Uint8Array) return `b${Buffer.from(value).toString('hex')}`;
+  return `${typeof value}:${String(value)}`;
+}
+
+/** The key string of a row's key cells (the same form the assembler folds by). */
+export function rowKey(row: readonly unknown[], keyIndexes: readonly number[]): string {
+  return keyIndexes.map((i) => keyPart(row[i])).join('\u0000');
+}
+
+/**
+ * Fills the cells waiting for a TOAST lookup with the values of the table's current rows
+ * (`found`, by key). A key the table does not have (its insert went to the dead letters, say)
+ * cannot be completed: its rows leave the batch and the changes that needed it become poison.
+ */
+export function resolveToast(batch: AssembledBatch, found: ReadonlyMap<string, readonly unknown[]>): AssembledBatch {
+  if (batch.pendingToast.length === 0) return batch;
+  const keyIndexes = batch.keyFields.map((f) => batch.fields.indexOf(f));
+  const missing = new Set(batch.pendingToast.filter((p) => !found.has(p.key)).map((p) => p.key));
+  const rows = batch.rows.flatMap((row) => {
+    if (!row.includes(UNRESOLVED)) return [row];
+    const key = rowKey(row, keyIndexes);
+    if (missing.has(key)) return [];
+    const source = found.get(key)!;
+    return [row.map((cell, i) => (cell === UNRESOLVED ? source[i] : cell))];
+  });
+  const poison = batch.pendingToast
+    .filter((p) => missing.has(p.key))
+    .map((p) => ({
+      change: p.change,
+      error: new PoisonValueError(
+        batch.fields[p.fieldIndex].name,
+        'an update left this TOASTed value unchanged, and the table has no earlier row for the key to take it from',
+        'replay the earlier change of this key from the dead letters first, or set REPLICA IDENTITY FULL on the source table',
+      ),
+    }));
+  const unique = poison.filter((p, i) => poison.findIndex((q) => q.change === p.change) === i);
+  return { ...batch, rows, poison: [...batch.poison, ...unique], pendingToast: [] };
+}

@@ -1,0 +1,305 @@
+import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import { inTransaction } from '@philotes/db';
+import { FaultInjector } from '@philotes/faults';
+import { currentSchema, DataFile, FileContent, IcebergTables, LoadedTable, TableChange, TableIdentifier, writeParquetFile } from '@philotes/iceberg';
+import { formatLsn } from '@philotes/pgoutput';
+import { ClassifiedError } from '@philotes/retry';
+import { AssembledBatch, BatchAssembler, resolveToast } from './batch-assembler';
+import { BufferedChange, BufferedChanges, Position } from './buffered-changes';
+import { fillsCommit } from './commit-size';
+import { DeadLetterStore } from './dead-letters';
+import { modeFor, planLayout, TableLayout, TableMode } from './table-layout';
+import { currentRows } from './toast-lookup';
+import { PoisonValueError, Unrepresentable } from './type-mapping';
+import { WriterMetrics } from './writer-metrics';
+import { WriterProgress } from './writer-progress';
+
+/** A source table as the writer sees it. */
+export interface TableRef {
+  readonly tableId: number;
+  readonly sourceId: string;
+  readonly schema: string;
+  readonly table: string;
+}
+
+/** The settings a table writer reads on each step (reloads apply between commits). */
+export interface WriterSettings {
+  readonly batchSize: number;
+  readonly targetFileSize: number;
+  readonly maxAttempts: number;
+  readonly deadLettersEnabled: boolean;
+  readonly namespace: string;
+  readonly mode: 'auto' | TableMode;
+  readonly tableModes: ReadonlyMap<string, TableMode>;
+  readonly textColumns: ReadonlySet<string>;
+  readonly unrepresentable: Unrepresentable;
+}
+
+export interface WriterLog {
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  debug(message: string, meta?: Record<string, unknown>): void;
+}
+
+/** The catalog moved under us (a commit of another process): start the step again from the table's state. */
+export class CommitConflictError extends ClassifiedError {
+  constructor(table: string) {
+    super(`table ${table}: the catalog changed during the commit`, { retry: true, kind: 'conflict', action: 'none; retried automatically' });
+  }
+}
+
+/** The stored position is not ours: another writer applied this table. This one must let it go. */
+export class StalePositionError extends ClassifiedError {
+  constructor(table: string) {
+    super(`table ${table}: its position moved under this writer`, { retry: true, kind: 'conflict', action: 'none; the table is picked up again' });
+  }
+}
+
+/** Poison events retried until their attempts are spent; the table waits with backoff meanwhile. */
+export class PoisonRetryError extends ClassifiedError {
+  constructor(table: string, readonly poison: PoisonValueError, attempt: number) {
+    super(`table ${table}: ${poison.message} (attempt ${attempt})`, { retry: true, kind: 'poison', action: poison.directive.action });
+  }
+}
+
+
+export type StepOutcome = 'idle' | 'more';
+
+/**
+ * Applies one source table to its Iceberg table, a commit per step: read buffered changes after
+ * the table's position, fold them into rows (and equality deletes), write the files, and publish
+ * the snapshot with a compare-and-swap in the catalog in the same transaction that moves the
+ * position and records dead letters. A crash anywhere leaves either the old state (the files are
+ * orphans) or the new one, never a mix.
+ */
+export class TableWriter {
+  private position?: Position;
+  private table?: LoadedTable;
+  private poisonAttempts = 0;
+  readonly qualified: string;
+
+  constructor(
+    readonly ref: TableRef,
+    private readonly deps: {
+      readonly pool: Pool;
+      readonly tables: IcebergTables;
+      readonly changes: BufferedChanges;
+      readonly progress: WriterProgress;
+      readonly deadLetters: DeadLetterStore;
+      readonly settings: () => WriterSettings;
+      readonly metrics: WriterMetrics;
+      readonly faults: FaultInjector;
+      readonly log: WriterLog;
+    },
+  ) {
+    this.qualified = `${ref.schema}.${ref.table}`;
+  }
+
+  /** Forget cached state (after a conflict or a lost lease): the next step reloads it. */
+  reset(): void {
+    this.position = undefined;
+    this.table = undefined;
+  }
+
+  /** The oldest change not yet applied, for the lag metric; undefined when caught up. */
+  async oldestPending(): Promise<BufferedChange | undefined> {
+    const position = this.position ?? (await this.deps.progress.load(this.ref.tableId));
+    return (await this.deps.changes.after(this.ref.tableId, position, 1))[0];
+  }
+
+  /** Applies the next commit's worth of changes; 'more' when it left some for the next step. */
+  async step(): Promise<StepOutcome> {
+    const settings = this.deps.settings();
+    this.position ??= await this.deps.progress.load(this.ref.tableId);
+    const position = this.position;
+    const page = await this.deps.changes.after(this.ref.tableId, position, settings.batchSize);
+    if (!this.table && !(await this.ensureTable(page[0], settings))) return 'idle';
+    if (page.length === 0) return 'idle';
+
+    const layout = this.layoutFor(page[0], settings);
+    const { batch, more } = await this.assemble(page, layout, position, settings);
+    const resolved = await this.resolveToast(batch);
+    if (resolved.poison.length > 0 && !settings.deadLettersEnabled) {
+      throw new ClassifiedError(`table ${this.qualified}: ${resolved.poison[0].error.message}`, {
+        retry: false,
+        kind: 'poison',
+        action: 'enable PHILOTES_DLQ_ENABLED or fix the cause; the table is stopped at this event',
+      });
+    }
+    await this.commit(layout, resolved);
+    return more ? 'more' : 'idle';
+  }
+
+  /**
+   * Loads the Iceberg table, or creates it from the first change's columns (or, before any change,
+   * the latest schema the reader recorded, so a copied empty table exists too). False when there is
+   * nothing to create it from yet.
+   */
+  private async ensureTable(first: BufferedChange | undefined, settings: WriterSettings): Promise<boolean> {
+    const id: TableIdentifier = { namespace: settings.namespace || this.ref.schema, name: this.ref.table };
+    this.table = await this.deps.tables.load(this.deps.pool, id);
+    if (this.table) return true;
+    let columns = first?.columns;
+    if (!columns) {
+      const latest = await this.deps.changes.latestVersion(this.ref.tableId);
+      if (latest === undefined) return false;
+      columns = (await this.deps.changes.version(this.ref.tableId, latest)).columns;
+    }
+    const layout = this.layoutFor({ columns }, settings);
+    this.table = await this.deps.tables.create(this.deps.pool, id, { ...layout.schema, 'schema-id': 0 }, {
+      'philotes.mode': layout.mode,
+      'philotes.source': this.ref.sourceId,
+      'philotes.source-table': this.qualified,
+    });
+    this.deps.log.info('created the Iceberg table', { table: `${id.namespace}.${id.name}`, mode: layout.mode });
+    return true;
+  }
+
+  private layoutFor(first: Pick<BufferedChange, 'columns'>, settings: WriterSettings): TableLayout {
+    const table = this.table;
+    const mode = (table?.metadata.properties['philotes.mode'] as TableMode | undefined) ?? modeFor(this.qualified, first.columns, settings.mode, settings.tableModes);
+    return planLayout({
+      table: this.qualified,
+      columns: first.columns,
+      mode,
+      ...(table ? { current: currentSchema(table.metadata) } : {}),
+      lastColumnId: table?.metadata['last-column-id'] ?? 0,
+      asText: new Set(first.columns.map((c) => c.name).filter((name) => settings.textColumns.has(`${this.qualified}.${name}`))),
+      unrepresentable: settings.unrepresentable,
+    });
+  }
+
+  /**
+   * Folds pages of changes into one batch: all of one schema version, up to the target file size
+   * (estimated) or the row cap. Poison values throw until their attempts are spent, then go along
+   * as dead letters.
+   */
+  private async assemble(first: BufferedChange[], layout: TableLayout, from: Position, settings: WriterSettings): Promise<{ batch: AssembledBatch; more: boolean }> {
+    const assembler = new BatchAssembler(layout);
+    const skipPoison = this.poisonAttempts + 1 >= settings.maxAttempts;
+    const version = first[0].schemaVersion;
+    let page = first;
+    let bytes = 0;
+    let rows = 0;
+    let position = from;
+    for (;;) {
+      for (const change of page) {
+        if (change.schemaVersion !== version || fillsCommit(rows, bytes, settings.targetFileSize)) {
+          return { batch: assembler.result(), more: true };
+        }
+        try {
+          assembler.add(change, skipPoison);
+        } catch (error) {
+          if (!(error instanceof PoisonValueError)) throw error;
+          this.poisonAttempts++;
+          throw new PoisonRetryError(this.qualified, error, this.poisonAttempts);
+        }
+        bytes += change.payload.length;
+        rows++;
+        position = change.position;
+      }
+      if (page.length < settings.batchSize) return { batch: assembler.result(), more: false };
+      page = await this.deps.changes.after(this.ref.tableId, position, settings.batchSize);
+      if (page.length === 0) return { batch: assembler.result(), more: false };
+    }
+  }
+
+  private async resolveToast(batch: AssembledBatch): Promise<AssembledBatch> {
+    if (batch.pendingToast.length === 0) return batch;
+    const wanted = new Map(batch.pendingToast.map((p) => [p.key, p.keyValues] as const));
+    const found = await currentRows(this.deps.tables, this.table!, batch.fields, batch.keyFields, wanted);
+    this.deps.log.debug('looked up unchanged TOAST values in the table', { table: this.qualified, keys: wanted.size, found: found.size });
+    return resolveToast(batch, found);
+  }
+
+  private async commit(layout: TableLayout, batch: AssembledBatch): Promise<void> {
+    const { faults, metrics, tables } = this.deps;
+    const base = this.table!;
+    const location = base.metadata.location;
+    const started = process.hrtime.bigint();
+    const dataFiles: DataFile[] = [];
+    const deleteFiles: DataFile[] = [];
+    if (batch.rows.length > 0) dataFiles.push(await this.writeFile(location, FileContent.Data, batch.fields, batch.rows));
+    if (batch.deletes.length > 0) {
+      deleteFiles.push(await this.writeFile(location, FileContent.EqualityDeletes, batch.keyFields, batch.deletes, batch.keyFields.map((f) => f.id)));
+    }
+    faults.hit('writer.after-data-files');
+
+    const touchesTable = dataFiles.length + deleteFiles.length > 0 || batch.truncated || layout.changed;
+    const change: TableChange = {
+      operation: batch.truncated || deleteFiles.length > 0 ? 'overwrite' : 'append',
+      addedDataFiles: dataFiles,
+      addedDeleteFiles: deleteFiles,
+      removeAllFiles: batch.truncated,
+      ...(layout.changed ? { schema: layout.schema } : {}),
+      summary: {
+        'philotes.source-lsn': formatLsn(batch.last.lsn),
+        'philotes.source-seq': String(batch.last.seq),
+        'philotes.source': this.ref.sourceId,
+      },
+    };
+    const prepared = touchesTable ? await tables.prepare(base, change, { afterManifests: () => faults.hit('writer.after-manifests') }) : undefined;
+    faults.hit('writer.after-metadata');
+
+    try {
+      await inTransaction(this.deps.pool, async (db) => {
+        faults.hit('writer.before-swap');
+        if (prepared && !(await tables.publish(db, base, prepared))) {
+          metrics.commitConflicts.inc();
+          throw new CommitConflictError(this.qualified);
+        }
+        faults.hit('writer.after-swap');
+        if (!(await WriterProgress.advance(db, this.ref.tableId, this.position!, batch.last, batch.lastCommitTime))) throw new StalePositionError(this.qualified);
+        await this.deps.deadLetters.add(
+          db,
+          this.ref.tableId,
+          batch.poison.map(({ change: c, error }) => ({ change: c, kind: error.directive.kind, message: error.message, attempts: Math.max(this.poisonAttempts + 1, 1) })),
+        );
+        faults.hit('writer.after-offset');
+      });
+    } catch (error) {
+      this.reset();
+      throw error;
+    }
+    faults.hit('writer.after-commit');
+
+    if (prepared) {
+      this.table = { id: base.id, metadataLocation: prepared.metadataLocation, metadata: prepared.metadata };
+      await tables.writeVersionHint(location, prepared.metadataLocation, prepared.metadata).catch((error: unknown) => this.deps.log.warn('could not write version-hint.text', { table: this.qualified, error }));
+    }
+    this.position = batch.last;
+    this.poisonAttempts = 0;
+    metrics.commitDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    metrics.rowsWritten.inc({ table: this.qualified, mode: layout.mode }, batch.rows.length);
+    metrics.filesWritten.inc({ content: 'data' }, dataFiles.length);
+    metrics.filesWritten.inc({ content: 'deletes' }, deleteFiles.length);
+    for (const { error } of batch.poison) metrics.deadLetters.inc({ error_kind: error.directive.kind });
+    if (batch.poison.length > 0) {
+      this.deps.log.warn('events sent to the dead letters', { table: this.qualified, count: batch.poison.length, reason: batch.poison[0].error.message });
+    }
+  }
+
+  private async writeFile(location: string, content: FileContent, fields: TableLayout['keyFields'], rows: readonly unknown[][], equalityIds?: number[]): Promise<DataFile> {
+    const schema = currentSchema(this.table!.metadata);
+    const written = writeParquetFile(
+      { ...schema, fields: [...fields] },
+      fields.map((field, i) => ({ field, values: rows.map((row) => row[i]) })),
+    );
+    const kind = content === FileContent.Data ? 'data' : 'eq-deletes';
+    const path = `${location}/data/${Date.now()}-${randomUUID()}-${kind}.parquet`;
+    await this.deps.tables.store.put(path, written.bytes);
+    return {
+      content,
+      filePath: path,
+      fileSizeInBytes: written.bytes.length,
+      recordCount: written.recordCount,
+      valueCounts: written.valueCounts,
+      nullValueCounts: written.nullValueCounts,
+      nanValueCounts: written.nanValueCounts,
+      lowerBounds: written.lowerBounds,
+      upperBounds: written.upperBounds,
+      ...(equalityIds ? { equalityIds } : {}),
+    };
+  }
+}

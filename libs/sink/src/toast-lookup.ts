@@ -1,0 +1,89 @@
+import * as arrow from 'apache-arrow';
+import { avroCompatibleName, decimalParts, IcebergTables, IcebergType, isList, LoadedTable, NestedField, readParquetFile } from '@philotes/iceberg';
+import { rowKey } from './batch-assembler';
+
+/**
+ * The current rows of the given keys, read from the table's data files, newest first: a key's
+ * newest row is its current one (every upsert writes a new row and deletes the older ones by key;
+ * an append table's newest row of a key is its latest change). Files whose bounds on the first key
+ * column exclude every wanted key are not read.
+ */
+export async function currentRows(
+  tables: IcebergTables,
+  table: LoadedTable,
+  fields: readonly NestedField[],
+  keyFields: readonly NestedField[],
+  wanted: ReadonlyMap<string, readonly unknown[]>,
+): Promise<Map<string, unknown[]>> {
+  const found = new Map<string, unknown[]>();
+  if (wanted.size === 0) return found;
+  const live = await tables.liveFiles(table.metadata);
+  const files = [...live.data].sort((a, b) => (b.sequenceNumber ?? 0) - (a.sequenceNumber ?? 0));
+  const first = keyFields[0];
+  const keyIndexes = keyFields.map((f) => fields.indexOf(f));
+  const cdcSeq = fields.findIndex((f) => f.name === '_cdc_seq');
+  const cdcLsn = fields.findIndex((f) => f.name === '_cdc_lsn');
+  for (const entry of files) {
+    const remaining = [...wanted].filter(([key]) => !found.has(key));
+    if (remaining.length === 0) break;
+    if (!mayContain(entry.dataFile.lowerBounds.get(first.id), entry.dataFile.upperBounds.get(first.id), first.type, remaining.map(([, values]) => values[0]))) continue;
+    const data = readParquetFile(await tables.store.get(entry.dataFile.filePath));
+    const columns = fields.map((f) => data.getChild(avroCompatibleName(f.name)));
+    const newestInFile = new Map<string, unknown[]>();
+    for (let i = 0; i < data.numRows; i++) {
+      const row = fields.map((field, c) => fromArrow(columns[c]?.get(i), field.type));
+      const key = rowKey(row, keyIndexes);
+      if (!wanted.has(key) || found.has(key)) continue;
+      const previous = newestInFile.get(key);
+      if (!previous || (cdcLsn >= 0 && later(row, previous, cdcLsn, cdcSeq))) newestInFile.set(key, row);
+    }
+    for (const [key, row] of newestInFile) found.set(key, row);
+  }
+  return found;
+}
+
+function later(row: unknown[], than: unknown[], lsn: number, seq: number): boolean {
+  const a = row[lsn] as bigint;
+  const b = than[lsn] as bigint;
+  return a > b || (a === b && (row[seq] as bigint) > (than[seq] as bigint));
+}
+
+/** Whether [lower, upper] may hold one of `keys` (unknown bounds: yes). */
+function mayContain(lower: Uint8Array | undefined, upper: Uint8Array | undefined, type: IcebergType, keys: readonly unknown[]): boolean {
+  if (!lower || !upper || typeof type !== 'string' || !['int', 'long', 'string'].includes(type)) return true;
+  const compare = (value: unknown, bound: Uint8Array): number => {
+    if (type === 'string') return Buffer.compare(Buffer.from(value as string, 'utf8'), Buffer.from(bound));
+    const a = BigInt(value as bigint | number);
+    const b = type === 'long' ? Buffer.from(bound).readBigInt64LE() : BigInt(Buffer.from(bound).readInt32LE());
+    return a < b ? -1 : a > b ? 1 : 0;
+  };
+  // String bounds may be truncated prefixes; comparing the full value against them stays safe for
+  // the lower bound and, since the upper bound was incremented, for the upper bound too.
+  return keys.some((key) => key !== null && compare(key, lower) >= 0 && compare(key, upper) <= 0);
+}
+
+/** An Arrow cell back in the column form the writer uses. */
+function fromArrow(value: unknown, type: IcebergType): unknown {
+  if (value === null || value === undefined) return null;
+  if (isList(type)) return [...(value as arrow.Vector)].map((item) => fromArrow(item, type.element));
+  if (decimalParts(type)) {
+    const words = value as Uint32Array;
+    let bits = 0n;
+    for (let w = 3; w >= 0; w--) bits = (bits << 32n) | BigInt(words[w]);
+    return BigInt.asIntN(128, bits);
+  }
+  switch (type) {
+    case 'date':
+      return typeof value === 'number' ? Math.round(value / 86_400_000) : value;
+    case 'timestamp':
+    case 'timestamptz':
+      // apache-arrow hands timestamps out as float milliseconds; microseconds survive below 2^53.
+      return typeof value === 'bigint' ? value : BigInt(Math.round((value as number) * 1000));
+    case 'long':
+    case 'time':
+      return typeof value === 'bigint' ? value : BigInt(value as number);
+    default:
+      return value;
+  }
+}
+

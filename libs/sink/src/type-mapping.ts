@@ -1,0 +1,188 @@
+import { CdcValue, ColumnSchema, numericPrecision, PgDate, PgInterval, PgNumeric, PgTime, PgTimestamp, PgTimeTz, UnchangedToast, ValueKind } from '@philotes/events';
+import { decimalParts, decimalType, IcebergType, PrimitiveType } from '@philotes/iceberg';
+import { ClassifiedError } from '@philotes/retry';
+
+/**
+ * A value that can never be written to its column as mapped (numeric NaN into a decimal, a
+ * fraction a decimal would round, a multi-dimensional array). Retrying does not help; the event
+ * goes to the dead letters, the message says what would.
+ */
+export class PoisonValueError extends ClassifiedError {
+  constructor(column: string, reason: string, action: string) {
+    super(`column ${column}: ${reason}`, { retry: false, kind: 'poison', action });
+  }
+}
+
+/** Precision and scale for an unconstrained numeric (what pg_lake does); larger values are refused. */
+export const UNBOUNDED_NUMERIC = { precision: 38, scale: 9 } as const;
+const MAX_DECIMAL_PRECISION = 38;
+const MICROS_PER_DAY = 86_400_000_000n;
+/** Microseconds from 1970-01-01 to 2000-01-01, PostgreSQL's epoch. */
+export const PG_EPOCH_MICROS = 946_684_800_000_000n;
+
+const SCALAR: Readonly<Record<Exclude<ValueKind, 'array' | 'numeric'>, PrimitiveType>> = {
+  bool: 'boolean',
+  int2: 'int',
+  int4: 'int',
+  int8: 'long',
+  float4: 'float',
+  float8: 'double',
+  text: 'string',
+  enum: 'string',
+  // uuid as text: readers disagree on Iceberg's uuid (FIXED[16]); text compares and deletes everywhere.
+  uuid: 'string',
+  json: 'string',
+  jsonb: 'string',
+  bytea: 'binary',
+  date: 'date',
+  time: 'time',
+  // timetz becomes UTC time: Iceberg's time has no zone.
+  timetz: 'time',
+  timestamp: 'timestamp',
+  timestamptz: 'timestamptz',
+  // interval has months, days and microseconds that no Iceberg type holds: ISO 8601 text.
+  interval: 'string',
+};
+
+/** The Iceberg type for a source column (ICEBERG-NOTES §6), or `string` when overridden. */
+export function icebergTypeFor(column: ColumnSchema, asString: boolean): IcebergType {
+  if (asString || column.textFallback) return 'string';
+  if (column.kind === 'numeric') return decimalFor(column.typeModifier) ?? 'string';
+  if (column.kind === 'array') {
+    const element = column.element?.kind;
+    const elementType: PrimitiveType = element === 'numeric' ? (decimalFor(-1) as PrimitiveType) : element && element !== 'array' ? SCALAR[element] : 'string';
+    return { type: 'list', 'element-id': 0, 'element-required': false, element: elementType };
+  }
+  return SCALAR[column.kind];
+}
+
+function decimalFor(typeModifier: number): PrimitiveType | undefined {
+  const declared = numericPrecision(typeModifier);
+  if (!declared) return decimalType(UNBOUNDED_NUMERIC.precision, UNBOUNDED_NUMERIC.scale);
+  // PostgreSQL 15 allows negative scales (rounding to tens); Iceberg does not.
+  if (declared.precision > MAX_DECIMAL_PRECISION || declared.scale < 0) return undefined;
+  return decimalType(declared.precision, declared.scale);
+}
+
+export type Unrepresentable = 'reject' | 'null';
+export type Converter = (value: CdcValue) => unknown;
+
+/**
+ * How a source value becomes a column value of the Parquet writer (see @philotes/iceberg
+ * arrow-columns): numbers, bigints for longs, times and unscaled decimals, strings, bytes, arrays.
+ * Values that cannot be stored exactly throw PoisonValueError, or become null if the policy says so.
+ */
+export function converterFor(column: ColumnSchema, type: IcebergType, unrepresentable: Unrepresentable, qualifiedColumn: string): Converter {
+  const refuse = (reason: string, action: string): null => {
+    if (unrepresentable === 'null') return null;
+    throw new PoisonValueError(qualifiedColumn, reason, action);
+  };
+  if (typeof type === 'object') {
+    const element = converterFor({ ...column, kind: column.element?.kind ?? 'text', element: undefined }, type.element, unrepresentable, qualifiedColumn);
+    return (value) => {
+      if (value === null) return null;
+      if (!Array.isArray(value)) return element(value);
+      return value.map((item) => {
+        if (Array.isArray(item)) throw new PoisonValueError(qualifiedColumn, 'multi-dimensional arrays are not supported', `store it as text with PHILOTES_ICEBERG_COLUMN_TYPES=${qualifiedColumn}=string`);
+        return item === null ? null : element(item);
+      });
+    };
+  }
+  const decimal = decimalParts(type);
+  if (decimal) return (value) => (value === null ? null : toDecimal(value, decimal.precision, decimal.scale, qualifiedColumn, refuse));
+  switch (type) {
+    case 'string':
+      return (value) => (value === null ? null : toText(value));
+    case 'long':
+      return (value) => (value === null ? null : typeof value === 'bigint' ? value : BigInt(value as number));
+    case 'date':
+      return (value) => {
+        if (value === null) return null;
+        const date = value as PgDate;
+        return date.infinite ? refuse('an infinite date has no Iceberg value', 'set PHILOTES_ICEBERG_UNREPRESENTABLE=null to store NULL') : date.days;
+      };
+    case 'timestamp':
+    case 'timestamptz':
+      return (value) => {
+        if (value === null) return null;
+        const timestamp = value as PgTimestamp;
+        return timestamp.infinite ? refuse('an infinite timestamp has no Iceberg value', 'set PHILOTES_ICEBERG_UNREPRESENTABLE=null to store NULL') : timestamp.micros;
+      };
+    case 'time':
+      return (value) => {
+        if (value === null) return null;
+        const micros = value instanceof PgTimeTz ? (((value.micros - BigInt(value.offsetSeconds) * 1_000_000n) % MICROS_PER_DAY) + MICROS_PER_DAY) % MICROS_PER_DAY : (value as PgTime).micros;
+        return micros >= MICROS_PER_DAY ? refuse('24:00:00 is beyond Iceberg time', 'set PHILOTES_ICEBERG_UNREPRESENTABLE=null to store NULL') : micros;
+      };
+    default:
+      // boolean, int, float, double, binary: already in column form.
+      return (value) => value;
+  }
+}
+
+function toText(value: CdcValue): string {
+  if (typeof value === 'string') return value;
+  if (value instanceof PgNumeric) return value.text;
+  if (value instanceof PgInterval) return intervalText(value);
+  if (value instanceof UnchangedToast) throw new Error('an unchanged TOAST value must be resolved before conversion');
+  if (typeof value === 'bigint' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+/** ISO 8601, as PostgreSQL prints intervals with IntervalStyle=iso_8601: P1Y2M-3DT4H5M6.5S. */
+export function intervalText(interval: PgInterval): string {
+  const years = Math.trunc(interval.months / 12);
+  const months = interval.months % 12;
+  const negative = interval.micros < 0n;
+  const abs = negative ? -interval.micros : interval.micros;
+  const sign = negative ? '-' : '';
+  const hours = abs / 3_600_000_000n;
+  const minutes = (abs % 3_600_000_000n) / 60_000_000n;
+  const micros = abs % 60_000_000n;
+  const seconds = `${micros / 1_000_000n}${micros % 1_000_000n ? `.${String(micros % 1_000_000n).padStart(6, '0').replace(/0+$/, '')}` : ''}`;
+  const date = `${years ? `${years}Y` : ''}${months ? `${months}M` : ''}${interval.days ? `${interval.days}D` : ''}`;
+  const time = `${hours ? `${sign}${hours}H` : ''}${minutes ? `${sign}${minutes}M` : ''}${micros ? `${sign}${seconds}S` : ''}`;
+  if (!date && !time) return 'PT0S';
+  return `P${date}${time ? `T${time}` : ''}`;
+}
+
+/** The unscaled value of a decimal(precision, scale), exactly, or a refusal. */
+function toDecimal(value: CdcValue, precision: number, scale: number, column: string, refuse: (reason: string, action: string) => null): bigint | null {
+  const text = value instanceof PgNumeric ? value.text : typeof value === 'number' || typeof value === 'bigint' ? String(value) : undefined;
+  if (text === undefined) throw new PoisonValueError(column, 'a non-numeric value in a decimal column', 'inspect the event');
+  if (value instanceof PgNumeric && value.special) {
+    return refuse(`numeric ${value.special} has no decimal value`, `set PHILOTES_ICEBERG_UNREPRESENTABLE=null to store NULL, or PHILOTES_ICEBERG_COLUMN_TYPES=${column}=string to keep it as text`);
+  }
+  const match = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!match) throw new PoisonValueError(column, 'malformed numeric text', 'inspect the event');
+  let digits = `${match[2]}${match[3] ?? ''}`;
+  let fraction = (match[3] ?? '').length - Number(match[4] ?? 0);
+  // Trailing zeros beyond the scale lose nothing.
+  while (fraction > scale && digits.endsWith('0')) {
+    digits = digits.slice(0, -1);
+    fraction--;
+  }
+  if (fraction > scale) {
+    throw new PoisonValueError(column, `the value has more than ${scale} fractional digits; decimal(${precision}, ${scale}) would round it`, `write it as text with PHILOTES_ICEBERG_COLUMN_TYPES=${column}=string`);
+  }
+  const unscaled = BigInt(digits) * 10n ** BigInt(scale - fraction);
+  if (unscaled.toString().length > precision) {
+    throw new PoisonValueError(column, `the value needs more than ${precision} digits`, `write it as text with PHILOTES_ICEBERG_COLUMN_TYPES=${column}=string`);
+  }
+  return match[1] === '-' ? -unscaled : unscaled;
+}
+
+/** Commit times of the buffer (PostgreSQL-epoch microseconds) as Unix microseconds. */
+export function unixMicros(pgEpochMicros: bigint): bigint {
+  return pgEpochMicros + PG_EPOCH_MICROS;
+}
+
+/** Promotions Iceberg allows (spec, Schema Evolution): int→long, float→double, decimal precision up. */
+export function isPromotion(from: IcebergType, to: IcebergType): boolean {
+  if (from === to) return true;
+  if (from === 'int' && to === 'long') return true;
+  if (from === 'float' && to === 'double') return true;
+  const a = decimalParts(from);
+  const b = decimalParts(to);
+  return !!a && !!b && a.scale === b.scale && b.precision >= a.precision;
+}

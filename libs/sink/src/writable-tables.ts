@@ -1,0 +1,38 @@
+import { Pool } from 'pg';
+import { TableRef } from './table-writer';
+
+/**
+ * The source tables a writer may work on now: every table the readers know, except those whose
+ * initial copy is still running (their copied rows sort before events already buffered) and those
+ * an operator paused (the table, or its whole source).
+ */
+export async function writableTables(pool: Pool): Promise<TableRef[]> {
+  const { rows } = await pool.query<{ table_id: number; source_id: string; schema_name: string; table_name: string }>(
+    `SELECT t.table_id, t.source_id, t.schema_name, t.table_name
+       FROM cdc_tables t
+      WHERE NOT EXISTS (SELECT 1 FROM cdc_backfill b WHERE b.table_id = t.table_id AND b.status = 'copying')
+        AND NOT EXISTS (SELECT 1 FROM pipeline_controls c
+                         WHERE c.source_id = t.source_id AND (c.table_id IS NULL OR c.table_id = t.table_id) AND c.paused)
+      ORDER BY t.table_id`,
+  );
+  return rows.map((row) => ({ tableId: row.table_id, sourceId: row.source_id, schema: row.schema_name, table: row.table_name }));
+}
+
+/**
+ * Seconds since the commit of each table's oldest unapplied event (0 when caught up): the
+ * writer's lag, measured from the source's clock as the events carry it.
+ */
+export async function tableLag(pool: Pool, tableIds: readonly number[]): Promise<Map<number, number>> {
+  if (tableIds.length === 0) return new Map();
+  const { rows } = await pool.query<{ table_id: number; lag: number | null }>(
+    `SELECT t.id AS table_id,
+            extract(epoch FROM clock_timestamp() - (
+              SELECT e.commit_ts FROM cdc_events e
+               WHERE e.table_id = t.id
+                 AND (e.commit_lsn, e.seq) > (coalesce(p.applied_lsn, '0/0'::pg_lsn), coalesce(p.applied_seq, -9007199254740991))
+               ORDER BY e.commit_lsn, e.seq LIMIT 1))::float8 AS lag
+       FROM unnest($1::int[]) AS t(id) LEFT JOIN cdc_writer_progress p ON p.table_id = t.id`,
+    [tableIds],
+  );
+  return new Map(rows.map((row) => [row.table_id, Math.max(0, row.lag ?? 0)]));
+}

@@ -1,0 +1,29 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Label, MetricName } from '@philotes/metrics';
+
+/** The writer's metrics, registered once per process. */
+export class WriterMetrics {
+  readonly rowsWritten: Counter<string>;
+  readonly filesWritten: Counter<string>;
+  readonly commitDuration: Histogram<string>;
+  readonly commitConflicts: Counter<string>;
+  readonly deadLetters: Counter<string>;
+  readonly lagSeconds: Gauge<string>;
+  readonly tablesOwned: Gauge<string>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.rowsWritten = new Counter({ name: MetricName.WriterRowsWritten, help: 'Rows written to Iceberg data files.', labelNames: [Label.Table, Label.Mode], registers });
+    this.filesWritten = new Counter({ name: MetricName.WriterFilesWritten, help: 'Data and delete files written.', labelNames: [Label.Content], registers });
+    this.commitDuration = new Histogram({
+      name: MetricName.WriterCommitDuration,
+      help: 'Time from the first file written to the catalog commit.',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.commitConflicts = new Counter({ name: MetricName.WriterCommitConflicts, help: 'Commits that lost the catalog compare-and-swap.', registers });
+    this.deadLetters = new Counter({ name: MetricName.WriterDeadLetters, help: 'Events sent to the dead letters.', labelNames: [Label.ErrorKind], registers });
+    this.lagSeconds = new Gauge({ name: MetricName.WriterLagSeconds, help: 'Age of the oldest event not yet applied, per table; 0 when caught up.', labelNames: [Label.Table], registers });
+    this.tablesOwned = new Gauge({ name: MetricName.WriterTablesOwned, help: 'Tables this writer holds the lease of.', registers });
+  }
+}

@@ -1,0 +1,347 @@
+import { Pool } from 'pg';
+import { decodeWakeUp, EVENTS_CHANNEL } from '@philotes/buffer';
+import { FaultInjector } from '@philotes/faults';
+import { IcebergTables } from '@philotes/iceberg';
+import { backoffDelay, BackoffPolicy, classifyError, sleep } from '@philotes/retry';
+import { BufferedChanges } from './buffered-changes';
+import { PostgresDeadLetterStore } from './dead-letters';
+import { LeaseConnection } from './lease-connection';
+import { beginStep, dueAt, newSchedule, ScheduleSettings, TableSchedule } from './table-schedule';
+import { CommitConflictError, PoisonRetryError, StalePositionError, TableRef, TableWriter, WriterLog, WriterSettings } from './table-writer';
+import { tableLag, writableTables } from './writable-tables';
+import { planShare } from './work-share';
+import { WriterMetrics } from './writer-metrics';
+import { WriterProgress } from './writer-progress';
+
+export interface WriterServiceSettings extends WriterSettings, ScheduleSettings {
+  /** Tables stepped at the same time. */
+  readonly concurrency: number;
+  readonly backoff: BackoffPolicy;
+  readonly maintenanceIntervalMs: number;
+}
+
+export interface ServiceLog extends WriterLog {
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
+/** Upkeep of one owned table (compaction, snapshot expiry, orphan files), run between its commits. */
+export interface TableUpkeep {
+  run(writer: TableWriter): Promise<void>;
+}
+
+/** Work done for the whole buffer by one writer at a time (buffer retention). */
+export interface BufferUpkeep {
+  run(): Promise<void>;
+  readonly intervalMs: number;
+}
+
+export interface WriterServiceDeps {
+  readonly bufferUrl: string;
+  readonly pool: Pool;
+  readonly tables: IcebergTables;
+  readonly settings: () => WriterServiceSettings;
+  readonly metrics: WriterMetrics;
+  readonly faults: FaultInjector;
+  readonly log: ServiceLog;
+  readonly upkeep?: TableUpkeep;
+  readonly bufferUpkeep?: BufferUpkeep;
+}
+
+interface OwnedTable {
+  readonly writer: TableWriter;
+  readonly schedule: TableSchedule;
+  attempt: number;
+  releasing: boolean;
+  nextUpkeepAt: number;
+  lastError?: string;
+}
+
+/** How often leases are rebalanced (and a dead writer's tables picked up). */
+const REBALANCE_MS = 1_000;
+/** How often the lag gauge is refreshed. */
+const LAG_REFRESH_MS = 5_000;
+
+/**
+ * One writer process: holds leases on a fair share of the tables, wakes when the reader announces
+ * events (LISTEN) or a table's flush interval passes, and steps its tables — one commit each —
+ * a few at a time. A table's failures back off on their own; the other tables keep flowing.
+ */
+export class WriterService {
+  private readonly stopSignal = new AbortController();
+  private readonly owned = new Map<number, OwnedTable>();
+  private readonly tasks = new Set<Promise<void>>();
+  private readonly changes: BufferedChanges;
+  private readonly progress: WriterProgress;
+  private readonly deadLetters = new PostgresDeadLetterStore();
+  private running?: Promise<void>;
+  private leases?: LeaseConnection;
+  private wakeUp?: () => void;
+  private nextRebalanceAt = 0;
+  private nextLagAt = 0;
+  private nextBufferUpkeepAt = 0;
+  private bufferUpkeepRunning = false;
+  private view = { liveWriters: 0, share: 0, connected: false };
+
+  constructor(private readonly deps: WriterServiceDeps) {
+    this.changes = new BufferedChanges(deps.pool);
+    this.progress = new WriterProgress(deps.pool);
+  }
+
+  start(): void {
+    this.running = this.supervise();
+  }
+
+  async stop(): Promise<void> {
+    this.stopSignal.abort(new Error('writer stopping'));
+    this.wakeUp?.();
+    await this.running;
+  }
+
+  /** Ready while connected to the buffer with its leases. */
+  get connected(): boolean {
+    return this.view.connected;
+  }
+
+  details(): Record<string, unknown> {
+    const failing = Object.fromEntries([...this.owned.values()].filter((t) => t.lastError).map((t) => [t.writer.qualified, t.lastError]));
+    return {
+      tables: [...this.owned.values()].map((t) => t.writer.qualified).sort(),
+      liveWriters: this.view.liveWriters,
+      share: this.view.share,
+      ...(Object.keys(failing).length > 0 ? { failing } : {}),
+    };
+  }
+
+  private async supervise(): Promise<void> {
+    const signal = this.stopSignal.signal;
+    let attempt = 0;
+    while (!signal.aborted) {
+      try {
+        this.leases = await LeaseConnection.open(this.deps.bufferUrl, EVENTS_CHANNEL, (payload) => this.onWakeUp(payload));
+        this.view.connected = true;
+        attempt = 0;
+        this.deps.log.info('connected; sharing the tables with the other writers');
+        await this.loop(signal);
+      } catch (error) {
+        if (signal.aborted) break;
+        attempt++;
+        const delay = backoffDelay(this.deps.settings().backoff, attempt);
+        this.deps.log.warn(`lost the buffer connection; reconnecting (attempt ${attempt}, next in ${delay} ms)`, { error });
+        await this.dropAll();
+        await sleep(delay, signal).catch(() => undefined);
+      }
+    }
+    await this.dropAll();
+  }
+
+  private async loop(signal: AbortSignal): Promise<void> {
+    this.nextRebalanceAt = 0;
+    while (!signal.aborted) {
+      const leases = this.leases!;
+      if (leases.failure) throw leases.failure;
+      const now = Date.now();
+      if (now >= this.nextRebalanceAt) {
+        await this.rebalance(leases);
+        this.nextRebalanceAt = now + REBALANCE_MS;
+      }
+      if (now >= this.nextLagAt) {
+        await this.refreshLag();
+        this.nextLagAt = now + LAG_REFRESH_MS;
+      }
+      this.startBufferUpkeep(now);
+      const next = Math.min(this.nextRebalanceAt, this.startDueTasks(now));
+      await this.sleepUntil(next, signal);
+    }
+  }
+
+  /** Starts every due table up to the concurrency; returns when the next one falls due. */
+  private startDueTasks(now: number): number {
+    const settings = this.deps.settings();
+    let next = Infinity;
+    const candidates = [...this.owned.values()]
+      .filter((t) => !t.releasing && !t.schedule.running)
+      .map((t) => ({ t, at: dueAt(t.schedule, settings) }))
+      .sort((a, b) => a.at - b.at);
+    for (const { t, at } of candidates) {
+      if (at <= now && this.tasks.size < settings.concurrency) this.run(t, 'step', now);
+      else if (at > now) next = Math.min(next, at);
+      else next = now + 50; // due, but every slot is busy: a finishing task wakes the loop anyway
+    }
+    for (const t of this.owned.values()) {
+      if (t.schedule.running || t.releasing || !this.deps.upkeep) continue;
+      if (t.nextUpkeepAt <= now && this.tasks.size < settings.concurrency && dueAt(t.schedule, settings) > now) this.run(t, 'upkeep', now);
+      else next = Math.min(next, Math.max(t.nextUpkeepAt, now + 50));
+    }
+    return next;
+  }
+
+  private run(table: OwnedTable, kind: 'step' | 'upkeep', now: number): void {
+    const { schedule, writer } = table;
+    if (kind === 'step') beginStep(schedule, now);
+    else schedule.running = true;
+    const work = async (): Promise<void> => {
+      try {
+        if (kind === 'upkeep') {
+          table.nextUpkeepAt = Date.now() + this.deps.settings().maintenanceIntervalMs;
+          await this.deps.upkeep!.run(writer);
+        } else if ((await writer.step()) === 'more') {
+          schedule.forced = true;
+        }
+        table.attempt = 0;
+        table.lastError = undefined;
+      } catch (error) {
+        this.failed(table, error, kind);
+      } finally {
+        schedule.running = false;
+        if (table.releasing) await this.release(table);
+      }
+    };
+    const task = work().finally(() => {
+      this.tasks.delete(task);
+      this.wakeUp?.();
+    });
+    this.tasks.add(task);
+  }
+
+  private failed(table: OwnedTable, error: unknown, kind: 'step' | 'upkeep'): void {
+    const settings = this.deps.settings();
+    const name = table.writer.qualified;
+    const directive = classifyError(error);
+    table.attempt++;
+    if (kind === 'step') table.schedule.forced = true;
+    if (!(error instanceof PoisonRetryError)) table.writer.reset();
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof CommitConflictError || error instanceof StalePositionError) {
+      // Someone else committed this table: pick it up again from the catalog after a short pause.
+      table.schedule.retryAt = Date.now() + backoffDelay(settings.backoff, Math.min(table.attempt, 3)) / 4;
+      this.deps.log.info('the table changed under this writer; reloading it', { table: name, reason: message });
+      return;
+    }
+    table.lastError = message;
+    const delay = directive.retry ? backoffDelay(settings.backoff, table.attempt) : settings.backoff.maxIntervalMs;
+    table.schedule.retryAt = Date.now() + delay;
+    const meta = { table: name, kind: directive.kind, action: directive.action, attempt: table.attempt, retryInMs: delay, error };
+    if (!directive.retry) this.deps.log.error(`${kind === 'step' ? 'cannot write' : 'cannot maintain'} the table; retrying slowly until the cause is fixed`, meta);
+    else this.deps.log.warn(kind === 'step' ? 'writing the table failed; retrying' : 'table maintenance failed; retrying', meta);
+  }
+
+  /** Takes and gives up leases so tables spread evenly over the running writers. */
+  private async rebalance(leases: LeaseConnection): Promise<void> {
+    const eligible = new Map((await writableTables(this.deps.pool)).map((ref) => [ref.tableId, ref]));
+    const view = await leases.view();
+    const plan = planShare({ eligible: [...eligible.keys()], holders: view.holders, liveWriters: view.liveWriters, myPid: view.pid });
+    this.view = { liveWriters: view.liveWriters, share: plan.share, connected: true };
+
+    // Leases this process holds but does not track (a release that raced a crash of its task) and
+    // tracked tables whose lease is gone are reconciled here too.
+    for (const tableId of plan.release) {
+      const table = this.owned.get(tableId);
+      if (!table) await leases.release(tableId);
+      else if (!table.releasing) {
+        table.releasing = true;
+        if (!table.schedule.running) await this.release(table);
+      }
+    }
+    let taken = 0;
+    for (const tableId of plan.candidates) {
+      if (taken >= plan.take) break;
+      if (!(await leases.tryLease(tableId))) continue;
+      taken++;
+      this.own(eligible.get(tableId)!);
+    }
+    this.deps.metrics.tablesOwned.set(this.owned.size);
+  }
+
+  private own(ref: TableRef): void {
+    const now = Date.now();
+    const writer = new TableWriter(ref, {
+      pool: this.deps.pool,
+      tables: this.deps.tables,
+      changes: this.changes,
+      progress: this.progress,
+      deadLetters: this.deadLetters,
+      settings: this.deps.settings,
+      metrics: this.deps.metrics,
+      faults: this.deps.faults,
+      log: this.deps.log,
+    });
+    // Upkeep of a table just taken waits a while: its previous owner may have just run it.
+    this.owned.set(ref.tableId, { writer, schedule: newSchedule(now), attempt: 0, releasing: false, nextUpkeepAt: now + this.deps.settings().maintenanceIntervalMs });
+    this.deps.log.info('took the table', { table: writer.qualified });
+  }
+
+  private async release(table: OwnedTable): Promise<void> {
+    const { tableId } = table.writer.ref;
+    if (this.owned.get(tableId) !== table) return;
+    this.owned.delete(tableId);
+    this.deps.metrics.lagSeconds.remove({ table: table.writer.qualified });
+    this.deps.metrics.tablesOwned.set(this.owned.size);
+    await this.leases?.release(tableId).catch(() => undefined);
+    this.deps.log.info('released the table', { table: table.writer.qualified });
+  }
+
+  /** After a lost connection (the leases are gone with it) or at stop: finish what runs, forget all. */
+  private async dropAll(): Promise<void> {
+    this.view.connected = false;
+    for (const table of this.owned.values()) table.releasing = true;
+    await Promise.allSettled([...this.tasks]);
+    for (const table of [...this.owned.values()]) await this.release(table);
+    await this.leases?.close();
+    this.leases = undefined;
+  }
+
+  private onWakeUp(payload: string | undefined): void {
+    const wakeUp = decodeWakeUp(payload);
+    if (!wakeUp) return;
+    for (const table of this.owned.values()) {
+      const { ref } = table.writer;
+      if (ref.sourceId !== wakeUp.source) continue;
+      if (!wakeUp.tables) {
+        table.schedule.pendingUnknown = true;
+        continue;
+      }
+      const added = wakeUp.tables.get(ref.tableId);
+      if (added) {
+        table.schedule.pendingEvents += added.events;
+        table.schedule.pendingBytes += added.bytes;
+      }
+    }
+    // A wake-up without sizes may mean a copy finished: a new table to share out.
+    if (!wakeUp.tables) this.nextRebalanceAt = 0;
+    this.wakeUp?.();
+  }
+
+  private async refreshLag(): Promise<void> {
+    const lag = await tableLag(this.deps.pool, [...this.owned.keys()]);
+    for (const [tableId, seconds] of lag) {
+      const table = this.owned.get(tableId);
+      if (table) this.deps.metrics.lagSeconds.set({ table: table.writer.qualified }, seconds);
+    }
+  }
+
+  /** Buffer retention, by whichever writer gets to it (the upkeep itself takes a lock). */
+  private startBufferUpkeep(now: number): void {
+    const upkeep = this.deps.bufferUpkeep;
+    if (!upkeep || this.bufferUpkeepRunning || now < this.nextBufferUpkeepAt) return;
+    this.bufferUpkeepRunning = true;
+    this.nextBufferUpkeepAt = now + upkeep.intervalMs;
+    upkeep
+      .run()
+      .catch((error: unknown) => this.deps.log.warn('buffer retention failed; it runs again at the next interval', { error }))
+      .finally(() => (this.bufferUpkeepRunning = false));
+  }
+
+  private async sleepUntil(at: number, signal: AbortSignal): Promise<void> {
+    const delay = Math.max(0, Math.min(at - Date.now(), 60_000));
+    if (delay === 0 || signal.aborted) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, delay);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+    this.wakeUp = undefined;
+  }
+}

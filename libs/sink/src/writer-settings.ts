@@ -1,0 +1,50 @@
+import { backoffPolicyOf } from '@philotes/retry';
+import { TableMode } from './table-layout';
+import { Unrepresentable } from './type-mapping';
+import { WriterServiceSettings } from './writer-service';
+
+/** The PHILOTES_* settings the writer reads (structural, so the sink does not depend on config). */
+export interface WriterConfig {
+  readonly batchSize: number;
+  readonly flushIntervalMs: number;
+  readonly dlqEnabled: boolean;
+  readonly retryMaxAttempts: number;
+  readonly retryInitialIntervalMs: number;
+  readonly retryMaxIntervalMs: number;
+  readonly retryMultiplier: number;
+  readonly retryJitter: number;
+  readonly icebergNamespace: string;
+  readonly icebergMode: 'auto' | TableMode;
+  readonly icebergTableModes: readonly string[];
+  readonly icebergColumnTypes: readonly string[];
+  readonly icebergUnrepresentable: Unrepresentable;
+  readonly icebergTargetFileSize: number;
+  readonly icebergWriteConcurrency: number;
+  readonly icebergMaintenanceIntervalMs: number;
+}
+
+/** Derived once per (re)load: the writer reads these on every step, so they must be cheap. */
+export function writerSettingsOf(config: WriterConfig): WriterServiceSettings {
+  const tableModes = new Map<string, TableMode>();
+  for (const entry of config.icebergTableModes) {
+    const [table, mode] = entry.split('=');
+    tableModes.set(table, mode as TableMode);
+  }
+  const textColumns = new Set(config.icebergColumnTypes.map((entry) => entry.split('=')[0]));
+  return {
+    // Pages of the buffer read per query: larger than the reader's batches, which are per source.
+    batchSize: Math.max(config.batchSize, 5_000),
+    targetFileSize: config.icebergTargetFileSize,
+    maxAttempts: config.retryMaxAttempts,
+    deadLettersEnabled: config.dlqEnabled,
+    namespace: config.icebergNamespace,
+    mode: config.icebergMode,
+    tableModes,
+    textColumns,
+    unrepresentable: config.icebergUnrepresentable,
+    flushIntervalMs: config.flushIntervalMs,
+    concurrency: config.icebergWriteConcurrency,
+    backoff: { ...backoffPolicyOf(config), maxAttempts: Infinity },
+    maintenanceIntervalMs: config.icebergMaintenanceIntervalMs,
+  };
+}
