@@ -38,8 +38,8 @@ export const UNRESOLVED = Symbol('unresolved-toast');
  * Folds a run of changes (all of one schema version, so one layout) into rows.
  *
  * Upsert: per key, only the last state survives the batch: a row to write, or a delete; every key
- * the batch touched gets an equality delete, so older versions in earlier snapshots disappear while
- * the new row (same snapshot, same sequence number) stays. A key changed by an UPDATE deletes the
+ * the batch updated or deleted gets an equality delete, so older versions in earlier snapshots
+ * disappear while the new row (same snapshot, same sequence number) stays. A key changed by an UPDATE deletes the
  * old key. Append: every change is a row, with its operation, LSN, commit time and position.
  */
 export class BatchAssembler {
@@ -119,12 +119,16 @@ export class BatchAssembler {
         this.deleteKeys.set(old.key, old.values);
       }
     }
+    const touched = this.upserts.has(key);
     const previous = this.upserts.get(key) ?? undefined;
     const row = this.convert(after, change, key, values, previous);
     // Re-inserting keeps the map's order stable by removing first: the row goes out last.
     this.upserts.delete(key);
     this.upserts.set(key, row);
-    this.deleteKeys.set(key, values);
+    // An INSERT (or copied row) of a key this batch has not touched needs no delete: the source
+    // accepted it, so no live row has that key, and the table mirrors the source up to here.
+    // Insert-only streams and initial copies thus write no delete files at all.
+    if (touched || (change.op !== 'I' && change.op !== 'R')) this.deleteKeys.set(key, values);
   }
 
   private append(change: BufferedChange): void {
