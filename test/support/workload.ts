@@ -21,6 +21,8 @@ export interface WorkloadOptions {
   /** First id the workload inserts; rows below it may exist already (a preloaded table). */
   readonly firstId: number;
   readonly existingIds?: readonly number[];
+  /** A pause after each transaction, to hold the rate down for long tests (load shaping, not synchronisation). */
+  readonly pauseMs?: number;
 }
 
 /**
@@ -78,6 +80,7 @@ export class Workload {
         }
       }
       await this.client.query('COMMIT');
+      if (this.options.pauseMs) await new Promise((resolve) => setTimeout(resolve, this.options.pauseMs));
     }
   }
 }

@@ -64,12 +64,14 @@ export class BufferedChanges {
   /** Up to `limit` events after `after`, in commit order. */
   async after(tableId: number, after: Position, limit: number): Promise<BufferedChange[]> {
     const { rows } = await this.pool.query<{ commit_lsn: string; seq: string; op: BufferedChange['op']; xid: string | null; commit_micros: string; schema_version: number; payload: Buffer }>(
-      `SELECT commit_lsn::text, seq::text, op, xid::text,
-              (extract(epoch FROM commit_ts - timestamptz '2000-01-01 00:00:00+00') * 1000000)::bigint::text AS commit_micros,
-              schema_version, payload
-         FROM cdc_events
-        WHERE table_id = $1 AND (commit_lsn, seq) > ($2::pg_lsn, $3::bigint)
-        ORDER BY commit_lsn, seq
+      // ORDER BY names the table's columns (e.): bare names would mean the text outputs of the
+      // same names, and '0/9FFFFFF' > '0/10000000' as text.
+      `SELECT e.commit_lsn::text, e.seq::text, e.op, e.xid::text,
+              (extract(epoch FROM e.commit_ts - timestamptz '2000-01-01 00:00:00+00') * 1000000)::bigint::text AS commit_micros,
+              e.schema_version, e.payload
+         FROM cdc_events e
+        WHERE e.table_id = $1 AND (e.commit_lsn, e.seq) > ($2::pg_lsn, $3::bigint)
+        ORDER BY e.commit_lsn, e.seq
         LIMIT $4`,
       [tableId, formatLsn(after.lsn), after.seq, limit],
     );

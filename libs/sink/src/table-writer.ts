@@ -268,6 +268,15 @@ export class TableWriter {
       this.table = { id: base.id, metadataLocation: prepared.metadataLocation, metadata: prepared.metadata };
       await tables.writeVersionHint(location, prepared.metadataLocation, prepared.metadata).catch((error: unknown) => this.deps.log.warn('could not write version-hint.text', { table: this.qualified, error }));
     }
+    this.deps.log.debug('committed', {
+      table: this.qualified,
+      from: `${formatLsn(this.position!.lsn)}/${this.position!.seq}`,
+      to: `${formatLsn(batch.last.lsn)}/${batch.last.seq}`,
+      events: batch.count,
+      rowsWritten: batch.rows.length,
+      deletesWritten: batch.deletes.length,
+      ...(prepared ? { sequenceNumber: prepared.metadata['last-sequence-number'] } : {}),
+    });
     this.position = batch.last;
     this.poisonAttempts = 0;
     metrics.commitDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
