@@ -1,8 +1,9 @@
 // Reads an Iceberg table with icebird (an independent reader from npm) and prints its rows as JSON.
 // Runs in a process of its own: icebird is an ES module and reads through global fetch, which is
 // given a file:// implementation with Range support here.
-// Usage: node iceberg-read.mjs <table location URI> <metadata file URI | "version-hint"> [--files]
+// Usage: node iceberg-read.mjs <table location URI> <metadata file URI | "version-hint"> [--files | --reachable]
 // With --files it prints {rows, files}: the live manifest entries too (path, content, sequence number).
+// With --reachable it prints every manifest list, manifest and live file of every snapshot.
 import { readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { icebergManifests, icebergMetadata, icebergRead } from 'icebird';
@@ -28,6 +29,18 @@ globalThis.fetch = async (input, init) => {
 
 const [tableUrl, metadataUri, mode] = process.argv.slice(2);
 const metadata = metadataUri === 'version-hint' ? await icebergMetadata({ tableUrl }) : JSON.parse(readFileSync(fileURLToPath(metadataUri), 'utf8'));
+if (mode === '--reachable') {
+  const reachable = new Set();
+  for (const snapshot of metadata.snapshots) {
+    reachable.add(snapshot['manifest-list']);
+    for (const { url, entries } of await icebergManifests({ ...metadata, 'current-snapshot-id': snapshot['snapshot-id'] })) {
+      reachable.add(url);
+      for (const entry of entries) if (entry.status !== 2) reachable.add(entry.data_file.file_path);
+    }
+  }
+  process.stdout.write(JSON.stringify([...reachable]));
+  process.exit(0);
+}
 // icebird refuses a table without a snapshot or without data files; such a table is empty.
 const hasSnapshot = metadata['current-snapshot-id'] !== undefined && Number(metadata['current-snapshot-id']) >= 0;
 const manifests = hasSnapshot ? await icebergManifests(metadata) : [];

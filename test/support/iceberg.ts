@@ -53,3 +53,8 @@ export async function duckdb<T = Record<string, unknown>>(sql: string): Promise<
     instance.closeSync();
   }
 }
+
+/** Every manifest list, manifest and live data or delete file of every snapshot, as icebird reads them. */
+export async function reachableWithIcebird(tableLocation: string, metadataLocation: string): Promise<string[]> {
+  return parse((await run(process.execPath, [join(__dirname, 'iceberg-read.mjs'), tableLocation, metadataLocation, '--reachable'], { maxBuffer: 1 << 30 })).stdout) as string[];
+}

@@ -7,7 +7,7 @@ import { IcebergTables } from '@philotes/iceberg';
 import type { Logger } from '@philotes/logging';
 import { METRICS_REGISTRY } from '@philotes/metrics';
 import { BUFFER_POOL, CONFIG_STORE, FAULTS, LOGGER, PipelineWorker } from '@philotes/runtime';
-import { WriterMetrics, WriterService, writerSettingsOf } from '@philotes/sink';
+import { BufferRetention, IcebergUpkeep, WriterMetrics, WriterService, writerSettingsOf } from '@philotes/sink';
 
 /** The writer as the lifecycle runs it: started after boot; on SIGTERM it finishes its commits. */
 @Injectable()
@@ -27,14 +27,18 @@ export class IcebergWriterWorker implements PipelineWorker {
     config.onChange(() => {
       current = writerSettingsOf(config.settings);
     });
+    const settings = () => current;
+    const metrics = new WriterMetrics(registry);
     this.service = new WriterService({
       bufferUrl: config.settings.databaseUrl,
       pool,
       tables,
-      settings: () => current,
-      metrics: new WriterMetrics(registry),
+      settings,
+      metrics,
       faults,
       log: logger,
+      upkeep: new IcebergUpkeep({ pool, tables, settings, metrics, faults, log: logger }),
+      bufferUpkeep: new BufferRetention({ pool, settings, registry, log: logger }),
     });
   }
 

@@ -113,8 +113,8 @@ export class PhilotesSettings {
   @DurationInRange(10, HOUR)
   flushIntervalMs!: number;
 
-  @Setting({ env: 'PHILOTES_CDC_BUFFER_RETENTION', kind: 'duration', default: '168h', doc: 'How long applied events stay in the buffer.' })
-  @DurationInRange(MINUTE, 365 * DAY)
+  @Setting({ env: 'PHILOTES_CDC_BUFFER_RETENTION', kind: 'duration', default: '168h', doc: 'How long applied events stay in the buffer (events not yet applied always stay).' })
+  @DurationInRange(SECOND, 365 * DAY)
   bufferRetentionMs!: number;
 
   @Setting({ env: 'PHILOTES_CDC_BUFFER_CLEANUP_INTERVAL', kind: 'duration', default: '1h', doc: 'How often applied events past retention are removed.' })
@@ -229,11 +229,11 @@ export class PhilotesSettings {
   icebergCompactionMinFiles!: number;
 
   @Setting({ env: 'PHILOTES_ICEBERG_SNAPSHOT_RETENTION', kind: 'duration', default: '24h', reloadable: true, doc: 'Snapshots older than this are expired (the current one and the last 5 always stay).' })
-  @DurationInRange(MINUTE, 3650 * DAY)
+  @DurationInRange(SECOND, 3650 * DAY)
   icebergSnapshotRetentionMs!: number;
 
-  @Setting({ env: 'PHILOTES_ICEBERG_ORPHAN_GRACE', kind: 'duration', default: '1h', reloadable: true, doc: 'Age before a file no snapshot references is deleted (a commit in flight may still be about to reference it).' })
-  @DurationInRange(MINUTE, 365 * DAY)
+  @Setting({ env: 'PHILOTES_ICEBERG_ORPHAN_GRACE', kind: 'duration', default: '1h', reloadable: true, doc: 'Age before a file no snapshot references is deleted; keep it far above the longest commit (a commit in flight may still be about to reference its files).' })
+  @DurationInRange(SECOND, 365 * DAY)
   icebergOrphanGraceMs!: number;
 
   // ── Admin API (dlq-admin) ────────────────────────────────────────────────────────────────────────

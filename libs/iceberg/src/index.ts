@@ -1,5 +1,7 @@
 export * from './catalog/catalog';
 export * from './catalog/sql-catalog';
+export * from './compaction';
+export * from './data-files';
 export * from './json';
 export * from './manifest';
 export * from './metadata';
@@ -11,3 +13,5 @@ export * from './storage/filesystem-store';
 export * from './storage/object-store';
 export * from './storage/s3-store';
 export * from './table-operations';
+export * from './parquet/read-rows';
+export * from './snapshot-expiry';

@@ -10,9 +10,11 @@ import {
   newTableMetadata,
   nextMetadataPath,
   Snapshot,
+  SnapshotId,
   SnapshotOperation,
   TableMetadata,
   withSchema,
+  withoutSnapshots,
   withSnapshot,
 } from './metadata';
 import { IcebergSchema } from './schema';
@@ -180,6 +182,14 @@ export class IcebergTables {
     const metadataLocation = nextMetadataPath(location, base.metadataLocation);
     await put(metadataLocation, Buffer.from(stringifyIcebergJson(metadata)));
     return { metadataLocation, metadata, writtenFiles: written };
+  }
+
+  /** A commit of metadata alone: `base` without the expired snapshots (files stay until orphan clean-up). */
+  async prepareExpiry(base: LoadedTable, expired: ReadonlySet<SnapshotId>): Promise<PreparedCommit> {
+    const metadata = withoutSnapshots(base.metadata, expired, base.metadataLocation);
+    const metadataLocation = nextMetadataPath(metadata.location, base.metadataLocation);
+    await this.store.put(metadataLocation, Buffer.from(stringifyIcebergJson(metadata)));
+    return { metadataLocation, metadata, writtenFiles: [metadataLocation] };
   }
 
   /** The catalog swap; run it inside the transaction that also records what the commit covers. */

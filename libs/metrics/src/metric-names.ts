@@ -46,6 +46,10 @@ export const MetricName = {
   WriterDeadLetters: 'philotes_writer_dead_letters_total',
   /** Gauge: seconds since the commit of the oldest event not yet applied, per table; 0 when caught up. */
   WriterLagSeconds: 'philotes_writer_lag_seconds',
+  /** Counter: table upkeep by action (files_compacted, snapshots_expired, orphans_deleted). */
+  WriterMaintenance: 'philotes_writer_maintenance_total',
+  /** Counter: applied events removed from the buffer by retention. */
+  BufferEventsRemoved: 'philotes_buffer_events_removed_total',
   /** Gauge: tables whose lease this writer holds. */
   WriterTablesOwned: 'philotes_writer_tables_owned',
 } as const;
@@ -59,4 +63,5 @@ export const Label = {
   Mode: 'mode',
   Operation: 'op',
   Content: 'content',
+  Action: 'action',
 } as const;

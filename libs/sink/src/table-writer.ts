@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { inTransaction } from '@philotes/db';
 import { FaultInjector } from '@philotes/faults';
-import { currentSchema, DataFile, FileContent, IcebergTables, LoadedTable, TableChange, TableIdentifier, writeParquetFile } from '@philotes/iceberg';
+import { currentSchema, DataFile, FileContent, IcebergTables, LoadedTable, TableChange, TableIdentifier, writeDataFile } from '@philotes/iceberg';
 import { formatLsn } from '@philotes/pgoutput';
 import { ClassifiedError } from '@philotes/retry';
 import { AssembledBatch, BatchAssembler, resolveToast } from './batch-assembler';
@@ -96,6 +95,11 @@ export class TableWriter {
     this.qualified = `${ref.schema}.${ref.table}`;
   }
 
+  /** The Iceberg table this source table is written to. */
+  identifier(namespace: string): TableIdentifier {
+    return { namespace: namespace || this.ref.schema, name: this.ref.table };
+  }
+
   /** Forget cached state (after a conflict or a lost lease): the next step reloads it. */
   reset(): void {
     this.position = undefined;
@@ -137,7 +141,7 @@ export class TableWriter {
    * nothing to create it from yet.
    */
   private async ensureTable(first: BufferedChange | undefined, settings: WriterSettings): Promise<boolean> {
-    const id: TableIdentifier = { namespace: settings.namespace || this.ref.schema, name: this.ref.table };
+    const id = this.identifier(settings.namespace);
     this.table = await this.deps.tables.load(this.deps.pool, id);
     if (this.table) return true;
     let columns = first?.columns;
@@ -289,26 +293,7 @@ export class TableWriter {
     }
   }
 
-  private async writeFile(location: string, content: FileContent, fields: TableLayout['keyFields'], rows: readonly unknown[][], equalityIds?: number[]): Promise<DataFile> {
-    const schema = currentSchema(this.table!.metadata);
-    const written = writeParquetFile(
-      { ...schema, fields: [...fields] },
-      fields.map((field, i) => ({ field, values: rows.map((row) => row[i]) })),
-    );
-    const kind = content === FileContent.Data ? 'data' : 'eq-deletes';
-    const path = `${location}/data/${Date.now()}-${randomUUID()}-${kind}.parquet`;
-    await this.deps.tables.store.put(path, written.bytes);
-    return {
-      content,
-      filePath: path,
-      fileSizeInBytes: written.bytes.length,
-      recordCount: written.recordCount,
-      valueCounts: written.valueCounts,
-      nullValueCounts: written.nullValueCounts,
-      nanValueCounts: written.nanValueCounts,
-      lowerBounds: written.lowerBounds,
-      upperBounds: written.upperBounds,
-      ...(equalityIds ? { equalityIds } : {}),
-    };
+  private writeFile(location: string, content: FileContent, fields: TableLayout['keyFields'], rows: readonly unknown[][], equalityIds?: number[]): Promise<DataFile> {
+    return writeDataFile(this.deps.tables.store, location, currentSchema(this.table!.metadata), fields, rows, content, equalityIds);
   }
 }

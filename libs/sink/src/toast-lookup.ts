@@ -1,5 +1,4 @@
-import * as arrow from 'apache-arrow';
-import { avroCompatibleName, decimalParts, IcebergTables, IcebergType, isList, LoadedTable, NestedField, readParquetFile } from '@philotes/iceberg';
+import { IcebergTables, IcebergType, LoadedTable, NestedField, readRows } from '@philotes/iceberg';
 import { rowKey } from './batch-assembler';
 
 /**
@@ -27,11 +26,8 @@ export async function currentRows(
     const remaining = [...wanted].filter(([key]) => !found.has(key));
     if (remaining.length === 0) break;
     if (!mayContain(entry.dataFile.lowerBounds.get(first.id), entry.dataFile.upperBounds.get(first.id), first.type, remaining.map(([, values]) => values[0]))) continue;
-    const data = readParquetFile(await tables.store.get(entry.dataFile.filePath));
-    const columns = fields.map((f) => data.getChild(avroCompatibleName(f.name)));
     const newestInFile = new Map<string, unknown[]>();
-    for (let i = 0; i < data.numRows; i++) {
-      const row = fields.map((field, c) => fromArrow(columns[c]?.get(i), field.type));
+    for (const row of readRows(await tables.store.get(entry.dataFile.filePath), fields)) {
       const key = rowKey(row, keyIndexes);
       if (!wanted.has(key) || found.has(key)) continue;
       const previous = newestInFile.get(key);
@@ -61,29 +57,3 @@ function mayContain(lower: Uint8Array | undefined, upper: Uint8Array | undefined
   // the lower bound and, since the upper bound was incremented, for the upper bound too.
   return keys.some((key) => key !== null && compare(key, lower) >= 0 && compare(key, upper) <= 0);
 }
-
-/** An Arrow cell back in the column form the writer uses. */
-function fromArrow(value: unknown, type: IcebergType): unknown {
-  if (value === null || value === undefined) return null;
-  if (isList(type)) return [...(value as arrow.Vector)].map((item) => fromArrow(item, type.element));
-  if (decimalParts(type)) {
-    const words = value as Uint32Array;
-    let bits = 0n;
-    for (let w = 3; w >= 0; w--) bits = (bits << 32n) | BigInt(words[w]);
-    return BigInt.asIntN(128, bits);
-  }
-  switch (type) {
-    case 'date':
-      return typeof value === 'number' ? Math.round(value / 86_400_000) : value;
-    case 'timestamp':
-    case 'timestamptz':
-      // apache-arrow hands timestamps out as float milliseconds; microseconds survive below 2^53.
-      return typeof value === 'bigint' ? value : BigInt(Math.round((value as number) * 1000));
-    case 'long':
-    case 'time':
-      return typeof value === 'bigint' ? value : BigInt(value as number);
-    default:
-      return value;
-  }
-}
-

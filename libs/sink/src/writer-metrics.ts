@@ -10,6 +10,7 @@ export class WriterMetrics {
   readonly deadLetters: Counter<string>;
   readonly lagSeconds: Gauge<string>;
   readonly tablesOwned: Gauge<string>;
+  readonly maintenance: Counter<string>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -24,6 +25,12 @@ export class WriterMetrics {
     this.commitConflicts = new Counter({ name: MetricName.WriterCommitConflicts, help: 'Commits that lost the catalog compare-and-swap.', registers });
     this.deadLetters = new Counter({ name: MetricName.WriterDeadLetters, help: 'Events sent to the dead letters.', labelNames: [Label.ErrorKind], registers });
     this.lagSeconds = new Gauge({ name: MetricName.WriterLagSeconds, help: 'Age of the oldest event not yet applied, per table; 0 when caught up.', labelNames: [Label.Table], registers });
+    this.maintenance = new Counter({
+      name: MetricName.WriterMaintenance,
+      help: 'Table upkeep: files compacted, snapshots expired, orphan files deleted.',
+      labelNames: [Label.Action],
+      registers,
+    });
     this.tablesOwned = new Gauge({ name: MetricName.WriterTablesOwned, help: 'Tables this writer holds the lease of.', registers });
   }
 }

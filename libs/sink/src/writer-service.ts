@@ -3,9 +3,11 @@ import { decodeWakeUp, EVENTS_CHANNEL } from '@philotes/buffer';
 import { FaultInjector } from '@philotes/faults';
 import { IcebergTables } from '@philotes/iceberg';
 import { backoffDelay, BackoffPolicy, classifyError, sleep } from '@philotes/retry';
+import type { RetentionSettings } from './buffer-retention';
 import { BufferedChanges } from './buffered-changes';
 import { PostgresDeadLetterStore } from './dead-letters';
 import { LeaseConnection } from './lease-connection';
+import type { UpkeepSettings } from './table-upkeep';
 import { beginStep, dueAt, newSchedule, ScheduleSettings, TableSchedule } from './table-schedule';
 import { CommitConflictError, PoisonRetryError, StalePositionError, TableRef, TableWriter, WriterLog, WriterSettings } from './table-writer';
 import { tableLag, writableTables } from './writable-tables';
@@ -13,7 +15,7 @@ import { planShare } from './work-share';
 import { WriterMetrics } from './writer-metrics';
 import { WriterProgress } from './writer-progress';
 
-export interface WriterServiceSettings extends WriterSettings, ScheduleSettings {
+export interface WriterServiceSettings extends WriterSettings, ScheduleSettings, UpkeepSettings, RetentionSettings {
   /** Tables stepped at the same time. */
   readonly concurrency: number;
   readonly backoff: BackoffPolicy;

@@ -17,6 +17,11 @@ const config: WriterConfig = {
   icebergTargetFileSize: 64 * 1024 * 1024,
   icebergWriteConcurrency: 2,
   icebergMaintenanceIntervalMs: 600_000,
+  icebergCompactionMinFiles: 16,
+  icebergSnapshotRetentionMs: 86_400_000,
+  icebergOrphanGraceMs: 3_600_000,
+  bufferRetentionMs: 604_800_000,
+  bufferCleanupIntervalMs: 3_600_000,
 };
 
 describe('writer settings', () => {

@@ -21,6 +21,11 @@ export interface WriterConfig {
   readonly icebergTargetFileSize: number;
   readonly icebergWriteConcurrency: number;
   readonly icebergMaintenanceIntervalMs: number;
+  readonly icebergCompactionMinFiles: number;
+  readonly icebergSnapshotRetentionMs: number;
+  readonly icebergOrphanGraceMs: number;
+  readonly bufferRetentionMs: number;
+  readonly bufferCleanupIntervalMs: number;
 }
 
 /** Derived once per (re)load: the writer reads these on every step, so they must be cheap. */
@@ -46,5 +51,10 @@ export function writerSettingsOf(config: WriterConfig): WriterServiceSettings {
     concurrency: config.icebergWriteConcurrency,
     backoff: { ...backoffPolicyOf(config), maxAttempts: Infinity },
     maintenanceIntervalMs: config.icebergMaintenanceIntervalMs,
+    compactionMinFiles: config.icebergCompactionMinFiles,
+    snapshotRetentionMs: config.icebergSnapshotRetentionMs,
+    orphanGraceMs: config.icebergOrphanGraceMs,
+    bufferRetentionMs: config.bufferRetentionMs,
+    bufferCleanupIntervalMs: config.bufferCleanupIntervalMs,
   };
 }
