@@ -9,8 +9,17 @@ import { fileURLToPath } from 'node:url';
 import { icebergManifests, icebergMetadata, icebergRead } from 'icebird';
 
 const realFetch = globalThis.fetch;
+// icebird turns s3://bucket/key into https://bucket.s3.amazonaws.com/key; in tests the bucket lives
+// on a loopback S3 server (PHILOTES_TEST_S3_ENDPOINT), path-style.
+const s3Endpoint = process.env.PHILOTES_TEST_S3_ENDPOINT;
+const toLoopback = (url) => {
+  const match = /^https:\/\/([^.]+)\.s3\.amazonaws\.com\/(.*)$/.exec(url) ?? /^s3a?:\/\/([^/]+)\/(.*)$/.exec(url);
+  return s3Endpoint && match ? `${s3Endpoint}/${match[1]}/${match[2]}` : undefined;
+};
 globalThis.fetch = async (input, init) => {
   const url = typeof input === 'string' ? input : input.url;
+  const loopback = toLoopback(url);
+  if (loopback) return realFetch(loopback, init);
   if (!url.startsWith('file:')) return realFetch(input, init);
   const path = fileURLToPath(url);
   const size = statSync(path).size;
@@ -28,7 +37,8 @@ globalThis.fetch = async (input, init) => {
 };
 
 const [tableUrl, metadataUri, mode] = process.argv.slice(2);
-const metadata = metadataUri === 'version-hint' ? await icebergMetadata({ tableUrl }) : JSON.parse(readFileSync(fileURLToPath(metadataUri), 'utf8'));
+const readText = async (uri) => (uri.startsWith('file:') ? readFileSync(fileURLToPath(uri), 'utf8') : await (await globalThis.fetch(uri)).text());
+const metadata = metadataUri === 'version-hint' ? await icebergMetadata({ tableUrl }) : JSON.parse(await readText(metadataUri));
 if (mode === '--reachable') {
   const reachable = new Set();
   for (const snapshot of metadata.snapshots) {

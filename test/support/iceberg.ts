@@ -26,8 +26,9 @@ export interface IcebirdFile {
 }
 
 /** The table's rows and its live files, both read by icebird. */
-export async function readTableWithIcebird(tableLocation: string, metadataLocation: string): Promise<{ rows: IcebirdRow[]; files: IcebirdFile[] }> {
-  return parse((await run(process.execPath, [join(__dirname, 'iceberg-read.mjs'), tableLocation, metadataLocation, '--files'], { maxBuffer: 1 << 30 })).stdout) as {
+export async function readTableWithIcebird(tableLocation: string, metadataLocation: string, s3Endpoint?: string): Promise<{ rows: IcebirdRow[]; files: IcebirdFile[] }> {
+  const env = { ...process.env, ...(s3Endpoint ? { PHILOTES_TEST_S3_ENDPOINT: s3Endpoint } : {}) };
+  return parse((await run(process.execPath, [join(__dirname, 'iceberg-read.mjs'), tableLocation, metadataLocation, '--files'], { maxBuffer: 1 << 30, env })).stdout) as {
     rows: IcebirdRow[];
     files: IcebirdFile[];
   };

@@ -62,7 +62,12 @@ export interface IcebergTableState {
 }
 
 /** The table as the SQL catalog names it, read by icebird; undefined when it does not exist. */
-export async function readIcebergTable(bufferUrl: string, namespace: string, name: string, catalog = 'philotes'): Promise<IcebergTableState | undefined> {
+export async function readIcebergTable(
+  bufferUrl: string,
+  namespace: string,
+  name: string,
+  { catalog = 'philotes', s3Endpoint }: { catalog?: string; s3Endpoint?: string } = {},
+): Promise<IcebergTableState | undefined> {
   const [row] = await query<{ metadata_location: string }>(
     bufferUrl,
     'SELECT metadata_location FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2 AND table_name = $3',
@@ -70,7 +75,7 @@ export async function readIcebergTable(bufferUrl: string, namespace: string, nam
   );
   if (!row) return undefined;
   const tableLocation = row.metadata_location.slice(0, row.metadata_location.lastIndexOf('/metadata/'));
-  return { metadataLocation: row.metadata_location, tableLocation, ...(await readTableWithIcebird(tableLocation, row.metadata_location)) };
+  return { metadataLocation: row.metadata_location, tableLocation, ...(await readTableWithIcebird(tableLocation, row.metadata_location, s3Endpoint)) };
 }
 
 /** A warehouse path as the file URI the metadata records. */

@@ -21,6 +21,10 @@ export class S3ObjectStore implements ObjectStore {
     this.client = new S3Client({
       region: settings.region,
       forcePathStyle: settings.forcePathStyle,
+      // Checksums only where S3 requires them: several S3-compatible servers reject the
+      // trailing-checksum uploads the SDK otherwise sends by default.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
       ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
       ...(settings.accessKeyId && settings.secretAccessKey ? { credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey } } : {}),
     });
