@@ -3,7 +3,7 @@ import { CaptureDatabases, createCaptureDatabases, RunningReader, sourceClient, 
 import { query } from '../support/database';
 import { byKey, readIcebergTable, RunningWriter, startWriter, tempWarehouse, waitWriterCaughtUp } from '../support/writer';
 
-describe('iceberg-writer smoke', () => {
+describe('iceberg-writer modes', () => {
   let dbs: CaptureDatabases;
   let reader: RunningReader;
   let writer: RunningWriter;
@@ -25,7 +25,7 @@ describe('iceberg-writer smoke', () => {
     await dbs?.drop();
   });
 
-  it('mirrors a table with a primary key and logs one without', async () => {
+  it('mirrors a table with a primary key and logs one without (auto mode)', async () => {
     const source = await sourceClient(dbs);
     await source.query("UPDATE items SET qty = qty * 10 WHERE id <= 10; DELETE FROM items WHERE id > 90; INSERT INTO log VALUES ('a'), ('b')");
     await source.end();
