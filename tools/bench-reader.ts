@@ -9,7 +9,7 @@
  * Rates are changes per second over the drain time; we report medians of the runs and their ratio.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,7 +17,7 @@ import { Client } from 'pg';
 import { applyMigrations } from '../libs/db/src';
 import { EmbeddedPostgres, freePort } from '../libs/embedded-pg/src';
 import { parseLsn } from '../libs/pgoutput/src';
-import { machineDescription, median, replaceSection } from './bench-report';
+import { machineDescription, median, peakRssKb, replaceSection } from './bench-report';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const INSERTS = 300_000;
@@ -115,16 +115,6 @@ async function drainWithReader(server: EmbeddedPostgres, slot: string, endLsn: b
     await buffered.end();
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
-  }
-}
-
-/** Peak resident set size (VmHWM) of a live process, in kB. */
-function peakRssKb(pid: number): number {
-  try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : 0;
-  } catch {
-    return 0;
   }
 }
 

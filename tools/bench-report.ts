@@ -26,3 +26,13 @@ export function replaceSection(file: string, name: string, heading: string, body
   text = from >= 0 && to > from ? `${text.slice(0, from)}${section}${text.slice(to + end.length)}` : `${text.trimEnd()}\n\n${section}\n`;
   writeFileSync(file, text);
 }
+
+/** Peak resident set size (VmHWM) of a live process, in kB; 0 once it is gone. */
+export function peakRssKb(pid: number): number {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
+}

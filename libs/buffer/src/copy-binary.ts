@@ -45,3 +45,40 @@ export function encodeBinaryCopy(events: readonly BufferedEvent[]): Buffer {
   at = out.writeInt16BE(-1, at); // trailer
   return at === size ? out : out.subarray(0, at);
 }
+
+/**
+ * The rows of `COPY (SELECT <COPY_COLUMNS> …) TO STDOUT (FORMAT binary)`, the inverse of
+ * encodeBinaryCopy. Payloads are views into `bytes` (no copy). Reading events this way skips
+ * what a query result costs per row: text LSNs and integers to parse, the payload spelled in hex.
+ */
+export function decodeBinaryCopy(bytes: Buffer): BufferedEvent[] {
+  if (bytes.length < SIGNATURE.length + 8 || !bytes.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw new Error('not a binary COPY stream');
+  let at = SIGNATURE.length + 4;
+  at += 4 + bytes.readInt32BE(at); // header extension
+  const events: BufferedEvent[] = [];
+  for (;;) {
+    const fields = bytes.readInt16BE(at);
+    at += 2;
+    if (fields === -1) return events;
+    if (fields !== FIELDS) throw new Error(`a binary COPY row of ${fields} fields; expected ${FIELDS}`);
+    const tableId = bytes.readInt32BE(at + 4);
+    at += 8;
+    const commitLsn = bytes.readBigUInt64BE(at + 4);
+    at += 12;
+    const seq = Number(bytes.readBigInt64BE(at + 4));
+    at += 12;
+    const op = String.fromCharCode(bytes[at + 4]) as BufferedEvent['op'];
+    at += 5;
+    const xidLength = bytes.readInt32BE(at);
+    const xid = xidLength < 0 ? null : Number(bytes.readBigInt64BE(at + 4));
+    at += 4 + Math.max(xidLength, 0);
+    const commitTime = bytes.readBigInt64BE(at + 4);
+    at += 12;
+    const schemaVersion = bytes.readInt32BE(at + 4);
+    at += 8;
+    const length = bytes.readInt32BE(at);
+    const payload = bytes.subarray(at + 4, at + 4 + length);
+    at += 4 + length;
+    events.push({ tableId, commitLsn, seq, op, xid, commitTime, schemaVersion, payload });
+  }
+}

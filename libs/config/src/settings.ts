@@ -105,7 +105,7 @@ export class PhilotesSettings {
   @AtLeastSetting('batchSize')
   bufferSize!: number;
 
-  @Setting({ env: 'PHILOTES_CDC_BATCH_SIZE', kind: 'integer', default: '1000', reloadable: true, doc: 'Events per buffer write (reader) and per Iceberg batch read (writer).' })
+  @Setting({ env: 'PHILOTES_CDC_BATCH_SIZE', kind: 'integer', default: '1000', reloadable: true, doc: 'Events per buffer write (reader); the writer reads pages of this many events, at least 20000.' })
   @InRange(1, 1_000_000)
   batchSize!: number;
 

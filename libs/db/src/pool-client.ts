@@ -37,3 +37,23 @@ export function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promi
     }
   });
 }
+
+/**
+ * `work` in a read transaction whose plans walk indexes in order instead of sorting. For keyset
+ * pages of the event buffer (`WHERE (lsn, seq) > … ORDER BY lsn, seq LIMIT n`): on a table not yet
+ * analysed (a large copy just written) the planner misjudges the range as small and fetches all of
+ * it to sort — once per page, quadratic in the backlog. The primary key's order is always right.
+ */
+export function withIndexOrder<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  return withPoolClient(pool, async (client) => {
+    await client.query('BEGIN READ ONLY; SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off');
+    try {
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  });
+}

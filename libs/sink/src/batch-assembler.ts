@@ -48,8 +48,15 @@ export class BatchAssembler {
   private readonly upserts = new Map<string, unknown[] | null>();
   private readonly deleteKeys = new Map<string, unknown[]>();
   private readonly appended: unknown[][] = [];
-  /** Append mode: the last row of each key, for TOAST fills. */
-  private readonly lastByKey = new Map<string, unknown[]>();
+  /**
+   * Append mode: the last row of each key, for TOAST fills. Built only once a change with an
+   * unchanged TOAST value shows up: insert-heavy batches never pay for keys they do not need.
+   */
+  private lastByKey?: Map<string, unknown[]>;
+  /** The last commit time converted for `_cdc_commit_ts` (a transaction's events share it). */
+  private commitTime = -1n;
+  private commitMicros = 0n;
+  private cdcIndexes?: [number, number, number, number];
   private readonly pending: PendingToast[] = [];
   private readonly poison: Array<{ change: BufferedChange; error: PoisonValueError }> = [];
   private truncated = false;
@@ -97,7 +104,7 @@ export class BatchAssembler {
     this.truncated = true;
     this.upserts.clear();
     this.deleteKeys.clear();
-    this.lastByKey.clear();
+    this.lastByKey = undefined;
     this.pending.length = 0;
     if (this.layout.mode === 'append') this.appended.push(this.cdcRow(this.emptyRow(), change));
   }
@@ -134,10 +141,21 @@ export class BatchAssembler {
   private append(change: BufferedChange): void {
     const image = change.op === 'D' ? this.required(change.before, change) : this.required(change.after, change);
     const identified = this.layout.keyPositions.length > 0;
-    const { key, values } = identified ? this.keyOf(image) : { key: '', values: [] };
-    const row = this.convert(image, change, key, values, identified ? this.lastByKey.get(key) : undefined);
-    if (identified) this.lastByKey.set(key, row);
+    if (!identified || (!this.lastByKey && !image.some((value) => value instanceof UnchangedToast))) {
+      this.appended.push(this.cdcRow(this.convert(image, change, '', [], undefined), change));
+      return;
+    }
+    this.lastByKey ??= this.indexAppended();
+    const { key, values } = this.keyOf(image);
+    const row = this.convert(image, change, key, values, this.lastByKey.get(key));
+    this.lastByKey.set(key, row);
     this.appended.push(this.cdcRow(row, change));
+  }
+
+  /** The rows appended so far by key, the last of each key winning. */
+  private indexAppended(): Map<string, unknown[]> {
+    const keyIndexes = this.layout.keyFields.map((field) => this.fieldIndex.get(field.id)!);
+    return new Map(this.appended.map((row) => [rowKey(row, keyIndexes), row]));
   }
 
   /** A row aligned with the table's fields: converted values, unchanged TOAST filled when known. */
@@ -166,12 +184,22 @@ export class BatchAssembler {
   }
 
   private cdcRow(row: unknown[], change: BufferedChange): unknown[] {
-    const cdc = this.layout.cdcFields!;
-    row[this.fieldIndex.get(cdc._cdc_op.id)!] = change.op;
-    row[this.fieldIndex.get(cdc._cdc_lsn.id)!] = change.position.lsn;
-    row[this.fieldIndex.get(cdc._cdc_commit_ts.id)!] = unixMicros(change.commitTime);
-    row[this.fieldIndex.get(cdc._cdc_seq.id)!] = BigInt(change.position.seq);
+    this.cdcIndexes ??= this.cdcFieldIndexes();
+    const [op, lsn, ts, seq] = this.cdcIndexes;
+    row[op] = change.op;
+    row[lsn] = change.position.lsn;
+    if (change.commitTime !== this.commitTime) {
+      this.commitTime = change.commitTime;
+      this.commitMicros = unixMicros(change.commitTime);
+    }
+    row[ts] = this.commitMicros;
+    row[seq] = BigInt(change.position.seq);
     return row;
+  }
+
+  private cdcFieldIndexes(): [number, number, number, number] {
+    const cdc = this.layout.cdcFields!;
+    return [cdc._cdc_op, cdc._cdc_lsn, cdc._cdc_commit_ts, cdc._cdc_seq].map((field) => this.fieldIndex.get(field.id)!) as [number, number, number, number];
   }
 
   private keyOf(image: readonly CdcValue[]): { key: string; values: unknown[] } {

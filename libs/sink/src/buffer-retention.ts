@@ -42,6 +42,8 @@ export class BufferRetention implements BufferUpkeep {
     await withPoolClient(this.deps.pool, async (client) => {
       const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, 0) AS ok', [LockSpace.BufferRetention]);
       if (!rows[0].ok) return;
+      // Walk the primary key in order (see withIndexOrder): never fetch a whole backlog to sort it.
+      await client.query('SET enable_sort = off; SET enable_bitmapscan = off');
       try {
         let total = 0;
         const { rows: tables } = await client.query<{ table_id: number; applied_lsn: string; applied_seq: string }>(
@@ -64,6 +66,7 @@ export class BufferRetention implements BufferUpkeep {
         this.removed.inc(total);
         if (total > 0) this.deps.log.info('removed applied events past the buffer retention', { events: total, olderThan: cutoff.toISOString() });
       } finally {
+        await client.query('RESET enable_sort; RESET enable_bitmapscan');
         await client.query('SELECT pg_advisory_unlock($1, 0)', [LockSpace.BufferRetention]);
       }
     });

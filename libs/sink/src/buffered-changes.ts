@@ -1,6 +1,9 @@
 import { Pool } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { COPY_COLUMNS, decodeBinaryCopy } from '@philotes/buffer';
+import { withIndexOrder } from '@philotes/db';
 import { CdcValue, ColumnSchema, createDecoder, decodePayload } from '@philotes/events';
-import { formatLsn, parseLsn } from '@philotes/pgoutput';
+import { formatLsn } from '@philotes/pgoutput';
 
 /** Where a table's writer is in its event stream (the last event applied, or before the first). */
 export interface Position {
@@ -61,36 +64,45 @@ export class BufferedChanges {
     return rows[0]?.version ?? undefined;
   }
 
-  /** Up to `limit` events after `after`, in commit order. */
+  /**
+   * Up to `limit` events after `after`, in commit order. Fetched as a binary COPY: the positions
+   * and commit time arrive as the integers they are and the payload as its bytes, where a query
+   * result would spell them out as text and hex to be parsed back — most of the read cost.
+   */
   async after(tableId: number, after: Position, limit: number): Promise<BufferedChange[]> {
-    const { rows } = await this.pool.query<{ commit_lsn: string; seq: string; op: BufferedChange['op']; xid: string | null; commit_micros: string; schema_version: number; payload: Buffer }>(
-      // ORDER BY names the table's columns (e.): bare names would mean the text outputs of the
-      // same names, and '0/9FFFFFF' > '0/10000000' as text.
-      `SELECT e.commit_lsn::text, e.seq::text, e.op, e.xid::text,
-              (extract(epoch FROM e.commit_ts - timestamptz '2000-01-01 00:00:00+00') * 1000000)::bigint::text AS commit_micros,
-              e.schema_version, e.payload
-         FROM cdc_events e
-        WHERE e.table_id = $1 AND (e.commit_lsn, e.seq) > ($2::pg_lsn, $3::bigint)
-        ORDER BY e.commit_lsn, e.seq
-        LIMIT $4`,
-      [tableId, formatLsn(after.lsn), after.seq, limit],
-    );
+    if (![tableId, after.seq, limit].every(Number.isSafeInteger)) throw new Error('buffer positions must be integers');
+    const bytes = await withIndexOrder(this.pool, async (client) => {
+      // COPY takes no parameters; every value inlined is an integer or an LSN we formatted.
+      // ORDER BY names the table's columns (e.), never an output of the same name.
+      const stream = client.query(
+        copyTo(`COPY (SELECT ${COPY_COLUMNS.slice(1, -1)} FROM cdc_events e
+                 WHERE e.table_id = ${tableId} AND (e.commit_lsn, e.seq) > ('${formatLsn(after.lsn)}'::pg_lsn, ${after.seq})
+                 ORDER BY e.commit_lsn, e.seq LIMIT ${limit}) TO STDOUT (FORMAT binary)`),
+      );
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    });
     const changes: BufferedChange[] = [];
-    for (const row of rows) {
-      const { columns } = await this.version(tableId, row.schema_version);
-      const payload = decodePayload(this.decoder, row.payload, columns);
-      changes.push({
-        position: { lsn: parseLsn(row.commit_lsn), seq: Number(row.seq) },
-        op: row.op,
-        xid: row.xid === null ? null : Number(row.xid),
-        commitTime: BigInt(row.commit_micros),
-        schemaVersion: row.schema_version,
+    let columnsOf: { version: number; columns: readonly ColumnSchema[] } | undefined;
+    for (const event of decodeBinaryCopy(bytes)) {
+      if (columnsOf?.version !== event.schemaVersion) columnsOf = { version: event.schemaVersion, columns: (await this.version(tableId, event.schemaVersion)).columns };
+      const { columns } = columnsOf;
+      const payload = decodePayload(this.decoder, event.payload, columns);
+      // Field by field, no spreads: this runs once per event on the writer's hot path.
+      const change: { -readonly [K in keyof BufferedChange]: BufferedChange[K] } = {
+        position: { lsn: event.commitLsn, seq: event.seq },
+        op: event.op,
+        xid: event.xid,
+        commitTime: event.commitTime,
+        schemaVersion: event.schemaVersion,
         columns,
-        ...(payload.after ? { after: payload.after } : {}),
-        ...(payload.before ? { before: payload.before } : {}),
         beforeIsKeyOnly: payload.beforeIsKeyOnly ?? false,
-        payload: row.payload,
-      });
+        payload: event.payload as Buffer,
+      };
+      if (payload.after) change.after = payload.after;
+      if (payload.before) change.before = payload.before;
+      changes.push(change);
     }
     return changes;
   }

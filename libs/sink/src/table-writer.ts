@@ -76,6 +76,8 @@ export class TableWriter {
   private position?: Position;
   private table?: LoadedTable;
   private poisonAttempts = 0;
+  /** How long the last batch took to read and fold, for the commit's debug line. */
+  private readMs = 0;
   readonly qualified: string;
 
   constructor(
@@ -122,7 +124,9 @@ export class TableWriter {
     if (page.length === 0) return 'idle';
 
     const layout = this.layoutFor(page[0], settings);
-    const { batch, more } = await this.assemble(page, layout, position, settings);
+    const readStarted = performance.now();
+    const { batch, more } = await this.assemble(page, layout, settings);
+    this.readMs = performance.now() - readStarted;
     const resolved = await this.resolveToast(batch);
     if (resolved.poison.length > 0 && !settings.deadLettersEnabled) {
       throw new ClassifiedError(`table ${this.qualified}: ${resolved.poison[0].error.message}`, {
@@ -179,15 +183,18 @@ export class TableWriter {
    * (estimated) or the row cap. Poison values throw until their attempts are spent, then go along
    * as dead letters.
    */
-  private async assemble(first: BufferedChange[], layout: TableLayout, from: Position, settings: WriterSettings): Promise<{ batch: AssembledBatch; more: boolean }> {
+  private async assemble(first: BufferedChange[], layout: TableLayout, settings: WriterSettings): Promise<{ batch: AssembledBatch; more: boolean }> {
     const assembler = new BatchAssembler(layout);
     const skipPoison = this.poisonAttempts + 1 >= settings.maxAttempts;
     const version = first[0].schemaVersion;
     let page = first;
     let bytes = 0;
     let rows = 0;
-    let position = from;
     for (;;) {
+      // The next page is fetched while this one is folded: the database works on it meanwhile.
+      const full = page.length >= settings.batchSize;
+      const next = full ? this.deps.changes.after(this.ref.tableId, page[page.length - 1].position, settings.batchSize) : undefined;
+      next?.catch(() => undefined); // not awaited when the batch ends within this page
       for (const change of page) {
         if (change.schemaVersion !== version || fillsCommit(rows, bytes, settings.targetFileSize)) {
           return { batch: assembler.result(), more: true };
@@ -201,10 +208,9 @@ export class TableWriter {
         }
         bytes += change.payload.length;
         rows++;
-        position = change.position;
       }
-      if (page.length < settings.batchSize) return { batch: assembler.result(), more: false };
-      page = await this.deps.changes.after(this.ref.tableId, position, settings.batchSize);
+      if (!next) return { batch: assembler.result(), more: false };
+      page = await next;
       if (page.length === 0) return { batch: assembler.result(), more: false };
     }
   }
@@ -228,6 +234,7 @@ export class TableWriter {
     if (batch.deletes.length > 0) {
       deleteFiles.push(await this.writeFile(location, FileContent.EqualityDeletes, batch.keyFields, batch.deletes, batch.keyFields.map((f) => f.id)));
     }
+    const filesMs = Number(process.hrtime.bigint() - started) / 1e6;
     faults.hit('writer.after-data-files');
 
     const touchesTable = dataFiles.length + deleteFiles.length > 0 || batch.truncated || layout.changed;
@@ -280,6 +287,9 @@ export class TableWriter {
       rowsWritten: batch.rows.length,
       deletesWritten: batch.deletes.length,
       ...(prepared ? { sequenceNumber: prepared.metadata['last-sequence-number'] } : {}),
+      readMs: Math.round(this.readMs),
+      filesMs: Math.round(filesMs),
+      totalMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
     });
     this.position = batch.last;
     this.poisonAttempts = 0;

@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { withIndexOrder } from '@philotes/db';
 import { TableRef } from './table-writer';
 
 /**
@@ -24,7 +25,7 @@ export async function writableTables(pool: Pool): Promise<TableRef[]> {
  */
 export async function tableLag(pool: Pool, tableIds: readonly number[]): Promise<Map<number, number>> {
   if (tableIds.length === 0) return new Map();
-  const { rows } = await pool.query<{ table_id: number; lag: number | null }>(
+  const { rows } = await withIndexOrder(pool, (client) => client.query<{ table_id: number; lag: number | null }>(
     `SELECT t.id AS table_id,
             extract(epoch FROM clock_timestamp() - (
               SELECT e.commit_ts FROM cdc_events e
@@ -33,6 +34,6 @@ export async function tableLag(pool: Pool, tableIds: readonly number[]): Promise
                ORDER BY e.commit_lsn, e.seq LIMIT 1))::float8 AS lag
        FROM unnest($1::int[]) AS t(id) LEFT JOIN cdc_writer_progress p ON p.table_id = t.id`,
     [tableIds],
-  );
+  ));
   return new Map(rows.map((row) => [row.table_id, Math.max(0, row.lag ?? 0)]));
 }

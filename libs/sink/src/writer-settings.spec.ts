@@ -41,8 +41,8 @@ describe('writer settings', () => {
     expect(settings.backoff.initialIntervalMs).toBe(1_000);
   });
 
-  it('reads the buffer in pages of at least 5000 events', () => {
-    expect(writerSettingsOf(config).batchSize).toBe(5_000);
-    expect(writerSettingsOf({ ...config, batchSize: 20_000 }).batchSize).toBe(20_000);
+  it('reads the buffer in pages of at least 20000 events', () => {
+    expect(writerSettingsOf(config).batchSize).toBe(20_000);
+    expect(writerSettingsOf({ ...config, batchSize: 50_000 }).batchSize).toBe(50_000);
   });
 });
