@@ -106,6 +106,13 @@ describe('BatchAssembler, append', () => {
     expect(batch.last).toEqual(changes[2].position);
   });
 
+  it('logs a TRUNCATE as a row and keeps the history before it', () => {
+    const batch = assemble('append', [insert(1, 'a'), change('T', COLUMNS, {})]);
+    const op = batch.fields.findIndex((f) => f.name === '_cdc_op');
+    expect(batch.rows.map((r) => r[op])).toEqual(['I', 'T']);
+    expect(batch.truncated).toBe(false);
+  });
+
   it('fills unchanged TOAST values from the key’s previous row', () => {
     const batch = assemble('append', [insert(1, 'doc'), update(1, UNCHANGED_TOAST)]);
     expect(batch.rows[1][1]).toBe('doc');

@@ -100,13 +100,16 @@ export class BatchAssembler {
     };
   }
 
+  /** Upsert: the table empties. Append: the change log records the TRUNCATE and keeps its history. */
   private truncate(change: BufferedChange): void {
+    if (this.layout.mode === 'append') {
+      this.appended.push(this.cdcRow(this.emptyRow(), change));
+      return;
+    }
     this.truncated = true;
     this.upserts.clear();
     this.deleteKeys.clear();
-    this.lastByKey = undefined;
     this.pending.length = 0;
-    if (this.layout.mode === 'append') this.appended.push(this.cdcRow(this.emptyRow(), change));
   }
 
   private upsert(change: BufferedChange): void {
