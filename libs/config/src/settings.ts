@@ -240,6 +240,18 @@ export class PhilotesSettings {
   @Setting({ env: 'PHILOTES_ADMIN_LISTEN_ADDR', kind: 'listen-address', default: ':8080', doc: 'Address of the dlq-admin API; it serves /health, /health/live, /health/ready and /metrics too.' })
   adminListenAddress!: ListenAddress;
 
+  @Setting({ env: 'PHILOTES_ADMIN_TOKEN', kind: 'string', secret: true, doc: 'Bearer token every admin API route requires (health and metrics stay open). Required by dlq-admin unless PHILOTES_ADMIN_AUTH_DISABLED=true.' })
+  @IsOptional()
+  @Pattern(/^[\x21-\x7e]{16,512}$/, 'at least 16 printable characters without spaces')
+  adminToken?: string;
+
+  @Setting({ env: 'PHILOTES_ADMIN_AUTH_DISABLED', kind: 'boolean', default: 'false', doc: 'Serve the admin API without a token: an explicit opt-out for local use, refused when NODE_ENV=production.' })
+  adminAuthDisabled!: boolean;
+
+  @Setting({ env: 'PHILOTES_ADMIN_REPLAY_LIMIT', kind: 'integer', default: '10000', reloadable: true, doc: 'Most dead letters one replay or discard by filter may touch.' })
+  @InRange(1, 1_000_000)
+  adminReplayLimit!: number;
+
   // ── Backpressure ────────────────────────────────────────────────────────────────────────────────
   @Setting({ env: 'PHILOTES_BACKPRESSURE_ENABLED', kind: 'boolean', default: 'true', doc: 'Pause reading the source while too many events wait in the buffer.' })
   backpressureEnabled!: boolean;
