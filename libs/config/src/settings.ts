@@ -248,7 +248,7 @@ export class PhilotesSettings {
   @Setting({ env: 'PHILOTES_ADMIN_AUTH_DISABLED', kind: 'boolean', default: 'false', doc: 'Serve the admin API without a token: an explicit opt-out for local use, refused when NODE_ENV=production.' })
   adminAuthDisabled!: boolean;
 
-  @Setting({ env: 'PHILOTES_ADMIN_REPLAY_LIMIT', kind: 'integer', default: '10000', reloadable: true, doc: 'Most dead letters one replay or discard by filter may touch.' })
+  @Setting({ env: 'PHILOTES_ADMIN_REPLAY_LIMIT', kind: 'integer', default: '10000', doc: 'Most dead letters one replay or discard by filter may touch.' })
   @InRange(1, 1_000_000)
   adminReplayLimit!: number;
 
