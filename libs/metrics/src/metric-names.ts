@@ -52,6 +52,16 @@ export const MetricName = {
   BufferEventsRemoved: 'philotes_buffer_events_removed_total',
   /** Gauge: tables whose lease this writer holds. */
   WriterTablesOwned: 'philotes_writer_tables_owned',
+  /** Counter: dead letters replayed by the writer, by outcome (replayed, superseded, failed). */
+  WriterReplays: 'philotes_writer_replays_total',
+
+  // dlq-admin
+  /** Gauge: dead letters by status (pending, replaying, replayed, discarded, superseded), refreshed on scrape. */
+  DeadLetters: 'philotes_dead_letters',
+  /** Counter: dead letters removed by PHILOTES_DLQ_RETENTION. */
+  DeadLettersExpired: 'philotes_dead_letters_expired_total',
+  /** Counter: admin API requests, by route and status code. */
+  AdminRequests: 'philotes_admin_requests_total',
 } as const;
 
 export const Label = {
@@ -64,4 +74,8 @@ export const Label = {
   Operation: 'op',
   Content: 'content',
   Action: 'action',
+  Outcome: 'outcome',
+  Status: 'status',
+  Route: 'route',
+  Code: 'code',
 } as const;

@@ -80,6 +80,50 @@ describe('BatchAssembler, upsert', () => {
     expect(batch.last).toEqual(last.position);
   });
 
+  it('records the key of a poison change, and marks it superseded once a later change of the key is written', () => {
+    const poison = update(3, 'bad', { n: 'NaN' });
+    const batch = assemble('upsert', [poison, insert(4, 'x', 'NaN'), update(3, 'fixed'), insert(5, 'y')], true);
+    const [three, four] = batch.poison;
+    expect(three.key).toBe(rowKey([3], [0]));
+    expect(three.superseded).toBe(true);
+    // Key 4 saw no later change: replaying it stays possible.
+    expect(four.key).toBe(rowKey([4], [0]));
+    expect(four.superseded).toBeFalsy();
+    expect([...batch.touchedKeys.keys()].sort()).toEqual([rowKey([3], [0]), rowKey([5], [0])].sort());
+  });
+
+  it('does not count a later poison change of the key as superseding', () => {
+    const batch = assemble('upsert', [insert(3, 'bad', 'NaN'), update(3, 'still bad', { n: 'NaN' })], true);
+    expect(batch.poison.map((p) => p.superseded ?? false)).toEqual([false, false]);
+    expect([...batch.touchedKeys.keys()]).toEqual([]);
+  });
+
+  it('supersedes every earlier poison change at a TRUNCATE', () => {
+    const batch = assemble('upsert', [insert(3, 'bad', 'NaN'), change('T', COLUMNS, {}), insert(4, 'bad', 'NaN')], true);
+    expect(batch.poison.map((p) => p.superseded ?? false)).toEqual([true, false]);
+  });
+
+  it('un-supersedes when the later change of the key could not be written after all (TOAST not found)', () => {
+    const batch = assemble('upsert', [insert(1, 'doc', 'NaN'), update(1, UNCHANGED_TOAST, { n: '2' })], true);
+    expect(batch.poison[0].superseded).toBe(true);
+    const resolved = resolveToast(batch, new Map());
+    expect(resolved.poison.map((p) => [p.key, p.superseded ?? false])).toEqual([
+      [rowKey([1], [0]), false],
+      [rowKey([1], [0]), false],
+    ]);
+    expect([...resolved.touchedKeys.keys()]).toEqual([]);
+  });
+
+  it('gives every key of a replay a delete, inserts included (the table may hold the key by now)', () => {
+    const assembler = new BatchAssembler(layoutFor('upsert'), { replay: true });
+    assembler.add(insert(1, 'a'), true);
+    expect(assembler.result().deletes).toEqual([[1]]);
+  });
+
+  it('keys an int and a bigint of the same value alike (a key column promoted to bigint)', () => {
+    expect(rowKey([5], [0])).toBe(rowKey([5n], [0]));
+  });
+
   it('drops everything before a TRUNCATE and marks the batch truncated', () => {
     const batch = assemble('upsert', [insert(1, 'a'), change('T', COLUMNS, {}), insert(2, 'b')]);
     expect(batch.truncated).toBe(true);

@@ -12,6 +12,16 @@ export interface PendingToast {
   readonly change: BufferedChange;
 }
 
+/** A change that cannot be written, with the key of the row it would change (upsert tables). */
+export interface PoisonChange {
+  readonly change: BufferedChange;
+  readonly error: PoisonValueError;
+  /** The row key in the writer's form; undefined for append tables or an unreadable key. */
+  readonly key?: string;
+  /** A later change of the same key in the same batch was written: replaying this one would undo it. */
+  superseded?: boolean;
+}
+
 /** What a batch of one table's changes becomes: rows to add, keys to delete, and what failed. */
 export interface AssembledBatch {
   /** Data rows, each aligned with `fields`. */
@@ -22,7 +32,12 @@ export interface AssembledBatch {
   readonly keyFields: readonly NestedField[];
   /** A TRUNCATE in the batch: every file of the table goes before the rows are added. */
   readonly truncated: boolean;
-  readonly poison: ReadonlyArray<{ readonly change: BufferedChange; readonly error: PoisonValueError }>;
+  readonly poison: readonly PoisonChange[];
+  /**
+   * Upsert: every key a written change of the batch touched (deleted keys too). Open dead letters
+   * of these keys from before the batch are superseded by it.
+   */
+  readonly touchedKeys: ReadonlySet<string> | ReadonlyMap<string, unknown>;
   readonly last: Position;
   /** Commit time (PostgreSQL-epoch microseconds) of the last change. */
   readonly lastCommitTime: bigint;
@@ -58,13 +73,22 @@ export class BatchAssembler {
   private commitMicros = 0n;
   private cdcIndexes?: [number, number, number, number];
   private readonly pending: PendingToast[] = [];
-  private readonly poison: Array<{ change: BufferedChange; error: PoisonValueError }> = [];
+  private readonly poison: PoisonChange[] = [];
+  /** Upsert: poison of this batch by key, until a later change of the key supersedes it. */
+  private readonly poisonByKey = new Map<string, PoisonChange[]>();
   private truncated = false;
   private last?: Position;
   private lastCommitTime = 0n;
   private count = 0;
 
-  constructor(private readonly layout: TableLayout) {
+  /**
+   * `replay`: the changes come back from the dead letters, so "an insert of an untouched key needs
+   * no delete" does not hold (the table may have moved on since): every key gets its delete.
+   */
+  constructor(
+    private readonly layout: TableLayout,
+    private readonly options: { readonly replay?: boolean } = {},
+  ) {
     this.fields = layout.schema.fields;
     this.fields.forEach((field, i) => this.fieldIndex.set(field.id, i));
   }
@@ -80,8 +104,34 @@ export class BatchAssembler {
     } catch (error) {
       if (!(error instanceof PoisonValueError)) throw error;
       if (!skipPoison) throw error;
-      this.poison.push({ change, error });
+      this.addPoison({ change, error, key: this.keyOfChange(change) });
     }
+  }
+
+  /** The row key a change would write (upsert tables), or undefined when it cannot be read. */
+  keyOfChange(change: BufferedChange): string | undefined {
+    if (this.layout.mode !== 'upsert' || change.op === 'T') return undefined;
+    try {
+      return this.keyOf(this.required(change.op === 'D' ? change.before : change.after, change)).key;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private addPoison(entry: PoisonChange): void {
+    this.poison.push(entry);
+    if (entry.key === undefined) return;
+    const list = this.poisonByKey.get(entry.key);
+    if (list) list.push(entry);
+    else this.poisonByKey.set(entry.key, [entry]);
+  }
+
+  /** A change of `key` was written: earlier poison of the key in this batch is superseded. */
+  private written(key: string): void {
+    const list = this.poisonByKey.get(key);
+    if (!list) return;
+    for (const entry of list) entry.superseded = true;
+    this.poisonByKey.delete(key);
   }
 
   result(): AssembledBatch {
@@ -93,6 +143,7 @@ export class BatchAssembler {
       keyFields: this.layout.keyFields,
       truncated: this.truncated,
       poison: this.poison,
+      touchedKeys: this.layout.mode === 'upsert' ? this.upserts : new Set<string>(),
       last: this.last!,
       lastCommitTime: this.lastCommitTime,
       count: this.count,
@@ -110,6 +161,8 @@ export class BatchAssembler {
     this.upserts.clear();
     this.deleteKeys.clear();
     this.pending.length = 0;
+    // The table empties: no earlier change of any key may come back.
+    for (const key of [...this.poisonByKey.keys()]) this.written(key);
   }
 
   private upsert(change: BufferedChange): void {
@@ -118,6 +171,7 @@ export class BatchAssembler {
       const { key, values } = this.keyOf(before);
       this.upserts.set(key, null);
       this.deleteKeys.set(key, values);
+      if (this.poisonByKey.size > 0) this.written(key);
       return;
     }
     const after = this.required(change.after, change);
@@ -135,10 +189,11 @@ export class BatchAssembler {
     // Re-inserting keeps the map's order stable by removing first: the row goes out last.
     this.upserts.delete(key);
     this.upserts.set(key, row);
+    if (this.poisonByKey.size > 0) this.written(key);
     // An INSERT (or copied row) of a key this batch has not touched needs no delete: the source
     // accepted it, so no live row has that key, and the table mirrors the source up to here.
     // Insert-only streams and initial copies thus write no delete files at all.
-    if (touched || (change.op !== 'I' && change.op !== 'R')) this.deleteKeys.set(key, values);
+    if (touched || this.options.replay || (change.op !== 'I' && change.op !== 'R')) this.deleteKeys.set(key, values);
   }
 
   private append(change: BufferedChange): void {
@@ -223,10 +278,15 @@ export class BatchAssembler {
   }
 }
 
+/**
+ * One key cell as text. Numbers and bigints share a form: a key stays the same key when its column
+ * is promoted from int to bigint (dead letters record keys across such changes).
+ */
 function keyPart(value: unknown): string {
   if (value === null) return '\u0001';
   if (value instanceof Uint8Array) return `b${Buffer.from(value).toString('hex')}`;
-  return `${typeof value}:${String(value)}`;
+  const type = typeof value;
+  return `${type === 'bigint' ? 'number' : type}:${String(value)}`;
 }
 
 /** The key string of a row's key cells (the same form the assembler folds by). */
@@ -250,10 +310,11 @@ export function resolveToast(batch: AssembledBatch, found: ReadonlyMap<string, r
     const source = found.get(key)!;
     return [row.map((cell, i) => (cell === UNRESOLVED ? source[i] : cell))];
   });
-  const poison = batch.pendingToast
+  const poison: PoisonChange[] = batch.pendingToast
     .filter((p) => missing.has(p.key))
     .map((p) => ({
       change: p.change,
+      key: p.key,
       error: new PoisonValueError(
         batch.fields[p.fieldIndex].name,
         'an update left this TOASTed value unchanged, and the table has no earlier row for the key to take it from',
@@ -261,5 +322,8 @@ export function resolveToast(batch: AssembledBatch, found: ReadonlyMap<string, r
       ),
     }));
   const unique = poison.filter((p, i) => poison.findIndex((q) => q.change === p.change) === i);
-  return { ...batch, rows, poison: [...batch.poison, ...unique], pendingToast: [] };
+  // Nothing of a missing key is written after all: it supersedes no dead letter.
+  for (const entry of batch.poison) if (entry.key !== undefined && missing.has(entry.key)) entry.superseded = false;
+  const touchedKeys = new Set([...batch.touchedKeys.keys()].filter((key) => !missing.has(key)));
+  return { ...batch, rows, poison: [...batch.poison, ...unique], touchedKeys, pendingToast: [] };
 }

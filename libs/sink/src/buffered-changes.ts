@@ -13,6 +13,11 @@ export interface Position {
 
 export const BEFORE_FIRST: Position = { lsn: 0n, seq: Number.MIN_SAFE_INTEGER };
 
+/** Source order: negative when `a` comes first. */
+export function comparePositions(a: Position, b: Position): number {
+  return a.lsn === b.lsn ? a.seq - b.seq : a.lsn < b.lsn ? -1 : 1;
+}
+
 /** A buffered event, decoded with its schema version. */
 export interface BufferedChange {
   readonly position: Position;
@@ -28,6 +33,9 @@ export interface BufferedChange {
   /** The stored bytes, kept for the dead letters. */
   readonly payload: Buffer;
 }
+
+/** An event as stored, before decoding. */
+export type StoredEvent = Pick<BufferedChange, 'position' | 'op' | 'xid' | 'commitTime' | 'schemaVersion' | 'payload'>;
 
 export interface TableSchemaVersion {
   readonly columns: readonly ColumnSchema[];
@@ -87,23 +95,39 @@ export class BufferedChanges {
     let columnsOf: { version: number; columns: readonly ColumnSchema[] } | undefined;
     for (const event of decodeBinaryCopy(bytes)) {
       if (columnsOf?.version !== event.schemaVersion) columnsOf = { version: event.schemaVersion, columns: (await this.version(tableId, event.schemaVersion)).columns };
-      const { columns } = columnsOf;
-      const payload = decodePayload(this.decoder, event.payload, columns);
-      // Field by field, no spreads: this runs once per event on the writer's hot path.
-      const change: { -readonly [K in keyof BufferedChange]: BufferedChange[K] } = {
+      const stored: StoredEvent = {
         position: { lsn: event.commitLsn, seq: event.seq },
         op: event.op,
         xid: event.xid,
         commitTime: event.commitTime,
         schemaVersion: event.schemaVersion,
-        columns,
-        beforeIsKeyOnly: payload.beforeIsKeyOnly ?? false,
         payload: event.payload as Buffer,
       };
-      if (payload.after) change.after = payload.after;
-      if (payload.before) change.before = payload.before;
-      changes.push(change);
+      changes.push(this.toChange(stored, columnsOf.columns));
     }
     return changes;
+  }
+
+  /** A stored event (a dead letter's copy, say) decoded as the buffer's events are. */
+  async decode(tableId: number, event: StoredEvent): Promise<BufferedChange> {
+    return this.toChange(event, (await this.version(tableId, event.schemaVersion)).columns);
+  }
+
+  private toChange(event: StoredEvent, columns: readonly ColumnSchema[]): BufferedChange {
+    const payload = decodePayload(this.decoder, event.payload, columns);
+    // Field by field, no spreads: this runs once per event on the writer's hot path.
+    const change: { -readonly [K in keyof BufferedChange]: BufferedChange[K] } = {
+      position: event.position,
+      op: event.op,
+      xid: event.xid,
+      commitTime: event.commitTime,
+      schemaVersion: event.schemaVersion,
+      columns,
+      beforeIsKeyOnly: payload.beforeIsKeyOnly ?? false,
+      payload: event.payload,
+    };
+    if (payload.after) change.after = payload.after;
+    if (payload.before) change.before = payload.before;
+    return change;
   }
 }

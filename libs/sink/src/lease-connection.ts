@@ -28,17 +28,21 @@ export class LeaseConnection {
     client.on('end', () => (this.lost ??= new Error('the lease connection ended')));
   }
 
-  /** Connects, joins the writers (membership lock) and listens on `channel`. */
-  static async open(connectionString: string, channel: string, onNotification: (payload: string | undefined) => void): Promise<LeaseConnection> {
+  /** Connects, joins the writers (membership lock) and listens on `channels`. */
+  static async open(
+    connectionString: string,
+    channels: readonly string[],
+    onNotification: (channel: string, payload: string | undefined) => void,
+  ): Promise<LeaseConnection> {
     const client = new Client({ connectionString, application_name: 'philotes-iceberg-writer', keepAlive: true });
     const connection = new LeaseConnection(client);
-    client.on('notification', (message) => onNotification(message.payload));
+    client.on('notification', (message) => onNotification(message.channel, message.payload));
     try {
       await client.connect();
       const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       connection.pid = rows[0].pid;
       await client.query('SELECT pg_advisory_lock($1, $2)', [LockSpace.WriterMember, connection.pid]);
-      await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
+      for (const channel of channels) await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;

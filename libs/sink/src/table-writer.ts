@@ -5,9 +5,9 @@ import { currentSchema, DataFile, FileContent, IcebergTables, LoadedTable, Table
 import { formatLsn } from '@philotes/pgoutput';
 import { ClassifiedError } from '@philotes/retry';
 import { AssembledBatch, BatchAssembler, resolveToast } from './batch-assembler';
-import { BufferedChange, BufferedChanges, Position } from './buffered-changes';
+import { BufferedChange, BufferedChanges, comparePositions, Position } from './buffered-changes';
 import { fillsCommit } from './commit-size';
-import { DeadLetterStore } from './dead-letters';
+import { DeadLetterStore, OpenDeadLetter, ReplayOutcome } from './dead-letters';
 import { modeFor, planLayout, TableLayout, TableMode } from './table-layout';
 import { currentRows } from './toast-lookup';
 import { PoisonValueError, Unrepresentable } from './type-mapping';
@@ -65,6 +65,13 @@ export class PoisonRetryError extends ClassifiedError {
 
 export type StepOutcome = 'idle' | 'more';
 
+/** What a commit settles besides the rows: dead letters superseded, and the outcome of a replay. */
+interface CommitExtras {
+  readonly open: readonly OpenDeadLetter[];
+  /** A replay of dead letters: the table's position stays where it is. */
+  readonly replay?: { readonly outcomes: readonly ReplayOutcome[]; readonly supersede: readonly string[] };
+}
+
 /**
  * Applies one source table to its Iceberg table, a commit per step: read buffered changes after
  * the table's position, fold them into rows (and equality deletes), write the files, and publish
@@ -118,6 +125,9 @@ export class TableWriter {
   async step(): Promise<StepOutcome> {
     const settings = this.deps.settings();
     this.position ??= await this.deps.progress.load(this.ref.tableId);
+    // Dead letters still open: replays to apply first, keys a newer change would supersede.
+    const open = await this.deps.deadLetters.open(this.ref.tableId);
+    if (open.some((letter) => letter.status === 'replaying')) return this.replay(open, settings);
     const position = this.position;
     const page = await this.deps.changes.after(this.ref.tableId, position, settings.batchSize);
     if (!this.table && !(await this.ensureTable(page[0], settings))) return 'idle';
@@ -135,8 +145,59 @@ export class TableWriter {
         action: 'enable PHILOTES_DLQ_ENABLED or fix the cause; the table is stopped at this event',
       });
     }
-    await this.commit(layout, resolved);
+    await this.commit(layout, resolved, { open });
     return more ? 'more' : 'idle';
+  }
+
+  /**
+   * Applies dead letters an operator asked to replay, in source order, in one commit that also
+   * settles their status (so a replay lands once however often it was asked for). The table's
+   * position stays: these events are older than it. A letter whose key was written by a later
+   * change since is never replayed — that change superseded it (see {@link DeadLetterStore.supersede}).
+   */
+  private async replay(open: readonly OpenDeadLetter[], settings: WriterSettings): Promise<StepOutcome> {
+    const stored = await this.deps.deadLetters.replaying(this.ref.tableId, settings.batchSize);
+    if (stored.length === 0) return 'more';
+    const changes = await Promise.all(stored.map((letter) => this.deps.changes.decode(this.ref.tableId, letter)));
+    // One schema version per commit, as for the stream.
+    const end = changes.findIndex((change) => change.schemaVersion !== changes[0].schemaVersion);
+    const run = end === -1 ? changes : changes.slice(0, end);
+    if (!this.table && !(await this.ensureTable(run[0], settings))) return 'idle';
+    const layout = this.layoutFor(run[0], settings);
+    const assembler = new BatchAssembler(layout, { replay: true });
+    for (const change of run) assembler.add(change, true);
+    const batch = await this.resolveToast(assembler.result());
+
+    const failed = new Map(batch.poison.map((p) => [p.change, p]));
+    const outcomes = run.map((change, i): ReplayOutcome => {
+      const id = stored[i].id;
+      const poison = failed.get(change);
+      if (!poison) return { id, outcome: 'replayed' };
+      if (poison.superseded) return { id, outcome: 'superseded' };
+      return { id, outcome: 'failed', kind: poison.error.directive.kind, message: poison.error.message };
+    });
+    // An older pending letter of a key a replay just wrote is superseded by it.
+    const written = new Map<string, Position>();
+    for (const change of run) {
+      const key = failed.has(change) ? undefined : assembler.keyOfChange(change);
+      if (key !== undefined && batch.touchedKeys.has(key)) written.set(key, change.position);
+    }
+    const inRun = new Set(outcomes.map((o) => o.id));
+    const supersede = open
+      .filter((letter) => !inRun.has(letter.id) && letter.key !== undefined && written.has(letter.key) && comparePositions(letter.position, written.get(letter.key)!) < 0)
+      .map((letter) => letter.id);
+    await this.commit(layout, batch, { open, replay: { outcomes, supersede } });
+    const count = (outcome: ReplayOutcome['outcome']) => outcomes.filter((o) => o.outcome === outcome).length;
+    for (const outcome of ['replayed', 'superseded', 'failed'] as const) this.deps.metrics.replays.inc({ outcome }, count(outcome));
+    this.deps.log.info('replayed dead letters', { table: this.qualified, replayed: count('replayed'), superseded: count('superseded'), failedAgain: count('failed') });
+    return 'more';
+  }
+
+  /** The open dead letters a normal commit's written keys (or TRUNCATE) supersede. */
+  private superseded(layout: TableLayout, batch: AssembledBatch, open: readonly OpenDeadLetter[]): string[] {
+    if (layout.mode !== 'upsert' || open.length === 0) return [];
+    if (batch.truncated) return open.map((letter) => letter.id);
+    return open.filter((letter) => letter.key !== undefined && batch.touchedKeys.has(letter.key)).map((letter) => letter.id);
   }
 
   /**
@@ -223,8 +284,11 @@ export class TableWriter {
     return resolveToast(batch, found);
   }
 
-  private async commit(layout: TableLayout, batch: AssembledBatch): Promise<void> {
+  private async commit(layout: TableLayout, batch: AssembledBatch, extras: CommitExtras): Promise<void> {
     const { faults, metrics, tables } = this.deps;
+    const { replay } = extras;
+    // A replay leaves the position where it is; a normal commit moves it to the batch's last event.
+    const next = replay ? this.position! : batch.last;
     const base = this.table!;
     const location = base.metadata.location;
     const started = process.hrtime.bigint();
@@ -245,9 +309,10 @@ export class TableWriter {
       removeAllFiles: batch.truncated,
       ...(layout.changed ? { schema: layout.schema } : {}),
       summary: {
-        'philotes.source-lsn': formatLsn(batch.last.lsn),
-        'philotes.source-seq': String(batch.last.seq),
+        'philotes.source-lsn': formatLsn(next.lsn),
+        'philotes.source-seq': String(next.seq),
         'philotes.source': this.ref.sourceId,
+        ...(replay ? { 'philotes.replayed-events': String(replay.outcomes.length) } : {}),
       },
     };
     const prepared = touchesTable ? await tables.prepare(base, change, { afterManifests: () => faults.hit('writer.after-manifests') }) : undefined;
@@ -261,12 +326,29 @@ export class TableWriter {
           throw new CommitConflictError(this.qualified);
         }
         faults.hit('writer.after-swap');
-        if (!(await WriterProgress.advance(db, this.ref.tableId, this.position!, batch.last, batch.lastCommitTime))) throw new StalePositionError(this.qualified);
-        await this.deps.deadLetters.add(
-          db,
-          this.ref.tableId,
-          batch.poison.map(({ change: c, error }) => ({ change: c, kind: error.directive.kind, message: error.message, attempts: Math.max(this.poisonAttempts + 1, 1) })),
-        );
+        const owned = replay
+          ? await WriterProgress.confirm(db, this.ref.tableId, this.position!)
+          : await WriterProgress.advance(db, this.ref.tableId, this.position!, batch.last, batch.lastCommitTime);
+        if (!owned) throw new StalePositionError(this.qualified);
+        const { deadLetters } = this.deps;
+        if (replay) {
+          if (!(await deadLetters.settle(db, replay.outcomes))) throw new CommitConflictError(this.qualified);
+          await deadLetters.supersede(db, replay.supersede);
+        } else {
+          await deadLetters.add(
+            db,
+            this.ref.tableId,
+            batch.poison.map((p) => ({
+              change: p.change,
+              kind: p.error.directive.kind,
+              message: p.error.message,
+              attempts: Math.max(this.poisonAttempts + 1, 1),
+              ...(p.key === undefined ? {} : { key: p.key }),
+              ...(p.superseded ? { superseded: true } : {}),
+            })),
+          );
+          await deadLetters.supersede(db, this.superseded(layout, batch, extras.open));
+        }
         faults.hit('writer.after-offset');
       });
     } catch (error) {
@@ -282,7 +364,7 @@ export class TableWriter {
     this.deps.log.debug('committed', {
       table: this.qualified,
       from: `${formatLsn(this.position!.lsn)}/${this.position!.seq}`,
-      to: `${formatLsn(batch.last.lsn)}/${batch.last.seq}`,
+      to: `${formatLsn(next.lsn)}/${next.seq}`,
       events: batch.count,
       rowsWritten: batch.rows.length,
       deletesWritten: batch.deletes.length,
@@ -291,12 +373,14 @@ export class TableWriter {
       filesMs: Math.round(filesMs),
       totalMs: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
     });
-    this.position = batch.last;
-    this.poisonAttempts = 0;
+    this.position = next;
     metrics.commitDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
     metrics.rowsWritten.inc({ table: this.qualified, mode: layout.mode }, batch.rows.length);
     metrics.filesWritten.inc({ content: 'data' }, dataFiles.length);
     metrics.filesWritten.inc({ content: 'deletes' }, deleteFiles.length);
+    // A replay's failures go back to pending (counted as replay outcomes), not to new dead letters.
+    if (replay) return;
+    this.poisonAttempts = 0;
     for (const { error } of batch.poison) metrics.deadLetters.inc({ error_kind: error.directive.kind });
     if (batch.poison.length > 0) {
       this.deps.log.warn('events sent to the dead letters', { table: this.qualified, count: batch.poison.length, reason: batch.poison[0].error.message });

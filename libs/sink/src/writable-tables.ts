@@ -2,21 +2,31 @@ import { Pool } from 'pg';
 import { withIndexOrder } from '@philotes/db';
 import { TableRef } from './table-writer';
 
+/** The tables the readers know, split into those a writer may work on now and those an operator paused. */
+export interface TableAvailability {
+  readonly writable: TableRef[];
+  /** Paused by an operator (the table, or its whole source), as `source:schema.table`. */
+  readonly paused: string[];
+}
+
 /**
  * The source tables a writer may work on now: every table the readers know, except those whose
  * initial copy is still running (their copied rows sort before events already buffered) and those
  * an operator paused (the table, or its whole source).
  */
-export async function writableTables(pool: Pool): Promise<TableRef[]> {
-  const { rows } = await pool.query<{ table_id: number; source_id: string; schema_name: string; table_name: string }>(
-    `SELECT t.table_id, t.source_id, t.schema_name, t.table_name
+export async function writableTables(pool: Pool): Promise<TableAvailability> {
+  const { rows } = await pool.query<{ table_id: number; source_id: string; schema_name: string; table_name: string; copying: boolean; paused: boolean }>(
+    `SELECT t.table_id, t.source_id, t.schema_name, t.table_name,
+            EXISTS (SELECT 1 FROM cdc_backfill b WHERE b.table_id = t.table_id AND b.status = 'copying') AS copying,
+            EXISTS (SELECT 1 FROM pipeline_controls c
+                     WHERE c.source_id = t.source_id AND (c.table_id IS NULL OR c.table_id = t.table_id) AND c.paused) AS paused
        FROM cdc_tables t
-      WHERE NOT EXISTS (SELECT 1 FROM cdc_backfill b WHERE b.table_id = t.table_id AND b.status = 'copying')
-        AND NOT EXISTS (SELECT 1 FROM pipeline_controls c
-                         WHERE c.source_id = t.source_id AND (c.table_id IS NULL OR c.table_id = t.table_id) AND c.paused)
       ORDER BY t.table_id`,
   );
-  return rows.map((row) => ({ tableId: row.table_id, sourceId: row.source_id, schema: row.schema_name, table: row.table_name }));
+  return {
+    writable: rows.filter((row) => !row.copying && !row.paused).map((row) => ({ tableId: row.table_id, sourceId: row.source_id, schema: row.schema_name, table: row.table_name })),
+    paused: rows.filter((row) => row.paused).map((row) => `${row.source_id}:${row.schema_name}.${row.table_name}`),
+  };
 }
 
 /**

@@ -11,6 +11,7 @@ export class WriterMetrics {
   readonly lagSeconds: Gauge<string>;
   readonly tablesOwned: Gauge<string>;
   readonly maintenance: Counter<string>;
+  readonly replays: Counter<string>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -31,6 +32,7 @@ export class WriterMetrics {
       labelNames: [Label.Action],
       registers,
     });
+    this.replays = new Counter({ name: MetricName.WriterReplays, help: 'Dead letters replayed, by outcome (replayed, superseded, failed).', labelNames: [Label.Outcome], registers });
     this.tablesOwned = new Gauge({ name: MetricName.WriterTablesOwned, help: 'Tables this writer holds the lease of.', registers });
   }
 }

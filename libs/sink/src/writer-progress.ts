@@ -15,6 +15,19 @@ export class WriterProgress {
   }
 
   /**
+   * True when the stored position is still `expected` (nothing moved it under this writer); locks
+   * the row for the caller's transaction. Before the first event no row exists yet.
+   */
+  static async confirm(db: ClientBase, tableId: number, expected: Position): Promise<boolean> {
+    const { rows } = await db.query<{ applied_lsn: string; applied_seq: string }>(
+      'SELECT applied_lsn::text, applied_seq::text FROM cdc_writer_progress WHERE table_id = $1 FOR UPDATE',
+      [tableId],
+    );
+    if (!rows[0]) return expected.lsn === BEFORE_FIRST.lsn && expected.seq === BEFORE_FIRST.seq;
+    return parseLsn(rows[0].applied_lsn) === expected.lsn && Number(rows[0].applied_seq) === expected.seq;
+  }
+
+  /**
    * Moves the table's position from `expected` to `next` inside the caller's transaction; false when
    * the stored position is not `expected` (another writer moved it: this one is stale).
    */

@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
-import { decodeWakeUp, EVENTS_CHANNEL } from '@philotes/buffer';
+import { CONTROL_CHANNEL, decodeWakeUp, EVENTS_CHANNEL } from '@philotes/buffer';
+import { controlTables } from './control-notice';
 import { FaultInjector } from '@philotes/faults';
 import { IcebergTables } from '@philotes/iceberg';
 import { backoffDelay, BackoffPolicy, classifyError, sleep } from '@philotes/retry';
@@ -74,7 +75,7 @@ export class WriterService {
   private readonly tasks = new Set<Promise<void>>();
   private readonly changes: BufferedChanges;
   private readonly progress: WriterProgress;
-  private readonly deadLetters = new PostgresDeadLetterStore();
+  private readonly deadLetters: PostgresDeadLetterStore;
   private running?: Promise<void>;
   private leases?: LeaseConnection;
   private wakeUp?: () => void;
@@ -83,10 +84,13 @@ export class WriterService {
   private nextBufferUpkeepAt = 0;
   private bufferUpkeepRunning = false;
   private view = { liveWriters: 0, share: 0, connected: false };
+  /** Tables an operator paused (none of them is stepped), for the state row. */
+  private paused: readonly string[] = [];
 
   constructor(private readonly deps: WriterServiceDeps) {
     this.changes = new BufferedChanges(deps.pool);
     this.progress = new WriterProgress(deps.pool);
+    this.deadLetters = new PostgresDeadLetterStore(deps.pool);
   }
 
   start(): void {
@@ -110,6 +114,7 @@ export class WriterService {
       tables: [...this.owned.values()].map((t) => t.writer.qualified).sort(),
       liveWriters: this.view.liveWriters,
       share: this.view.share,
+      ...(this.paused.length > 0 ? { pausedTables: this.paused } : {}),
       ...(Object.keys(failing).length > 0 ? { failing } : {}),
     };
   }
@@ -119,7 +124,9 @@ export class WriterService {
     let attempt = 0;
     while (!signal.aborted) {
       try {
-        this.leases = await LeaseConnection.open(this.deps.bufferUrl, EVENTS_CHANNEL, (payload) => this.onWakeUp(payload));
+        this.leases = await LeaseConnection.open(this.deps.bufferUrl, [EVENTS_CHANNEL, CONTROL_CHANNEL], (channel, payload) =>
+          channel === CONTROL_CHANNEL ? this.onControl(payload) : this.onWakeUp(payload),
+        );
         this.view.connected = true;
         attempt = 0;
         this.deps.log.info('connected; sharing the tables with the other writers');
@@ -229,7 +236,9 @@ export class WriterService {
 
   /** Takes and gives up leases so tables spread evenly over the running writers. */
   private async rebalance(leases: LeaseConnection): Promise<void> {
-    const eligible = new Map((await writableTables(this.deps.pool)).map((ref) => [ref.tableId, ref]));
+    const { writable, paused } = await writableTables(this.deps.pool);
+    const eligible = new Map(writable.map((ref) => [ref.tableId, ref]));
+    this.paused = paused;
     const view = await leases.view();
     const plan = planShare({ eligible: [...eligible.keys()], holders: view.holders, liveWriters: view.liveWriters, myPid: view.pid });
     this.view = { liveWriters: view.liveWriters, share: plan.share, connected: true };
@@ -310,6 +319,19 @@ export class WriterService {
     }
     // A wake-up without sizes may mean a copy finished: a new table to share out.
     if (!wakeUp.tables) this.nextRebalanceAt = 0;
+    this.wakeUp?.();
+  }
+
+  /**
+   * An operator paused or resumed something (rebalance now: paused tables are let go, resumed ones
+   * taken) or asked for replays (step the named tables now: a step applies replays first).
+   */
+  private onControl(payload: string | undefined): void {
+    for (const tableId of controlTables(payload)) {
+      const table = this.owned.get(tableId);
+      if (table) table.schedule.forced = true;
+    }
+    this.nextRebalanceAt = 0;
     this.wakeUp?.();
   }
 
