@@ -7,5 +7,6 @@ export * from './postgres/checkpointer';
 export * from './postgres/event-store';
 export * from './postgres/leader-lock';
 export * from './postgres/schema-store';
+export * from './postgres/source-controls';
 export * from './postgres/sql';
 export * from './wake-up';

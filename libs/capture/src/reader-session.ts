@@ -1,11 +1,12 @@
 import { Pool } from 'pg';
-import { BufferedEvent, Checkpoint, Checkpointer, EventStore, unappliedDepth } from '@philotes/buffer';
+import { BufferedEvent, Checkpoint, Checkpointer, EventStore, OperatorPause, unappliedDepth } from '@philotes/buffer';
 import { createEncoder } from '@philotes/events';
 import { FaultInjector } from '@philotes/faults';
 import { decodePgoutput, formatLsn, Lsn, PgoutputMessage } from '@philotes/pgoutput';
 import { ReplicationConnection, StreamMessage } from '@philotes/replication';
 import { ChangeAssembler } from './change-assembler';
 import { checkpointAfter, checkpointMoved } from './checkpoint-rule';
+import { HoldOutcome, holdOutcome, isHeld, ReaderHolds } from './reader-holds';
 import { ReaderMetrics } from './reader-metrics';
 import { RelationRegistry, RelationState } from './relation-registry';
 import { CopyVisibility } from './visibility';
@@ -43,8 +44,10 @@ export interface StreamingSessionDeps {
   readonly metrics: ReaderMetrics;
   readonly faults: FaultInjector;
   readonly log: SessionLog;
-  /** Backpressure changed: paused with a reason, or resumed (undefined). */
-  readonly onBackpressure: (reason: string | undefined) => void;
+  /** The operator's pause of the source as the session begins; later changes come by `setOperatorPause`. */
+  readonly operatorPause?: OperatorPause;
+  /** The state the holds (backpressure, operator pause) put the reader in: once as streaming begins, then on each change. */
+  readonly onHoldChange: (outcome: HoldOutcome) => void;
 }
 
 /** What waits in the queue: a decoded pgoutput message, or a keepalive's position. */
@@ -60,13 +63,17 @@ interface Batch {
  * checkpoint together) → acknowledge exactly the stored position to the source. Decoding continues
  * while a batch is being written; memory stays bounded because the socket is paused when the queue
  * of received messages reaches PHILOTES_CDC_BUFFER_SIZE.
+ *
+ * Backpressure and an operator's pause hold the session the same way: the socket is paused (what
+ * was already received is still stored), status updates keep the connection alive, and only stored
+ * positions are confirmed. Reading resumes when neither holds.
  */
 export class StreamingSession {
   private readonly queue: Received[] = [];
   private head = 0;
   private wake?: () => void;
   private socketPaused = false;
-  private backpressured = false;
+  private holds: ReaderHolds;
   private stopping = false;
   private failure?: unknown;
 
@@ -83,6 +90,7 @@ export class StreamingSession {
 
   constructor(private readonly deps: StreamingSessionDeps) {
     this.durable = deps.checkpoint;
+    this.holds = deps.operatorPause ? { operator: deps.operatorPause } : {};
     this.completedEnd = deps.checkpoint.confirmedLsn;
     this.completedCommitTime = deps.checkpoint.lastCommitTime;
     this.assembler = new ChangeAssembler(
@@ -113,6 +121,16 @@ export class StreamingSession {
     return this.pending.length === 0 && !this.inFlight && !this.assembler.openTransaction;
   }
 
+  /** The operator's pause while it holds this session. */
+  get operatorPause(): OperatorPause | undefined {
+    return this.holds.operator;
+  }
+
+  /** The operator paused the source (a pause) or resumed it (undefined). */
+  setOperatorPause(pause: OperatorPause | undefined): void {
+    this.updateHolds({ ...this.holds, operator: pause });
+  }
+
   /** Caught up and nothing waiting to be processed: the reader has stored all it was sent. */
   get idle(): boolean {
     return this.caughtUp && this.head === this.queue.length;
@@ -126,6 +144,11 @@ export class StreamingSession {
       () => this.fail(new Error('the source ended the replication stream')),
       (error: unknown) => this.fail(error),
     );
+    // A source paused before streaming began: nothing is read, but the walsender runs and hears
+    // our status updates, so the slot stays active.
+    if (isHeld(this.holds)) this.pauseSocket();
+    const initial = holdOutcome(undefined, this.holds);
+    if (initial) this.deps.onHoldChange(initial);
     this.schedule(() => this.tickFlush(), () => this.deps.settings().flushIntervalMs);
     this.schedule(() => this.tickStatus(), () => this.deps.settings().checkpointIntervalMs);
     this.schedule(() => this.tickBackpressure(), () => this.deps.settings().backpressureCheckIntervalMs);
@@ -203,7 +226,7 @@ export class StreamingSession {
   }
 
   private resumeSocketIfDrained(): void {
-    if (this.socketPaused && !this.backpressured && !this.stopping && this.queue.length - this.head < this.deps.settings().bufferSize / 2) {
+    if (this.socketPaused && !isHeld(this.holds) && !this.stopping && this.queue.length - this.head < this.deps.settings().bufferSize / 2) {
       this.socketPaused = false;
       this.deps.replication.resume();
     }
@@ -308,30 +331,42 @@ export class StreamingSession {
   private tickBackpressure(): void {
     const settings = this.deps.settings();
     if (!settings.backpressureEnabled) {
-      if (this.backpressured) this.setBackpressure(false, settings);
+      if (this.holds.backpressure !== undefined) this.setBackpressure(undefined);
       return;
     }
     unappliedDepth(this.deps.bufferPool, this.deps.sourceId, settings.backpressureHighWatermark + 1).then(
       (depth) => {
         this.deps.metrics.bufferDepth.set(depth);
-        if (!this.backpressured && depth > settings.backpressureHighWatermark) this.setBackpressure(true, settings, depth);
-        else if (this.backpressured && depth < settings.backpressureLowWatermark) this.setBackpressure(false, settings, depth);
+        const backpressured = this.holds.backpressure !== undefined;
+        if (!backpressured && depth > settings.backpressureHighWatermark) {
+          this.setBackpressure(`backpressure: ${depth} unapplied events, above the high watermark ${settings.backpressureHighWatermark}`);
+        } else if (backpressured && depth < settings.backpressureLowWatermark) this.setBackpressure(undefined);
       },
       (error: unknown) => this.deps.log.warn('could not measure the buffer depth', { error }),
     );
   }
 
-  private setBackpressure(on: boolean, settings: SessionSettings, depth?: number): void {
-    this.backpressured = on;
-    if (on) {
-      this.socketPaused = true;
-      this.deps.replication.pause();
-      this.deps.onBackpressure(`backpressure: ${depth} unapplied events, above the high watermark ${settings.backpressureHighWatermark}`);
+  /** Backpressure holds (with its reason) or is released (undefined). */
+  private setBackpressure(reason: string | undefined): void {
+    this.updateHolds({ ...this.holds, backpressure: reason });
+  }
+
+  private updateHolds(next: ReaderHolds): void {
+    const outcome = holdOutcome(this.holds, next);
+    this.holds = next;
+    if (isHeld(next)) {
+      this.pauseSocket();
     } else {
-      this.deps.onBackpressure(undefined);
       this.resumeSocketIfDrained();
       this.wake?.();
     }
+    // A draining session no longer decides the process state (it is stopping).
+    if (outcome && !this.stopping) this.deps.onHoldChange(outcome);
+  }
+
+  private pauseSocket(): void {
+    this.socketPaused = true;
+    this.deps.replication.pause();
   }
 
   private schedule(tick: () => void, interval: () => number): void {

@@ -2,6 +2,9 @@ import { Client, Pool } from 'pg';
 import {
   AdvisoryLeaderLock,
   Checkpoint,
+  CONTROL_CHANNEL,
+  controlNoticeSource,
+  operatorPauseOf,
   PostgresBackfillStore,
   PostgresCheckpointer,
   PostgresEventStore,
@@ -14,6 +17,8 @@ import { ReplicationConnection, ReplicationTarget } from '@philotes/replication'
 import { backoffDelay, BackoffPolicy, classifyError, sleep } from '@philotes/retry';
 import { LostSlotError, ReaderConfigurationError } from './errors';
 import { InitialCopy } from './initial-copy';
+import { OperatorPauseWatch } from './operator-pause-watch';
+import { HoldOutcome } from './reader-holds';
 import { ReaderMetrics } from './reader-metrics';
 import { SessionSettings, StreamingSession } from './reader-session';
 import { RelationRegistry } from './relation-registry';
@@ -61,16 +66,20 @@ const STANDBY_POLL_MS = 1_000;
 const HEALTHY_SESSION_MS = 30_000;
 const MONITOR_INTERVAL_MS = 5_000;
 const LAG_WARNING_EVERY_MS = 60_000;
+/** How often the operator's pause is read; a NOTIFY on CONTROL_CHANNEL makes it at once. */
+const OPERATOR_PAUSE_POLL_MS = 500;
 
 /**
  * One source's reader. Waits for the source's leader lock (standing by while another reader holds
  * it), then prepares the source (publication, slot, initial copy) and streams it into the buffer.
- * A lost connection is retried with backoff; a lost slot stops the reader in Failed.
+ * A lost connection is retried with backoff; a lost slot stops the reader in Failed. While streaming,
+ * it obeys an operator's pause of the source (`pipeline_controls`) as it obeys backpressure.
  */
 export class WalReader {
   private readonly stopSignal = new AbortController();
   private running?: Promise<void>;
   private session?: StreamingSession;
+  private controls?: OperatorPauseWatch;
   private leader?: Client;
   private replication?: ReplicationConnection;
   private role: ReaderRole = 'starting';
@@ -88,6 +97,7 @@ export class WalReader {
 
   async stop(): Promise<void> {
     this.stopSignal.abort(new Error('reader stopping'));
+    this.controls?.stop();
     this.session?.stop();
     await this.running;
   }
@@ -101,6 +111,7 @@ export class WalReader {
   details(): Record<string, unknown> {
     const settings = this.deps.settings();
     const checkpoint = this.session?.checkpoint;
+    const operatorPause = this.session?.operatorPause;
     return {
       role: this.role,
       slot: settings.replicationSlot,
@@ -109,6 +120,7 @@ export class WalReader {
       ...(this.lag.bytes !== undefined ? { lagBytes: this.lag.bytes } : {}),
       ...(this.lag.seconds !== undefined ? { lagSeconds: this.lag.seconds } : {}),
       ...(this.copyProgress ? { initialCopy: this.copyProgress } : {}),
+      ...(operatorPause ? { operatorPause: { reason: operatorPause.reason ?? null } } : {}),
     };
   }
 
@@ -151,6 +163,11 @@ export class WalReader {
     // (Queries running on it are rejected by pg itself.)
     leader.on('error', (error) => this.session?.fail(error));
     leader.on('end', () => this.session?.fail(new Error('the buffer connection holding the leader lock ended')));
+    // An operator command for this source (or one this version cannot read): look at once.
+    leader.on('notification', (notice) => {
+      const source = controlNoticeSource(notice.payload);
+      if (notice.channel === CONTROL_CHANNEL && (source === undefined || source === settings.sourceId)) this.controls?.checkNow();
+    });
     await leader.connect();
     const lock = new AdvisoryLeaderLock(leader);
     while (!(await lock.tryAcquire(settings.sourceId))) {
@@ -245,6 +262,12 @@ export class WalReader {
     if (signal.aborted) return;
 
     const copies = await this.copyFilters(backfill, sourceId, checkpoint);
+    // The operator's pause applies from the first streamed message: listen, then read it.
+    const controls = new OperatorPauseWatch({ read: () => operatorPauseOf(this.deps.bufferPool, sourceId), intervalMs: OPERATOR_PAUSE_POLL_MS, log: this.deps.log });
+    this.controls = controls;
+    await leader.query(`LISTEN ${leader.escapeIdentifier(CONTROL_CHANNEL)}`);
+    await controls.load();
+    if (signal.aborted) return;
     const session = new StreamingSession({
       sourceId,
       slot,
@@ -260,22 +283,31 @@ export class WalReader {
       metrics: this.deps.metrics,
       faults: this.deps.faults,
       log: this.deps.log,
-      onBackpressure: (reason) => {
-        if (reason) this.deps.machine.ensure(PipelineState.Paused, reason);
-        else this.deps.machine.ensure(PipelineState.Running, 'backpressure released');
-      },
+      operatorPause: controls.current,
+      onHoldChange: (outcome) => this.holdChanged(sourceId, outcome),
     });
     this.session = session;
+    controls.start((pause) => session.setOperatorPause(pause));
     this.streaming = true;
     this.startMonitor(catalog, slot);
     this.deps.log.info('streaming', { slot, from: formatLsn(checkpoint.confirmedLsn), copyFilters: copies.size });
-    this.deps.machine.ensure(PipelineState.Running, 'streaming');
     if (signal.aborted) session.stop();
     try {
       await session.run();
     } catch (error) {
       throw slotErrorOf(error, slot, sourceId) ?? error;
     }
+  }
+
+  /** The session's holds changed (or streaming began): move the state, log the operator's part. */
+  private holdChanged(sourceId: string, outcome: HoldOutcome): void {
+    const { log, machine } = this.deps;
+    const operator = outcome.operator;
+    if (operator?.change === 'paused') log.info('source paused by operator', { source: sourceId, reason: operator.reason });
+    else if (operator?.change === 'updated') log.info('operator pause reason changed', { source: sourceId, reason: operator.reason });
+    else if (operator?.change === 'resumed') log.info('source resumed by operator', { source: sourceId });
+    // A failing or stopping process keeps its state; the hold no longer matters.
+    if (machine.state === outcome.state || machine.can(outcome.state)) machine.ensure(outcome.state, outcome.reason);
   }
 
   /** Visibility filters for tables whose copy snapshot is newer than where streaming starts. */
@@ -321,6 +353,8 @@ export class WalReader {
   /** Closes the session's connections; the leader lock goes with the leader connection. */
   private async release(): Promise<void> {
     clearInterval(this.monitor);
+    this.controls?.stop();
+    this.controls = undefined;
     this.streaming = false;
     this.copyProgress = undefined;
     this.session = undefined;

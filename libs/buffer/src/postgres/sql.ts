@@ -9,3 +9,10 @@ export const PG_EPOCH_MICROS_SQL = (param: string): string => `(timestamptz '200
 
 /** The channel writers LISTEN on; the payload is a wake-up message (wake-up.ts). */
 export const EVENTS_CHANNEL = 'philotes_events';
+
+/**
+ * The channel dlq-admin NOTIFYs after an operator command (`pipeline_controls`, a replay); the
+ * payload names the source, `{"s":"<source id>"}`, and may list table ids (`"t"`). The reader
+ * LISTENs for its source's pause and also polls its row, so a lost notification only delays it.
+ */
+export const CONTROL_CHANNEL = 'philotes_control';
