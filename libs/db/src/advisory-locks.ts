@@ -18,4 +18,6 @@ export const LockSpace = {
    * Object: the backend pid of that connection.
    */
   WriterMember: 0x50484c05,
+  /** Held by the one dlq-admin replica that removes expired dead letters at a time. Object: 0. */
+  DeadLetterRetention: 0x50484c06,
 } as const;

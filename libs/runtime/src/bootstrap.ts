@@ -1,6 +1,6 @@
 import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, formatListenAddress, ListenAddress, LoadedConfig, loadSettings, PhilotesSettings } from '@philotes/config';
+import { ConfigError, ConfigProblem, formatListenAddress, ListenAddress, LoadedConfig, loadSettings, PhilotesSettings } from '@philotes/config';
 import { applyMigrations } from '@philotes/db';
 import { createLogger, NestWinstonLogger } from '@philotes/logging';
 import { LifecycleService } from './lifecycle.service';
@@ -14,6 +14,11 @@ export interface AppDefinition {
   module(context: ProcessContext): DynamicModule;
   /** Where the HTTP server listens, or undefined for none. */
   listenAddress(settings: Readonly<PhilotesSettings>): ListenAddress | undefined;
+  /**
+   * Rules only this app has (settings the others do not need); problems stop start-up like any
+   * invalid setting, listed with them.
+   */
+  requirements?(settings: Readonly<PhilotesSettings>, env: NodeJS.ProcessEnv): readonly ConfigProblem[];
   /** Global pipes, OpenAPI and the like, before the server listens. */
   configure?(app: INestApplication, context: ProcessContext): void;
 }
@@ -27,7 +32,7 @@ const SHUTDOWN_DEADLINE_MS = 30_000;
  * before exiting 0. `node main.js migrate` applies buffer migrations and exits instead.
  */
 export async function runPhilotesApp(definition: AppDefinition, argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  const loaded = loadConfigurationOrExit(definition.app);
+  const loaded = loadConfigurationOrExit(definition);
   if (argv[0] === 'migrate') return migrateAndExit(definition.app, loaded);
   if (argv.length > 0) {
     process.stderr.write(`${definition.app}: unknown command "${argv[0]}"; the only command is "migrate"\n`);
@@ -61,12 +66,15 @@ export async function runPhilotesApp(definition: AppDefinition, argv: readonly s
   await lifecycle.start(workersOf(app));
 }
 
-function loadConfigurationOrExit(app: AppName): LoadedConfig {
+function loadConfigurationOrExit(definition: AppDefinition): LoadedConfig {
   try {
-    return loadSettings(process.env);
+    const loaded = loadSettings(process.env);
+    const problems = definition.requirements?.(loaded.settings, process.env) ?? [];
+    if (problems.length > 0) throw new ConfigError(problems);
+    return loaded;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${app}: ${error.message}\n`);
+    process.stderr.write(`${definition.app}: ${error.message}\n`);
     process.exit(1);
   }
 }

@@ -1,0 +1,119 @@
+import { ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, HttpStatus, Inject, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import type { HttpResponse } from './http-types';
+import type { Logger } from '@philotes/logging';
+import { NotFoundError, OutOfBoundsError, StateConflictError } from '@philotes/dead-letters';
+import { LOGGER } from '@philotes/runtime';
+
+/** Every error the API answers with has this shape; `fields` names what was wrong in the request. */
+export interface ApiErrorBody {
+  readonly statusCode: number;
+  readonly error: string;
+  readonly message: string;
+  readonly fields?: ReadonlyArray<{ readonly field: string; readonly problems: readonly string[] }>;
+  readonly status?: string;
+}
+
+/** Flattens class-validator's tree into `a.b: problem` entries, one per field. */
+export function fieldProblems(errors: readonly ValidationError[], prefix = ''): Array<{ field: string; problems: string[] }> {
+  return errors.flatMap((error) => {
+    const field = `${prefix}${error.property}`;
+    const own = error.constraints ? [{ field, problems: Object.values(error.constraints) }] : [];
+    return [...own, ...fieldProblems(error.children ?? [], `${field}.`)];
+  });
+}
+
+/** Input DTOs: unknown fields refused, types converted, every problem named by its field. */
+export function apiValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    exceptionFactory: (errors) => {
+      const fields = fieldProblems(errors);
+      return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: fields.flatMap((f) => f.problems).join('; '), fields });
+    },
+  });
+}
+
+const BIGINT_ID = /^[1-9][0-9]{0,18}$/;
+
+/** A dead letter's id in the path: a positive 64-bit integer, else 400 naming the parameter. */
+export class IdParamPipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    if (!BIGINT_ID.test(value) || BigInt(value) > 9_223_372_036_854_775_807n) {
+      throw badRequest('id', 'id must be a positive integer (a dead letter id)');
+    }
+    return value;
+  }
+}
+
+/** A path parameter that must match a pattern. */
+export class PatternParamPipe implements PipeTransform<string, string> {
+  constructor(
+    private readonly field: string,
+    private readonly pattern: RegExp,
+    private readonly rule: string,
+  ) {}
+
+  transform(value: string): string {
+    if (!this.pattern.test(value)) throw badRequest(this.field, `${this.field} must be ${this.rule}`);
+    return value;
+  }
+}
+
+export function badRequest(field: string, message: string): BadRequestException {
+  return new BadRequestException({ statusCode: 400, error: 'Bad Request', message, fields: [{ field, problems: [message] }] });
+}
+
+/** Errors from the connection to the buffer database: the service is unavailable, not broken. */
+function unavailable(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P03', '53300'].includes(e.code ?? '') ||
+    (e.code ?? '').startsWith('08') ||
+    /Connection terminated|timeout exceeded when trying to connect/i.test(e.message ?? '')
+  );
+}
+
+/**
+ * The one place errors become HTTP answers: domain errors as 404/409/400, a malformed body as 400,
+ * the database being down as 503; anything else is a bug, logged (no row values) and answered 500.
+ */
+@Catch()
+export class ApiErrorFilter implements ExceptionFilter {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<HttpResponse>();
+    if (response.headersSent) return;
+    const body = this.bodyOf(error);
+    response.status(body.statusCode).json(body);
+  }
+
+  private bodyOf(error: unknown): ApiErrorBody {
+    // Express's own errors (body-parser, a bad %-escape in the path) arrive wrapped by Nest.
+    const cause = error instanceof HttpException ? (error.cause as { type?: string } | undefined) : undefined;
+    if (cause?.type === 'entity.parse.failed') {
+      return { statusCode: 400, error: 'Bad Request', message: 'the request body is not valid JSON', fields: [{ field: 'body', problems: ['must be valid JSON'] }] };
+    }
+    if (cause instanceof URIError) return { statusCode: 400, error: 'Bad Request', message: 'the path is not validly encoded', fields: [{ field: 'path', problems: ['must be valid percent-encoding'] }] };
+    if (error instanceof HttpException) {
+      const status = error.getStatus();
+      const answer = error.getResponse();
+      if (typeof answer === 'object' && answer !== null && 'message' in answer) {
+        const { message, ...rest } = answer as { message: unknown };
+        return { statusCode: status, error: HttpStatus[status] ?? 'Error', ...rest, message: Array.isArray(message) ? message.join('; ') : String(message) } as ApiErrorBody;
+      }
+      return { statusCode: status, error: HttpStatus[status] ?? 'Error', message: String(answer) };
+    }
+    if (error instanceof NotFoundError) return { statusCode: 404, error: 'Not Found', message: error.message };
+    if (error instanceof StateConflictError) return { statusCode: 409, error: 'Conflict', message: error.message, status: error.current };
+    if (error instanceof OutOfBoundsError) return { statusCode: 400, error: 'Bad Request', message: error.message, fields: [{ field: error.field, problems: [error.message] }] };
+    if (unavailable(error)) {
+      this.logger.warn('the buffer database is unavailable', { error });
+      return { statusCode: 503, error: 'Service Unavailable', message: 'the buffer database is unavailable; try again' };
+    }
+    this.logger.error('admin request failed', { error });
+    return { statusCode: 500, error: 'Internal Server Error', message: 'the request failed; see the dlq-admin log' };
+  }
+}

@@ -1,0 +1,77 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Pool } from 'pg';
+import { ConfigStore } from '@philotes/config';
+import { ControlResult, ControlScope, pipelineView, PipelineView, setPaused } from '@philotes/pipelines';
+import { BUFFER_POOL, CONFIG_STORE } from '@philotes/runtime';
+import { AdminAuthGuard } from './admin-auth.guard';
+import { PatternParamPipe } from './api-errors';
+import { SOURCE_ID } from './dto/dead-letter-filter.dto';
+import { PauseBody, ResumeBody } from './dto/pipeline-requests.dto';
+
+const SourcePipe = new PatternParamPipe('source', SOURCE_ID, 'a source id: lowercase letters, digits, _ or -, starting with a letter');
+const NAME = /^.{1,63}$/u;
+const SchemaPipe = new PatternParamPipe('schema', NAME, '1 to 63 characters');
+const TablePipe = new PatternParamPipe('table', NAME, '1 to 63 characters');
+
+/** Pipeline state and operator control: every process's state, and pause/resume of sources and tables. */
+@ApiTags('pipelines')
+@ApiBearerAuth()
+@UseGuards(AdminAuthGuard)
+@Controller('api/v1')
+export class PipelinesController {
+  constructor(
+    @Inject(BUFFER_POOL) private readonly pool: Pool,
+    @Inject(CONFIG_STORE) private readonly config: ConfigStore,
+  ) {}
+
+  @Get('pipelines')
+  @ApiOperation({ summary: 'Every process (state, heartbeat, checkpoint LSN, lag), every source and table (position, lag, pause, open dead letters).' })
+  view(): Promise<PipelineView> {
+    return pipelineView(this.pool, this.config.settings.heartbeatIntervalMs);
+  }
+
+  @Post('sources/:source/pause')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Pause a source: its reader stops consuming the WAL and its tables stop being written.' })
+  @ApiNotFoundResponse()
+  pauseSource(@Param('source', SourcePipe) source: string, @Body() body: PauseBody): Promise<ControlResult> {
+    return this.set({ source }, true, body);
+  }
+
+  @Post('sources/:source/resume')
+  @HttpCode(200)
+  @ApiNotFoundResponse()
+  resumeSource(@Param('source', SourcePipe) source: string, @Body() body: ResumeBody): Promise<ControlResult> {
+    return this.set({ source }, false, body);
+  }
+
+  @Post('sources/:source/tables/:schema/:table/pause')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Pause one table: writers stop applying it; the reader keeps capturing it into the buffer.' })
+  @ApiNotFoundResponse()
+  pauseTable(
+    @Param('source', SourcePipe) source: string,
+    @Param('schema', SchemaPipe) schema: string,
+    @Param('table', TablePipe) table: string,
+    @Body() body: PauseBody,
+  ): Promise<ControlResult> {
+    return this.set({ source, table: { schema, name: table } }, true, body);
+  }
+
+  @Post('sources/:source/tables/:schema/:table/resume')
+  @HttpCode(200)
+  @ApiNotFoundResponse()
+  resumeTable(
+    @Param('source', SourcePipe) source: string,
+    @Param('schema', SchemaPipe) schema: string,
+    @Param('table', TablePipe) table: string,
+    @Body() body: ResumeBody,
+  ): Promise<ControlResult> {
+    return this.set({ source, table: { schema, name: table } }, false, body);
+  }
+
+  private set(scope: ControlScope, paused: boolean, body: PauseBody): Promise<ControlResult> {
+    return setPaused(this.pool, scope, { paused, ...(body.reason ? { reason: body.reason } : {}), ...(body.requestedBy ? { requestedBy: body.requestedBy } : {}) });
+  }
+}

@@ -1,0 +1,2 @@
+export * from './pipeline-controls';
+export * from './pipeline-view';
