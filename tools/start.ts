@@ -20,7 +20,11 @@ function appEnvironment(app: StackApp, base: NodeJS.ProcessEnv): NodeJS.ProcessE
   const env: NodeJS.ProcessEnv = { ...base, PHILOTES_LOG_FORMAT: base.PHILOTES_LOG_FORMAT ?? 'text' };
   delete env.PHILOTES_LOCAL_PG_PORT;
   delete env.PHILOTES_LOCAL_DATA_DIR;
-  if (app === 'dlq-admin') env.PHILOTES_ADMIN_LISTEN_ADDR ??= `:${PORTS[app]}`;
+  if (app === 'dlq-admin') {
+    env.PHILOTES_ADMIN_LISTEN_ADDR ??= `:${PORTS[app]}`;
+    // A local try-out: the launcher opts out of the token explicitly, unless one was given.
+    if (!env.PHILOTES_ADMIN_TOKEN) env.PHILOTES_ADMIN_AUTH_DISABLED ??= 'true';
+  }
   else env.PHILOTES_HEALTH_LISTEN_ADDR = `:${PORTS[app]}`;
   return env;
 }
@@ -52,7 +56,8 @@ async function main(): Promise<void> {
     [
       '',
       'Philotes is starting:',
-      `  dlq-admin API     ${http('dlq-admin')}          health ${http('dlq-admin')}/health   metrics ${http('dlq-admin')}/metrics`,
+      `  dlq-admin API     ${http('dlq-admin')}/api/v1/pipelines   docs ${http('dlq-admin')}/docs${process.env.PHILOTES_ADMIN_TOKEN ? '' : '   (no token: local use; set PHILOTES_ADMIN_TOKEN to require one)'}`,
+      `                    health ${http('dlq-admin')}/health   metrics ${http('dlq-admin')}/metrics`,
       `  wal-reader        health ${http('wal-reader')}/health   metrics ${http('wal-reader')}/metrics`,
       `  iceberg-writer    health ${http('iceberg-writer')}/health   metrics ${http('iceberg-writer')}/metrics`,
       ...(server

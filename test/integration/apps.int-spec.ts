@@ -31,6 +31,7 @@ describe('the three apps', () => {
       PHILOTES_INSTANCE_ID: `${app}-under-test`,
       PHILOTES_HEARTBEAT_INTERVAL: '200ms',
       [app === 'dlq-admin' ? 'PHILOTES_ADMIN_LISTEN_ADDR' : 'PHILOTES_HEALTH_LISTEN_ADDR']: address,
+      ...(app === 'dlq-admin' ? { PHILOTES_ADMIN_TOKEN: 'apps-test-token-0123456789' } : {}),
       // The reader is ready only once it streams from a source.
       ...(app === 'wal-reader' ? { PHILOTES_CDC_SOURCE_URL: source.url, PHILOTES_CDC_REPLICATION_SLOT: `boot_${source.name}`, PHILOTES_CDC_PUBLICATION: 'boot_pub' } : {}),
     };
