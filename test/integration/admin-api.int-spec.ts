@@ -130,6 +130,10 @@ describe('dlq-admin API: auth, bad input, pagination, retention', () => {
     ['a discard without a reason', 'POST', `/discard-placeholder`, {}, 'reason'],
     ['a discard reason of the wrong type', 'POST', `/discard-placeholder`, { reason: 42 }, 'reason'],
     ['a malformed source in a pause', 'POST', '/api/v1/sources/Bad Source/pause', {}, 'source'],
+    ['a JSON array for a body', 'POST', '/api/v1/dead-letters/replay', '[{"limit": 5}]', 'body'],
+    ['a JSON string for a body', 'POST', `/discard-placeholder`, '"just a reason"', 'body'],
+    ['a repeated query parameter', 'GET', '/api/v1/dead-letters?limit=1&limit=2', undefined, 'limit'],
+    ['a parameter name with brackets', 'GET', '/api/v1/dead-letters?source[]=shop', undefined, 'source[]'],
   ] as const)('answers 400 naming the field for %s', async (_case, method, rawPath, body, field) => {
     const path = rawPath.replace('/replay-placeholder', `/api/v1/dead-letters/${ids[1]}/replay`).replace('/discard-placeholder', `/api/v1/dead-letters/${ids[1]}/discard`);
     const answer = await api<ErrorBody>(admin, method, path, { body });

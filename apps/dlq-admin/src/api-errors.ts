@@ -1,4 +1,4 @@
-import { ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, HttpStatus, Inject, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, HttpStatus, Inject, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
 import type { HttpResponse } from './http-types';
 import type { Logger } from '@philotes/logging';
 import { NotFoundError, OutOfBoundsError, StateConflictError } from '@philotes/dead-letters';
@@ -22,9 +22,20 @@ export function fieldProblems(errors: readonly ValidationError[], prefix = ''): 
   });
 }
 
+/** A JSON body must be an object: an array would be validated element by element, under numeric names. */
+class ApiValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type !== 'body') return super.transform(value, metadata);
+    // No body at all is an empty one: every body field is optional or says it is required.
+    const body = value === undefined ? {} : value;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('body', 'the request body must be a JSON object');
+    return super.transform(body, metadata);
+  }
+}
+
 /** Input DTOs: unknown fields refused, types converted, every problem named by its field. */
 export function apiValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new ApiValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
