@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMap, parseDocument, YAMLMap } from 'yaml';
@@ -409,6 +409,33 @@ describe('helm chart', () => {
       expect(notes).toContain('kubectl --namespace data port-forward service/rel-philotes-dlq-admin 8080:8080');
       expect(notes).toContain("get secret rel-philotes -o jsonpath='{.data.admin-token}'");
       expect(notes).toContain('Authorization: Bearer $PHILOTES_ADMIN_TOKEN');
+    });
+  });
+
+  describe('README "Deploy"', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const deploy = readme.slice(readme.indexOf('\n## Deploy\n'), readme.indexOf('\n## ', readme.indexOf('\n## Deploy\n') + 1));
+
+    it('documents a values file that lints and renders into valid configuration', () => {
+      const example = /```yaml\n(# philotes-values\.yaml\n[\s\S]*?)```/.exec(deploy)?.[1];
+      expect(example).toBeDefined();
+      const file = join(mkdtempSync(join(tmpdir(), 'philotes-readme-')), 'philotes-values.yaml');
+      writeFileSync(file, example!);
+      expect(runHelm(['lint', '--strict', CHART, '-f', file])).toContain('0 chart(s) failed');
+      const manifests = render([file]);
+      const existing = existingSecretNames(mergedValues(file));
+      const deployments = ofKind(manifests, 'Deployment');
+      expect(deployments.map(appOf).sort()).toEqual(['dlq-admin', 'iceberg-writer', 'wal-reader']);
+      for (const deployment of deployments) {
+        expect(loadSettings(resolveEnv(containersOf(deployment)[0], manifests, existing, standIn)).warnings).toEqual([]);
+      }
+    });
+
+    it('explains every alert the chart defines', () => {
+      const manifests = render([join(CHART, 'ci', 's3-existing-secrets-values.yaml')]);
+      const alerts = ofKind(manifests, 'PrometheusRule').flatMap((rule) => (rule.spec.groups as Array<{ rules: Array<{ alert: string }> }>).flatMap((g) => g.rules.map((r) => r.alert)));
+      expect(alerts.length).toBeGreaterThan(0);
+      for (const alert of alerts) expect(deploy).toContain(`| \`${alert}\` |`);
     });
   });
 
