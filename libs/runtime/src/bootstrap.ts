@@ -32,7 +32,8 @@ const SHUTDOWN_DEADLINE_MS = 30_000;
  * before exiting 0. `node main.js migrate` applies buffer migrations and exits instead.
  */
 export async function runPhilotesApp(definition: AppDefinition, argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  const loaded = loadConfigurationOrExit(definition);
+  // `migrate` only touches the buffer schema: the app's own requirements (an API token) do not apply.
+  const loaded = loadConfigurationOrExit(definition, argv[0] !== 'migrate');
   if (argv[0] === 'migrate') return migrateAndExit(definition.app, loaded);
   if (argv.length > 0) {
     process.stderr.write(`${definition.app}: unknown command "${argv[0]}"; the only command is "migrate"\n`);
@@ -66,10 +67,10 @@ export async function runPhilotesApp(definition: AppDefinition, argv: readonly s
   await lifecycle.start(workersOf(app));
 }
 
-function loadConfigurationOrExit(definition: AppDefinition): LoadedConfig {
+function loadConfigurationOrExit(definition: AppDefinition, serving: boolean): LoadedConfig {
   try {
     const loaded = loadSettings(process.env);
-    const problems = definition.requirements?.(loaded.settings, process.env) ?? [];
+    const problems = (serving && definition.requirements?.(loaded.settings, process.env)) || [];
     if (problems.length > 0) throw new ConfigError(problems);
     return loaded;
   } catch (error) {
