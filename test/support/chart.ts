@@ -1,13 +1,27 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { runHelm } from '../../tools/helm';
+import { AppName } from './app-process';
 
 /** The Helm chart under test and its CI value sets, rendered by the real helm binary. */
 export const ROOT = join(__dirname, '..', '..');
 export const CHART = join(ROOT, 'helm', 'philotes');
 export const RELEASE = 'rel';
 export const NAMESPACE = 'data';
+
+/** The apps the chart deploys, by the component label of their Deployments. */
+export const DEPLOYED_APPS: readonly AppName[] = ['wal-reader', 'iceberg-writer', 'dlq-admin'];
+
+/**
+ * The routes of libs/health and libs/metrics. (Nest's route metadata cannot be read here: Nest is
+ * ES modules, jest runs CommonJS.) helm-chart-run.int-spec.ts proves them: every app answers them,
+ * as rendered.
+ */
+export const LIVE_PATH = '/health/live';
+export const READY_PATH = '/health/ready';
+export const METRICS_PATH = '/metrics';
 
 export interface Manifest {
   readonly apiVersion: string;
@@ -153,4 +167,41 @@ export function resolveEnv(
     }
   }
   return env;
+}
+
+/** The app a Deployment runs, from its component label. */
+export function appOf(deployment: Manifest): AppName {
+  const component = deployment.metadata.labels?.['app.kubernetes.io/component'];
+  if (!DEPLOYED_APPS.includes(component as AppName)) throw new Error(`Deployment ${deployment.metadata.name} has component ${component}`);
+  return component as AppName;
+}
+
+/** Secrets the values name as the user's own: the only Secrets a pod may use that the chart does not render. */
+export function existingSecretNames(values: Record<string, any>): Set<string> { // eslint-disable-line @typescript-eslint/no-explicit-any -- values are free-form
+  const names = [
+    values.buffer?.existingSecret?.name,
+    values.warehouse?.s3?.existingSecret?.name,
+    values.dlqAdmin?.auth?.existingSecret?.name,
+    ...(values.sources ?? []).map((s: { existingSecret?: { name?: string } }) => s.existingSecret?.name),
+  ];
+  return new Set(names.filter((n): n is string => typeof n === 'string' && n !== ''));
+}
+
+/** A value of the right shape for a variable whose Secret is the user's (its content is not the chart's business). */
+export function standIn(variable: string): string {
+  if (variable === 'PHILOTES_DATABASE_URL') return 'postgres://philotes:existing@buffer.example:5432/philotes';
+  if (variable === 'PHILOTES_CDC_SOURCE_URL') return 'postgres://replicator:existing@source.example:5432/app';
+  if (variable === 'PHILOTES_ADMIN_TOKEN') return 'a-token-from-an-existing-secret';
+  return 'from-an-existing-secret';
+}
+
+/** Runs a container's command as the image would (cwd = the image's WORKDIR, here the repository). */
+export function runCommand(container: Container, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const [program, ...args] = container.command;
+  if (program !== 'node') throw new Error(`container ${container.name}: command ${container.command.join(' ')} does not start with node`);
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
 }
