@@ -35,7 +35,7 @@ export interface LoadedConfig {
 }
 
 /** Variables with the prefix that are deliberately not settings of the apps (tools and tests read them). */
-const NOT_SETTINGS = new Set(['PHILOTES_CONFIG_FILE', 'PHILOTES_TEST_DATABASE_URL', 'PHILOTES_LOCAL_PG_PORT', 'PHILOTES_LOCAL_DATA_DIR', 'PHILOTES_FAULTS']);
+const NOT_SETTINGS = new Set(['PHILOTES_CONFIG_FILE', 'PHILOTES_APP', 'PHILOTES_TEST_DATABASE_URL', 'PHILOTES_LOCAL_PG_PORT', 'PHILOTES_LOCAL_DATA_DIR', 'PHILOTES_FAULTS']);
 const MASK = '***';
 
 export const SETTING_DEFINITIONS: readonly SettingDefinition[] = definitionsOf(PhilotesSettings);

@@ -60,8 +60,6 @@ export const MetricName = {
   DeadLetters: 'philotes_dead_letters',
   /** Counter: dead letters removed by PHILOTES_DLQ_RETENTION. */
   DeadLettersExpired: 'philotes_dead_letters_expired_total',
-  /** Counter: admin API requests, by route and status code. */
-  AdminRequests: 'philotes_admin_requests_total',
 } as const;
 
 export const Label = {
@@ -76,6 +74,4 @@ export const Label = {
   Action: 'action',
   Outcome: 'outcome',
   Status: 'status',
-  Route: 'route',
-  Code: 'code',
 } as const;
