@@ -1,8 +1,8 @@
 import { writeDataFile } from './data-files';
 import { DataFile, ManifestEntry } from './manifest';
 import { currentSchema, currentSnapshot } from './metadata';
+import { deletedKeys, isDeleted, sequenceOf } from './equality-deletes';
 import { readRows } from './parquet/read-rows';
-import { NestedField } from './schema';
 import { LiveFiles, LoadedTable, TableChange } from './table-operations';
 import { ObjectStore } from './storage/object-store';
 
@@ -51,7 +51,7 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
   };
   for (const entry of [...plan.rewrite].sort((a, b) => sequenceOf(a) - sequenceOf(b))) {
     const rows = readRows(await store.get(entry.dataFile.filePath), schema.fields);
-    const kept = rows.filter((row) => !deleted.some((group) => (group.keys.get(equalityKey(row, group.indexes)) ?? -1) > sequenceOf(entry)));
+    const kept = rows.filter((row) => !isDeleted(row, sequenceOf(entry), deleted));
     pending.push(...kept);
     pendingBytes += kept.length === 0 ? 0 : (entry.dataFile.fileSizeInBytes * kept.length) / rows.length;
     if (pendingBytes >= targetFileSize) await flush();
@@ -68,50 +68,3 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
   };
 }
 
-interface DeleteGroup {
-  /** Positions in the schema's fields of the equality ids. */
-  readonly indexes: readonly number[];
-  /** Key → highest sequence number of a delete with that key. */
-  readonly keys: Map<string, number>;
-}
-
-async function deletedKeys(store: ObjectStore, fields: readonly NestedField[], deletes: readonly ManifestEntry[]): Promise<DeleteGroup[]> {
-  const groups = new Map<string, DeleteGroup>();
-  for (const entry of deletes) {
-    const ids = entry.dataFile.equalityIds ?? [];
-    if (ids.length === 0) throw new Error(`delete file ${entry.dataFile.filePath} is not an equality delete; compaction cannot apply it`);
-    const keyFields = ids.map((id) => {
-      const field = fields.find((f) => f.id === id);
-      if (!field) throw new Error(`delete file ${entry.dataFile.filePath} names field ${id}, which the schema lacks`);
-      return field;
-    });
-    const signature = ids.join(',');
-    let group = groups.get(signature);
-    if (!group) {
-      group = { indexes: keyFields.map((f) => fields.indexOf(f)), keys: new Map() };
-      groups.set(signature, group);
-    }
-    const sequence = sequenceOf(entry);
-    for (const row of readRows(await store.get(entry.dataFile.filePath), keyFields)) {
-      const key = equalityKey(row, keyFields.map((_, i) => i));
-      if ((group.keys.get(key) ?? -1) < sequence) group.keys.set(key, sequence);
-    }
-  }
-  return [...groups.values()];
-}
-
-/** Values compared as Iceberg compares them for equality deletes: NULL equals NULL, bytes by content. */
-function equalityKey(row: readonly unknown[], indexes: readonly number[]): string {
-  return indexes
-    .map((i) => {
-      const value = row[i];
-      if (value === null || value === undefined) return '\u0001';
-      if (value instanceof Uint8Array) return `b${Buffer.from(value).toString('hex')}`;
-      return `${typeof value === 'bigint' ? 'n' : typeof value}:${String(value)}`;
-    })
-    .join('\u0000');
-}
-
-function sequenceOf(entry: ManifestEntry): number {
-  return entry.sequenceNumber ?? 0;
-}

@@ -15,3 +15,5 @@ export * from './storage/s3-store';
 export * from './table-operations';
 export * from './parquet/read-rows';
 export * from './snapshot-expiry';
+export * from './equality-deletes';
+export * from './snapshot-rows';

@@ -207,8 +207,9 @@ export class IcebergTables {
     await this.store.put(`${tableLocation}/metadata/version-hint.text`, Buffer.from(String(version)));
   }
 
-  async liveFiles(metadata: TableMetadata): Promise<LiveFiles> {
-    const snapshot = currentSnapshot(metadata);
+  /** The data and delete files of a snapshot (the current one unless named). */
+  async liveFiles(metadata: TableMetadata, snapshotId?: SnapshotId): Promise<LiveFiles> {
+    const snapshot = snapshotId === undefined ? currentSnapshot(metadata) : metadata.snapshots.find((s) => s['snapshot-id'] === snapshotId);
     const live: LiveFiles = { data: [], deletes: [] };
     if (!snapshot) return live;
     for (const manifest of readManifestList(await this.store.get(snapshot['manifest-list']))) {

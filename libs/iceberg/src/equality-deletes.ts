@@ -1,0 +1,59 @@
+import { ManifestEntry } from './manifest';
+import { readRows } from './parquet/read-rows';
+import { NestedField } from './schema';
+import { ObjectStore } from './storage/object-store';
+
+/** The keys equality-delete files remove, by the fields they compare. */
+export interface DeleteGroup {
+  /** Positions in the schema's fields of the equality ids. */
+  readonly indexes: readonly number[];
+  /** Key → highest sequence number of a delete with that key. */
+  readonly keys: Map<string, number>;
+}
+
+/** Reads equality-delete files into key sets (keys only: a table's deletes fit in memory where its rows may not). */
+export async function deletedKeys(store: ObjectStore, fields: readonly NestedField[], deletes: readonly ManifestEntry[]): Promise<DeleteGroup[]> {
+  const groups = new Map<string, DeleteGroup>();
+  for (const entry of deletes) {
+    const ids = entry.dataFile.equalityIds ?? [];
+    if (ids.length === 0) throw new Error(`delete file ${entry.dataFile.filePath} is not an equality delete; it cannot be applied here`);
+    const keyFields = ids.map((id) => {
+      const field = fields.find((f) => f.id === id);
+      if (!field) throw new Error(`delete file ${entry.dataFile.filePath} names field ${id}, which the schema lacks`);
+      return field;
+    });
+    const signature = ids.join(',');
+    let group = groups.get(signature);
+    if (!group) {
+      group = { indexes: keyFields.map((f) => fields.indexOf(f)), keys: new Map() };
+      groups.set(signature, group);
+    }
+    const sequence = sequenceOf(entry);
+    for (const row of readRows(await store.get(entry.dataFile.filePath), keyFields)) {
+      const key = equalityKey(row, keyFields.map((_, i) => i));
+      if ((group.keys.get(key) ?? -1) < sequence) group.keys.set(key, sequence);
+    }
+  }
+  return [...groups.values()];
+}
+
+/** Whether a row of a data file with sequence number `sequence` is removed by a later delete. */
+export function isDeleted(row: readonly unknown[], sequence: number, groups: readonly DeleteGroup[]): boolean {
+  return groups.some((group) => (group.keys.get(equalityKey(row, group.indexes)) ?? -1) > sequence);
+}
+
+/** Values compared as Iceberg compares them for equality deletes: NULL equals NULL, bytes by content. */
+export function equalityKey(row: readonly unknown[], indexes: readonly number[]): string {
+  return indexes
+    .map((i) => {
+      const value = row[i];
+      if (value === null || value === undefined) return '\u0001';
+      if (value instanceof Uint8Array) return `b${Buffer.from(value).toString('hex')}`;
+      return `${typeof value === 'bigint' ? 'n' : typeof value}:${String(value)}`;
+    })
+    .join('\u0000');
+}
+
+export function sequenceOf(entry: ManifestEntry): number {
+  return entry.sequenceNumber ?? 0;
+}

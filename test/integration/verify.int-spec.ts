@@ -1,0 +1,125 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client, Pool } from 'pg';
+import { createObjectStore, currentSchema, currentSnapshot, IcebergTables, snapshotRows, SqlCatalog, writeDataFile } from '../../libs/iceberg/src';
+import { formatReport, TableVerdict, verifyPipeline, VerifyDeps } from '../../libs/verify/src';
+import { eventuallyStatus } from '../support/app-process';
+import { CaptureDatabases, createCaptureDatabases, readerEnv, RunningReader, sourceClient, startReader, waitCaughtUp } from '../support/capture';
+import { RunningWriter, startWriter, tempWarehouse, waitWriterCaughtUp, warehouseUri } from '../support/writer';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..');
+
+/**
+ * Real: a source, the reader and writer processes, a local warehouse. `verify` must pass on a
+ * faithful mirror, and must name every row a broken pipeline would get wrong: a change the reader
+ * never saw (missing, different, extra rows) and rows written twice or out of nowhere in Iceberg.
+ */
+describe('verify: source tables against their Iceberg mirrors', () => {
+  let dbs: CaptureDatabases;
+  let source: Client;
+  let reader: RunningReader;
+  let writer: RunningWriter;
+  let buffer: Pool;
+  let deps: VerifyDeps;
+  const warehouse = tempWarehouse();
+  const tables = new IcebergTables(createObjectStore(warehouseUri(warehouse), { region: 'us-east-1', forcePathStyle: true }), new SqlCatalog('philotes'));
+  const byTable = (verdicts: TableVerdict[]) => new Map(verdicts.map((v) => [v.table, v]));
+
+  beforeAll(async () => {
+    dbs = await createCaptureDatabases();
+    source = await sourceClient(dbs);
+    await source.query('CREATE TABLE orders (id int PRIMARY KEY, amount numeric(12,2), note text, tags text[], seen timestamptz)');
+    await source.query('CREATE TABLE clicks (v int, at timestamptz)'); // no key: an append table
+    await source.query('CREATE TABLE audit (id bigint PRIMARY KEY, what text)');
+    await source.query("INSERT INTO orders SELECT g, g * 1.25, 'n' || g, ARRAY['a', g::text], '2026-01-01 00:00:00.000001+00'::timestamptz + g * interval '1 second' FROM generate_series(1, 5000) g");
+    // A publication of listed tables, so a test can hide changes from the reader for a moment.
+    reader = await startReader(dbs, { PHILOTES_CDC_TABLES: 'public.orders,public.clicks,public.audit' });
+    writer = await startWriter(dbs, warehouse, { PHILOTES_ICEBERG_TABLE_MODES: 'public.audit=append' });
+    await eventuallyStatus(`${reader.base}/health/ready`, 200);
+    await source.query('UPDATE orders SET amount = amount + 1 WHERE id % 3 = 0');
+    await source.query('DELETE FROM orders WHERE id % 7 = 0');
+    await source.query('INSERT INTO clicks SELECT g, now() FROM generate_series(1, 300) g');
+    await source.query("INSERT INTO audit SELECT g, 'created' FROM generate_series(1, 50) g");
+    await source.query("UPDATE audit SET what = 'changed' WHERE id <= 10");
+    await source.query('DELETE FROM audit WHERE id > 45');
+    await waitCaughtUp(dbs);
+    await waitWriterCaughtUp(dbs.buffer.url);
+    buffer = new Pool({ connectionString: dbs.buffer.url, max: 2 });
+    deps = { source: { connectionString: dbs.source.url }, buffer, tables, namespace: '', textColumns: new Set(), unrepresentable: 'reject', timeoutMs: 30_000 };
+  });
+
+  afterAll(async () => {
+    await buffer?.end();
+    await writer?.process.stop();
+    await reader?.process.stop();
+    await source?.end();
+    await dbs?.drop();
+  });
+
+  it('finds no difference in a faithful mirror: upsert, keyless append and keyed append tables', async () => {
+    const verdicts = byTable(await verifyPipeline(deps));
+    expect(formatReport([...verdicts.values()])).toMatch(/3 tables verified: no differences/);
+    expect(verdicts.get('public.orders')).toMatchObject({ mode: 'upsert', ok: true, sourceRows: 5000 - 714, icebergRows: 5000 - 714 });
+    expect(verdicts.get('public.clicks')).toMatchObject({ mode: 'append', ok: true, sourceRows: 300, icebergRows: 300 });
+    expect(verdicts.get('public.audit')).toMatchObject({ mode: 'append', ok: true, sourceRows: 45, icebergRows: 50 + 10 + 5 });
+  });
+
+  it('names the rows of changes the pipeline never saw: missing, extra and different', async () => {
+    // Changes the reader cannot see: the table leaves the publication for a moment.
+    await source.query(`ALTER PUBLICATION ${dbs.publication} DROP TABLE orders`);
+    await source.query("UPDATE orders SET note = 'unseen' WHERE id = 2");
+    await source.query('DELETE FROM orders WHERE id = 4');
+    await source.query("INSERT INTO orders VALUES (90001, 1, 'unseen', NULL, NULL)");
+    await source.query(`ALTER PUBLICATION ${dbs.publication} ADD TABLE orders`);
+    const [verdict] = await verifyPipeline(deps, { table: 'public.orders' });
+    expect(verdict.ok).toBe(false);
+    expect(verdict.missing.map((d) => d.key)).toEqual(['number:90001']);
+    expect(verdict.extra.map((d) => d.key)).toEqual(['number:4']);
+    expect(verdict.different).toEqual([{ key: 'number:2', columns: ['note'] }]);
+    const report = formatReport([verdict]);
+    expect(report).toMatch(/✗ public\.orders \(upsert\).*1 missing, 1 extra, 1 different/);
+    expect(report).toMatch(/different +2 \(note\)/);
+    // Put the source back as the mirror has it, for the next test.
+    await source.query(`ALTER PUBLICATION ${dbs.publication} DROP TABLE orders`);
+    await source.query("UPDATE orders SET note = 'n2' WHERE id = 2");
+    await source.query("INSERT INTO orders VALUES (4, 5.00, 'n4', ARRAY['a', '4'], '2026-01-01 00:00:04.000001+00')");
+    await source.query('DELETE FROM orders WHERE id = 90001');
+    await source.query(`ALTER PUBLICATION ${dbs.publication} ADD TABLE orders`);
+    expect((await verifyPipeline(deps, { table: 'public.orders' }))[0].ok).toBe(true);
+  });
+
+  it('finds a row written twice and a row from nowhere in the Iceberg table', async () => {
+    await writer.process.stop();
+    const id = { namespace: 'public', name: 'orders' };
+    const base = (await tables.load(buffer, id))!;
+    const schema = currentSchema(base.metadata);
+    const rows: unknown[][] = [];
+    for await (const row of snapshotRows(tables, base.metadata, currentSnapshot(base.metadata)!['snapshot-id'], schema.fields)) {
+      if (row[0] === 1) rows.push(row, [70001, ...row.slice(1)]);
+    }
+    const file = await writeDataFile(tables.store, base.metadata.location, schema, schema.fields, rows);
+    const parent = currentSnapshot(base.metadata)!;
+    const carried = Object.fromEntries(Object.entries(parent.summary).filter(([key]) => key.startsWith('philotes.')));
+    const prepared = await tables.prepare(base, { operation: 'append', addedDataFiles: [file], addedDeleteFiles: [], summary: carried });
+    expect(await tables.publish(buffer, base, prepared)).toBe(true);
+
+    const [verdict] = await verifyPipeline(deps, { table: 'public.orders' });
+    expect(verdict.duplicated.map((d) => d.key)).toEqual(['number:1']);
+    expect(verdict.extra.map((d) => d.key)).toEqual(['number:70001']);
+    expect(verdict.missing).toEqual([]);
+  });
+
+  it('runs as `npm run verify`: prints the report and exits non-zero on a difference', async () => {
+    const env = { ...process.env, ...readerEnv(dbs), PHILOTES_ICEBERG_WAREHOUSE: warehouse, PHILOTES_LOG_LEVEL: 'error' };
+    const failed = await run(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'tools/verify.ts', '--table', 'public.orders'], { cwd: ROOT, env }).then(
+      () => ({ code: 0, stdout: '' }),
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/✗ public\.orders \(upsert\) at snapshot \d+ \(source position [0-9A-F]+\/[0-9A-F]+\).*1 extra, 1 duplicated/);
+    const passed = await run(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'tools/verify.ts', '--table', 'public.clicks'], { cwd: ROOT, env });
+    expect(passed.stdout).toMatch(/✓ public\.clicks \(append\).*no differences/);
+  });
+});
