@@ -122,7 +122,10 @@ function expected(verdict: TableVerdict): boolean {
 }
 
 async function startServer(dataDir: string): Promise<EmbeddedPostgres> {
-  const server = new EmbeddedPostgres({ dataDir, port: await freePort(), fast: true, settings: { wal_sender_timeout: '5s' } });
+  // fsync off is safe here (a killed server's writes are in the OS cache); synchronous_commit must
+  // stay on: off, a crash loses commits clients were told succeeded — a database that breaks its
+  // own promise, which no pipeline can survive.
+  const server = new EmbeddedPostgres({ dataDir, port: await freePort(), fast: true, settings: { wal_sender_timeout: '5s', synchronous_commit: 'on' } });
   await server.initialise();
   await server.start();
   return server;
