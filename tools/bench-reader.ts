@@ -8,16 +8,14 @@
  * reader (as its own process, default settings) until its buffer checkpoint passes the end LSN.
  * Rates are changes per second over the drain time; we report medians of the runs and their ratio.
  */
-import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { applyMigrations } from '../libs/db/src';
 import { EmbeddedPostgres, freePort } from '../libs/embedded-pg/src';
 import { parseLsn } from '../libs/pgoutput/src';
-import { machineDescription, median, peakRssKb, replaceSection } from './bench-report';
+import { drainWithReader, drainWithRecvlogical } from './bench-drains';
+import { machineDescription, median, replaceSection, serverVersion } from './bench-report';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const INSERTS = 300_000;
@@ -27,8 +25,6 @@ const CHANGES = INSERTS + UPDATES + DELETES;
 const PER_TRANSACTION = 100;
 const BIG_TRANSACTION_ROWS = Number(process.env.BENCH_BIG_ROWS ?? 1_000_000);
 const ROOT = join(__dirname, '..');
-
-const run = promisify(execFile);
 
 async function sql(client: Client, text: string, params: unknown[] = []): Promise<Array<Record<string, string>>> {
   return (await client.query(text, params)).rows;
@@ -44,77 +40,6 @@ async function workload(client: Client): Promise<void> {
   }
   for (let from = INSERTS - DELETES + 1; from <= INSERTS; from += PER_TRANSACTION) {
     await client.query('DELETE FROM bench WHERE id BETWEEN $1 AND $2', [from, from + PER_TRANSACTION - 1]);
-  }
-}
-
-async function drainWithRecvlogical(server: EmbeddedPostgres, slot: string, endLsn: string): Promise<number> {
-  const started = process.hrtime.bigint();
-  await run('pg_recvlogical', [
-    `--dbname=${server.url('bench_source')}`,
-    `--slot=${slot}`,
-    '--start',
-    `--endpos=${endLsn}`,
-    '--option=proto_version=1',
-    '--option=publication_names=bench_pub',
-    '--no-loop',
-    '--file=/dev/null',
-  ]);
-  return Number(process.hrtime.bigint() - started) / 1e9;
-}
-
-interface ReaderRun {
-  readonly seconds: number;
-  readonly peakRssMb: number;
-}
-
-/** Starts the built reader on `slot` and waits until the buffer holds everything up to `endLsn`. */
-async function drainWithReader(server: EmbeddedPostgres, slot: string, endLsn: bigint, buffer: string, extraEnv: Record<string, string> = {}): Promise<ReaderRun> {
-  const client = new Client({ connectionString: server.url('postgres') });
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS ${buffer} WITH (FORCE)`);
-  await client.query(`CREATE DATABASE ${buffer}`);
-  await client.end();
-  await applyMigrations(server.url(buffer), { info: () => undefined });
-
-  const nodeArgs = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist', 'apps', 'wal-reader', 'main.js')], {
-    env: {
-      PATH: process.env.PATH,
-      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
-      PHILOTES_DATABASE_URL: server.url(buffer),
-      PHILOTES_CDC_SOURCE_URL: server.url('bench_source'),
-      PHILOTES_CDC_REPLICATION_SLOT: slot,
-      PHILOTES_CDC_PUBLICATION: 'bench_pub',
-      PHILOTES_CDC_SNAPSHOT_MODE: 'never',
-      PHILOTES_HEALTH_LISTEN_ADDR: `127.0.0.1:${await freePort()}`,
-      PHILOTES_BACKPRESSURE_ENABLED: 'false',
-      PHILOTES_LOG_FORMAT: 'json',
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const buffered = new Client({ connectionString: server.url(buffer) });
-  await buffered.connect();
-  let started: bigint | undefined;
-  let peakKb = 0;
-  try {
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`the reader exited:\n${output.slice(-2000)}`);
-      if (started === undefined && output.includes('"message":"streaming"')) started = process.hrtime.bigint();
-      peakKb = Math.max(peakKb, peakRssKb(child.pid!));
-      const rows = await sql(buffered, 'SELECT confirmed_lsn::text AS lsn FROM cdc_checkpoints');
-      if (started !== undefined && rows[0] && parseLsn(rows[0].lsn) >= endLsn) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    const seconds = Number(process.hrtime.bigint() - started!) / 1e9;
-    return { seconds, peakRssMb: peakKb / 1024 };
-  } finally {
-    await buffered.end();
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
   }
 }
 
@@ -137,22 +62,23 @@ async function main(): Promise<void> {
     // Make the whole workload durable in WAL so every drain reads the same, already flushed, WAL.
     await source.query('CHECKPOINT');
 
+    const drain = { sourceUrl: server.url('bench_source'), publication: 'bench_pub' };
     const recv: number[] = [];
     const reader: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      const r = await drainWithRecvlogical(server, `recv_${i}`, endText);
+      const r = await drainWithRecvlogical(server.url('bench_source'), `recv_${i}`, 'bench_pub', parseLsn(endText));
       recv.push(CHANGES / r);
-      const w = await drainWithReader(server, `reader_${i}`, parseLsn(endText), `bench_buffer_${i}`);
+      const w = await drainWithReader(server, { ...drain, slot: `reader_${i}`, endLsn: parseLsn(endText), bufferDatabase: `bench_buffer_${i}` });
       reader.push(CHANGES / w.seconds);
       console.log(`run ${i + 1}: pg_recvlogical ${(CHANGES / r).toFixed(0)} changes/s (${r.toFixed(2)} s), wal-reader ${(CHANGES / w.seconds).toFixed(0)} changes/s (${w.seconds.toFixed(2)} s, peak RSS ${w.peakRssMb.toFixed(0)} MB)`);
     }
 
     console.log(`Single transaction of ${BIG_TRANSACTION_ROWS.toLocaleString()} rows ...`);
     await source.query("SELECT pg_create_logical_replication_slot('big', 'pgoutput')");
-    await source.query("INSERT INTO bench SELECT g, g % 1000, 'big ' || g, now(), g * 0.01 FROM generate_series(1000001, 2000000) g");
+    await source.query("INSERT INTO bench SELECT g, g % 1000, 'big ' || g, now(), g * 0.01 FROM generate_series(1000001, 1000000 + $1::bigint) g", [BIG_TRANSACTION_ROWS]);
     const [{ lsn: bigEnd }] = await sql(source, 'SELECT pg_current_wal_insert_lsn()::text AS lsn');
-    const big = await drainWithReader(server, 'big', parseLsn(bigEnd), 'bench_buffer_big');
-    console.log(`1M-row transaction: ${big.seconds.toFixed(2)} s, peak RSS ${big.peakRssMb.toFixed(0)} MB`);
+    const big = await drainWithReader(server, { ...drain, slot: 'big', endLsn: parseLsn(bigEnd), bufferDatabase: 'bench_buffer_big' });
+    console.log(`${BIG_TRANSACTION_ROWS.toLocaleString()}-row transaction: ${big.seconds.toFixed(2)} s, peak RSS ${big.peakRssMb.toFixed(0)} MB`);
     await source.end();
 
     const recvMedian = median(recv);
@@ -177,10 +103,6 @@ async function main(): Promise<void> {
   } finally {
     await server.stop();
   }
-}
-
-async function serverVersion(server: EmbeddedPostgres): Promise<string> {
-  return server.withClient(async (client) => (await client.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version);
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { EmbeddedPostgres } from '../libs/embedded-pg/src';
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -35,4 +36,8 @@ export function peakRssKb(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+export async function serverVersion(server: EmbeddedPostgres): Promise<string> {
+  return server.withClient(async (client) => (await client.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version);
 }
