@@ -353,6 +353,12 @@ export class WalReader {
   /** Closes the session's connections; the leader lock goes with the leader connection. */
   private async release(): Promise<void> {
     clearInterval(this.monitor);
+    // Only a streaming reader speaks for the slot: a reader that lost or gave up the lead must not
+    // keep reporting its last lag (a stale high value would alert; the leader's series is the truth).
+    this.deps.metrics.slotActive.set(0);
+    this.deps.metrics.lagBytes.set(0);
+    this.deps.metrics.lagSeconds.set(0);
+    this.lag = {};
     this.controls?.stop();
     this.controls = undefined;
     this.streaming = false;
