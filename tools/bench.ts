@@ -51,10 +51,12 @@ const CATCH_UP_TIMEOUT_MS = 30 * 60_000;
  * once per flush interval and the reader waits for it: at the defaults the pipeline cannot keep up
  * even with the paced phase's 5,000 rows/s. The watermarks here let a full commit's worth wait.
  */
-const BENCH_SETTINGS: Readonly<Record<string, string>> = {
-  PHILOTES_BACKPRESSURE_HIGH_WATERMARK: '1000000',
-  PHILOTES_BACKPRESSURE_LOW_WATERMARK: '500000',
-};
+const BENCH_SETTINGS: Readonly<Record<string, string>> = process.env.BENCH_DEFAULT_SETTINGS
+  ? {}
+  : {
+      PHILOTES_BACKPRESSURE_HIGH_WATERMARK: '1000000',
+      PHILOTES_BACKPRESSURE_LOW_WATERMARK: '500000',
+    };
 
 /** Where each app listens, and the variable that says so. */
 const LISTEN_VARIABLE: Record<StackApp, string> = {

@@ -1,6 +1,6 @@
 import { beginStep, dueAt, newSchedule, SAFETY_POLL_MS } from './table-schedule';
 
-const settings = { flushIntervalMs: 5_000, targetFileSize: 64 * 1024 * 1024 };
+const settings = { flushIntervalMs: 5_000, targetFileSize: 64 * 1024 * 1024, eagerEvents: 4_000 };
 
 describe('table schedule', () => {
   it('steps a table at once when its lease was just taken', () => {
@@ -22,6 +22,24 @@ describe('table schedule', () => {
     schedule.pendingEvents = 10;
     schedule.pendingBytes = 2 * settings.targetFileSize;
     expect(dueAt(schedule, settings)).toBe(0);
+  });
+
+  it('steps at once when the table, or its source, nears the reader’s backpressure limit', () => {
+    const schedule = newSchedule(0);
+    beginStep(schedule, 1_000);
+    schedule.running = false;
+    schedule.pendingEvents = 3_999;
+    expect(dueAt(schedule, settings)).toBe(6_000);
+    schedule.pendingEvents = 4_000;
+    expect(dueAt(schedule, settings)).toBe(0);
+    // Spread over several tables of the source: each steps, as long as it has something waiting.
+    schedule.pendingEvents = 500;
+    expect(dueAt(schedule, settings, 4_200)).toBe(0);
+    schedule.pendingEvents = 0;
+    expect(dueAt(schedule, settings, 4_200)).toBe(1_000 + SAFETY_POLL_MS);
+    // Backpressure off: only the flush interval and the commit size count.
+    schedule.pendingEvents = 100_000;
+    expect(dueAt(schedule, { ...settings, eagerEvents: 0 })).toBe(6_000);
   });
 
   it('looks at a quiet table again after the safety interval', () => {

@@ -167,9 +167,13 @@ export class WriterService {
   private startDueTasks(now: number): number {
     const settings = this.deps.settings();
     let next = Infinity;
+    // Events waiting per source across this writer's tables: the reader's backpressure counts them together.
+    const waiting = new Map<string, number>();
+    for (const t of this.owned.values()) waiting.set(t.writer.ref.sourceId, (waiting.get(t.writer.ref.sourceId) ?? 0) + t.schedule.pendingEvents);
+    const due = (t: OwnedTable) => dueAt(t.schedule, settings, waiting.get(t.writer.ref.sourceId));
     const candidates = [...this.owned.values()]
       .filter((t) => !t.releasing && !t.schedule.running)
-      .map((t) => ({ t, at: dueAt(t.schedule, settings) }))
+      .map((t) => ({ t, at: due(t) }))
       .sort((a, b) => a.at - b.at);
     for (const { t, at } of candidates) {
       if (at <= now && this.tasks.size < settings.concurrency) this.run(t, 'step', now);
@@ -178,7 +182,7 @@ export class WriterService {
     }
     for (const t of this.owned.values()) {
       if (t.schedule.running || t.releasing || !this.deps.upkeep) continue;
-      if (t.nextUpkeepAt <= now && this.tasks.size < settings.concurrency && dueAt(t.schedule, settings) > now) this.run(t, 'upkeep', now);
+      if (t.nextUpkeepAt <= now && this.tasks.size < settings.concurrency && due(t) > now) this.run(t, 'upkeep', now);
       else next = Math.min(next, Math.max(t.nextUpkeepAt, now + 50));
     }
     return next;

@@ -22,9 +22,16 @@ const config: WriterConfig = {
   icebergOrphanGraceMs: 3_600_000,
   bufferRetentionMs: 604_800_000,
   bufferCleanupIntervalMs: 3_600_000,
+  backpressureEnabled: true,
+  backpressureHighWatermark: 8_000,
 };
 
 describe('writer settings', () => {
+  it('writes a table early at half the reader’s high watermark, only when backpressure is on', () => {
+    expect(writerSettingsOf(config).eagerEvents).toBe(4_000);
+    expect(writerSettingsOf({ ...config, backpressureEnabled: false }).eagerEvents).toBe(0);
+  });
+
   it('reads per-table modes and text columns from their lists', () => {
     const settings = writerSettingsOf(config);
     expect([...settings.tableModes]).toEqual([
