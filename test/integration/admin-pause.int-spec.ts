@@ -49,7 +49,11 @@ describe('pause and resume through the admin API', () => {
   });
 
   it('shows every process, source and table', async () => {
-    const v = await view();
+    // The state rows follow each process's heartbeat: wait until the writer reports both tables.
+    const v = await eventually('the writer to report both tables', async () => {
+      const current = await view();
+      return (instance(current, 'iceberg-writer')?.details.tables as string[] | undefined)?.length === 2 ? current : undefined;
+    });
     expect(instance(v, 'wal-reader')).toMatchObject({ state: 'running', details: expect.objectContaining({ confirmedLsn: expect.any(String) }) });
     expect(instance(v, 'iceberg-writer')).toMatchObject({ state: 'running', details: expect.objectContaining({ tables: ['public.a', 'public.b'] }) });
     expect(instance(v, 'dlq-admin')).toMatchObject({ state: 'running' });
