@@ -16,6 +16,8 @@ describe('iceberg-writer modes', () => {
     await source.end();
     reader = await startReader(dbs);
     writer = await startWriter(dbs, tempWarehouse());
+    // Ready means streaming, after the initial copy: later writes arrive as changes (I), not copied rows (R).
+    await eventuallyStatus(`${reader.base}/health/ready`, 200);
     await eventuallyStatus(`${writer.base}/health/ready`, 200);
   });
 
