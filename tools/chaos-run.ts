@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client, Pool } from 'pg';
 import { applyMigrations } from '../libs/db/src';
 import { EmbeddedPostgres, freePort } from '../libs/embedded-pg/src';
+import { parseLsn } from '../libs/pgoutput/src';
 import { createObjectStore, IcebergTables, SqlCatalog } from '../libs/iceberg/src';
 import { formatReport, TableVerdict, verifyPipeline } from '../libs/verify/src';
 import { FaultKind, planFaults, PlannedFault, seededRandom, spread } from './chaos-plan';
@@ -225,11 +226,7 @@ async function movedOn(buffer: Pool, before: Progress | undefined, since: number
 }
 
 function lsnAfter(a: string, b: string): boolean {
-  const value = (lsn: string) => {
-    const [hi, lo] = lsn.split('/');
-    return (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
-  };
-  return value(a) > value(b);
+  return parseLsn(a) > parseLsn(b);
 }
 
 /** The running app processes; a killed one is replaced at once, as a supervisor would. */

@@ -7,7 +7,7 @@
  */
 import { Pool } from 'pg';
 import { ConfigError, loadSettings, parseDuration, sourceConnection } from '../libs/config/src';
-import { createObjectStore, IcebergTables, SqlCatalog } from '../libs/iceberg/src';
+import { IcebergTables, SqlCatalog, warehouseStore } from '../libs/iceberg/src';
 import { writerSettingsOf } from '../libs/sink/src';
 import { formatReport, verifyPipeline, VerifyScope } from '../libs/verify/src';
 
@@ -36,13 +36,7 @@ async function main(): Promise<number> {
   const { timeoutMs, ...scope } = parseArgs(process.argv.slice(2));
   const writer = writerSettingsOf(settings);
   const buffer = new Pool({ connectionString: settings.databaseUrl, max: 2, application_name: 'philotes-verify' });
-  const store = createObjectStore(settings.icebergWarehouse, {
-    ...(settings.icebergS3Endpoint ? { endpoint: settings.icebergS3Endpoint } : {}),
-    region: settings.icebergS3Region,
-    ...(settings.icebergS3AccessKeyId ? { accessKeyId: settings.icebergS3AccessKeyId } : {}),
-    ...(settings.icebergS3SecretAccessKey ? { secretAccessKey: settings.icebergS3SecretAccessKey } : {}),
-    forcePathStyle: settings.icebergS3PathStyle,
-  });
+  const store = warehouseStore(settings);
   try {
     const verdicts = await verifyPipeline(
       {

@@ -1,16 +1,8 @@
 import { Client } from 'pg';
+import { seededRandom } from '../../tools/chaos-plan';
 
-/** A small deterministic PRNG (mulberry32), so a failing run can be replayed with its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// One seeded PRNG for the chaos runs and the crash tests: a failing run replays with its seed.
+export { seededRandom };
 
 export interface WorkloadOptions {
   readonly table: string;
