@@ -173,9 +173,14 @@ describe('dlq-admin API: auth, bad input, pagination, retention', () => {
 
   it('removes dead letters past the retention, keeping one a writer is replaying', async () => {
     const old = await seed(buffer.url, 'archive', 3);
-    await query(buffer.url, "UPDATE cdc_dead_letters SET created_at = now() - interval '2 minutes' WHERE id = ANY($1::bigint[])", [old]);
-    await query(buffer.url, "UPDATE cdc_dead_letters SET status = 'replaying' WHERE id = $1", [old[0]]);
-    await query(buffer.url, "UPDATE cdc_dead_letters SET status = 'discarded' WHERE id = $1", [old[1]]);
+    // One statement: retention runs every second and must never see them old but not yet in their status.
+    await query(
+      buffer.url,
+      `UPDATE cdc_dead_letters SET created_at = now() - interval '2 minutes',
+              status = CASE id WHEN $2::bigint THEN 'replaying' WHEN $3::bigint THEN 'discarded' ELSE status END
+        WHERE id = ANY($1::bigint[])`,
+      [old, old[0], old[1]],
+    );
     await eventually('expired dead letters to go', async () => {
       const left = await query<{ id: string }>(buffer.url, 'SELECT id::text FROM cdc_dead_letters WHERE id = ANY($1::bigint[])', [old]);
       return left.length === 1 && left[0].id === old[0];
