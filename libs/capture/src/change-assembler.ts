@@ -1,9 +1,9 @@
 import { Encoder } from '@msgpack/msgpack';
 import { BufferedEvent, ChangeOp } from '@philotes/buffer';
-import { ChangePayload, encodePayload } from '@philotes/events';
-import { PgoutputMessage, PgoutputProtocolError } from '@philotes/pgoutput';
+import { encodePayload } from '@philotes/events';
+import { PgoutputMessage, PgoutputProtocolError, RawTuple } from '@philotes/pgoutput';
+import { PayloadWriter } from './payload-writer';
 import { RelationRegistry, RelationState } from './relation-registry';
-import { tupleValues } from './tuple-values';
 import { CopyVisibility } from './visibility';
 
 /** The source transaction being received. */
@@ -31,6 +31,7 @@ export interface AssemblerSink {
  */
 export class ChangeAssembler {
   private open?: OpenTransaction;
+  private readonly payloads: PayloadWriter;
 
   constructor(
     private readonly relations: RelationRegistry,
@@ -38,14 +39,16 @@ export class ChangeAssembler {
     private readonly sink: AssemblerSink,
     private readonly copies: ReadonlyMap<number, CopyVisibility>,
     private readonly resume?: { readonly commitLsn: bigint; readonly seq: number },
-  ) {}
+  ) {
+    this.payloads = new PayloadWriter(encoder);
+  }
 
   get openTransaction(): OpenTransaction | undefined {
     return this.open;
   }
 
   /** Handles one message; returns a promise only when it must wait (a relation to record). */
-  handle(message: PgoutputMessage): Promise<void> | undefined {
+  handle(message: PgoutputMessage<RawTuple>): Promise<void> | undefined {
     switch (message.tag) {
       case 'begin':
         this.open = {
@@ -68,28 +71,17 @@ export class ChangeAssembler {
             this.open?.commitLsn ?? 0n,
           )
           .then(() => undefined);
-      case 'insert': {
-        const relation = this.relation(message.relationOid);
-        return this.emit(relation, 'I', { after: tupleValues(message.newTuple, relation, (c) => this.sink.unparsable(relation, c)) });
-      }
-      case 'update': {
-        const relation = this.relation(message.relationOid);
-        const unparsable = (c: string) => this.sink.unparsable(relation, c);
-        return this.emit(relation, 'U', {
-          after: tupleValues(message.newTuple, relation, unparsable),
-          ...(message.oldTuple ? { before: tupleValues(message.oldTuple, relation, unparsable), beforeIsKeyOnly: message.oldKind === 'K' } : {}),
-        });
-      }
-      case 'delete': {
-        const relation = this.relation(message.relationOid);
-        return this.emit(relation, 'D', {
-          before: tupleValues(message.oldTuple, relation, (c) => this.sink.unparsable(relation, c)),
-          beforeIsKeyOnly: message.oldKind === 'K',
-        });
-      }
+      case 'insert':
+        return this.emit(this.relation(message.relationOid), 'I', message.newTuple, undefined, false);
+      case 'update':
+        return this.emit(this.relation(message.relationOid), 'U', message.newTuple, message.oldTuple, message.oldKind === 'K');
+      case 'delete':
+        return this.emit(this.relation(message.relationOid), 'D', undefined, message.oldTuple, message.oldKind === 'K');
       case 'truncate':
         for (const oid of message.relationOids) {
-          this.emit(this.relation(oid), 'T', { truncate: { cascade: message.cascade, restartIdentity: message.restartIdentity } });
+          const relation = this.relation(oid);
+          const truncate = { cascade: message.cascade, restartIdentity: message.restartIdentity };
+          this.store(relation, 'T', () => encodePayload(this.encoder, { truncate }, relation.kinds));
         }
         return undefined;
       case 'type':
@@ -100,7 +92,12 @@ export class ChangeAssembler {
     }
   }
 
-  private emit(relation: RelationState, op: ChangeOp, payload: ChangePayload): undefined {
+  private emit(relation: RelationState, op: ChangeOp, after: RawTuple | undefined, before: RawTuple | undefined, beforeIsKeyOnly: boolean): undefined {
+    return this.store(relation, op, () => this.payloads.write(relation, after, before, beforeIsKeyOnly, (column) => this.sink.unparsable(relation, column)));
+  }
+
+  /** Numbers the change and hands it on, unless the buffer already holds it (then it is not even encoded). */
+  private store(relation: RelationState, op: ChangeOp, payload: () => Uint8Array): undefined {
     const open = this.requireOpen(op);
     const seq = open.nextSeq++;
     if (seq <= open.storedThrough) return undefined;
@@ -114,7 +111,7 @@ export class ChangeAssembler {
         xid: open.xid,
         commitTime: open.commitTime,
         schemaVersion: relation.schemaVersion,
-        payload: encodePayload(this.encoder, payload, relation.kinds),
+        payload: payload(),
       },
       relation,
     );

@@ -2,7 +2,7 @@ import { Pool } from 'pg';
 import { BufferedEvent, Checkpoint, Checkpointer, EventStore, OperatorPause, unappliedDepth } from '@philotes/buffer';
 import { createEncoder } from '@philotes/events';
 import { FaultInjector } from '@philotes/faults';
-import { decodePgoutput, formatLsn, Lsn, PgoutputMessage } from '@philotes/pgoutput';
+import { decodePgoutputRaw, formatLsn, Lsn, PgoutputMessage, RawTuple } from '@philotes/pgoutput';
 import { ReplicationConnection, StreamMessage } from '@philotes/replication';
 import { ChangeAssembler } from './change-assembler';
 import { checkpointAfter, checkpointMoved } from './checkpoint-rule';
@@ -51,7 +51,7 @@ export interface StreamingSessionDeps {
 }
 
 /** What waits in the queue: a decoded pgoutput message, or a keepalive's position. */
-type Received = PgoutputMessage | { readonly tag: 'keepalive'; readonly walEnd: Lsn; readonly replyRequested: boolean };
+type Received = PgoutputMessage<RawTuple> | { readonly tag: 'keepalive'; readonly walEnd: Lsn; readonly replyRequested: boolean };
 
 interface Batch {
   readonly events: BufferedEvent[];
@@ -177,9 +177,9 @@ export class StreamingSession {
   }
 
   private receive(message: StreamMessage): void {
-    // Decode at once: pg's protocol parser reuses its buffer, so the received bytes are a view that
-    // later socket data overwrites. The decoded message holds its own strings.
-    this.queue.push(message.kind === 'xlog' ? decodePgoutput(message.body) : { tag: 'keepalive', walEnd: message.walEnd, replyRequested: message.replyRequested });
+    // pg's protocol parser reuses its buffer: the received bytes are a view that later socket data
+    // overwrites, so the message keeps a copy (its tuples are read from it when it is handled).
+    this.queue.push(message.kind === 'xlog' ? decodePgoutputRaw(Buffer.from(message.body)) : { tag: 'keepalive', walEnd: message.walEnd, replyRequested: message.replyRequested });
     if (!this.socketPaused && this.queue.length - this.head >= this.deps.settings().bufferSize) {
       this.socketPaused = true;
       this.deps.replication.pause();

@@ -1,6 +1,6 @@
-import { decodePgoutput, PgoutputProtocolError } from './decoder';
+import { decodePgoutput, decodePgoutputRaw, PgoutputProtocolError } from './decoder';
 import { formatLsn, parseLsn } from './lsn';
-import { UNCHANGED } from './messages';
+import { SPAN_NULL, SPAN_UNCHANGED, tupleTexts, UNCHANGED } from './messages';
 
 /** Builds messages byte by byte from the protocol documentation, independently of the decoder. */
 class Bytes {
@@ -93,6 +93,19 @@ describe('decodePgoutput', () => {
     const tuple = new Bytes().int16(4).text('42').char('n').char('u').text('žluťoučký kůň');
     const insert = decodePgoutput(new Bytes().char('I').uint32(16384).char('N').raw(tuple.build()).build());
     expect(insert).toEqual({ tag: 'insert', relationOid: 16384, newTuple: ['42', null, UNCHANGED, 'žluťoučký kůň'] });
+  });
+
+  it('leaves tuples as spans of the message bytes when asked to, with the same texts', () => {
+    const tuple = new Bytes().int16(4).text('42').char('n').char('u').text('žluťoučký kůň');
+    const message = new Bytes().char('I').uint32(16384).char('N').raw(tuple.build()).build();
+    const insert = decodePgoutputRaw(message);
+    if (insert.tag !== 'insert') throw new Error(`decoded ${insert.tag}`);
+    expect(insert.newTuple.buffer).toBe(message);
+    expect(insert.newTuple.spans).toEqual([13, 2, 0, SPAN_NULL, 0, SPAN_UNCHANGED, 22, Buffer.byteLength('žluťoučký kůň')]);
+    expect(tupleTexts(insert.newTuple)).toEqual(['42', null, UNCHANGED, 'žluťoučký kůň']);
+    const update = decodePgoutputRaw(new Bytes().char('U').uint32(1).char('K').int16(1).text('k').char('N').int16(1).text('n').build());
+    expect(update.tag === 'update' && [tupleTexts(update.oldTuple!), tupleTexts(update.newTuple)]).toEqual([['k'], ['n']]);
+    expect(() => decodePgoutputRaw(new Bytes().char('I').uint32(1).char('N').int16(1).char('t').int32(10).cstring('ab').build())).toThrow(PgoutputProtocolError);
   });
 
   it('decodes updates with and without old rows, and deletes', () => {

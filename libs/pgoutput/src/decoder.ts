@@ -1,4 +1,4 @@
-import { PgoutputMessage, ReplicaIdentity, TupleData, UNCHANGED } from './messages';
+import { PgoutputMessage, RawTuple, ReplicaIdentity, SPAN_NULL, SPAN_UNCHANGED, TupleData, UNCHANGED } from './messages';
 
 /** The byte stream is not pgoutput as we know it (protocol version, corruption). */
 export class PgoutputProtocolError extends Error {}
@@ -11,6 +11,18 @@ const IDENTITY: Readonly<Record<string, ReplicaIdentity>> = { d: 'default', n: '
  * https://www.postgresql.org/docs/current/protocol-logicalrep-message-formats.html
  */
 export function decodePgoutput(buffer: Buffer): PgoutputMessage {
+  return decodeWith(buffer, (r) => r.tuple());
+}
+
+/**
+ * The same, with tuples left as bytes of `buffer` (which must not change while they are read):
+ * what the reader's hot path parses and re-encodes without a string per value.
+ */
+export function decodePgoutputRaw(buffer: Buffer): PgoutputMessage<RawTuple> {
+  return decodeWith(buffer, (r) => r.rawTuple());
+}
+
+function decodeWith<T>(buffer: Buffer, tuple: (r: Cursor) => T): PgoutputMessage<T> {
   const r = new Cursor(buffer);
   const tag = r.byte();
   switch (tag) {
@@ -41,25 +53,25 @@ export function decodePgoutput(buffer: Buffer): PgoutputMessage {
     case 0x49 /* I */: {
       const relationOid = r.uint32();
       r.expect(0x4e /* N */);
-      return { tag: 'insert', relationOid, newTuple: r.tuple() };
+      return { tag: 'insert', relationOid, newTuple: tuple(r) };
     }
     case 0x55 /* U */: {
       const relationOid = r.uint32();
       const kind = r.byte();
       if (kind === 0x4b /* K */ || kind === 0x4f /* O */) {
         const oldKind = kind === 0x4b ? 'K' : 'O';
-        const oldTuple = r.tuple();
+        const oldTuple = tuple(r);
         r.expect(0x4e);
-        return { tag: 'update', relationOid, oldKind, oldTuple, newTuple: r.tuple() };
+        return { tag: 'update', relationOid, oldKind, oldTuple, newTuple: tuple(r) };
       }
       if (kind !== 0x4e) throw new PgoutputProtocolError(`unexpected update submessage ${kind}`);
-      return { tag: 'update', relationOid, newTuple: r.tuple() };
+      return { tag: 'update', relationOid, newTuple: tuple(r) };
     }
     case 0x44 /* D */: {
       const relationOid = r.uint32();
       const kind = r.byte();
       if (kind !== 0x4b && kind !== 0x4f) throw new PgoutputProtocolError(`unexpected delete submessage ${kind}`);
-      return { tag: 'delete', relationOid, oldKind: kind === 0x4b ? 'K' : 'O', oldTuple: r.tuple() };
+      return { tag: 'delete', relationOid, oldKind: kind === 0x4b ? 'K' : 'O', oldTuple: tuple(r) };
     }
     case 0x54 /* T */: {
       const count = r.uint32();
@@ -161,5 +173,29 @@ class Cursor {
       }
     }
     return values;
+  }
+
+  rawTuple(): RawTuple {
+    const count = this.int16();
+    const spans: number[] = new Array(2 * count);
+    for (let i = 0; i < count; i++) {
+      const kind = this.byte();
+      if (kind === 0x74 /* t */) {
+        const length = this.int32();
+        this.need(length);
+        spans[2 * i] = this.position;
+        spans[2 * i + 1] = length;
+        this.position += length;
+      } else if (kind === 0x6e /* n */) {
+        spans[2 * i] = 0;
+        spans[2 * i + 1] = SPAN_NULL;
+      } else if (kind === 0x75 /* u */) {
+        spans[2 * i] = 0;
+        spans[2 * i + 1] = SPAN_UNCHANGED;
+      } else {
+        throw new PgoutputProtocolError(`unexpected tuple value kind ${kind}`);
+      }
+    }
+    return { buffer: this.buffer, spans };
   }
 }
