@@ -53,6 +53,31 @@ describe('converterFor', () => {
     expect(decimal(12, 3)(new PgNumeric('1.2000000'))).toBe(1_200n);
   });
 
+  it('gives every short decimal the exact unscaled value, at each scale and at the precision limit', () => {
+    // Small values take a path without bigint arithmetic; compare with string arithmetic here.
+    const unscaledOf = (text: string, scale: number): bigint => {
+      const negative = text.startsWith('-');
+      const [whole, fraction = ''] = (negative ? text.slice(1) : text).split('.');
+      const value = BigInt(whole + fraction.padEnd(scale, '0'));
+      return negative ? -value : value;
+    };
+    let seed = 12345;
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648);
+    for (let i = 0; i < 3_000; i++) {
+      const scale = next() % 6;
+      const precision = scale + 1 + (next() % 12);
+      const wholeDigits = 1 + (next() % (precision - scale));
+      const whole = String(next() % 10 ** Math.min(wholeDigits, 9)).padStart(1, '0');
+      const fraction = scale === 0 ? '' : String(next() % 10 ** scale).padStart(next() % (scale + 1), '0');
+      const text = `${next() % 2 ? '-' : ''}${whole}${fraction ? `.${fraction.slice(0, scale)}` : ''}`;
+      expect([text, decimal(precision, scale)(new PgNumeric(text))]).toEqual([text, unscaledOf(text, scale)]);
+    }
+    expect(decimal(4, 2)(new PgNumeric('99.99'))).toBe(9_999n);
+    expect(() => decimal(4, 2)(new PgNumeric('100.00'))).toThrow(/more than 4 digits/);
+    expect(decimal(18, 2)(new PgNumeric('1234567890123456.78'))).toBe(123_456_789_012_345_678n);
+    expect(decimal(12, 3)(new PgNumeric('-0'))).toBe(0n);
+  });
+
   it('refuses a decimal it would round or overflow, naming the column and the fix', () => {
     expect(() => decimal(12, 3)(new PgNumeric('1.0001'))).toThrow(/public\.t\.n.*would round/);
     expect(() => decimal(4, 0)(new PgNumeric('12345'))).toThrow(PoisonValueError);

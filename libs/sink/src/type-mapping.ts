@@ -153,6 +153,8 @@ function toDecimal(value: CdcValue, precision: number, scale: number, column: st
   if (value instanceof PgNumeric && value.special) {
     return refuse(`numeric ${value.special} has no decimal value`, `set PHILOTES_ICEBERG_UNREPRESENTABLE=null to store NULL, or PHILOTES_ICEBERG_COLUMN_TYPES=${column}=string to keep it as text`);
   }
+  const small = smallDecimal(text, precision, scale);
+  if (small !== undefined) return small;
   const match = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
   if (!match) throw new PoisonValueError(column, 'malformed numeric text', 'inspect the event');
   let digits = `${match[2]}${match[3] ?? ''}`;
@@ -170,6 +172,39 @@ function toDecimal(value: CdcValue, precision: number, scale: number, column: st
     throw new PoisonValueError(column, `the value needs more than ${precision} digits`, `write it as text with PHILOTES_ICEBERG_COLUMN_TYPES=${column}=string`);
   }
   return match[1] === '-' ? -unscaled : unscaled;
+}
+
+/** Powers of ten a double holds exactly. */
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, i) => 10 ** i);
+
+/**
+ * The common case without a regular expression, strings or bigint arithmetic: `-?digits[.digits]`
+ * whose unscaled value has at most 15 digits (exact in a double) and no more fractional digits
+ * than the scale. Undefined leaves anything else to the general path.
+ */
+function smallDecimal(text: string, precision: number, scale: number): bigint | undefined {
+  if (scale > 15) return undefined;
+  const negative = text.charCodeAt(0) === 0x2d;
+  let value = 0;
+  let digits = 0;
+  let fraction = -1;
+  for (let i = negative ? 1 : 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e && fraction < 0) {
+      fraction = 0;
+      continue;
+    }
+    if (c < 0x30 || c > 0x39) return undefined;
+    if (fraction >= 0) fraction++;
+    value = value * 10 + (c - 0x30);
+    if (value > 0) digits++;
+  }
+  if (digits === 0 && value === 0 && text.length === (negative ? 1 : 0)) return undefined;
+  const fractionDigits = fraction < 0 ? 0 : fraction;
+  if (fraction === 0 || fractionDigits > scale || digits + scale - fractionDigits > 15) return undefined;
+  const unscaled = value * POWERS_OF_TEN[scale - fractionDigits];
+  if (precision <= 15 && unscaled >= POWERS_OF_TEN[precision]) return undefined;
+  return BigInt(negative ? -unscaled : unscaled);
 }
 
 /** Commit times of the buffer (PostgreSQL-epoch microseconds) as Unix microseconds. */
