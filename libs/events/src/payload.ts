@@ -53,7 +53,7 @@ function boxRow(row: readonly CdcValue[], kinds: readonly ValueKind[]): readonly
 }
 
 /** In place: the decoded array is ours, and a copy per event costs the writer measurably. */
-function normaliseRow(row: readonly unknown[], columns: readonly ColumnSchema[]): CdcValue[] {
+export function normaliseRow(row: readonly unknown[], columns: readonly ColumnSchema[]): CdcValue[] {
   const values = row as CdcValue[];
   for (let i = 0; i < values.length; i++) values[i] = normalise(values[i], columns[i]?.kind, columns[i]?.element?.kind);
   return values;

@@ -2,7 +2,7 @@ import { Pool } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { COPY_COLUMNS, decodeBinaryCopy } from '@philotes/buffer';
 import { withIndexOrder } from '@philotes/db';
-import { CdcValue, ColumnSchema, createDecoder, decodePayload } from '@philotes/events';
+import { CdcValue, ColumnSchema, PayloadReader } from '@philotes/events';
 import { formatLsn } from '@philotes/pgoutput';
 
 /** Where a table's writer is in its event stream (the last event applied, or before the first). */
@@ -48,7 +48,7 @@ export interface TableSchemaVersion {
  */
 export class BufferedChanges {
   private readonly versions = new Map<string, TableSchemaVersion>();
-  private readonly decoder = createDecoder();
+  private readonly payloads = new PayloadReader();
 
   constructor(private readonly pool: Pool) {}
 
@@ -114,7 +114,7 @@ export class BufferedChanges {
   }
 
   private toChange(event: StoredEvent, columns: readonly ColumnSchema[]): BufferedChange {
-    const payload = decodePayload(this.decoder, event.payload, columns);
+    const payload = this.payloads.read(event.payload, columns);
     // Field by field, no spreads: this runs once per event on the writer's hot path.
     const change: { -readonly [K in keyof BufferedChange]: BufferedChange[K] } = {
       position: event.position,
