@@ -17,6 +17,9 @@ import { RelationState } from './relation-registry';
 export class PayloadWriter {
   private readonly out = new PackBuffer();
   private readonly codes = new WeakMap<RelationState, Uint8Array>();
+  /** Where the last {@link isoClock} ended, and its fraction in microseconds. */
+  private clockEnd = 0;
+  private clockFraction = 0;
 
   constructor(private readonly encoder: Encoder) {}
 
@@ -116,9 +119,9 @@ export class PayloadWriter {
   private timestamp(b: Buffer, start: number, end: number, zoned: boolean): boolean {
     if (end - start < 19 || b[start + 10] !== 0x20) return false;
     const days = isoDays(b, start);
-    const clock = days === undefined ? undefined : isoClock(b, start + 11, end);
+    const clock = days === undefined ? undefined : this.isoClock(b, start + 11, end);
     if (clock === undefined) return false;
-    let position = clockEnd;
+    let position = this.clockEnd;
     let offsetSeconds = 0;
     if (zoned) {
       const sign = b[position];
@@ -136,8 +139,31 @@ export class PayloadWriter {
     }
     if (position !== end) return false;
     this.out.extHeader(zoned ? Extension.TimestampTz : Extension.Timestamp, 8);
-    writeMicros(this.out, days! * 86_400 + clock - offsetSeconds, clockFraction);
+    writeMicros(this.out, days! * 86_400 + clock - offsetSeconds, this.clockFraction);
     return true;
+  }
+
+  /** Seconds since midnight of `HH:MM:SS[.f{1,6}]` at `start`; undefined when the bytes are not that. */
+  private isoClock(b: Buffer, start: number, end: number): number | undefined {
+    if (start + 8 > end || b[start + 2] !== 0x3a || b[start + 5] !== 0x3a) return undefined;
+    const seconds = twoDigits(b, start) * 3600 + twoDigits(b, start + 3) * 60 + twoDigits(b, start + 6);
+    if (Number.isNaN(seconds)) return undefined;
+    let position = start + 8;
+    let fraction = 0;
+    if (position < end && b[position] === 0x2e) {
+      position++;
+      let digits = 0;
+      while (position < end && digits < 6 && b[position] >= 0x30 && b[position] <= 0x39) {
+        fraction = fraction * 10 + (b[position] - 0x30);
+        position++;
+        digits++;
+      }
+      if (digits === 0) return undefined;
+      for (; digits < 6; digits++) fraction *= 10;
+    }
+    this.clockEnd = position;
+    this.clockFraction = fraction;
+    return seconds;
   }
 
   /** The generic path: the relation's parser, the codec's encoder (text kept when it does not parse). */
@@ -216,33 +242,6 @@ function isoDays(b: Buffer, start: number): number | undefined {
   const day = twoDigits(b, start + 8);
   if (Number.isNaN(year + month + day)) return undefined;
   return daysFromCivil(year, month, day);
-}
-
-/** Set by {@link isoClock}: where the clock ended and its fraction in microseconds (one parse at a time). */
-let clockEnd = 0;
-let clockFraction = 0;
-
-/** Seconds since midnight of `HH:MM:SS[.f{1,6}]` at `start`; undefined when the bytes are not that. */
-function isoClock(b: Buffer, start: number, end: number): number | undefined {
-  if (start + 8 > end || b[start + 2] !== 0x3a || b[start + 5] !== 0x3a) return undefined;
-  const seconds = twoDigits(b, start) * 3600 + twoDigits(b, start + 3) * 60 + twoDigits(b, start + 6);
-  if (Number.isNaN(seconds)) return undefined;
-  let position = start + 8;
-  let fraction = 0;
-  if (position < end && b[position] === 0x2e) {
-    position++;
-    let digits = 0;
-    while (position < end && digits < 6 && b[position] >= 0x30 && b[position] <= 0x39) {
-      fraction = fraction * 10 + (b[position] - 0x30);
-      position++;
-      digits++;
-    }
-    if (digits === 0) return undefined;
-    for (; digits < 6; digits++) fraction *= 10;
-  }
-  clockEnd = position;
-  clockFraction = fraction;
-  return seconds;
 }
 
 const TWO_16 = 0x1_0000;
