@@ -169,6 +169,10 @@ export class WalReader {
       if (notice.channel === CONTROL_CHANNEL && (source === undefined || source === settings.sourceId)) this.controls?.checkNow();
     });
     await leader.connect();
+    // The source lets WAL go once a commit here returns. With synchronous_commit off on the buffer
+    // server, a commit can return before it is durable and a crash of the buffer then loses
+    // events the source no longer holds. This session's commits are durable whatever the default.
+    await leader.query('SET synchronous_commit = on');
     const lock = new AdvisoryLeaderLock(leader);
     while (!(await lock.tryAcquire(settings.sourceId))) {
       if (this.role !== 'standby') {
