@@ -183,6 +183,29 @@ describe('wal-reader in operation', () => {
       expect((await bufferedEvents(dbs.buffer.url)).length).toBe(0);
     });
 
+    it('stays quiet while idle: the position moves by a buffer commit about once a second, not once per keepalive', async () => {
+      await source.query('CREATE TABLE unpublished (id int PRIMARY KEY)');
+      const reader = await start({ PHILOTES_CDC_TABLES: TABLE, PHILOTES_CDC_CHECKPOINT_INTERVAL: '1s' });
+      await reader.process.waitForLog('streaming', (line) => line.message === 'streaming');
+      await source.query("INSERT INTO items SELECT g, g, 'n' FROM generate_series(1, 10) g");
+      await waitCaughtUp(dbs);
+      const updates = async () => Number((await query<{ n: string }>(dbs.buffer.url, "SELECT n_tup_upd::text AS n FROM pg_stat_user_tables WHERE relname = 'cdc_checkpoints'"))[0].n);
+      const slotLsn = async () => parseLsn((await query<{ lsn: string }>(dbs.source.url, 'SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [dbs.slot]))[0].lsn);
+
+      // Source and buffer share this server: every buffer commit is WAL the source's walsender
+      // decodes (and skips), then sends a keepalive for. An advance per keepalive fed itself, about
+      // 2,500 tiny commits a second. Counted over a fixed window: a rate has no condition to poll.
+      for (let i = 0; i < 30; i++) await source.query('INSERT INTO unpublished VALUES ($1)', [i]);
+      const [{ lsn }] = await query<{ lsn: string }>(dbs.source.url, 'SELECT pg_current_wal_insert_lsn()::text AS lsn');
+      const before = await updates();
+      const windowMs = 3_000;
+      await new Promise((resolve) => setTimeout(resolve, windowMs));
+      // Statistics reach the view within about a second of a busy backend's commits.
+      expect((await updates()) - before).toBeLessThanOrEqual(windowMs / 1000 + 3);
+      // The position still moves while idle.
+      await eventually('the slot to move past the unpublished changes', async () => (await slotLsn()) >= parseLsn(lsn), { timeoutMs: 30_000 });
+    });
+
     it('fails with a reason that says what to do when its slot is lost, and never recreates it', async () => {
       const first = await start();
       await first.process.waitForLog('streaming', (line) => line.message === 'streaming');

@@ -15,8 +15,12 @@ export interface Checkpointer {
   load(sourceId: string): Promise<Checkpoint | undefined>;
   /** Records where a new slot starts; does nothing when the source already has a checkpoint. */
   initialise(sourceId: string, slot: string, lsn: bigint): Promise<void>;
-  /** Moves the position forward while nothing is pending (idle source, unpublished changes). */
-  advanceIdle(sourceId: string, lsn: bigint): Promise<void>;
+  /**
+   * Moves the position forward while nothing is pending (idle source, unpublished changes). False
+   * when the stored checkpoint did not move (it is already there, or a transaction is stored in
+   * part): the caller must not confirm more than is stored.
+   */
+  advanceIdle(sourceId: string, lsn: bigint): Promise<boolean>;
 }
 
 export interface EventStore {

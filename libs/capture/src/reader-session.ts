@@ -50,6 +50,9 @@ export interface StreamingSessionDeps {
   readonly onHoldChange: (outcome: HoldOutcome) => void;
 }
 
+/** Shortest time between two idle advances of the position (see StreamingSession.keepalive). */
+const IDLE_ADVANCE_INTERVAL_MS = 1_000;
+
 /** What waits in the queue: a decoded pgoutput message, or a keepalive's position. */
 type Received = PgoutputMessage<RawTuple> | { readonly tag: 'keepalive'; readonly walEnd: Lsn; readonly replyRequested: boolean };
 
@@ -87,6 +90,8 @@ export class StreamingSession {
   private inFlight?: Promise<void>;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly assembler: ChangeAssembler;
+  /** When a keepalive may next move the position while idle (see {@link keepalive}). */
+  private nextIdleAdvanceAt = 0;
 
   constructor(private readonly deps: StreamingSessionDeps) {
     this.durable = deps.checkpoint;
@@ -307,11 +312,20 @@ export class StreamingSession {
     // stored and no transaction is open, every change the source sent before walEnd is in the
     // buffer, so the position may move there. This keeps WAL from piling up on an idle source, or
     // one whose changes are all in unpublished tables.
-    if (this.caughtUp && !this.durable.partial && walEnd > this.durable.confirmedLsn) {
-      this.deps.log.debug('advancing while idle', { from: formatLsn(this.durable.confirmedLsn), to: formatLsn(walEnd) });
-      await this.deps.checkpointer.advanceIdle(this.deps.sourceId, walEnd);
-      this.durable = { ...this.durable, confirmedLsn: walEnd };
-      this.completedEnd = walEnd;
+    //
+    // At most once a second (or when the source asks for a reply): the source sends a keepalive
+    // each time it has decoded all WAL and we have not confirmed it. Every WAL record counts —
+    // other databases' too — so when the buffer lives on the source's server, each idle advance
+    // (a buffer commit) called the next keepalive at once: a loop of tiny commits, and on a busy
+    // server a keepalive per buffer transaction.
+    const now = performance.now();
+    if (this.caughtUp && !this.durable.partial && walEnd > this.durable.confirmedLsn && (replyRequested || now >= this.nextIdleAdvanceAt)) {
+      this.nextIdleAdvanceAt = now + IDLE_ADVANCE_INTERVAL_MS;
+      if (await this.deps.checkpointer.advanceIdle(this.deps.sourceId, walEnd)) {
+        this.deps.log.debug('advanced while idle', { from: formatLsn(this.durable.confirmedLsn), to: formatLsn(walEnd) });
+        this.durable = { ...this.durable, confirmedLsn: walEnd };
+        this.completedEnd = walEnd;
+      }
       this.acknowledge();
       return;
     }

@@ -30,12 +30,13 @@ export class PostgresCheckpointer implements Checkpointer {
     );
   }
 
-  async advanceIdle(sourceId: string, lsn: bigint): Promise<void> {
-    await this.client.query(
+  async advanceIdle(sourceId: string, lsn: bigint): Promise<boolean> {
+    const result = await this.client.query(
       `UPDATE cdc_checkpoints SET confirmed_lsn = $2, updated_at = now()
         WHERE source_id = $1 AND confirmed_lsn < $2 AND partial_commit_lsn IS NULL`,
       [sourceId, lsnParam(lsn)],
     );
+    return result.rowCount === 1;
   }
 
   /**
