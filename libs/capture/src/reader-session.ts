@@ -92,6 +92,7 @@ export class StreamingSession {
   private readonly assembler: ChangeAssembler;
   /** When a keepalive may next move the position while idle (see {@link keepalive}). */
   private nextIdleAdvanceAt = 0;
+  private deferredIdle?: { walEnd: Lsn; readonly timer: NodeJS.Timeout };
 
   constructor(private readonly deps: StreamingSessionDeps) {
     this.durable = deps.checkpoint;
@@ -164,6 +165,7 @@ export class StreamingSession {
       this.acknowledge();
     } finally {
       for (const timer of this.timers) clearTimeout(timer);
+      if (this.deferredIdle) clearTimeout(this.deferredIdle.timer);
     }
   }
 
@@ -317,19 +319,46 @@ export class StreamingSession {
     // each time it has decoded all WAL and we have not confirmed it. Every WAL record counts —
     // other databases' too — so when the buffer lives on the source's server, each idle advance
     // (a buffer commit) called the next keepalive at once: a loop of tiny commits, and on a busy
-    // server a keepalive per buffer transaction.
-    const now = performance.now();
-    if (this.caughtUp && !this.durable.partial && walEnd > this.durable.confirmedLsn && (replyRequested || now >= this.nextIdleAdvanceAt)) {
-      this.nextIdleAdvanceAt = now + IDLE_ADVANCE_INTERVAL_MS;
-      if (await this.deps.checkpointer.advanceIdle(this.deps.sourceId, walEnd)) {
-        this.deps.log.debug('advanced while idle', { from: formatLsn(this.durable.confirmedLsn), to: formatLsn(walEnd) });
-        this.durable = { ...this.durable, confirmedLsn: walEnd };
-        this.completedEnd = walEnd;
-      }
-      this.acknowledge();
+    // server a keepalive per buffer transaction. One that comes too soon is taken up when the
+    // second is over, so an idle position still follows within about a second.
+    if (!this.caughtUp || this.durable.partial || walEnd <= this.durable.confirmedLsn) {
+      if (replyRequested) this.acknowledge();
       return;
     }
-    if (replyRequested) this.acknowledge();
+    const now = performance.now();
+    if (!replyRequested && now < this.nextIdleAdvanceAt) {
+      this.deferIdleAdvance(walEnd, this.nextIdleAdvanceAt - now);
+      return;
+    }
+    this.nextIdleAdvanceAt = now + IDLE_ADVANCE_INTERVAL_MS;
+    if (await this.deps.checkpointer.advanceIdle(this.deps.sourceId, walEnd)) {
+      this.deps.log.debug('advanced while idle', { from: formatLsn(this.durable.confirmedLsn), to: formatLsn(walEnd) });
+      this.durable = { ...this.durable, confirmedLsn: walEnd };
+      this.completedEnd = walEnd;
+    }
+    this.acknowledge();
+  }
+
+  /**
+   * Queues the keepalive again once idle advances are allowed. Safe however late: it is checked
+   * again then, and everything received since lies after its position.
+   */
+  private deferIdleAdvance(walEnd: Lsn, delayMs: number): void {
+    if (this.deferredIdle) {
+      if (walEnd > this.deferredIdle.walEnd) this.deferredIdle.walEnd = walEnd;
+      return;
+    }
+    const deferred = {
+      walEnd,
+      timer: setTimeout(() => {
+        this.deferredIdle = undefined;
+        this.queue.push({ tag: 'keepalive', walEnd: deferred.walEnd, replyRequested: false });
+        const wake = this.wake;
+        this.wake = undefined;
+        wake?.();
+      }, delayMs),
+    };
+    this.deferredIdle = deferred;
   }
 
   private tickFlush(): void {
