@@ -69,20 +69,29 @@ export async function verifyTable(deps: VerifyDeps, target: VerifyTarget): Promi
   const name = `${target.schema}.${target.table}`;
   const deadline = Date.now() + deps.timeoutMs;
   let last: NotReady | undefined;
-  for (;;) {
-    const point = await openSourcePoint(deps.source);
-    try {
+  let point: SourcePoint | undefined;
+  try {
+    for (;;) {
+      point ??= await openSourcePoint(deps.source);
       const id = { namespace: deps.namespace || target.schema, name: target.table };
       const table = await deps.tables.load(deps.buffer, id);
       const found = await comparablePoint(deps.buffer, target.sourceId, target.tableId, point, table);
       if (found === 'empty') return await compareWithoutTable(point, target, name);
       if (typeof found !== 'string') return await compare(deps, target, point, table!, found.snapshot['snapshot-id'], found.sourceLsn);
       last = found;
-    } finally {
-      await closeSourcePoint(point);
+      // A reader or writer behind this point only needs time, so the point stays: a new one each
+      // attempt would always lie a little ahead of them (the buffer's own commits are WAL too, when
+      // it shares the source's server). A table that changed inside the point's window, or
+      // snapshots that went past it, need a new point.
+      if (found === 'ambiguous' || found === 'no-matching-snapshot') {
+        await closeSourcePoint(point);
+        point = undefined;
+      }
+      if (Date.now() > deadline) return { table: name, mode: 'none', sourceRows: 0, icebergRows: 0, missing: [], extra: [], different: [], duplicated: [], notCompared: last, ok: false };
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    if (Date.now() > deadline) return { table: name, mode: 'none', sourceRows: 0, icebergRows: 0, missing: [], extra: [], different: [], duplicated: [], notCompared: last ?? 'reader-behind', ok: false };
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  } finally {
+    if (point) await closeSourcePoint(point);
   }
 }
 
