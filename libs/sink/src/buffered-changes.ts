@@ -37,6 +37,11 @@ export interface BufferedChange {
 /** An event as stored, before decoding. */
 export type StoredEvent = Pick<BufferedChange, 'position' | 'op' | 'xid' | 'commitTime' | 'schemaVersion' | 'payload'>;
 
+/** A stored event with the columns of its schema version: decoded when it is folded ({@link BufferedChanges.decodeStored}). */
+export interface StoredChange extends StoredEvent {
+  readonly columns: readonly ColumnSchema[];
+}
+
 export interface TableSchemaVersion {
   readonly columns: readonly ColumnSchema[];
   readonly replicaIdentity: string;
@@ -78,6 +83,15 @@ export class BufferedChanges {
    * result would spell them out as text and hex to be parsed back — most of the read cost.
    */
   async after(tableId: number, after: Position, limit: number): Promise<BufferedChange[]> {
+    return (await this.storedAfter(tableId, after, limit)).map((stored) => this.decodeStored(stored));
+  }
+
+  /**
+   * The same events, not yet decoded. The writer decodes each just before folding it: decoded
+   * rows then die young, where a page decoded up front (tens of megabytes of objects) outlived the
+   * young generation and was copied into the old one — a large part of the writer's GC time.
+   */
+  async storedAfter(tableId: number, after: Position, limit: number): Promise<StoredChange[]> {
     if (![tableId, after.seq, limit].every(Number.isSafeInteger)) throw new Error('buffer positions must be integers');
     const bytes = await withIndexOrder(this.pool, async (client) => {
       // COPY takes no parameters; every value inlined is an integer or an LSN we formatted.
@@ -91,21 +105,26 @@ export class BufferedChanges {
       for await (const chunk of stream) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks);
     });
-    const changes: BufferedChange[] = [];
+    const changes: StoredChange[] = [];
     let columnsOf: { version: number; columns: readonly ColumnSchema[] } | undefined;
     for (const event of decodeBinaryCopy(bytes)) {
       if (columnsOf?.version !== event.schemaVersion) columnsOf = { version: event.schemaVersion, columns: (await this.version(tableId, event.schemaVersion)).columns };
-      const stored: StoredEvent = {
+      changes.push({
         position: { lsn: event.commitLsn, seq: event.seq },
         op: event.op,
         xid: event.xid,
         commitTime: event.commitTime,
         schemaVersion: event.schemaVersion,
         payload: event.payload as Buffer,
-      };
-      changes.push(this.toChange(stored, columnsOf.columns));
+        columns: columnsOf.columns,
+      });
     }
     return changes;
+  }
+
+  /** A stored change decoded (synchronous: its schema version came with it). */
+  decodeStored(stored: StoredChange): BufferedChange {
+    return this.toChange(stored, stored.columns);
   }
 
   /** A stored event (a dead letter's copy, say) decoded as the buffer's events are. */

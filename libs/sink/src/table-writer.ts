@@ -5,7 +5,7 @@ import { currentSchema, DataFile, FileContent, IcebergTables, LoadedTable, Table
 import { formatLsn } from '@philotes/pgoutput';
 import { ClassifiedError } from '@philotes/retry';
 import { AssembledBatch, BatchAssembler, resolveToast } from './batch-assembler';
-import { BufferedChange, BufferedChanges, comparePositions, Position } from './buffered-changes';
+import { BufferedChange, BufferedChanges, comparePositions, Position, StoredChange } from './buffered-changes';
 import { fillsCommit } from './commit-size';
 import { DeadLetterStore, OpenDeadLetter, ReplayOutcome } from './dead-letters';
 import { modeFor, planLayout, TableLayout, TableMode } from './table-layout';
@@ -129,7 +129,7 @@ export class TableWriter {
     const open = await this.deps.deadLetters.open(this.ref.tableId);
     if (open.some((letter) => letter.status === 'replaying')) return this.replay(open, settings);
     const position = this.position;
-    const page = await this.deps.changes.after(this.ref.tableId, position, settings.batchSize);
+    const page = await this.deps.changes.storedAfter(this.ref.tableId, position, settings.batchSize);
     if (!this.table && !(await this.ensureTable(page[0], settings))) return 'idle';
     if (page.length === 0) return 'idle';
 
@@ -205,7 +205,7 @@ export class TableWriter {
    * the latest schema the reader recorded, so a copied empty table exists too). False when there is
    * nothing to create it from yet.
    */
-  private async ensureTable(first: BufferedChange | undefined, settings: WriterSettings): Promise<boolean> {
+  private async ensureTable(first: Pick<BufferedChange, 'columns'> | undefined, settings: WriterSettings): Promise<boolean> {
     const id = this.identifier(settings.namespace);
     this.table = await this.deps.tables.load(this.deps.pool, id);
     if (this.table) return true;
@@ -244,7 +244,7 @@ export class TableWriter {
    * (estimated) or the row cap. Poison values throw until their attempts are spent, then go along
    * as dead letters.
    */
-  private async assemble(first: BufferedChange[], layout: TableLayout, settings: WriterSettings): Promise<{ batch: AssembledBatch; more: boolean }> {
+  private async assemble(first: StoredChange[], layout: TableLayout, settings: WriterSettings): Promise<{ batch: AssembledBatch; more: boolean }> {
     const assembler = new BatchAssembler(layout);
     const skipPoison = this.poisonAttempts + 1 >= settings.maxAttempts;
     const version = first[0].schemaVersion;
@@ -254,12 +254,14 @@ export class TableWriter {
     for (;;) {
       // The next page is fetched while this one is folded: the database works on it meanwhile.
       const full = page.length >= settings.batchSize;
-      const next = full ? this.deps.changes.after(this.ref.tableId, page[page.length - 1].position, settings.batchSize) : undefined;
+      const next = full ? this.deps.changes.storedAfter(this.ref.tableId, page[page.length - 1].position, settings.batchSize) : undefined;
       next?.catch(() => undefined); // not awaited when the batch ends within this page
-      for (const change of page) {
-        if (change.schemaVersion !== version || fillsCommit(rows, bytes, settings.targetFileSize)) {
+      for (const stored of page) {
+        if (stored.schemaVersion !== version || fillsCommit(rows, bytes, settings.targetFileSize)) {
           return { batch: assembler.result(), more: true };
         }
+        // Decoded here, one at a time, so the decoded values die young (see storedAfter).
+        const change = this.deps.changes.decodeStored(stored);
         try {
           assembler.add(change, skipPoison);
         } catch (error) {
