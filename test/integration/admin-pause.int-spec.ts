@@ -108,7 +108,7 @@ describe('pause and resume through the admin API', () => {
     await api(admin, 'POST', '/api/v1/sources/test/tables/public/a/resume', { body: {} });
     await waitWriterCaughtUp(dbs.buffer.url);
     expect(await appliedOf('a')).not.toBe(appliedA);
-    const details = instance(await view(), 'iceberg-writer')!.details;
-    expect(details.pausedTables).toBeUndefined();
+    // The state row changes with the writer's next heartbeat, which may come after the commit.
+    await eventually('the writer to report no paused table', async () => instance(await view(), 'iceberg-writer')?.details.pausedTables === undefined, { timeoutMs: 5_000 });
   });
 });
