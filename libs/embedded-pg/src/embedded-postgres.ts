@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { Client } from 'pg';
@@ -123,9 +123,15 @@ export class EmbeddedPostgres {
     await this.signal('SIGINT');
   }
 
-  /** Crashes the server (SIGKILL), as a power cut would from the clients' point of view. */
+  /**
+   * Crashes the server as a power cut would: the postmaster and every backend at once (SIGKILL).
+   * Backends run in their own sessions, so killing the postmaster alone leaves them running until
+   * they notice; a restart meanwhile fails ("pre-existing shared memory block is still in use").
+   */
   async kill(): Promise<void> {
-    await this.signal('SIGKILL');
+    const postmaster = this.process?.pid;
+    const backends = postmaster === undefined ? [] : childProcesses(postmaster);
+    await Promise.all([this.signal('SIGKILL'), ...backends.map((pid) => killAndWait(pid))]);
   }
 
   async createDatabase(name: string, owner?: string): Promise<void> {
@@ -187,6 +193,44 @@ export class EmbeddedPostgres {
     }
     child.kill('SIGKILL');
     throw new Error(`PostgreSQL did not accept connections within ${START_TIMEOUT_MS} ms:\n${this.recentLog.join('\n')}`);
+  }
+}
+
+/** Processes whose parent is `parent` (Linux /proc; elsewhere none are found). */
+function childProcesses(parent: number): number[] {
+  if (!existsSync('/proc')) return [];
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = processStat(Number(entry));
+    if (stat?.parent === parent) children.push(Number(entry));
+  }
+  return children;
+}
+
+/** State and parent from /proc/<pid>/stat; the command name may hold spaces, so fields count from the last ')'. */
+function processStat(pid: number): { state: string; parent: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0], parent: Number(fields[1]) };
+  } catch {
+    return undefined; // gone
+  }
+}
+
+/** SIGKILL, then wait (bounded) until the process is gone or a zombie (which holds no memory). */
+async function killAndWait(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return; // already gone
+  }
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const stat = processStat(pid);
+    if (!stat || stat.state === 'Z') return;
+    await new Promise((done) => setTimeout(done, 10));
   }
 }
 
