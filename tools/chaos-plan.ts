@@ -1,3 +1,7 @@
+import { seededRandom } from '../libs/faults/src';
+
+export { seededRandom };
+
 /** The faults a chaos run injects. */
 export const FAULT_KINDS = [
   'kill wal-reader',
@@ -22,18 +26,6 @@ export interface ChaosPlanOptions {
   readonly counts: Readonly<Record<FaultKind, number>>;
   /** No two faults closer than this (time to see a recovery). */
   readonly minGapMs: number;
-}
-
-/** A small deterministic PRNG (mulberry32): the same seed, the same run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -1,21 +1,10 @@
+import { seededRandom } from '@philotes/faults';
 import { ColumnSchema, createDecoder, createEncoder, encodePayload, PackBuffer, ValueKind } from '@philotes/events';
 import { textParser } from '@philotes/pg-types';
 import { RawTuple, SPAN_NULL, SPAN_UNCHANGED, TupleValue, UNCHANGED } from '@philotes/pgoutput';
 import { PayloadWriter, writeMicros } from './payload-writer';
 import { RelationState } from './relation-registry';
 import { tupleValues } from './tuple-values';
-
-/** A small seeded generator (mulberry32): the same cases every run. */
-function createSeededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function relation(kinds: readonly ValueKind[], element?: ValueKind): RelationState {
   const columns: ColumnSchema[] = kinds.map((kind, i) => ({
@@ -141,7 +130,7 @@ describe('PayloadWriter: the same bytes as the generic encoder', () => {
   });
 
   it('random timestamps across the ISO range decode to the generic path`s exact microseconds', () => {
-    const random = createSeededRandom(20261121);
+    const random = seededRandom(20261121);
     const state = relation(['timestamptz', 'timestamp', 'date']);
     const pad = (n: number, width: number) => String(n).padStart(width, '0');
     for (let i = 0; i < 2_000; i++) {
@@ -166,7 +155,7 @@ describe('PayloadWriter: the same bytes as the generic encoder', () => {
 
 describe('writeMicros', () => {
   it('writes seconds * 1e6 + micros as the exact int64, far beyond 2^53 and before 1970', () => {
-    const random = createSeededRandom(7);
+    const random = seededRandom(7);
     const out = new PackBuffer();
     const cases: Array<[number, number]> = [
       [0, 0],

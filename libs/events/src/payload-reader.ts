@@ -1,8 +1,8 @@
 import { ExtData } from '@msgpack/msgpack';
 import { Extension } from './codec';
-import { ChangePayload, normaliseRow } from './payload';
+import { ChangePayload, payloadOfWire } from './payload';
 import { ColumnSchema } from './value-kind';
-import { CdcValue, PgDate, PgInterval, PgNumeric, PgTime, PgTimestamp, PgTimeTz, UNCHANGED_TOAST } from './values';
+import { PgDate, PgInterval, PgNumeric, PgTime, PgTimestamp, PgTimeTz, UNCHANGED_TOAST } from './values';
 
 /**
  * Decodes stored payloads for the writer's hot path: the same values as `decodePayload` (its
@@ -18,14 +18,9 @@ export class PayloadReader {
   read(bytes: Uint8Array, columns: readonly ColumnSchema[]): ChangePayload {
     this.bytes = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.position = 0;
-    const wire = this.value() as { a?: CdcValue[]; b?: CdcValue[]; k?: number; t?: [boolean, boolean] };
+    const wire = this.value();
     if (this.position !== this.bytes.length) throw new RangeError(`payload has ${this.bytes.length - this.position} bytes after its value`);
-    const payload: { -readonly [K in keyof ChangePayload]: ChangePayload[K] } = {};
-    if (wire.a) payload.after = normaliseRow(wire.a, columns);
-    if (wire.b) payload.before = normaliseRow(wire.b, columns);
-    if (wire.k) payload.beforeIsKeyOnly = true;
-    if (wire.t) payload.truncate = { cascade: wire.t[0], restartIdentity: wire.t[1] };
-    return payload;
+    return payloadOfWire(wire, columns);
   }
 
   private need(size: number): number {

@@ -36,7 +36,12 @@ export function encodePayload(encoder: Encoder, payload: ChangePayload, kinds: r
 
 /** Decodes a payload and normalises each value to its column's canonical JavaScript type. */
 export function decodePayload(decoder: Decoder, bytes: Uint8Array, columns: readonly ColumnSchema[]): ChangePayload {
-  const wire = decoder.decode(bytes) as WirePayload;
+  return payloadOfWire(decoder.decode(bytes), columns);
+}
+
+/** The payload a decoded wire value holds (whichever decoder read it), values normalised in place. */
+export function payloadOfWire(decoded: unknown, columns: readonly ColumnSchema[]): ChangePayload {
+  const wire = decoded as WirePayload;
   // Built field by field (no spreads): this runs once per buffered event on the writer's hot path.
   const payload: { -readonly [K in keyof ChangePayload]: ChangePayload[K] } = {};
   if (wire.a) payload.after = normaliseRow(wire.a, columns);
@@ -53,7 +58,7 @@ function boxRow(row: readonly CdcValue[], kinds: readonly ValueKind[]): readonly
 }
 
 /** In place: the decoded array is ours, and a copy per event costs the writer measurably. */
-export function normaliseRow(row: readonly unknown[], columns: readonly ColumnSchema[]): CdcValue[] {
+function normaliseRow(row: readonly unknown[], columns: readonly ColumnSchema[]): CdcValue[] {
   const values = row as CdcValue[];
   for (let i = 0; i < values.length; i++) values[i] = normalise(values[i], columns[i]?.kind, columns[i]?.element?.kind);
   return values;

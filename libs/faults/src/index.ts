@@ -1,1 +1,2 @@
 export * from './fault-injector';
+export * from './seeded-random';
