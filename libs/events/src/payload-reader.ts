@@ -139,6 +139,8 @@ export class PayloadReader {
     const b = this.bytes;
     const type = b.readInt8(this.need(1));
     const at = this.need(size);
+    // Shorter than its type needs: corrupt (the generic decoder fails reading past the data too).
+    if (size < (EXTENSION_SIZE[type] ?? 0)) throw new RangeError(`payload extension ${type} has ${size} bytes, too few`);
     switch (type) {
       case Extension.Numeric:
         return new PgNumeric(b.toString('utf8', at, at + size));
@@ -163,3 +165,14 @@ export class PayloadReader {
     }
   }
 }
+
+/** Bytes each fixed-size extension holds. */
+const EXTENSION_SIZE: Readonly<Record<number, number>> = {
+  [Extension.Timestamp]: 8,
+  [Extension.TimestampTz]: 8,
+  [Extension.Date]: 4,
+  [Extension.Time]: 8,
+  [Extension.TimeTz]: 12,
+  [Extension.Interval]: 16,
+  [Extension.Float64]: 8,
+};

@@ -153,6 +153,10 @@ describe('PayloadReader', () => {
     expect(() => reader.read(bytes.subarray(0, bytes.length - 2), [column('text', 'text'), column('int8', 'int8')])).toThrow(/ends early/);
     expect(() => reader.read(Buffer.concat([bytes, Buffer.of(0)]), [column('text', 'text'), column('int8', 'int8')])).toThrow(/after its value/);
     expect(() => reader.read(Uint8Array.of(0x91, 0xc1), [])).toThrow(/unknown MessagePack type/);
+    // A date extension of one byte instead of four: both decoders refuse it.
+    const shortDate = Uint8Array.of(0x81, 0xa1, 0x61, 0x92, 0xd4, 0x04, 0x00, 0x07);
+    expect(() => decodePayload(createDecoder(), shortDate, [column('day', 'date'), column('n', 'int4')])).toThrow();
+    expect(() => reader.read(shortDate, [column('day', 'date'), column('n', 'int4')])).toThrow(/too few/);
     // The reader is reused: a failure leaves it able to read the next payload.
     expect(reader.read(bytes, [column('text', 'text'), column('int8', 'int8')]).after).toEqual(['hello', 5_000_000_000n]);
   });
