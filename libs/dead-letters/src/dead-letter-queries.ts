@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { ColumnSchema, createDecoder, decodePayload } from '@philotes/events';
+import { ColumnSchema, PayloadReader } from '@philotes/events';
 import { JsonValue, rowToJson } from '@philotes/pg-types';
 import { NotFoundError } from './dead-letter-errors';
 import { DEAD_LETTER_STATUSES, DeadLetterFilter, filterConditions, whereClause } from './dead-letter-filter';
@@ -7,7 +7,8 @@ import { DeadLetterCounts, DeadLetterDetail, DeadLetterPage, DeadLetterStats, De
 
 /** Reading dead letters for operators: pages, one whole, and counts. */
 export class DeadLetterQueries {
-  private readonly decoder = createDecoder();
+  /** The writer's decoder: an operator sees each value as the writer read it. */
+  private readonly payloads = new PayloadReader();
 
   constructor(private readonly pool: Pool) {}
 
@@ -42,7 +43,7 @@ export class DeadLetterQueries {
     if (!row) throw new NotFoundError(`dead letter ${id}`);
     const { payload, history, columns, ...summary } = row;
     const known = columns ?? [];
-    const decoded = decodePayload(this.decoder, payload, known);
+    const decoded = this.payloads.read(payload, known);
     return {
       ...summary,
       columns: known.map((c) => ({ name: c.name, type: c.typeName, key: c.key })),
