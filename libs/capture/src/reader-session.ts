@@ -334,7 +334,8 @@ export class StreamingSession {
     if (await this.deps.checkpointer.advanceIdle(this.deps.sourceId, walEnd)) {
       this.deps.log.debug('advanced while idle', { from: formatLsn(this.durable.confirmedLsn), to: formatLsn(walEnd) });
       this.durable = { ...this.durable, confirmedLsn: walEnd };
-      this.completedEnd = walEnd;
+      // A re-queued keepalive may lie before a transaction received since (an empty one, not yet stored).
+      if (walEnd > this.completedEnd) this.completedEnd = walEnd;
     }
     this.acknowledge();
   }
