@@ -191,6 +191,11 @@ export class StreamingSession {
       this.socketPaused = true;
       this.deps.replication.pause();
     }
+    this.wakeLoop();
+  }
+
+  /** Resumes the loop if it waits for the queue. */
+  private wakeLoop(): void {
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
@@ -354,9 +359,7 @@ export class StreamingSession {
       timer: setTimeout(() => {
         this.deferredIdle = undefined;
         this.queue.push({ tag: 'keepalive', walEnd: deferred.walEnd, replyRequested: false });
-        const wake = this.wake;
-        this.wake = undefined;
-        wake?.();
+        this.wakeLoop();
       }, delayMs),
     };
     this.deferredIdle = deferred;
