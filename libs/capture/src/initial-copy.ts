@@ -34,8 +34,10 @@ const CURSOR_FETCH_ROWS = 5_000;
 /**
  * Copied rows take the position of the stream's start LSN with negative sequence numbers, so they
  * sort before any streamed transaction — even one whose commit record starts exactly at that LSN.
+ * The first is a safe integer: positions travel as JS numbers (and JSON), where -(2^53) is not
+ * safe, and a writer whose commit ended on it refused every later read.
  */
-const COPY_SEQ_BASE = -(2 ** 53);
+export const COPY_SEQ_BASE = Number.MIN_SAFE_INTEGER + 1;
 
 /**
  * Copies the rows already in the published tables, under one snapshot: the one exported when the

@@ -13,6 +13,15 @@ export interface Position {
 
 export const BEFORE_FIRST: Position = { lsn: 0n, seq: Number.MIN_SAFE_INTEGER };
 
+/**
+ * Whether a sequence number is an integer a double holds exactly. Wider than `isSafeInteger` by
+ * one at each end: earlier readers gave the first copied row -(2^53), which is exact (a power of
+ * two) but not "safe", and buffers may still hold it.
+ */
+export function isExactSeq(seq: number): boolean {
+  return Number.isInteger(seq) && Math.abs(seq) <= 2 ** 53;
+}
+
 /** Source order: negative when `a` comes first. */
 export function comparePositions(a: Position, b: Position): number {
   return a.lsn === b.lsn ? a.seq - b.seq : a.lsn < b.lsn ? -1 : 1;
@@ -92,7 +101,7 @@ export class BufferedChanges {
    * young generation and was copied into the old one — a large part of the writer's GC time.
    */
   async storedAfter(tableId: number, after: Position, limit: number): Promise<StoredChange[]> {
-    if (![tableId, after.seq, limit].every(Number.isSafeInteger)) throw new Error('buffer positions must be integers');
+    if (![tableId, limit].every(Number.isSafeInteger) || !isExactSeq(after.seq)) throw new Error('buffer positions must be integers');
     const bytes = await withIndexOrder(this.pool, async (client) => {
       // COPY takes no parameters; every value inlined is an integer or an LSN we formatted.
       // ORDER BY names the table's columns (e.), never an output of the same name.
