@@ -98,7 +98,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
       source: { connectionString: sourceUrl },
       buffer,
       tables: new IcebergTables(createObjectStore(warehouse, { region: 'us-east-1', forcePathStyle: true }), new SqlCatalog('philotes')),
-      namespace: '',
+      namespace: '{schema}',
       textColumns: new Set(),
       unrepresentable: 'reject',
       timeoutMs: 180_000,

@@ -19,6 +19,8 @@ function tempFile(name: string, content: string): string {
   return path;
 }
 
+const NAMESPACE_RULE = 'levels of letters, digits, _, {source} or {schema}, separated by ".", with {schema} in it (else two schemas\' tables of one name would share an Iceberg table), at most 255 characters';
+
 describe('loadSettings', () => {
   it('fills every setting from its documented default when nothing is set', () => {
     const { settings, sources } = loadSettings({});
@@ -114,7 +116,10 @@ describe('loadSettings', () => {
     ['PHILOTES_CDC_LAG_WARNING_AGE', '1ms', 'PHILOTES_CDC_LAG_WARNING_AGE="1ms": must be between 1s and 168h'],
     ['PHILOTES_ICEBERG_WAREHOUSE', 'my warehouse', 'PHILOTES_ICEBERG_WAREHOUSE="my warehouse": must be a directory or an s3:// URI'],
     ['PHILOTES_ICEBERG_CATALOG_NAME', 'a b', 'PHILOTES_ICEBERG_CATALOG_NAME="a b": must be letters, digits, ., _ or -, at most 255 characters'],
-    ['PHILOTES_ICEBERG_NAMESPACE', 'my-ns', 'PHILOTES_ICEBERG_NAMESPACE="my-ns": must be letters, digits, _ or ., at most 255 characters'],
+    ['PHILOTES_ICEBERG_NAMESPACE', 'my-ns.{schema}', `PHILOTES_ICEBERG_NAMESPACE="my-ns.{schema}": must be ${NAMESPACE_RULE}`],
+    ['PHILOTES_ICEBERG_NAMESPACE', 'analytics', `PHILOTES_ICEBERG_NAMESPACE="analytics": must be ${NAMESPACE_RULE}`],
+    ['PHILOTES_ICEBERG_NAMESPACE', '{source}..{schema}', `PHILOTES_ICEBERG_NAMESPACE="{source}..{schema}": must be ${NAMESPACE_RULE}`],
+    ['PHILOTES_ICEBERG_NAMESPACE', '{table}.{schema}', `PHILOTES_ICEBERG_NAMESPACE="{table}.{schema}": must be ${NAMESPACE_RULE}`],
     ['PHILOTES_ICEBERG_MODE', 'merge', 'PHILOTES_ICEBERG_MODE="merge": must be one of auto, append, upsert'],
     ['PHILOTES_ICEBERG_TABLE_MODES', 'public.a=merge', 'PHILOTES_ICEBERG_TABLE_MODES="public.a=merge": must list schema.table=append or schema.table=upsert, separated by commas'],
     ['PHILOTES_ICEBERG_COLUMN_TYPES', 'public.a=string', 'PHILOTES_ICEBERG_COLUMN_TYPES="public.a=string": must list schema.table.column=string, separated by commas'],

@@ -21,6 +21,8 @@ export type SnapshotMode = (typeof SNAPSHOT_MODES)[number];
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 const POSTGRES_URL = /^postgres(ql)?:\/\/\S+$/;
+/** Iceberg namespace template: "."-separated levels of [A-Za-z0-9_] and placeholders, holding {schema}. */
+const NAMESPACE_TEMPLATE = /^(?=.*\{schema\})(?=.{1,255}$)(?:[A-Za-z0-9_]|\{source\}|\{schema\})+(?:\.(?:[A-Za-z0-9_]|\{source\}|\{schema\})+)*$/;
 
 /**
  * Every setting of every Philotes app, one property per `PHILOTES_*` variable. The decorators are the
@@ -171,9 +173,13 @@ export class PhilotesSettings {
   @Pattern(/^[A-Za-z0-9_.-]{1,255}$/, 'letters, digits, ., _ or -, at most 255 characters')
   icebergCatalogName!: string;
 
-  @Setting({ env: 'PHILOTES_ICEBERG_NAMESPACE', kind: 'string', default: '', doc: 'Namespace of every table; empty means the source schema of each table.' })
-  @IsOptional()
-  @Pattern(/^[A-Za-z0-9_.]{0,255}$/, 'letters, digits, _ or ., at most 255 characters')
+  @Setting({
+    env: 'PHILOTES_ICEBERG_NAMESPACE',
+    kind: 'string',
+    default: '{schema}',
+    doc: 'Namespace template of the Iceberg tables: {schema} (required) and {source} are replaced by the source schema and PHILOTES_CDC_SOURCE_ID, "." separates levels; e.g. {source}.{schema} when several sources share a catalog.',
+  })
+  @Pattern(NAMESPACE_TEMPLATE, 'levels of letters, digits, _, {source} or {schema}, separated by ".", with {schema} in it (else two schemas\' tables of one name would share an Iceberg table), at most 255 characters')
   icebergNamespace!: string;
 
   @Setting({ env: 'PHILOTES_ICEBERG_MODE', kind: 'string', default: 'auto', doc: 'auto: upsert for tables with a primary key or REPLICA IDENTITY FULL, append otherwise; or append / upsert for all tables.' })

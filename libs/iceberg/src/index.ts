@@ -17,3 +17,4 @@ export * from './parquet/read-rows';
 export * from './snapshot-expiry';
 export * from './equality-deletes';
 export * from './snapshot-rows';
+export * from './table-location';

@@ -43,10 +43,10 @@ export interface TableMetadata {
 /** How many previous metadata files the log keeps (Java's write.metadata.previous-versions-max). */
 const METADATA_LOG_ENTRIES = 100;
 
-export function newTableMetadata(location: string, schema: IcebergSchema, properties: Record<string, string>, now = Date.now()): TableMetadata {
+export function newTableMetadata(location: string, schema: IcebergSchema, properties: Record<string, string>, now = Date.now(), tableUuid: string = randomUUID()): TableMetadata {
   return {
     'format-version': 2,
-    'table-uuid': randomUUID(),
+    'table-uuid': tableUuid,
     location,
     'last-sequence-number': 0,
     'last-updated-ms': now,

@@ -51,15 +51,18 @@ export async function reachableFiles(store: ObjectStore, metadataLocation: strin
 
 /**
  * Files under the table's location that nothing reaches and that are older than `graceMs` (a
- * commit in flight writes its files before it is published). Never anything outside data/ and
- * metadata/, and never a file named by the table's metadata.
+ * commit in flight writes its files before it is published). Only direct children of its data/
+ * and metadata/ folders, where this table's files go: a deeper file belongs to something else —
+ * a table of an older release whose unencoded name put its folder inside this one
+ * (`orders/data`) — and is never touched.
  */
 export async function orphanFiles(store: ObjectStore, location: string, reachable: ReadonlySet<string>, now: number, graceMs: number): Promise<string[]> {
   const orphans: string[] = [];
   const within = [`${objectKey(location)}/data/`, `${objectKey(location)}/metadata/`];
   for await (const object of store.list(location)) {
     const key = objectKey(object.uri);
-    if (!within.some((prefix) => key.startsWith(prefix)) || reachable.has(key)) continue;
+    const folder = within.find((prefix) => key.startsWith(prefix));
+    if (folder === undefined || key.slice(folder.length).includes('/') || reachable.has(key)) continue;
     if (now - object.modified.getTime() > graceMs) orphans.push(object.uri);
   }
   return orphans;

@@ -18,6 +18,7 @@ import {
   withSnapshot,
 } from './metadata';
 import { IcebergSchema } from './schema';
+import { newTableLocation } from './table-location';
 import { ObjectStore } from './storage/object-store';
 
 export interface LoadedTable {
@@ -66,8 +67,9 @@ export class IcebergTables {
     readonly catalog: Catalog,
   ) {}
 
-  location(id: TableIdentifier): string {
-    return `${this.store.root}/${id.namespace.split('.').join('/')}.db/${id.name}`;
+  /** A new table's location (see {@link newTableLocation}). */
+  location(id: TableIdentifier, tableUuid: string): string {
+    return newTableLocation(this.store.root, id, tableUuid);
   }
 
   async load(db: Queryable, id: TableIdentifier): Promise<LoadedTable | undefined> {
@@ -82,8 +84,9 @@ export class IcebergTables {
 
   /** Creates the table, or loads it when another process created it first. */
   async create(db: Queryable, id: TableIdentifier, schema: IcebergSchema, properties: Record<string, string>): Promise<LoadedTable> {
-    const location = this.location(id);
-    const metadata = newTableMetadata(location, schema, properties);
+    const tableUuid = randomUUID();
+    const location = this.location(id, tableUuid);
+    const metadata = newTableMetadata(location, schema, properties, Date.now(), tableUuid);
     const metadataLocation = nextMetadataPath(location, undefined);
     await this.store.put(metadataLocation, Buffer.from(stringifyIcebergJson(metadata)));
     await this.catalog.ensureNamespace(db, id.namespace);

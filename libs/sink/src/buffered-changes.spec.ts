@@ -1,4 +1,5 @@
-import { COPY_SEQ_BASE } from '@philotes/capture';
+// The module itself: the capture barrel also brings the reader's Nest wiring.
+import { COPY_SEQ_BASE } from '../../capture/src/initial-copy';
 import { BEFORE_FIRST, comparePositions, isExactSeq } from './buffered-changes';
 
 describe('buffer positions', () => {

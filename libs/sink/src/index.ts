@@ -3,6 +3,7 @@ export * from './buffer-retention';
 export * from './buffered-changes';
 export * from './dead-letters';
 export * from './lease-connection';
+export * from './table-identity';
 export * from './table-layout';
 export * from './table-upkeep';
 export * from './table-writer';

@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import { FaultInjector } from '@philotes/faults';
 import { compact, CompactionPolicy, IcebergTables, LoadedTable, orphanFiles, planCompaction, PreparedCommit, reachableFiles, snapshotsToExpire } from '@philotes/iceberg';
+import { ownershipProblem, TableOwnershipError } from './table-identity';
 import { CommitConflictError, TableWriter, WriterLog } from './table-writer';
 import type { TableUpkeep } from './writer-service';
 import { WriterMetrics } from './writer-metrics';
@@ -37,8 +38,12 @@ export class IcebergUpkeep implements TableUpkeep {
 
   async run(writer: TableWriter): Promise<void> {
     const settings = this.deps.settings();
-    let table = await this.deps.tables.load(this.deps.pool, writer.identifier(settings.namespace));
+    const id = writer.identifier(settings.namespace);
+    let table = await this.deps.tables.load(this.deps.pool, id);
     if (!table) return;
+    // Never compact, expire or clean a table that mirrors another source table.
+    const problem = ownershipProblem(table.metadata, writer.ref);
+    if (problem) throw new TableOwnershipError(writer.ref, id, problem);
     table = await this.compact(writer, table, { targetFileSize: settings.targetFileSize, minFiles: settings.compactionMinFiles });
     table = await this.expire(writer, table, settings.snapshotRetentionMs);
     await this.removeOrphans(writer, table, settings.orphanGraceMs);

@@ -9,6 +9,7 @@ import { BufferedChange, BufferedChanges, comparePositions, Position, StoredChan
 import { fillsCommit } from './commit-size';
 import { DeadLetterStore, OpenDeadLetter, ReplayOutcome } from './dead-letters';
 import { modeFor, planLayout, TableLayout, TableMode } from './table-layout';
+import { icebergIdentifier, ownershipProblem, sourceProperties, TableOwnershipError } from './table-identity';
 import { currentRows } from './toast-lookup';
 import { PoisonValueError, Unrepresentable } from './type-mapping';
 import { WriterMetrics } from './writer-metrics';
@@ -104,9 +105,9 @@ export class TableWriter {
     this.qualified = `${ref.schema}.${ref.table}`;
   }
 
-  /** The Iceberg table this source table is written to. */
-  identifier(namespace: string): TableIdentifier {
-    return { namespace: namespace || this.ref.schema, name: this.ref.table };
+  /** The Iceberg table this source table is written to (see {@link icebergIdentifier}). */
+  identifier(namespaceTemplate: string): TableIdentifier {
+    return icebergIdentifier(namespaceTemplate, this.ref);
   }
 
   /** Forget cached state (after a conflict or a lost lease): the next step reloads it. */
@@ -207,8 +208,11 @@ export class TableWriter {
    */
   private async ensureTable(first: Pick<BufferedChange, 'columns'> | undefined, settings: WriterSettings): Promise<boolean> {
     const id = this.identifier(settings.namespace);
-    this.table = await this.deps.tables.load(this.deps.pool, id);
-    if (this.table) return true;
+    const existing = await this.deps.tables.load(this.deps.pool, id);
+    if (existing) {
+      this.table = this.owned(id, existing);
+      return true;
+    }
     let columns = first?.columns;
     if (!columns) {
       const latest = await this.deps.changes.latestVersion(this.ref.tableId);
@@ -216,13 +220,18 @@ export class TableWriter {
       columns = (await this.deps.changes.version(this.ref.tableId, latest)).columns;
     }
     const layout = this.layoutFor({ columns }, settings);
-    this.table = await this.deps.tables.create(this.deps.pool, id, { ...layout.schema, 'schema-id': 0 }, {
-      'philotes.mode': layout.mode,
-      'philotes.source': this.ref.sourceId,
-      'philotes.source-table': this.qualified,
-    });
+    const created = await this.deps.tables.create(this.deps.pool, id, { ...layout.schema, 'schema-id': 0 }, { 'philotes.mode': layout.mode, ...sourceProperties(this.ref) });
+    // Another writer may have created it first, or another source table that maps to the same name.
+    this.table = this.owned(id, created);
     this.deps.log.info('created the Iceberg table', { table: `${id.namespace}.${id.name}`, mode: layout.mode });
     return true;
+  }
+
+  /** The table, when it mirrors this source table; otherwise the table is refused (never merged). */
+  private owned(id: TableIdentifier, table: LoadedTable): LoadedTable {
+    const problem = ownershipProblem(table.metadata, this.ref);
+    if (problem) throw new TableOwnershipError(this.ref, id, problem);
+    return table;
   }
 
   private layoutFor(first: Pick<BufferedChange, 'columns'>, settings: WriterSettings): TableLayout {

@@ -9,7 +9,7 @@ const config: WriterConfig = {
   retryMaxIntervalMs: 30_000,
   retryMultiplier: 2,
   retryJitter: 0.2,
-  icebergNamespace: '',
+  icebergNamespace: '{schema}',
   icebergMode: 'auto',
   icebergTableModes: ['public.audit=append', 'sales.orders=upsert'],
   icebergColumnTypes: ['public.orders.amount=string'],

@@ -5,6 +5,7 @@ import { textParser } from '@philotes/pg-types';
 // The writer's own mapping, by module: the sink's barrel also brings the writer service and its Nest metrics.
 import { rowKey } from '../../sink/src/batch-assembler';
 import { BufferedChanges } from '../../sink/src/buffered-changes';
+import { icebergIdentifier } from '../../sink/src/table-identity';
 import { planLayout, TableLayout, TableMode } from '../../sink/src/table-layout';
 import { PoisonValueError, Unrepresentable } from '../../sink/src/type-mapping';
 import { BucketSums, cellText, rowText } from './canonical';
@@ -73,7 +74,7 @@ export async function verifyTable(deps: VerifyDeps, target: VerifyTarget): Promi
   try {
     for (;;) {
       point ??= await openSourcePoint(deps.source);
-      const id = { namespace: deps.namespace || target.schema, name: target.table };
+      const id = icebergIdentifier(deps.namespace, target);
       const table = await deps.tables.load(deps.buffer, id);
       const found = await comparablePoint(deps.buffer, target.sourceId, target.tableId, point, table);
       if (found === 'empty') return await compareWithoutTable(point, target, name);
