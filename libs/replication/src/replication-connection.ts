@@ -70,7 +70,9 @@ export class ReplicationConnection {
       const message = parseStreamMessage(chunk);
       if (message) options.onMessage(message);
     });
-    const publication = this.client.escapeLiteral(options.publication);
+    // pgoutput splits publication_names as SQL identifiers, folding unquoted ones to lower case:
+    // quoted, a publication named with capitals is found.
+    const publication = this.client.escapeLiteral(this.client.escapeIdentifier(options.publication));
     const sql = `START_REPLICATION SLOT ${this.client.escapeIdentifier(options.slot)} LOGICAL ${formatLsn(options.startLsn)} (proto_version '1', publication_names ${publication})`;
     this.streaming = this.client.query(sql).then(() => undefined);
     return this.streaming;

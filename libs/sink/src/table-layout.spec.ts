@@ -35,6 +35,16 @@ describe('planLayout', () => {
     expect(layout.schema['identifier-field-ids']).toBeUndefined();
   });
 
+  it('refuses, in append mode, a source column named like a change-log column, which the log would overwrite', () => {
+    for (const name of ['_cdc_op', '_cdc_lsn', '_cdc_commit_ts', '_cdc_seq']) {
+      const plan = () => planLayout(base({ mode: 'append', columns: [ID, column(name, 'text')] }));
+      expect(plan).toThrow(IncompatibleSchemaError);
+      expect(plan).toThrow(`table public.t: its column ${name} has the name of a change-log column append mode adds`);
+    }
+    // Upsert tables have no change-log columns: the name is the user's.
+    expect(planLayout(base({ columns: [ID, column('_cdc_op', 'text')] })).schema.fields.map((f) => f.name)).toEqual(['id', '_cdc_op']);
+  });
+
   it('gives an added column a new id and keeps the others', () => {
     const first = planLayout(base({}));
     const next = planLayout(base({ columns: [ID, column('name', 'text'), column('email', 'text')], current: asCurrent(first.schema), lastColumnId: 2 }));

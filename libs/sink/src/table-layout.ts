@@ -38,8 +38,8 @@ export interface TableLayout {
 
 /** A schema change Philotes refuses to apply silently (the table stops; the message says why). */
 export class IncompatibleSchemaError extends ClassifiedError {
-  constructor(table: string, reason: string) {
-    super(`table ${table}: ${reason}`, { retry: false, kind: 'schema', action: 'recreate the Iceberg table (drop it from the catalog) or revert the source change' });
+  constructor(table: string, reason: string, action = 'recreate the Iceberg table (drop it from the catalog) or revert the source change') {
+    super(`table ${table}: ${reason}`, { retry: false, kind: 'schema', action });
   }
 }
 
@@ -120,6 +120,11 @@ export function planLayout(input: LayoutInput): TableLayout {
 
   let cdcFields: TableLayout['cdcFields'];
   if (input.mode === 'append') {
+    // A source column of such a name would be overwritten by the change log's own values.
+    const clash = input.columns.find((c) => (CDC_COLUMNS as readonly string[]).includes(c.name));
+    if (clash) {
+      throw new IncompatibleSchemaError(input.table, `its column ${clash.name} has the name of a change-log column append mode adds (${CDC_COLUMNS.join(', ')})`, 'rename the source column, or write the table in upsert mode (PHILOTES_ICEBERG_TABLE_MODES) if it has a key');
+    }
     const found = Object.fromEntries(
       CDC_COLUMNS.map((name) => {
         let field = fields.find((f) => f.name === name);
