@@ -6,7 +6,7 @@ import { parseLsn } from '@philotes/pgoutput';
 import { ReplicationTarget } from '@philotes/replication';
 import { ReaderMetrics } from './reader-metrics';
 import { RelationRegistry, RelationState } from './relation-registry';
-import { PublishedTable, SourceCatalog } from './source-catalog';
+import { PublishedShape, PublishedTable, SourceCatalog } from './source-catalog';
 import { tupleValues } from './tuple-values';
 
 export interface CopyLog {
@@ -16,6 +16,8 @@ export interface CopyLog {
 
 export interface InitialCopyDeps {
   readonly sourceId: string;
+  /** The publication whose column lists, row filters and partition roots the copy follows. */
+  readonly publication: string;
   readonly source: ReplicationTarget;
   readonly relations: RelationRegistry;
   readonly backfill: BackfillStore;
@@ -64,15 +66,21 @@ export class InitialCopy {
 
       const planned = [];
       for (const table of tables) {
-        const columns = await SourceCatalog.columns(client, table.schema, table.table);
+        // What the publication streams of it, as the snapshot sees the publication.
+        const shape = await SourceCatalog.publishedShape(client, this.deps.publication, table.schema, table.table);
+        if (!shape) {
+          log.warn('a table to copy is no longer in the publication; not copied', { table: `${table.schema}.${table.table}` });
+          continue;
+        }
+        const columns = await SourceCatalog.columns(client, table.schema, table.table, shape.columns);
         const relation = await this.deps.relations.register({ ...table, ...columns }, startLsn);
         await this.deps.backfill.begin(relation.tableId, snapshot);
-        planned.push({ table, relation });
+        planned.push({ table, relation, shape });
       }
       metrics.backfillTablesPending.set(planned.length);
 
-      for (const [index, { table, relation }] of planned.entries()) {
-        const rows = await this.copyTable(client, table, relation, startLsn, commitTime, planned.length - index);
+      for (const [index, { table, relation, shape }] of planned.entries()) {
+        const rows = await this.copyTable(client, table, shape, relation, startLsn, commitTime, planned.length - index);
         await this.deps.backfill.finish(this.deps.sourceId, relation.tableId, rows);
         metrics.backfillTablesPending.set(planned.length - index - 1);
         log.info('initial copy of table finished', { table: relation.qualifiedName, rowsCopied: rows });
@@ -85,12 +93,17 @@ export class InitialCopy {
     }
   }
 
-  private async copyTable(client: Client, table: PublishedTable, state: RelationState, startLsn: bigint, commitTime: bigint, tablesLeft: number): Promise<number> {
+  private async copyTable(client: Client, table: PublishedTable, shape: PublishedShape, state: RelationState, startLsn: bigint, commitTime: bigint, tablesLeft: number): Promise<number> {
     const tableId = state.tableId;
     const qualified = `${client.escapeIdentifier(table.schema)}.${client.escapeIdentifier(table.table)}`;
     const encoder = createEncoder();
     const columns = state.columns.map((c) => client.escapeIdentifier(c.name)).join(', ');
-    await client.query(`DECLARE philotes_copy NO SCROLL CURSOR FOR SELECT ${columns} FROM ONLY ${qualified}`);
+    // A partitioned root (published via the root) holds no rows itself: its partitions' rows are
+    // its rows. Any other table is read alone, as its inheritance children are published apart.
+    const from = shape.partitioned ? qualified : `ONLY ${qualified}`;
+    // The row filter is the publication's own expression as PostgreSQL deparsed it.
+    const where = shape.rowFilter ? ` WHERE ${shape.rowFilter}` : '';
+    await client.query(`DECLARE philotes_copy NO SCROLL CURSOR FOR SELECT ${columns} FROM ${from}${where}`);
     let copied = 0;
     let batch: BufferedEvent[] = [];
     const flush = async (): Promise<void> => {

@@ -36,6 +36,19 @@ export interface PublishedTable {
 }
 
 /**
+ * What a publication streams of one table, so a copy returns exactly that: its column list and
+ * row filter (PostgreSQL 15+; absent before), and whether the table is a partitioned root (under
+ * publish_via_partition_root the root is published and its partitions' rows stream under its name).
+ */
+export interface PublishedShape {
+  /** Published columns, by name; undefined when every column is. */
+  readonly columns?: readonly string[];
+  /** The row filter as PostgreSQL deparsed it; undefined when every row is published. */
+  readonly rowFilter?: string;
+  readonly partitioned: boolean;
+}
+
+/**
  * What the reader asks the source outside the replication stream: publication and slot state,
  * type and column definitions, the current WAL position. Plain SQL over a small pool.
  */
@@ -113,6 +126,29 @@ export class SourceCatalog {
     return rows.map((row) => ({ schema: row.schemaname, table: row.tablename }));
   }
 
+  /**
+   * How `publication` publishes a table, read on the copy's own connection so it is what the
+   * copy's snapshot shows. Undefined when the publication does not list the table. (Columns of
+   * pg_publication_tables are read through to_jsonb: attnames and rowfilter exist from 15 on.)
+   */
+  static async publishedShape(client: ClientBase, publication: string, schema: string, table: string): Promise<PublishedShape | undefined> {
+    const { rows } = await client.query<{ attnames: string[] | null; rowfilter: string | null; relkind: string }>(
+      `SELECT to_jsonb(pt) -> 'attnames' AS attnames, to_jsonb(pt) ->> 'rowfilter' AS rowfilter, c.relkind::text AS relkind
+         FROM pg_publication_tables pt
+         JOIN pg_namespace n ON n.nspname = pt.schemaname
+         JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename
+        WHERE pt.pubname = $1 AND pt.schemaname = $2 AND pt.tablename = $3`,
+      [publication, schema, table],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      ...(row.attnames ? { columns: row.attnames } : {}),
+      ...(row.rowfilter ? { rowFilter: row.rowfilter } : {}),
+      partitioned: row.relkind === 'p',
+    };
+  }
+
   /** The primary-key columns of a relation (by OID); empty when it has none or is gone. */
   async primaryKey(relationOid: number): Promise<Set<string>> {
     const { rows } = await this.pool.query<{ attname: string }>(
@@ -136,9 +172,10 @@ export class SourceCatalog {
 
   /**
    * A table's columns as pgoutput's Relation message would list them: attribute order, no dropped
-   * or generated columns, the replica identity's columns flagged as key.
+   * or generated columns, only those of the publication's column list (when it has one), the
+   * replica identity's columns flagged as key.
    */
-  static async columns(client: ClientBase, schema: string, table: string): Promise<{ relationOid: number; replicaIdentity: 'd' | 'n' | 'f' | 'i'; columns: CatalogColumn[] }> {
+  static async columns(client: ClientBase, schema: string, table: string, published?: readonly string[]): Promise<{ relationOid: number; replicaIdentity: 'd' | 'n' | 'f' | 'i'; columns: CatalogColumn[] }> {
     const { rows } = await client.query<{ relation_oid: number; relreplident: 'd' | 'n' | 'f' | 'i'; attname: string; atttypid: number; atttypmod: number; key: boolean; primary_key: boolean }>(
       `SELECT c.oid::int8::float8 AS relation_oid, c.relreplident, a.attname, a.atttypid::int8::float8 AS atttypid, a.atttypmod,
               EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND a.attnum = ANY(i.indkey) AND i.indisprimary) AS primary_key,
@@ -150,9 +187,9 @@ export class SourceCatalog {
               END AS key
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
-        WHERE n.nspname = $1 AND c.relname = $2
+        WHERE n.nspname = $1 AND c.relname = $2 AND ($3::text[] IS NULL OR a.attname = ANY($3::text[]))
         ORDER BY a.attnum`,
-      [schema, table],
+      [schema, table, published ?? null],
     );
     if (rows.length === 0) throw new Error(`table ${schema}.${table} has no columns visible to the reader`);
     return {

@@ -223,6 +223,7 @@ export class WalReader {
     this.replication = await ReplicationConnection.connect(this.deps.source, 'philotes-wal-reader', (error) => this.session?.fail(error));
     const copy = new InitialCopy({
       sourceId,
+      publication,
       source: this.deps.source,
       relations,
       backfill,

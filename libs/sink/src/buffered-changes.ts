@@ -81,6 +81,12 @@ export class BufferedChanges {
     return found;
   }
 
+  /** Whether the reader finished copying this table (then it exists in Iceberg even when empty). */
+  async copied(tableId: number): Promise<boolean> {
+    const { rowCount } = await this.pool.query("SELECT 1 FROM cdc_backfill WHERE table_id = $1 AND status = 'done'", [tableId]);
+    return rowCount === 1;
+  }
+
   async latestVersion(tableId: number): Promise<number | undefined> {
     const { rows } = await this.pool.query<{ version: number }>('SELECT max(version) AS version FROM cdc_schema_history WHERE table_id = $1', [tableId]);
     return rows[0]?.version ?? undefined;

@@ -204,7 +204,7 @@ export class TableWriter {
   /**
    * Loads the Iceberg table, or creates it from the first change's columns (or, before any change,
    * the latest schema the reader recorded, so a copied empty table exists too). False when there is
-   * nothing to create it from yet.
+   * nothing to create it from yet, or it was never copied and has no change.
    */
   private async ensureTable(first: Pick<BufferedChange, 'columns'> | undefined, settings: WriterSettings): Promise<boolean> {
     const id = this.identifier(settings.namespace);
@@ -215,6 +215,9 @@ export class TableWriter {
     }
     let columns = first?.columns;
     if (!columns) {
+      // A table the stream only described (a partition whose rows stream under its root, say)
+      // gets no Iceberg table before its first event; a copied one does, empty or not.
+      if (!(await this.deps.changes.copied(this.ref.tableId))) return false;
       const latest = await this.deps.changes.latestVersion(this.ref.tableId);
       if (latest === undefined) return false;
       columns = (await this.deps.changes.version(this.ref.tableId, latest)).columns;
