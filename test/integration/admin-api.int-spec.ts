@@ -53,7 +53,7 @@ describe('dlq-admin API: auth, bad input, pagination, retention', () => {
 
   beforeAll(async () => {
     buffer = await createTestDatabase('philotes_admin');
-    admin = await startAdmin(buffer.url, { PHILOTES_ADMIN_REPLAY_LIMIT: '50', PHILOTES_DLQ_RETENTION: '1m', PHILOTES_CDC_BUFFER_CLEANUP_INTERVAL: '1s' });
+    admin = await startAdmin(buffer.url, { PHILOTES_ADMIN_REPLAY_LIMIT: '50', PHILOTES_DLQ_RETENTION: '1h', PHILOTES_CDC_BUFFER_CLEANUP_INTERVAL: '1s' });
     ids = await seed(buffer.url, 'orders', 25);
     await seed(buffer.url, 'payments', 3, 'conflict');
   });
@@ -174,9 +174,10 @@ describe('dlq-admin API: auth, bad input, pagination, retention', () => {
   it('removes dead letters past the retention, keeping one a writer is replaying', async () => {
     const old = await seed(buffer.url, 'archive', 3);
     // One statement: retention runs every second and must never see them old but not yet in their status.
+    // Twice the retention (1h) old, while the seeded ones are minutes old at most: no race with the clock.
     await query(
       buffer.url,
-      `UPDATE cdc_dead_letters SET created_at = now() - interval '2 minutes',
+      `UPDATE cdc_dead_letters SET created_at = now() - interval '2 hours',
               status = CASE id WHEN $2::bigint THEN 'replaying' WHEN $3::bigint THEN 'discarded' ELSE status END
         WHERE id = ANY($1::bigint[])`,
       [old, old[0], old[1]],

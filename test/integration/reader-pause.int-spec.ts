@@ -35,18 +35,34 @@ async function control(dbs: CaptureDatabases, command: { paused: boolean; reason
   await query(dbs.buffer.url, 'SELECT pg_notify($1, $2)', [CONTROL_CHANNEL, JSON.stringify({ s: SOURCE })]);
 }
 
-/** Waits for the instance row to show `state` (and `reason`), which the contract wants within a second. */
-async function expectState(dbs: CaptureDatabases, instanceId: string, state: string, reason: string): Promise<InstanceRow> {
-  const commandAt = Date.now();
+/**
+ * Waits for the instance row to show `state` (and `reason`). With `actedOnCommand`, the reader was
+ * running when the command came, and the README promises it acts within a second: the transition's
+ * time less the command's (both stamped on this machine, not by the test's polling) must stay
+ * within a few seconds, room for a loaded CI machine but far short of a missed command.
+ */
+async function expectState(dbs: CaptureDatabases, instanceId: string, state: string, reason: string, { actedOnCommand }: { actedOnCommand: boolean }): Promise<InstanceRow> {
   const row = await eventually(
     `${instanceId} to be ${state} (${reason})`,
     async () => {
       const now = await instance(dbs, instanceId);
       return now?.state === state && now.reason === reason ? now : undefined;
     },
-    { timeoutMs: 2_000, intervalMs: 50 },
+    { timeoutMs: 15_000, intervalMs: 50 },
   );
-  expect(Date.now() - commandAt).toBeLessThan(2_000);
+  if (actedOnCommand) {
+    const [latency] = await query<{ ms: number }>(
+      dbs.buffer.url,
+      `SELECT (extract(epoch FROM t.at - c.updated_at) * 1000)::float8 AS ms
+         FROM pipeline_transitions t, pipeline_controls c
+        WHERE t.instance_id = $1 AND t.to_state = $2 AND t.reason = $3 AND c.source_id = $4 AND c.table_id IS NULL
+        ORDER BY t.id DESC LIMIT 1`,
+      [instanceId, state, reason, SOURCE],
+    );
+    expect(latency).toBeDefined();
+    expect(latency.ms).toBeGreaterThanOrEqual(0);
+    expect(latency.ms).toBeLessThan(5_000);
+  }
   return row;
 }
 
@@ -122,7 +138,7 @@ describe('wal-reader obeying an operator pause of its source', () => {
     expect(walsender).not.toBeNull();
 
     await control(dbs, { paused: true, reason: 'schema migration' });
-    const paused = await expectState(dbs, 'reader-p', 'paused', 'paused by operator: schema migration');
+    const paused = await expectState(dbs, 'reader-p', 'paused', 'paused by operator: schema migration', { actedOnCommand: true });
     expect(paused.details).toMatchObject({ role: 'active', operatorPause: { reason: 'schema migration' } });
     const logged = await reader.process.waitForLog('the pause', (line) => line.message === 'source paused by operator');
     expect(logged).toMatchObject({ level: 'info', source: SOURCE, reason: 'schema migration' });
@@ -148,7 +164,7 @@ describe('wal-reader obeying an operator pause of its source', () => {
     expect(parseLsn((await slot()).confirmed)).toBeLessThanOrEqual(parseLsn(stored));
 
     await control(dbs, { paused: false });
-    const resumed = await expectState(dbs, 'reader-p', 'running', 'resumed by operator');
+    const resumed = await expectState(dbs, 'reader-p', 'running', 'resumed by operator', { actedOnCommand: true });
     expect(resumed.details).not.toHaveProperty('operatorPause');
     expect(await reader.process.waitForLog('the resume', (line) => line.message === 'source resumed by operator')).toMatchObject({ level: 'info', source: SOURCE });
     await waitCaughtUp(dbs);
@@ -175,7 +191,8 @@ describe('wal-reader obeying an operator pause of its source', () => {
     await control(dbs, { paused: true });
     const reader = await start('reader-early');
     await reader.process.waitForLog('streaming', (line) => line.message === 'streaming');
-    const paused = await expectState(dbs, 'reader-early', 'paused', 'paused by operator');
+    // Paused before the reader started: it never streams (the transitions below), whatever the time.
+    const paused = await expectState(dbs, 'reader-early', 'paused', 'paused by operator', { actedOnCommand: false });
     expect(paused.details).toMatchObject({ operatorPause: { reason: null } });
     // It never ran the stream: from copying the (empty) tables straight to paused.
     const transitions = await query<{ to_state: string; reason: string }>(dbs.buffer.url, "SELECT to_state, reason FROM pipeline_transitions WHERE instance_id = 'reader-early' ORDER BY id");
@@ -198,7 +215,7 @@ describe('wal-reader obeying an operator pause of its source', () => {
     expect((await instance(dbs, 'reader-standby'))?.details).not.toHaveProperty('operatorPause');
 
     await control(dbs, { paused: false, reason: 'done' });
-    await expectState(dbs, 'reader-early', 'running', 'resumed by operator');
+    await expectState(dbs, 'reader-early', 'running', 'resumed by operator', { actedOnCommand: true });
     await waitCaughtUp(dbs);
     expect(await bufferTransactions(dbs)).toEqual(await oracleTransactions(source, oracleSlot, TABLE));
     expect(await storedCount(dbs)).toBe(210);

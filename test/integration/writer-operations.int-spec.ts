@@ -67,11 +67,11 @@ describe('iceberg-writer operations', () => {
     }
     try {
       // Two each: a table has one owner, and neither writer holds more than its share.
-      await eventually('the tables to be shared two and two', async () => {
+      // The shares as observed when the condition held (a later read could catch a rebalance).
+      const [w1Tables, w2Tables] = await eventually('the tables to be shared two and two', async () => {
         const [a, b] = [await tablesOf('w1'), await tablesOf('w2')];
-        return a?.length === 2 && b?.length === 2 && new Set([...a, ...b]).size === 4;
+        return a?.length === 2 && b?.length === 2 && new Set([...a, ...b]).size === 4 ? [a, b] : undefined;
       });
-      const [w1Tables, w2Tables] = [await tablesOf('w1'), await tablesOf('w2')];
       // Both write: each has committed to its own tables.
       await eventually('both writers to commit', async () => {
         const bodies = [(await httpGet(`${w1.base}/metrics`)).body, (await httpGet(`${w2.base}/metrics`)).body];

@@ -19,6 +19,9 @@ const log: ReporterLog = { warn: jest.fn(), info: jest.fn(), debug: jest.fn() };
 const identity: InstanceIdentity = { instanceId: 'i-1', app: 'wal-reader', startedAt: new Date() };
 
 describe('InstanceReporter', () => {
+  // The log's mocks are shared by every test: each counts only its own calls.
+  beforeEach(() => jest.clearAllMocks());
+
   it('records every transition in order and ends on the latest state', async () => {
     const machine = new StateMachine();
     const store = new FlakyStore();
