@@ -46,7 +46,7 @@ describe('wal-reader: kill -9 during a running workload loses and duplicates not
     }
     const exit = await eventually(`the reader to crash at ${faults}`, async () => (reader!.running ? undefined : reader!.exit()), { timeoutMs: 60_000 }).catch(async (error: unknown) => {
       const checkpoint = await query(dbs.buffer.url, 'SELECT confirmed_lsn::text, partial_commit_lsn::text, partial_seq FROM cdc_checkpoints');
-      const recent = await query(dbs.buffer.url, "SELECT commit_lsn::text, min(seq), max(seq), count(*), min(xid) FROM cdc_events WHERE op <> 'R' GROUP BY 1 ORDER BY 1 DESC LIMIT 6");
+      const recent = await query(dbs.buffer.url, "SELECT commit_lsn::text, min(seq), max(seq), count(*), min(xid) FROM cdc_events WHERE seq >= 0 GROUP BY 1 ORDER BY 1 DESC LIMIT 6");
       throw new Error(`${(error as Error).message}; checkpoint ${JSON.stringify(checkpoint)} recent ${JSON.stringify(recent)}; reader said:\n${reader!.output.slice(-30).join('\n')}`);
     });
     expect(exit.signal).toBe('SIGKILL');
@@ -62,7 +62,7 @@ describe('wal-reader: kill -9 during a running workload loses and duplicates not
     const beyond = await query<{ commit_lsn: string; seq: string }>(
       dbs.buffer.url,
       `SELECT e.commit_lsn::text, e.seq::text FROM cdc_events e, cdc_checkpoints c
-        WHERE e.op <> 'R' AND e.commit_lsn >= c.confirmed_lsn
+        WHERE e.seq >= 0 AND e.commit_lsn >= c.confirmed_lsn
           AND NOT (e.commit_lsn = c.partial_commit_lsn AND e.seq <= c.partial_seq)
         ORDER BY 1, 2 LIMIT 5`,
     );
@@ -109,7 +109,7 @@ describe('wal-reader: kill -9 during a running workload loses and duplicates not
     await waitCaughtUp(dbs);
 
     const expected = await oracleTransactions(source, oracleSlot, TABLE);
-    const events = (await bufferedEvents(dbs.buffer.url)).filter((e) => e.op !== 'R');
+    const events = (await bufferedEvents(dbs.buffer.url)).filter((e) => !e.copied);
     const actual: Array<{ xid: number; changes: string[] }> = [];
     for (const event of events) {
       const last = actual.at(-1);

@@ -16,7 +16,7 @@ const TABLE = 'public.items';
 /** Groups buffer events into transactions as the oracle lists them. */
 async function bufferTransactions(bufferUrl: string): Promise<Array<{ xid: number; changes: string[] }>> {
   const transactions: Array<{ xid: number; changes: string[] }> = [];
-  for (const event of (await bufferedEvents(bufferUrl)).filter((e) => e.op !== 'R' && e.table === TABLE)) {
+  for (const event of (await bufferedEvents(bufferUrl)).filter((e) => !e.copied && e.table === TABLE)) {
     const change = `${event.op}:${String((event.after ?? event.before)!.id)}`;
     const last = transactions.at(-1);
     if (last && last.xid === event.xid) last.changes.push(change);
@@ -101,7 +101,7 @@ describe('wal-reader in operation', () => {
       const heard: Array<{ channel: string; payload?: string; committed: string }> = [];
       listener.on('notification', (message) => {
         // The events must already be visible when the notification arrives.
-        void query<{ n: string }>(dbs.buffer.url, 'SELECT count(*)::text AS n FROM cdc_events').then(([row]) =>
+        void query<{ n: string }>(dbs.buffer.url, 'SELECT count(*)::text AS n FROM cdc_events WHERE seq >= 0').then(([row]) =>
           heard.push({ channel: message.channel, payload: message.payload, committed: row.n }),
         );
       });
@@ -183,7 +183,7 @@ describe('wal-reader in operation', () => {
         expect(metrics).toMatch(/^philotes_cdc_lag_seconds\{app="wal-reader"\} 0$/m);
         return true;
       }, { timeoutMs: 30_000, intervalMs: 250 });
-      expect((await bufferedEvents(dbs.buffer.url)).length).toBe(0);
+      expect((await bufferedEvents(dbs.buffer.url)).filter((e) => !e.copied).length).toBe(0);
     });
 
     it('stays quiet while idle: the position moves by a buffer commit about once a second, not once per keepalive', async () => {
@@ -368,7 +368,7 @@ describe('wal-reader in operation', () => {
       const AFTER_PAUSE = 5_000;
       while (inserted < beforePause + AFTER_PAUSE) await insertChunk();
       const ROWS = inserted;
-      const stored = async () => Number((await query<{ n: string }>(dbs.buffer.url, 'SELECT count(*)::text AS n FROM cdc_events'))[0].n);
+      const stored = async () => Number((await query<{ n: string }>(dbs.buffer.url, 'SELECT count(*)::text AS n FROM cdc_events WHERE seq >= 0'))[0].n); // streamed events: a copy's are negative
 
       // It stops consuming: what was already received is stored, then the count stands still —
       // below what the source wrote before the pause plus the reader's queue and one batch.

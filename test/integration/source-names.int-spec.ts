@@ -40,7 +40,7 @@ describe('names a source may use', () => {
     expect(String((refused.error as { message: string }).message)).toBe('table public.clash: its column _cdc_op has the name of a change-log column append mode adds (_cdc_op, _cdc_lsn, _cdc_commit_ts, _cdc_seq)');
     expect(refused.action).toMatch(/rename the source column/);
     expect(await readIcebergTable(dbs.buffer.url, 'public', 'clash')).toBeUndefined();
-    const behind = await query<{ n: number }>(dbs.buffer.url, "SELECT count(*)::int AS n FROM cdc_events e JOIN cdc_tables t USING (table_id) WHERE t.table_name = 'clash'");
+    const behind = await query<{ n: number }>(dbs.buffer.url, "SELECT count(*)::int AS n FROM cdc_events e JOIN cdc_tables t USING (table_id) WHERE t.table_name = 'clash' AND NOT (e.op = 'T' AND e.seq < 0)"); // its copy's TRUNCATE aside
     expect(behind[0].n).toBe(2); // waiting in the buffer, nothing lost
 
   });

@@ -168,6 +168,7 @@ describe('iceberg-writer: kill -9 anywhere in the commit path loses and duplicat
     const lastById = new Map<string, { op: unknown; v: unknown; lsn: bigint; seq: bigint }>();
     for (const row of log!.rows) {
       const [lsn, seq] = [row._cdc_lsn as bigint, row._cdc_seq as bigint];
+      if (row._cdc_op === 'T' && seq < 0n) continue; // the copy's opening TRUNCATE, before every row
       const previous = lastById.get(String(row.id));
       if (!previous || previous.lsn < lsn || (previous.lsn === lsn && previous.seq < seq)) lastById.set(String(row.id), { op: row._cdc_op, v: row.v, lsn, seq });
     }

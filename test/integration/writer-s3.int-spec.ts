@@ -67,14 +67,15 @@ describe('iceberg-writer with an S3 warehouse', () => {
       const lines = writer.process.logs.filter((l) => l.level !== 'debug' && l.level !== 'info' || /compact|expire|orphan/.test(String(l.message)));
       throw new Error(`${error.message}\nwriter log:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`);
     });
-    expect(table.metadataLocation).toMatch(new RegExp(`^s3://${s3.bucket}/lake/public\\.db/orders/metadata/\\d{5}-.*\\.metadata\\.json$`));
+    expect(table.metadataLocation).toMatch(new RegExp(`^s3://${s3.bucket}/lake/public\\.db/orders-[0-9a-f]{32}/metadata/\\d{5}-.*\\.metadata\\.json$`));
     const expected = await query<{ id: string; amount: string; note: string }>(dbs.source.url, 'SELECT id::text AS id, amount::text AS amount, note FROM orders');
     const rows = byKey(table.rows, 'id');
     expect(rows.size).toBe(expected.length);
     for (const row of expected) expect({ id: row.id, amount: Number(rows.get(row.id)?.amount).toFixed(2), note: rows.get(row.id)?.note }).toEqual(row);
 
-    const keys = await s3.keys('lake/public.db/orders/');
-    expect(keys).toContain('lake/public.db/orders/metadata/version-hint.text');
+    const prefix = `${table.metadataLocation.slice(`s3://${s3.bucket}/`.length, table.metadataLocation.indexOf('/metadata/'))}/`;
+    const keys = await s3.keys(prefix);
+    expect(keys).toContain(`${prefix}metadata/version-hint.text`);
     expect(keys.filter((k) => k.endsWith('.parquet')).length).toBeGreaterThan(0);
     // The readiness probe cleans up after itself.
     expect(await s3.keys('lake/.philotes/')).toEqual([]);

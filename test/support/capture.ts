@@ -67,6 +67,8 @@ export interface DecodedEvent {
   readonly op: string;
   readonly commitLsn: bigint;
   readonly seq: number;
+  /** Written by a copy (its opening TRUNCATE or a row): copies take negative positions, streamed events never. */
+  readonly copied: boolean;
   readonly xid: number | null;
   readonly after?: Record<string, CdcValue>;
   readonly before?: Record<string, CdcValue>;
@@ -94,6 +96,7 @@ export async function bufferedEvents(bufferUrl: string): Promise<DecodedEvent[]>
       op: row.op,
       commitLsn: parseLsn(row.commit_lsn),
       seq: Number(row.seq),
+      copied: Number(row.seq) < 0,
       xid: row.xid === null ? null : Number(row.xid),
       ...(payload.after ? { after: named(payload.after) } : {}),
       ...(payload.before ? { before: named(payload.before), beforeIsKeyOnly: payload.beforeIsKeyOnly ?? false } : {}),

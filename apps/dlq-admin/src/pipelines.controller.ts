@@ -2,12 +2,12 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from 
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Pool } from 'pg';
 import { ConfigStore } from '@philotes/config';
-import { ControlResult, ControlScope, pipelineView, PipelineView, setPaused } from '@philotes/pipelines';
+import { ControlResult, ControlScope, pipelineView, PipelineView, requestResync, ResyncResult, setPaused } from '@philotes/pipelines';
 import { BUFFER_POOL, CONFIG_STORE } from '@philotes/runtime';
 import { AdminAuthGuard } from './admin-auth.guard';
 import { PatternParamPipe } from './api-errors';
 import { SOURCE_ID } from './dto/dead-letter-filter.dto';
-import { PauseBody, ResumeBody } from './dto/pipeline-requests.dto';
+import { PauseBody, ResumeBody, ResyncBody } from './dto/pipeline-requests.dto';
 
 const SourcePipe = new PatternParamPipe('source', SOURCE_ID, 'a source id: lowercase letters, digits, _ or -, starting with a letter');
 const NAME = /^.{1,63}$/u;
@@ -69,6 +69,30 @@ export class PipelinesController {
     @Body() body: ResumeBody,
   ): Promise<ControlResult> {
     return this.set({ source, table: { schema, name: table } }, false, body);
+  }
+
+  @Post('sources/:source/resync')
+  @HttpCode(202)
+  @ApiOperation({
+    summary:
+      'Copy every table of a source again (fromScratch: with a new slot): each Iceberg table switches from its old content to the copy in one snapshot; positions and dead letters are reset.',
+  })
+  @ApiNotFoundResponse()
+  resyncSource(@Param('source', SourcePipe) source: string, @Body() body: ResyncBody): Promise<ResyncResult> {
+    return requestResync(this.pool, { source }, { ...(body.fromScratch ? { fromScratch: true } : {}), ...(body.requestedBy ? { requestedBy: body.requestedBy } : {}) });
+  }
+
+  @Post('sources/:source/tables/:schema/:table/resync')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Copy one table again while the source streams on: its Iceberg table switches to the copy in one snapshot.' })
+  @ApiNotFoundResponse()
+  resyncTable(
+    @Param('source', SourcePipe) source: string,
+    @Param('schema', SchemaPipe) schema: string,
+    @Param('table', TablePipe) table: string,
+    @Body() body: ResyncBody,
+  ): Promise<ResyncResult> {
+    return requestResync(this.pool, { source, table: { schema, name: table } }, { ...(body.fromScratch ? { fromScratch: true } : {}), ...(body.requestedBy ? { requestedBy: body.requestedBy } : {}) });
   }
 
   private set(scope: ControlScope, paused: boolean, body: PauseBody): Promise<ControlResult> {

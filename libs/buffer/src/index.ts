@@ -1,5 +1,6 @@
 export * from './buffered-event';
 export * from './copy-binary';
+export * from './copy-positions';
 export * from './ports';
 export * from './postgres/backfill-store';
 export * from './postgres/buffer-depth';

@@ -15,6 +15,14 @@ export interface Checkpointer {
   load(sourceId: string): Promise<Checkpoint | undefined>;
   /** Records where a new slot starts; does nothing when the source already has a checkpoint. */
   initialise(sourceId: string, slot: string, lsn: bigint): Promise<void>;
+  /** Whether an operator asked to start the source over (a new slot, every table copied again). */
+  resyncRequested(sourceId: string): Promise<boolean>;
+  /**
+   * Starts the source over at a new slot's position, in one transaction: the checkpoint moves
+   * there (backwards too: a restored or moved cluster has LSNs of its own) and every table of the
+   * source is marked for a copy that replaces its old history.
+   */
+  startOver(sourceId: string, slot: string, lsn: bigint): Promise<void>;
   /**
    * Moves the position forward while nothing is pending (idle source, unpublished changes). False
    * when the stored checkpoint did not move (it is already there, or a transaction is stored in
@@ -51,19 +59,48 @@ export interface CopySnapshot {
   readonly xip: readonly bigint[];
 }
 
+/** Why a table is copied: first start, it joined the publication, it is a new relation, an operator asked. */
+export type CopyReason = 'initial' | 'joined' | 'recreated' | 'resync';
+
 export interface BackfillState {
   readonly tableId: number;
   readonly schema: string;
   readonly table: string;
-  readonly status: 'copying' | 'done';
-  readonly snapshot: CopySnapshot;
+  /** requested: an operator asked for a resync, planned at the reader's next start. */
+  readonly status: 'requested' | 'copying' | 'done';
+  /** Absent while only requested. */
+  readonly snapshot?: CopySnapshot;
   readonly rowsCopied: number;
+  /** The relation the copy read (absent for copies of earlier releases). */
+  readonly relationOid?: number;
+  readonly reason: CopyReason;
+  /** Its buffered events belong to the source's old history (a source started over). */
+  readonly discardHistory: boolean;
+}
+
+/** A copy about to run: where its rows go, what it reads, and why. */
+export interface CopyPlan {
+  readonly snapshot: CopySnapshot;
+  /** The position the copied rows take: the stream's start (the source's checkpoint). */
+  readonly copyLsn: bigint;
+  readonly relationOid: number;
+  readonly reason: CopyReason;
+  /**
+   * Whether the table's events in the buffer belong to another history (a source started over
+   * with a new slot): they go whatever the snapshot shows. Otherwise each must be visible in the
+   * snapshot — contained in the copy — or the plan is refused.
+   */
+  readonly discardHistory?: boolean;
 }
 
 export interface BackfillStore {
   states(sourceId: string): Promise<BackfillState[]>;
-  /** Starts (or restarts) a table's copy: drops rows of an interrupted copy, marks it copying. */
-  begin(tableId: number, snapshot: CopySnapshot): Promise<void>;
+  /**
+   * Starts (or restarts) a table's copy, in one transaction: the table's buffered events (which
+   * the copy contains) and an interrupted copy's rows go, its writer position moves to just before
+   * the copy, its open dead letters are superseded, and it is marked copying.
+   */
+  begin(tableId: number, plan: CopyPlan): Promise<void>;
   /** Marks a table's copy complete; writers may apply it from now on. */
   finish(sourceId: string, tableId: number, rowsCopied: number): Promise<void>;
 }

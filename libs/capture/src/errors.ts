@@ -8,8 +8,9 @@ export class LostSlotError extends ClassifiedError {
   constructor(slot: string, sourceId: string, detail: string) {
     super(
       `replication slot "${slot}" of source "${sourceId}" is unusable: ${detail}. Changes after the last checkpoint may be lost, ` +
-        `so Philotes will not recreate the slot by itself. To start this source over, delete its rows from cdc_checkpoints ` +
-        `and cdc_backfill (and the slot, if it still exists) and restart the reader: it copies the tables again.`,
+        `so Philotes will not recreate the slot by itself. To start this source over, resync it from scratch ` +
+        `(dlq-admin: POST /api/v1/sources/${sourceId}/resync with {"fromScratch": true}) and restart the reader: it takes a new ` +
+        `slot and copies every table again, replacing each Iceberg table's content in one snapshot.`,
       { retry: false, kind: 'configuration', action: 'resynchronise the source (see the message)' },
     );
   }
@@ -19,5 +20,12 @@ export class LostSlotError extends ClassifiedError {
 export class ReaderConfigurationError extends ClassifiedError {
   constructor(message: string) {
     super(message, { retry: false, kind: 'configuration', action: 'fix the reader configuration' });
+  }
+}
+
+/** A table showed up in the stream that no copy covers: the reader starts again and copies it first. */
+export class CopyNeededError extends ClassifiedError {
+  constructor(table: string) {
+    super(`${table} needs a copy; restarting to copy it first`, { retry: true, kind: 'conflict', action: 'none; the reader copies the table and streams on' });
   }
 }

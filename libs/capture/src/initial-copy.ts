@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { BackfillStore, BufferedEvent, CopySnapshot, EventStore } from '@philotes/buffer';
+import { BackfillStore, BufferedEvent, COPY_MARKER_SEQ, copyRowSeq, CopyReason, CopySnapshot, EventStore } from '@philotes/buffer';
 import { createEncoder, encodePayload } from '@philotes/events';
 import { FaultInjector } from '@philotes/faults';
 import { parseLsn } from '@philotes/pgoutput';
@@ -33,13 +33,15 @@ export interface InitialCopyDeps {
 /** Same output settings as the replication session, so copied rows parse exactly like streamed ones. */
 const OUTPUT_SETTINGS = '-c DateStyle=ISO,YMD -c TimeZone=UTC -c IntervalStyle=iso_8601 -c extra_float_digits=3 -c bytea_output=hex';
 const CURSOR_FETCH_ROWS = 5_000;
-/**
- * Copied rows take the position of the stream's start LSN with negative sequence numbers, so they
- * sort before any streamed transaction — even one whose commit record starts exactly at that LSN.
- * The first is a safe integer: positions travel as JS numbers (and JSON), where -(2^53) is not
- * safe, and a writer whose commit ended on it refused every later read.
- */
-export const COPY_SEQ_BASE = Number.MIN_SAFE_INTEGER + 1;
+/** Re-exported for the reader's callers; the buffer defines copy positions. */
+export { COPY_SEQ_BASE } from '@philotes/buffer';
+
+/** A table to copy, and why. */
+export interface CopyTarget extends PublishedTable {
+  readonly reason: CopyReason;
+  /** Its buffered events belong to the source's old history: replaced unchecked. */
+  readonly discardHistory?: boolean;
+}
 
 /**
  * Copies the rows already in the published tables, under one snapshot: the one exported when the
@@ -51,7 +53,11 @@ export const COPY_SEQ_BASE = Number.MIN_SAFE_INTEGER + 1;
 export class InitialCopy {
   constructor(private readonly deps: InitialCopyDeps) {}
 
-  async run(tables: readonly PublishedTable[], startLsn: bigint, exportedSnapshot: string | undefined): Promise<void> {
+  /**
+   * Copies `tables`; their rows take the position `startLsn` (where streaming starts). With
+   * `discardHistory` the tables' buffered events go unchecked (a source started over).
+   */
+  async run(tables: readonly CopyTarget[], startLsn: bigint, exportedSnapshot: string | undefined, { discardHistory = false } = {}): Promise<void> {
     if (tables.length === 0) return;
     const { log, metrics } = this.deps;
     const client = new Client({ ...this.deps.source, application_name: 'philotes-wal-reader-copy', options: OUTPUT_SETTINGS });
@@ -74,7 +80,7 @@ export class InitialCopy {
         }
         const columns = await SourceCatalog.columns(client, table.schema, table.table, shape.columns);
         const relation = await this.deps.relations.register({ ...table, ...columns }, startLsn);
-        await this.deps.backfill.begin(relation.tableId, snapshot);
+        await this.deps.backfill.begin(relation.tableId, { snapshot, copyLsn: startLsn, relationOid: columns.relationOid, reason: table.reason, discardHistory: discardHistory || table.discardHistory === true });
         planned.push({ table, relation, shape });
       }
       metrics.backfillTablesPending.set(planned.length);
@@ -105,10 +111,22 @@ export class InitialCopy {
     const where = shape.rowFilter ? ` WHERE ${shape.rowFilter}` : '';
     await client.query(`DECLARE philotes_copy NO SCROLL CURSOR FOR SELECT ${columns} FROM ${from}${where}`);
     let copied = 0;
-    let batch: BufferedEvent[] = [];
+    // First a TRUNCATE: the copy replaces whatever the table held (writers apply the two together).
+    let batch: BufferedEvent[] = [
+      {
+        tableId,
+        commitLsn: startLsn,
+        seq: COPY_MARKER_SEQ,
+        op: 'T',
+        xid: null,
+        commitTime,
+        schemaVersion: state.schemaVersion,
+        payload: encodePayload(encoder, { truncate: { cascade: false, restartIdentity: false } }, state.kinds),
+      },
+    ];
     const flush = async (): Promise<void> => {
       await this.deps.events.commitCopy(this.deps.sourceId, tableId, batch, copied);
-      this.deps.metrics.backfillRows.inc({ table: state.qualifiedName }, batch.length);
+      this.deps.metrics.backfillRows.inc({ table: state.qualifiedName }, batch.filter((event) => event.op === 'R').length);
       this.deps.faults.hit('reader.copy-batch');
       batch = [];
       this.deps.onProgress({ table: state.qualifiedName, rowsCopied: copied, tablesLeft });
@@ -121,7 +139,7 @@ export class InitialCopy {
         batch.push({
           tableId,
           commitLsn: startLsn,
-          seq: COPY_SEQ_BASE + copied,
+          seq: copyRowSeq(copied),
           op: 'R',
           xid: null,
           commitTime,

@@ -33,6 +33,8 @@ const IDENTITY_CODE: Readonly<Record<string, 'd' | 'n' | 'f' | 'i'>> = { default
  */
 export class RelationRegistry {
   private readonly byOid = new Map<number, RelationState>();
+  /** Told of every relation registered (the reader watches for tables that need a copy). */
+  onRegistered?: (relation: RelationDescription) => void;
 
   constructor(
     private readonly sourceId: string,
@@ -63,6 +65,7 @@ export class RelationRegistry {
       parsers: columns.map((c) => textParser(c.kind, c.element?.kind)),
     };
     this.byOid.set(relation.relationOid, state);
+    this.onRegistered?.(relation);
     return state;
   }
 }

@@ -107,6 +107,12 @@ export class SourceCatalog {
     };
   }
 
+  /** Drops a slot no longer wanted (an operator started the source over); a slot in use is ended first. */
+  async dropSlot(name: string): Promise<void> {
+    await this.pool.query('SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active AND active_pid <> pg_backend_pid()', [name]);
+    await this.pool.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [name]);
+  }
+
   async database(): Promise<string> {
     const { rows } = await this.pool.query<{ db: string }>('SELECT current_database() AS db');
     return rows[0].db;
@@ -118,12 +124,17 @@ export class SourceCatalog {
     return parseLsn(rows[0].lsn);
   }
 
-  async publishedTables(publication: string): Promise<PublishedTable[]> {
-    const { rows } = await this.pool.query<{ schemaname: string; tablename: string }>(
-      'SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY schemaname, tablename',
+  /** The tables the publication streams, with their relations (a table dropped and created again is a new one). */
+  async publishedTables(publication: string): Promise<Array<PublishedTable & { readonly relationOid: number }>> {
+    const { rows } = await this.pool.query<{ schemaname: string; tablename: string; relation_oid: number }>(
+      `SELECT pt.schemaname, pt.tablename, c.oid::int8::float8 AS relation_oid
+         FROM pg_publication_tables pt
+         JOIN pg_namespace n ON n.nspname = pt.schemaname
+         JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename
+        WHERE pt.pubname = $1 ORDER BY pt.schemaname, pt.tablename`,
       [publication],
     );
-    return rows.map((row) => ({ schema: row.schemaname, table: row.tablename }));
+    return rows.map((row) => ({ schema: row.schemaname, table: row.tablename, relationOid: row.relation_oid }));
   }
 
   /**
@@ -131,7 +142,7 @@ export class SourceCatalog {
    * copy's snapshot shows. Undefined when the publication does not list the table. (Columns of
    * pg_publication_tables are read through to_jsonb: attnames and rowfilter exist from 15 on.)
    */
-  static async publishedShape(client: ClientBase, publication: string, schema: string, table: string): Promise<PublishedShape | undefined> {
+  static async publishedShape(client: Pick<ClientBase, 'query'>, publication: string, schema: string, table: string): Promise<PublishedShape | undefined> {
     const { rows } = await client.query<{ attnames: string[] | null; rowfilter: string | null; relkind: string }>(
       `SELECT to_jsonb(pt) -> 'attnames' AS attnames, to_jsonb(pt) ->> 'rowfilter' AS rowfilter, c.relkind::text AS relkind
          FROM pg_publication_tables pt

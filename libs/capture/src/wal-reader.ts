@@ -5,6 +5,7 @@ import {
   CONTROL_CHANNEL,
   controlNoticeSource,
   operatorPauseOf,
+  copiesRequested,
   PostgresBackfillStore,
   PostgresCheckpointer,
   PostgresEventStore,
@@ -15,7 +16,8 @@ import { PipelineState, StateMachine } from '@philotes/lifecycle';
 import { formatLsn } from '@philotes/pgoutput';
 import { ReplicationConnection, ReplicationTarget } from '@philotes/replication';
 import { backoffDelay, BackoffPolicy, classifyError, sleep } from '@philotes/retry';
-import { LostSlotError, ReaderConfigurationError } from './errors';
+import { copiesDue, CopyWatch } from './copy-plan';
+import { CopyNeededError, LostSlotError, ReaderConfigurationError } from './errors';
 import { InitialCopy } from './initial-copy';
 import { OperatorPauseWatch } from './operator-pause-watch';
 import { HoldOutcome } from './reader-holds';
@@ -166,7 +168,10 @@ export class WalReader {
     // An operator command for this source (or one this version cannot read): look at once.
     leader.on('notification', (notice) => {
       const source = controlNoticeSource(notice.payload);
-      if (notice.channel === CONTROL_CHANNEL && (source === undefined || source === settings.sourceId)) this.controls?.checkNow();
+      if (notice.channel === CONTROL_CHANNEL && (source === undefined || source === settings.sourceId)) {
+        this.controls?.checkNow();
+        this.restartIfCopyRequested(settings.sourceId);
+      }
     });
     await leader.connect();
     // The source lets WAL go once a commit here returns. With synchronous_commit off on the buffer
@@ -209,12 +214,20 @@ export class WalReader {
       });
     }
     let checkpoint = await checkpointer.load(sourceId);
-    const slotInfo = await catalog.slot(slot);
+    let slotInfo = await catalog.slot(slot);
     const database = await catalog.database();
+    // An operator asked to start the source over (a lost slot, a restored or moved cluster): the
+    // old slot goes, a new one is taken below, and every table is copied again.
+    const startOver = checkpoint !== undefined && (await checkpointer.resyncRequested(sourceId));
+    if (startOver) {
+      this.deps.log.warn('starting the source over, as an operator asked: a new slot, every table copied again', { source: sourceId, slot });
+      if (slotInfo) await catalog.dropSlot(slot);
+      slotInfo = undefined;
+    }
     if (slotInfo && (slotInfo.plugin !== 'pgoutput' || slotInfo.database !== database)) {
       throw new ReaderConfigurationError(`replication slot "${slot}" exists for plugin ${slotInfo.plugin} in database ${slotInfo.database}; Philotes needs a pgoutput slot in ${database}`);
     }
-    if (checkpoint && !slotInfo) throw new LostSlotError(slot, sourceId, 'it no longer exists on the source');
+    if (checkpoint && !slotInfo && !startOver) throw new LostSlotError(slot, sourceId, 'it no longer exists on the source');
     if (slotInfo?.unusableReason) throw new LostSlotError(slot, sourceId, slotInfo.unusableReason);
     if (checkpoint && slotInfo?.confirmedFlushLsn !== undefined && slotInfo.confirmedFlushLsn > checkpoint.confirmedLsn) {
       throw new LostSlotError(slot, sourceId, `it was advanced to ${formatLsn(slotInfo.confirmedFlushLsn)}, past this source's checkpoint ${formatLsn(checkpoint.confirmedLsn)} (another consumer?)`);
@@ -235,7 +248,17 @@ export class WalReader {
       onProgress: (progress) => (this.copyProgress = progress),
     });
     const copyWanted = settings.snapshotMode === 'initial';
-    if (!checkpoint) {
+    if (startOver) {
+      const created = await this.replication.createSlot(slot, copyWanted);
+      this.deps.log.info('created the replication slot', { slot, consistentPoint: formatLsn(created.consistentPoint) });
+      await checkpointer.startOver(sourceId, slot, created.consistentPoint);
+      checkpoint = { confirmedLsn: created.consistentPoint };
+      if (copyWanted) {
+        this.deps.machine.ensure(PipelineState.Running, 'copying every table again');
+        const tables = (await catalog.publishedTables(publication)).map((table) => ({ ...table, reason: 'resync' as const, discardHistory: true }));
+        await copy.run(tables, created.consistentPoint, created.snapshotName, { discardHistory: true });
+      }
+    } else if (!checkpoint) {
       let exported: string | undefined;
       let start: bigint;
       if (!slotInfo) {
@@ -248,18 +271,34 @@ export class WalReader {
         start = slotInfo.confirmedFlushLsn ?? (await catalog.currentWalLsn());
       }
       await checkpointer.initialise(sourceId, slot, start);
+      this.deps.faults.hit('reader.after-checkpoint-initialised');
       checkpoint = { confirmedLsn: start };
       if (copyWanted) {
         this.deps.machine.ensure(PipelineState.Running, 'copying the existing rows');
-        await copy.run(await catalog.publishedTables(publication), start, exported);
+        await copy.run((await catalog.publishedTables(publication)).map((table) => ({ ...table, reason: 'initial' as const })), start, exported);
       }
+    }
+    if (copyWanted) {
+      // On every start: tables never copied (planning crashed, or they joined later), created
+      // again, interrupted, or asked for by an operator.
+      const due = copiesDue(await catalog.publishedTables(publication), await backfill.states(sourceId));
+      if (due.length > 0) {
+        this.deps.log.info('copying tables before streaming', { tables: due.map((t) => ({ table: `${t.schema}.${t.table}`, reason: t.reason })) });
+        this.deps.machine.ensure(PipelineState.Running, 'copying tables');
+        await copy.run(due, checkpoint.confirmedLsn, undefined);
+      }
+      // While streaming, a table no copy covers restarts the reader, which then copies it.
+      const watch = new CopyWatch(await backfill.states(sourceId));
+      relations.onRegistered = (relation) => {
+        if (!watch.uncovered(relation)) return;
+        SourceCatalog.publishedShape(this.deps.sourcePool, publication, relation.schema, relation.table)
+          .then((shape) => shape && this.session?.fail(new CopyNeededError(`table ${relation.schema}.${relation.table} (it joined the publication, or was created again)`)))
+          .catch((error: unknown) => this.session?.fail(error instanceof Error ? error : new Error(String(error))));
+      };
     } else {
       const unfinished = (await backfill.states(sourceId)).filter((state) => state.status === 'copying');
-      if (unfinished.length > 0 && copyWanted) {
-        this.deps.machine.ensure(PipelineState.Running, 'resuming the initial copy');
-        await copy.run(unfinished.map((u) => ({ schema: u.schema, table: u.table })), checkpoint.confirmedLsn, undefined);
-      } else if (unfinished.length > 0) {
-        this.deps.log.warn('tables have an unfinished initial copy; writers leave them alone until PHILOTES_CDC_SNAPSHOT_MODE=initial finishes it', {
+      if (unfinished.length > 0) {
+        this.deps.log.warn('tables have an unfinished copy; writers leave them alone until PHILOTES_CDC_SNAPSHOT_MODE=initial finishes it', {
           tables: unfinished.map((u) => `${u.schema}.${u.table}`),
         });
       }
@@ -319,15 +358,25 @@ export class WalReader {
   private async copyFilters(backfill: PostgresBackfillStore, sourceId: string, checkpoint: Checkpoint): Promise<Map<number, CopyVisibility>> {
     const filters = new Map<number, CopyVisibility>();
     for (const state of await backfill.states(sourceId)) {
-      if (state.status === 'done' && state.snapshot.lsn > checkpoint.confirmedLsn) filters.set(state.tableId, new CopyVisibility(state.snapshot));
+      if (state.status === 'done' && state.snapshot && state.snapshot.lsn > checkpoint.confirmedLsn) filters.set(state.tableId, new CopyVisibility(state.snapshot));
     }
     return filters;
+  }
+
+  /** An operator asked for a resync: the session ends and the next start plans the copies. */
+  private restartIfCopyRequested(sourceId: string): void {
+    if (!this.session) return;
+    copiesRequested(this.deps.bufferPool, sourceId)
+      .then((asked) => asked && this.session?.fail(new CopyNeededError('(an operator asked for a resync)')))
+      .catch((error: unknown) => this.deps.log.debug('could not look for requested copies', { error }));
   }
 
   private startMonitor(catalog: SourceCatalog, slot: string): void {
     clearInterval(this.monitor);
     this.monitor = setInterval(() => {
       this.measureLag(catalog, slot).catch((error: unknown) => this.deps.log.debug('could not measure lag', { error }));
+      // A lost notification delays a resync to this tick, never longer.
+      this.restartIfCopyRequested(this.deps.settings().sourceId);
     }, MONITOR_INTERVAL_MS);
     this.monitor.unref();
   }

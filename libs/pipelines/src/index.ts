@@ -1,2 +1,3 @@
 export * from './pipeline-controls';
 export * from './pipeline-view';
+export * from './resync';

@@ -7,6 +7,7 @@ import { ClassifiedError } from '@philotes/retry';
 import { AssembledBatch, BatchAssembler, resolveToast } from './batch-assembler';
 import { BufferedChange, BufferedChanges, comparePositions, Position, StoredChange } from './buffered-changes';
 import { fillsCommit } from './commit-size';
+import { foldCopyRun, isCopyStart } from './copy-run';
 import { DeadLetterStore, OpenDeadLetter, ReplayOutcome } from './dead-letters';
 import { modeFor, planLayout, TableLayout, TableMode } from './table-layout';
 import { icebergIdentifier, ownershipProblem, sourceProperties, TableOwnershipError } from './table-identity';
@@ -69,6 +70,8 @@ export type StepOutcome = 'idle' | 'more';
 /** What a commit settles besides the rows: dead letters superseded, and the outcome of a replay. */
 interface CommitExtras {
   readonly open: readonly OpenDeadLetter[];
+  /** Data files already written for this commit (a copy writes them as it folds). */
+  readonly files?: readonly DataFile[];
   /** A replay of dead letters: the table's position stays where it is. */
   readonly replay?: { readonly outcomes: readonly ReplayOutcome[]; readonly supersede: readonly string[] };
 }
@@ -125,7 +128,8 @@ export class TableWriter {
   /** Applies the next commit's worth of changes; 'more' when it left some for the next step. */
   async step(): Promise<StepOutcome> {
     const settings = this.deps.settings();
-    this.position ??= await this.deps.progress.load(this.ref.tableId);
+    // Read on every step: a copy planned by the reader moves it (back, to just before the copy).
+    this.position = await this.deps.progress.load(this.ref.tableId);
     // Dead letters still open: replays to apply first, keys a newer change would supersede.
     const open = await this.deps.deadLetters.open(this.ref.tableId);
     if (open.some((letter) => letter.status === 'replaying')) return this.replay(open, settings);
@@ -135,6 +139,7 @@ export class TableWriter {
     if (page.length === 0) return 'idle';
 
     const layout = this.layoutFor(page[0], settings);
+    if (isCopyStart(page[0])) return this.applyCopy(page, layout, settings, open);
     const readStarted = performance.now();
     const { batch, more } = await this.assemble(page, layout, settings);
     this.readMs = performance.now() - readStarted;
@@ -269,7 +274,8 @@ export class TableWriter {
       const next = full ? this.deps.changes.storedAfter(this.ref.tableId, page[page.length - 1].position, settings.batchSize) : undefined;
       next?.catch(() => undefined); // not awaited when the batch ends within this page
       for (const stored of page) {
-        if (stored.schemaVersion !== version || fillsCommit(rows, bytes, settings.targetFileSize)) {
+        // A copy starts a commit of its own (applyCopy): end this batch before it.
+        if (stored.schemaVersion !== version || fillsCommit(rows, bytes, settings.targetFileSize) || (rows > 0 && isCopyStart(stored))) {
           return { batch: assembler.result(), more: true };
         }
         // Decoded here, one at a time, so the decoded values die young (see storedAfter).
@@ -290,6 +296,29 @@ export class TableWriter {
     }
   }
 
+  /** Applies a copy (its TRUNCATE and all its rows) in one commit; see {@link foldCopyRun}. */
+  private async applyCopy(page: StoredChange[], layout: TableLayout, settings: WriterSettings, open: readonly OpenDeadLetter[]): Promise<StepOutcome> {
+    const readStarted = performance.now();
+    let run;
+    try {
+      run = await foldCopyRun(page, layout, {
+        next: (after) => this.deps.changes.storedAfter(this.ref.tableId, after.position, settings.batchSize),
+        decode: (stored) => this.deps.changes.decodeStored(stored),
+        writeFile: (batch) => this.writeFile(this.table!.metadata.location, FileContent.Data, batch.fields, batch.rows),
+        targetFileSize: settings.targetFileSize,
+        skipPoison: this.poisonAttempts + 1 >= settings.maxAttempts,
+      });
+    } catch (error) {
+      if (!(error instanceof PoisonValueError)) throw error;
+      this.poisonAttempts++;
+      throw new PoisonRetryError(this.qualified, error, this.poisonAttempts);
+    }
+    this.readMs = performance.now() - readStarted;
+    await this.commit(layout, run.batch, { open, files: run.files });
+    this.deps.log.info('applied a copy of the table', { table: this.qualified, rows: run.batch.count - 1, files: run.files.length });
+    return run.more ? 'more' : 'idle';
+  }
+
   private async resolveToast(batch: AssembledBatch): Promise<AssembledBatch> {
     if (batch.pendingToast.length === 0) return batch;
     const wanted = new Map(batch.pendingToast.map((p) => [p.key, p.keyValues] as const));
@@ -306,7 +335,7 @@ export class TableWriter {
     const base = this.table!;
     const location = base.metadata.location;
     const started = process.hrtime.bigint();
-    const dataFiles: DataFile[] = [];
+    const dataFiles: DataFile[] = [...(extras.files ?? [])];
     const deleteFiles: DataFile[] = [];
     if (batch.rows.length > 0) dataFiles.push(await this.writeFile(location, FileContent.Data, batch.fields, batch.rows));
     if (batch.deletes.length > 0) {
@@ -389,7 +418,7 @@ export class TableWriter {
     });
     this.position = next;
     metrics.commitDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    metrics.rowsWritten.inc({ table: this.qualified, mode: layout.mode }, batch.rows.length);
+    metrics.rowsWritten.inc({ table: this.qualified, mode: layout.mode }, batch.rows.length + (extras.files ?? []).reduce((n, file) => n + file.recordCount, 0));
     metrics.filesWritten.inc({ content: 'data' }, dataFiles.length);
     metrics.filesWritten.inc({ content: 'deletes' }, deleteFiles.length);
     // A replay's failures go back to pending (counted as replay outcomes), not to new dead letters.

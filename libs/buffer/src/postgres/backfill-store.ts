@@ -1,9 +1,18 @@
 import { ClientBase } from 'pg';
-import { BackfillState, BackfillStore, CopySnapshot } from '../ports';
+import { BEFORE_COPY_SEQ } from '../copy-positions';
+import { BackfillState, BackfillStore, CopyPlan, CopyReason } from '../ports';
 import { encodeWakeUp } from '../wake-up';
 import { EVENTS_CHANNEL, lsnColumn, lsnParam } from './sql';
 
-/** `cdc_backfill`: each table's initial copy, its snapshot and progress. */
+/** A plan refused because the buffer holds an event of the table its snapshot does not show: plan again later. */
+export class CopyPlanRetry extends Error {
+  readonly code = 'PHILOTES_COPY_PLAN';
+  constructor(table: number) {
+    super(`table ${table} has buffered events its copy's snapshot does not show yet; planning again`);
+  }
+}
+
+/** `cdc_backfill`: each table's copy, its snapshot and progress. */
 export class PostgresBackfillStore implements BackfillStore {
   constructor(private readonly client: ClientBase) {}
 
@@ -12,15 +21,18 @@ export class PostgresBackfillStore implements BackfillStore {
       table_id: number;
       schema_name: string;
       table_name: string;
-      status: 'copying' | 'done';
-      snapshot_lsn: string;
-      snapshot_xmin: string;
-      snapshot_xmax: string;
-      snapshot_xip: string[];
+      status: 'requested' | 'copying' | 'done';
+      snapshot_lsn: string | null;
+      snapshot_xmin: string | null;
+      snapshot_xmax: string | null;
+      snapshot_xip: string[] | null;
       rows_copied: string;
+      relation_oid: string | null;
+      reason: CopyReason;
+      discard_history: boolean;
     }>(
       `SELECT b.table_id, t.schema_name, t.table_name, b.status, b.snapshot_lsn, b.snapshot_xmin, b.snapshot_xmax,
-              b.snapshot_xip::text[] AS snapshot_xip, b.rows_copied
+              b.snapshot_xip::text[] AS snapshot_xip, b.rows_copied, b.relation_oid, b.reason, b.discard_history
          FROM cdc_backfill b JOIN cdc_tables t USING (table_id) WHERE t.source_id = $1`,
       [sourceId],
     );
@@ -29,23 +41,59 @@ export class PostgresBackfillStore implements BackfillStore {
       schema: row.schema_name,
       table: row.table_name,
       status: row.status,
-      snapshot: { lsn: lsnColumn(row.snapshot_lsn), xmin: BigInt(row.snapshot_xmin), xmax: BigInt(row.snapshot_xmax), xip: row.snapshot_xip.map(BigInt) },
+      ...(row.snapshot_lsn !== null && row.status !== 'requested'
+        ? { snapshot: { lsn: lsnColumn(row.snapshot_lsn), xmin: BigInt(row.snapshot_xmin!), xmax: BigInt(row.snapshot_xmax!), xip: row.snapshot_xip!.map(BigInt) } }
+        : {}),
       rowsCopied: Number(row.rows_copied),
+      ...(row.relation_oid !== null ? { relationOid: Number(row.relation_oid) } : {}),
+      reason: row.reason,
+      discardHistory: row.discard_history,
     }));
   }
 
-  async begin(tableId: number, snapshot: CopySnapshot): Promise<void> {
+  async begin(tableId: number, plan: CopyPlan): Promise<void> {
+    const { snapshot } = plan;
     await this.client.query('BEGIN');
     try {
-      // Rows of an interrupted copy were never applied (writers wait for 'done'); drop them.
-      await this.client.query("DELETE FROM cdc_events WHERE table_id = $1 AND op = 'R'", [tableId]);
+      // The row is the copy's fence: one plan at a time per table.
+      await this.client.query('SELECT 1 FROM cdc_backfill WHERE table_id = $1 FOR UPDATE', [tableId]);
+      if (!plan.discardHistory) {
+        // Every buffered event of the table must be in the copy: committed before the snapshot's
+        // position and visible in it (xids compared modulo 2^32, as pgoutput sends them).
+        const { rows } = await this.client.query<{ unseen: number }>(
+          `SELECT count(*)::int AS unseen FROM cdc_events e
+            WHERE e.table_id = $1 AND e.op <> 'R' AND e.xid IS NOT NULL
+              AND NOT (e.commit_lsn < $2::pg_lsn
+                       AND ((e.xid - ($3::bigint & 4294967295)) << 32 >> 32 < 0
+                            OR ((e.xid - ($4::bigint & 4294967295)) << 32 >> 32 < 0
+                                AND NOT e.xid = ANY (SELECT x & 4294967295 FROM unnest($5::bigint[]) AS x))))`,
+          [tableId, lsnParam(snapshot.lsn), snapshot.xmin.toString(), snapshot.xmax.toString(), snapshot.xip.map(String)],
+        );
+        if (rows[0].unseen > 0) throw new CopyPlanRetry(tableId);
+      }
+      // The copy replaces them all (an interrupted copy's rows included).
+      await this.client.query('DELETE FROM cdc_events WHERE table_id = $1', [tableId]);
+      // The writer applies the copy next, whatever it applied before.
+      await this.client.query('UPDATE cdc_writer_progress SET applied_lsn = $2, applied_seq = $3, updated_at = now() WHERE table_id = $1', [
+        tableId,
+        lsnParam(plan.copyLsn),
+        BEFORE_COPY_SEQ,
+      ]);
+      // Replaying a letter captured before the copy would move its row back in time.
       await this.client.query(
-        `INSERT INTO cdc_backfill (table_id, status, snapshot_lsn, snapshot_xmin, snapshot_xmax, snapshot_xip)
-         VALUES ($1, 'copying', $2, $3, $4, $5::bigint[])
+        `UPDATE cdc_dead_letters SET status = 'superseded', status_reason = 'the table was copied again', updated_at = now(),
+                history = history || jsonb_build_array(jsonb_build_object('at', now(), 'status', 'superseded', 'reason', 'the table was copied again'))
+          WHERE table_id = $1 AND status IN ('pending', 'replaying')`,
+        [tableId],
+      );
+      await this.client.query(
+        `INSERT INTO cdc_backfill (table_id, status, snapshot_lsn, snapshot_xmin, snapshot_xmax, snapshot_xip, relation_oid, copy_lsn, reason)
+         VALUES ($1, 'copying', $2, $3, $4, $5::bigint[], $6, $7, $8)
          ON CONFLICT (table_id) DO UPDATE SET status = 'copying', snapshot_lsn = EXCLUDED.snapshot_lsn,
-           snapshot_xmin = EXCLUDED.snapshot_xmin, snapshot_xmax = EXCLUDED.snapshot_xmax,
-           snapshot_xip = EXCLUDED.snapshot_xip, rows_copied = 0, started_at = now(), finished_at = NULL`,
-        [tableId, lsnParam(snapshot.lsn), snapshot.xmin.toString(), snapshot.xmax.toString(), snapshot.xip.map(String)],
+           snapshot_xmin = EXCLUDED.snapshot_xmin, snapshot_xmax = EXCLUDED.snapshot_xmax, snapshot_xip = EXCLUDED.snapshot_xip,
+           relation_oid = EXCLUDED.relation_oid, copy_lsn = EXCLUDED.copy_lsn, reason = EXCLUDED.reason, discard_history = false,
+           rows_copied = 0, started_at = now(), finished_at = NULL`,
+        [tableId, lsnParam(snapshot.lsn), snapshot.xmin.toString(), snapshot.xmax.toString(), snapshot.xip.map(String), plan.relationOid, lsnParam(plan.copyLsn), plan.reason],
       );
       await this.client.query('COMMIT');
     } catch (error) {
@@ -65,4 +113,14 @@ export class PostgresBackfillStore implements BackfillStore {
       throw error;
     }
   }
+}
+
+/** Whether an operator asked for a copy of one of the source's tables, or to start it over. */
+export async function copiesRequested(db: Pick<ClientBase, 'query'>, sourceId: string): Promise<boolean> {
+  const { rows } = await db.query<{ asked: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM cdc_backfill b JOIN cdc_tables t USING (table_id) WHERE t.source_id = $1 AND b.status = 'requested')
+         OR EXISTS (SELECT 1 FROM cdc_checkpoints WHERE source_id = $1 AND resync_requested_at IS NOT NULL) AS asked`,
+    [sourceId],
+  );
+  return rows[0].asked;
 }

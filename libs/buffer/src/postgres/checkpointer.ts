@@ -30,6 +30,33 @@ export class PostgresCheckpointer implements Checkpointer {
     );
   }
 
+  async resyncRequested(sourceId: string): Promise<boolean> {
+    const { rows } = await this.client.query<{ asked: boolean }>('SELECT resync_requested_at IS NOT NULL AS asked FROM cdc_checkpoints WHERE source_id = $1', [sourceId]);
+    return rows[0]?.asked ?? false;
+  }
+
+  async startOver(sourceId: string, slot: string, lsn: bigint): Promise<void> {
+    await this.client.query('BEGIN');
+    try {
+      await this.client.query(
+        `UPDATE cdc_checkpoints SET slot_name = $2, confirmed_lsn = $3, partial_commit_lsn = NULL, partial_seq = NULL, last_commit_ts = NULL,
+                resync_requested_at = NULL, resync_requested_by = NULL, updated_at = now()
+          WHERE source_id = $1`,
+        [sourceId, slot, lsnParam(lsn)],
+      );
+      await this.client.query(
+        `INSERT INTO cdc_backfill (table_id, status, reason, discard_history)
+         SELECT table_id, 'requested', 'resync', true FROM cdc_tables WHERE source_id = $1
+         ON CONFLICT (table_id) DO UPDATE SET status = 'requested', reason = 'resync', discard_history = true`,
+        [sourceId],
+      );
+      await this.client.query('COMMIT');
+    } catch (error) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
   async advanceIdle(sourceId: string, lsn: bigint): Promise<boolean> {
     const result = await this.client.query(
       `UPDATE cdc_checkpoints SET confirmed_lsn = $2, updated_at = now()

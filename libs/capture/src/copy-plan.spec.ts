@@ -1,0 +1,52 @@
+import { BackfillState } from '@philotes/buffer';
+import { copiesDue, CopyWatch, PublishedRelation } from './copy-plan';
+
+const snapshot = { lsn: 1n, xmin: 1n, xmax: 1n, xip: [] };
+const state = (table: string, overrides: Partial<BackfillState> = {}): BackfillState => ({
+  tableId: 1,
+  schema: 'public',
+  table,
+  status: 'done',
+  snapshot,
+  rowsCopied: 0,
+  relationOid: 100,
+  reason: 'initial',
+  discardHistory: false,
+  ...overrides,
+});
+const published = (table: string, relationOid = 100, schema = 'public'): PublishedRelation => ({ schema, table, relationOid });
+
+describe('copiesDue', () => {
+  it.each<[string, BackfillState | undefined, PublishedRelation, string | undefined]>([
+    ['never copied: it joined the publication', undefined, published('t'), 'joined'],
+    ['copied, same relation', state('t'), published('t'), undefined],
+    ['copied, by a release that did not record the relation', state('t', { relationOid: undefined }), published('t', 999), undefined],
+    ['copied, another relation: dropped and created again', state('t'), published('t', 101), 'recreated'],
+    ['interrupted initial copy', state('t', { status: 'copying' }), published('t'), 'initial'],
+    ['interrupted copy of a joined table', state('t', { status: 'copying', reason: 'joined' }), published('t'), 'joined'],
+    ['asked for by an operator', state('t', { status: 'requested', snapshot: undefined }), published('t'), 'resync'],
+  ])('%s', (_case, current, table, reason) => {
+    expect(copiesDue([table], current ? [current] : []).map((t) => t.reason)).toEqual(reason ? [reason] : []);
+  });
+
+  it('tells tables apart by schema and name, whatever they hold', () => {
+    const due = copiesDue([published('a.b', 100, 'x'), published('b', 100, 'x.a')], [state('b', { schema: 'x.a' })]);
+    expect(due).toEqual([{ schema: 'x', table: 'a.b', reason: 'joined' }]);
+  });
+
+  it('leaves tables no longer published alone', () => {
+    expect(copiesDue([], [state('gone', { status: 'requested' })])).toEqual([]);
+  });
+});
+
+describe('CopyWatch', () => {
+  it('flags a relation no copy covers once, and never a copied one', () => {
+    const watch = new CopyWatch([state('t'), state('legacy', { relationOid: undefined }), state('asked', { status: 'requested' })]);
+    expect(watch.uncovered(published('t'))).toBe(false);
+    expect(watch.uncovered(published('legacy', 5))).toBe(false);
+    expect(watch.uncovered(published('new', 7))).toBe(true);
+    expect(watch.uncovered(published('new', 7))).toBe(false);
+    expect(watch.uncovered(published('t', 8))).toBe(true);
+    expect(watch.uncovered(published('asked', 9))).toBe(true);
+  });
+});

@@ -1,0 +1,98 @@
+import { COPY_MARKER_SEQ } from '@philotes/buffer';
+import { DataFile } from '@philotes/iceberg';
+import { AssembledBatch, BatchAssembler, PoisonChange } from './batch-assembler';
+import { BufferedChange, StoredChange } from './buffered-changes';
+import { fillsCommit } from './commit-size';
+import { TableLayout } from './table-layout';
+
+/** The opening TRUNCATE of a copy: what follows is the table's whole content as of a snapshot. */
+export function isCopyStart(stored: Pick<StoredChange, 'op' | 'position'>): boolean {
+  return stored.op === 'T' && stored.position.seq === COPY_MARKER_SEQ;
+}
+
+export interface CopyRunDeps {
+  /** The next page of the table's events after a position. */
+  readonly next: (after: StoredChange) => Promise<StoredChange[]>;
+  readonly decode: (stored: StoredChange) => BufferedChange;
+  /** Writes rows as one data file of the table. */
+  readonly writeFile: (batch: AssembledBatch) => Promise<DataFile>;
+  readonly targetFileSize: number;
+  /** Poison values go along as dead letters (their attempts are spent); else they throw. */
+  readonly skipPoison: boolean;
+}
+
+/** A copy folded for one commit: its files written, the batch describing the rest. */
+export interface CopyRun {
+  readonly files: readonly DataFile[];
+  readonly batch: AssembledBatch;
+  /** Events follow the copy in the buffer (the table has more to apply). */
+  readonly more: boolean;
+}
+
+/**
+ * Folds a copy — its TRUNCATE and every copied row after it — for ONE commit, so readers see the
+ * table switch from its old content to the copy at once: never a mix, never half a copy. Rows go
+ * to data files of the target size as they come (memory holds one file's rows); the commit then
+ * lists them all. An upsert table's old files go in that commit (the TRUNCATE); an append table's
+ * log gets the TRUNCATE and the copied rows. A crash before the commit leaves the files orphans.
+ */
+export async function foldCopyRun(first: readonly StoredChange[], layout: TableLayout, deps: CopyRunDeps): Promise<CopyRun> {
+  const files: DataFile[] = [];
+  const poison: PoisonChange[] = [];
+  const version = first[0].schemaVersion;
+  let assembler = new BatchAssembler(layout);
+  let rows = 0;
+  let bytes = 0;
+  let count = 0;
+  let last: StoredChange = first[0];
+  let lastBatch: AssembledBatch | undefined;
+  const flush = async (): Promise<void> => {
+    const batch = assembler.result();
+    lastBatch = batch;
+    poison.push(...batch.poison);
+    if (batch.rows.length > 0) files.push(await deps.writeFile(batch));
+    assembler = new BatchAssembler(layout);
+    rows = 0;
+    bytes = 0;
+  };
+
+  let page: readonly StoredChange[] = first;
+  let more = false;
+  scan: for (;;) {
+    for (const stored of page) {
+      const opening = stored === first[0];
+      if (!opening && (stored.op !== 'R' || stored.schemaVersion !== version)) {
+        more = true;
+        break scan;
+      }
+      if (fillsCommit(rows, bytes, deps.targetFileSize)) await flush();
+      const change = deps.decode(stored);
+      // A poison value throws (PoisonValueError) until its attempts are spent: the caller retries.
+      assembler.add(change, deps.skipPoison);
+      bytes += change.payload.length;
+      rows++;
+      count++;
+      last = stored;
+    }
+    page = await deps.next(last);
+    if (page.length === 0) break;
+  }
+  await flush();
+  const shape = lastBatch!;
+  return {
+    files,
+    more,
+    batch: {
+      ...shape,
+      rows: [],
+      deletes: [],
+      truncated: layout.mode === 'upsert',
+      poison,
+      touchedKeys: new Set<string>(),
+      last: last.position,
+      lastCommitTime: last.commitTime,
+      count,
+      pendingToast: [],
+    },
+  };
+}

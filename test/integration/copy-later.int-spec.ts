@@ -1,0 +1,107 @@
+import { eventuallyStatus } from '../support/app-process';
+import { CaptureDatabases, createCaptureDatabases, RunningReader, sourceClient, startReader, waitCaughtUp } from '../support/capture';
+import { query } from '../support/database';
+import { eventually } from '../support/eventually';
+import { readIcebergTable, RunningWriter, startWriter, tempWarehouse, waitWriterCaughtUp } from '../support/writer';
+
+/** The table's rows in Iceberg as `id:v`, sorted by id. */
+async function mirrored(dbs: CaptureDatabases, table: string): Promise<string[] | undefined> {
+  const read = await readIcebergTable(dbs.buffer.url, 'public', table);
+  return read?.rows.map((r) => `${r.id}:${r.v}`).sort((a, b) => Number(a.split(':')[0]) - Number(b.split(':')[0]));
+}
+
+async function sourceRows(dbs: CaptureDatabases, table: string): Promise<string[]> {
+  return (await query<{ id: number; v: string }>(dbs.source.url, `SELECT id, v FROM ${table} ORDER BY id`)).map((r) => `${r.id}:${r.v}`);
+}
+
+async function expectMirror(dbs: CaptureDatabases, tables: readonly string[]): Promise<void> {
+  await waitCaughtUp(dbs);
+  await waitWriterCaughtUp(dbs.buffer.url);
+  for (const table of tables) {
+    // Poll: a restart to copy a table may still be under way when the buffer looks caught up.
+    await eventually(`${table} mirrored`, async () => JSON.stringify(await mirrored(dbs, table)) === JSON.stringify(await sourceRows(dbs, table)), { timeoutMs: 60_000 }).catch(async (error: Error) => {
+      throw new Error(`${error.message}: source ${JSON.stringify(await sourceRows(dbs, table))}, iceberg ${JSON.stringify(await mirrored(dbs, table))}`);
+    });
+  }
+}
+
+describe('copies that run later', () => {
+  let dbs: CaptureDatabases;
+  let reader: RunningReader | undefined;
+  let writer: RunningWriter | undefined;
+
+  beforeEach(async () => {
+    dbs = await createCaptureDatabases();
+  });
+
+  afterEach(async () => {
+    await writer?.process.stop();
+    await reader?.process.stop();
+    writer = undefined;
+    reader = undefined;
+    await dbs.drop();
+  });
+
+  it('copies every table after a crash between the checkpoint and the copy plan', async () => {
+    const source = await sourceClient(dbs);
+    await source.query("CREATE TABLE a (id int PRIMARY KEY, v text); INSERT INTO a SELECT g, 'a' || g FROM generate_series(1, 50) g");
+    await source.end();
+    reader = await startReader(dbs, { PHILOTES_FAULTS: 'reader.after-checkpoint-initialised' });
+    expect((await reader.process.exit()).signal).toBe('SIGKILL');
+    expect((await query(dbs.buffer.url, 'SELECT 1 FROM cdc_checkpoints')).length).toBe(1);
+    reader = await startReader(dbs);
+    writer = await startWriter(dbs, tempWarehouse());
+    await expectMirror(dbs, ['a']);
+  });
+
+  it('copies a table added to the publication while streaming, and streams it on', async () => {
+    const source = await sourceClient(dbs);
+    await source.query(`
+      CREATE TABLE a (id int PRIMARY KEY, v text); CREATE TABLE b (id int PRIMARY KEY, v text);
+      INSERT INTO a SELECT g, 'a' || g FROM generate_series(1, 20) g; INSERT INTO b SELECT g, 'b' || g FROM generate_series(1, 30) g;
+      CREATE PUBLICATION ${dbs.publication} FOR TABLE a;
+    `);
+    reader = await startReader(dbs);
+    await eventuallyStatus(`${reader.base}/health/ready`, 200);
+    writer = await startWriter(dbs, tempWarehouse());
+    await expectMirror(dbs, ['a']);
+    expect(await mirrored(dbs, 'b')).toBeUndefined();
+
+    await source.query(`ALTER PUBLICATION ${dbs.publication} ADD TABLE b`);
+    await source.query("INSERT INTO b VALUES (100, 'after the add'); UPDATE b SET v = 'changed' WHERE id = 1; INSERT INTO a VALUES (100, 'a flows')");
+    await expectMirror(dbs, ['a', 'b']);
+    await source.query("DELETE FROM b WHERE id = 2; INSERT INTO b VALUES (101, 'later')");
+    await source.end();
+    await expectMirror(dbs, ['a', 'b']);
+    const [copy] = await query<{ reason: string; status: string }>(dbs.buffer.url, "SELECT reason, status FROM cdc_backfill b JOIN cdc_tables t USING (table_id) WHERE t.table_name = 'b'");
+    expect(copy).toEqual({ reason: 'joined', status: 'done' });
+  });
+
+  it('copies a table that appears with rows the stream never carried (FOR ALL TABLES)', async () => {
+    reader = await startReader(dbs);
+    await eventuallyStatus(`${reader.base}/health/ready`, 200);
+    writer = await startWriter(dbs, tempWarehouse());
+    const source = await sourceClient(dbs);
+    // Rows written while unlogged are not in the WAL; SET LOGGED rewrites the table without decoding them.
+    await source.query("CREATE UNLOGGED TABLE c (id int PRIMARY KEY, v text); INSERT INTO c SELECT g, 'c' || g FROM generate_series(1, 40) g; ALTER TABLE c SET LOGGED");
+    await source.query("INSERT INTO c VALUES (100, 'streamed')");
+    await source.end();
+    await expectMirror(dbs, ['c']);
+  });
+
+  it('treats a table dropped and created again as a new table: its old rows go, its new ones are copied', async () => {
+    const source = await sourceClient(dbs);
+    await source.query("CREATE TABLE d (id int PRIMARY KEY, v text); INSERT INTO d SELECT g, 'old' || g FROM generate_series(1, 25) g");
+    reader = await startReader(dbs);
+    await eventuallyStatus(`${reader.base}/health/ready`, 200);
+    writer = await startWriter(dbs, tempWarehouse());
+    await expectMirror(dbs, ['d']);
+
+    await source.query("DROP TABLE d; CREATE UNLOGGED TABLE d (id int PRIMARY KEY, v text); INSERT INTO d SELECT g, 'new' || g FROM generate_series(5, 12) g; ALTER TABLE d SET LOGGED");
+    await source.query("INSERT INTO d VALUES (100, 'streamed')");
+    await source.end();
+    await expectMirror(dbs, ['d']);
+    const [copy] = await query<{ reason: string }>(dbs.buffer.url, "SELECT reason FROM cdc_backfill b JOIN cdc_tables t USING (table_id) WHERE t.table_name = 'd'");
+    expect(copy.reason).toBe('recreated');
+  });
+});
