@@ -243,7 +243,7 @@ describe('wal-reader in operation', () => {
       const second = await start({ PHILOTES_INSTANCE_ID: 'reader-lost' });
       const failed = await second.process.waitForLog('the failure', (line) => line.message === 'pipeline state starting → failed');
       expect(String(failed.reason)).toMatch(new RegExp(`replication slot "${dbs.slot}" of source "test" is unusable: it no longer exists`));
-      expect(String(failed.reason)).toMatch(/will not recreate the slot by itself\. To start this source over, delete its rows from cdc_checkpoints/);
+      expect(String(failed.reason)).toMatch(/will not recreate the slot by itself\. To start this source over, resync it from scratch \(dlq-admin: POST \/api\/v1\/sources\/test\/resync with \{"fromScratch": true\}\)/);
       expect((await eventuallyStatus(`${second.base}/health/live`, 503)).json()).toMatchObject({ error: { lifecycle: { status: 'down' } } });
       expect(second.process.running).toBe(true);
       expect(await query(dbs.source.url, 'SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [dbs.slot])).toEqual([]);

@@ -10,7 +10,9 @@ declare global {
 
 /**
  * One PostgreSQL server for the whole integration run; each test file makes its own databases on it.
- * PHILOTES_TEST_DATABASE_URL (a superuser URL of a server with wal_level=logical) replaces it.
+ * PHILOTES_TEST_DATABASE_URL (a superuser URL of a server with wal_level=logical) replaces it;
+ * PHILOTES_TEST_POSTGRES_BIN (a directory with initdb and postgres, e.g. Debian's
+ * /usr/lib/postgresql/15/bin) runs that server version instead of the npm package's.
  */
 export default async function globalSetup(): Promise<void> {
   if (process.env.PHILOTES_TEST_DATABASE_URL) return;
@@ -18,6 +20,9 @@ export default async function globalSetup(): Promise<void> {
     dataDir: join(mkdtempSync(join(tmpdir(), 'philotes-it-')), 'pg'),
     port: await freePort(),
     fast: true,
+    ...(process.env.PHILOTES_TEST_POSTGRES_BIN
+      ? { binaries: { initdb: join(process.env.PHILOTES_TEST_POSTGRES_BIN, 'initdb'), postgres: join(process.env.PHILOTES_TEST_POSTGRES_BIN, 'postgres') } }
+      : {}),
   });
   await server.initialise();
   await server.start();

@@ -62,6 +62,7 @@ const files = entries.map((e) => ({
   content: Number(e.data_file.content),
   sequenceNumber: Number(e.sequence_number),
   recordCount: Number(e.data_file.record_count),
+  ...(e.data_file.equality_ids ? { equalityIds: [...e.data_file.equality_ids].map(Number) } : {}),
 }));
 process.stdout.write(
   JSON.stringify(mode === '--files' ? { rows, files } : rows, (_key, value) => {

@@ -23,6 +23,8 @@ export interface IcebirdFile {
   readonly content: number;
   readonly sequenceNumber: number;
   readonly recordCount: number;
+  /** Equality deletes: the field ids they compare. */
+  readonly equalityIds?: readonly number[];
 }
 
 /** The table's rows and its live files, both read by icebird. */

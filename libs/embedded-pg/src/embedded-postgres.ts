@@ -3,7 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import { dirname, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { Client } from 'pg';
-import { postgresBinaries } from './binaries';
+import { postgresBinaries, PostgresBinaries } from './binaries';
 
 export interface EmbeddedPostgresOptions {
   /** Cluster directory; created by `initialise()` when it holds no cluster yet. */
@@ -16,6 +16,8 @@ export interface EmbeddedPostgresOptions {
    * is what tests inject; not against power loss, so the local stack keeps it off.
    */
   readonly fast?: boolean;
+  /** Server binaries to run instead of the npm package's (another PostgreSQL version, say). */
+  readonly binaries?: PostgresBinaries;
   /** Extra server settings (`-c name=value`). */
   readonly settings?: Readonly<Record<string, string>>;
   /** Receives the server's log lines; by default they are kept only for error messages. */
@@ -43,6 +45,10 @@ export class EmbeddedPostgres {
     this.password = options.password ?? 'postgres';
   }
 
+  private binaries(): PostgresBinaries {
+    return this.options.binaries ?? postgresBinaries();
+  }
+
   get port(): number {
     return this.options.port;
   }
@@ -64,13 +70,13 @@ export class EmbeddedPostgres {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     if (owner) {
       makeReachable(dirname(dataDir));
-      makeReachable(dirname(postgresBinaries().postgres));
+      makeReachable(dirname(this.binaries().postgres));
       chownSync(dataDir, owner.uid, owner.gid);
     }
     const passwordFile = join(dataDir, '..', `.pgpass-init-${process.pid}`);
     writeFileSync(passwordFile, `${this.password}\n`, { mode: 0o644 });
     try {
-      const { initdb } = postgresBinaries();
+      const { initdb } = this.binaries();
       execFileSync(
         initdb,
         ['-D', dataDir, '-U', this.superuser, `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-instructions'],
@@ -88,7 +94,7 @@ export class EmbeddedPostgres {
   async start(): Promise<void> {
     if (this.running) return;
     const owner = serverOwner();
-    const { postgres } = postgresBinaries();
+    const { postgres } = this.binaries();
     const settings: Record<string, string> = {
       listen_addresses: '127.0.0.1',
       unix_socket_directories: '',

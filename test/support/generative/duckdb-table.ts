@@ -1,0 +1,60 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { duckdb, IcebirdFile } from '../iceberg';
+
+/** A field of the table's current schema. */
+interface Field {
+  readonly id: number;
+  readonly name: string;
+  readonly type: unknown;
+}
+
+/** One cell as text: what both sides of a comparison reduce a value to (null stays null). */
+export type Cell = string | null;
+
+/**
+ * The table's live rows read with DuckDB's own Parquet reader — not icebird's, not ours — over
+ * the files the manifests list (as icebird reads the manifests), columns found by Iceberg field id
+ * (a file written before a column was added lacks it: NULL; one written before a column moved
+ * aside under `__before_` has the old field under the old name), and equality deletes applied as
+ * the spec says: a delete file applies to data files of a lower sequence number, and matches a
+ * row when every one of its equality fields is equal, NULL matching NULL.
+ *
+ * Cells come back as text: `cast` maps a field's Iceberg type to the DuckDB SQL that turns column
+ * `c` into that text.
+ */
+export async function duckdbRows(metadataLocation: string, files: readonly IcebirdFile[], cast: (type: unknown) => (column: string) => string): Promise<Array<Record<string, Cell>>> {
+  const metadata = JSON.parse(await readFile(fileURLToPath(metadataLocation), 'utf8')) as {
+    'current-schema-id': number;
+    schemas: Array<{ 'schema-id': number; fields: Field[] }>;
+  };
+  const fields = metadata.schemas.find((s) => s['schema-id'] === metadata['current-schema-id'])!.fields;
+  const data = files.filter((f) => f.content === 0);
+  const deletes = files.filter((f) => f.content === 2);
+  const rows: Array<Record<string, Cell>> = [];
+  const deleteSets = await Promise.all(deletes.map(async (file) => ({ file, keys: await readFileRows(file.path, fields.filter((f) => file.equalityIds!.includes(f.id)), cast) })));
+  for (const file of data) {
+    const fileRows = await readFileRows(file.path, fields, cast);
+    for (const row of fileRows) {
+      const deleted = deleteSets.some(
+        ({ file: del, keys }) => del.sequenceNumber > file.sequenceNumber && keys.some((key) => Object.entries(key).every(([name, value]) => row[name] === value)),
+      );
+      if (!deleted) rows.push(row);
+    }
+  }
+  return rows;
+}
+
+/** A Parquet file's rows, the fields picked by field id, each cell as text. */
+async function readFileRows(uri: string, fields: readonly Field[], cast: (type: unknown) => (column: string) => string): Promise<Array<Record<string, Cell>>> {
+  const path = fileURLToPath(uri).replace(/'/g, "''");
+  const schema = await duckdb<{ name: string; field_id: number | null }>(`SELECT name, field_id FROM parquet_schema('${path}')`);
+  const byId = new Map(schema.filter((c) => c.field_id !== null).map((c) => [Number(c.field_id), c.name]));
+  const select = fields.map((field, i) => {
+    const name = byId.get(field.id);
+    return name === undefined ? `NULL AS c${i}` : `${cast(field.type)(`"${name.replace(/"/g, '""')}"`)} AS c${i}`;
+  });
+  if (select.length === 0) return (await duckdb(`SELECT 1 FROM read_parquet('${path}')`)).map(() => ({}));
+  const result = await duckdb<Record<string, unknown>>(`SELECT ${select.join(', ')} FROM read_parquet('${path}')`);
+  return result.map((row) => Object.fromEntries(fields.map((field, i) => [field.name, row[`c${i}`] === null || row[`c${i}`] === undefined ? null : String(row[`c${i}`])])));
+}
