@@ -38,6 +38,7 @@ describe('resync through the admin API', () => {
   let reader: RunningReader | undefined;
   let writer: RunningWriter | undefined;
   let admin: RunningAdmin;
+  const warehouse = tempWarehouse();
 
   beforeAll(async () => {
     dbs = await createCaptureDatabases();
@@ -50,7 +51,7 @@ describe('resync through the admin API', () => {
     await source.end();
     reader = await startReader(dbs);
     await eventuallyStatus(`${reader.base}/health/ready`, 200);
-    writer = await startWriter(dbs, tempWarehouse());
+    writer = await startWriter(dbs, warehouse);
     admin = await startAdmin(dbs.buffer.url);
     await waitMirrored(dbs, 'orders');
   });
@@ -63,11 +64,13 @@ describe('resync through the admin API', () => {
   });
 
   it('copies one table again, switching its Iceberg table to the copy in one snapshot, while the others keep their place', async () => {
-    // Rows written while the table was out of the publication never streamed: Iceberg lacks them.
+    // Changes whose events were lost from the buffer (as by a bug, or a hand-made clean-up): Iceberg lacks them.
+    await writer!.process.stop();
     const source = await sourceClient(dbs);
-    await source.query(`ALTER PUBLICATION ${dbs.publication} DROP TABLE orders`);
-    await source.query("INSERT INTO orders SELECT g, 'unstreamed' || g FROM generate_series(31, 40) g; UPDATE orders SET v = 'changed unstreamed' WHERE id = 1");
-    await source.query(`ALTER PUBLICATION ${dbs.publication} ADD TABLE orders`);
+    await source.query("INSERT INTO orders SELECT g, 'lost' || g FROM generate_series(31, 40) g; UPDATE orders SET v = 'changed, lost' WHERE id = 1");
+    await waitCaughtUp(dbs);
+    await query(dbs.buffer.url, "DELETE FROM cdc_events e USING cdc_tables t WHERE t.table_id = e.table_id AND t.table_name = 'orders' AND e.seq >= 0");
+    writer = await startWriter(dbs, warehouse);
     await source.query("INSERT INTO orders VALUES (50, 'streamed'); INSERT INTO other VALUES (50, 'streamed')");
     await waitCaughtUp(dbs);
     await waitWriterCaughtUp(dbs.buffer.url);

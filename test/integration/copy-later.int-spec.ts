@@ -71,10 +71,19 @@ describe('copies that run later', () => {
     await source.query("INSERT INTO b VALUES (100, 'after the add'); UPDATE b SET v = 'changed' WHERE id = 1; INSERT INTO a VALUES (100, 'a flows')");
     await expectMirror(dbs, ['a', 'b']);
     await source.query("DELETE FROM b WHERE id = 2; INSERT INTO b VALUES (101, 'later')");
-    await source.end();
     await expectMirror(dbs, ['a', 'b']);
     const [copy] = await query<{ reason: string; status: string }>(dbs.buffer.url, "SELECT reason, status FROM cdc_backfill b JOIN cdc_tables t USING (table_id) WHERE t.table_name = 'b'");
     expect(copy).toEqual({ reason: 'joined', status: 'done' });
+
+    // Out of the publication and back: what changed meanwhile never streamed, so it is copied again.
+    const status = async () => (await query<{ status: string }>(dbs.buffer.url, "SELECT status FROM cdc_backfill b JOIN cdc_tables t USING (table_id) WHERE t.table_name = 'b'"))[0].status;
+    await source.query(`ALTER PUBLICATION ${dbs.publication} DROP TABLE b`);
+    await eventually('the reader to see b leave', async () => (await status()) === 'requested', { timeoutMs: 30_000 });
+    await source.query("INSERT INTO b VALUES (200, 'while out'); UPDATE b SET v = 'changed while out' WHERE id = 3; DELETE FROM b WHERE id = 4");
+    await source.query(`ALTER PUBLICATION ${dbs.publication} ADD TABLE b`);
+    await expectMirror(dbs, ['a', 'b']);
+    expect(await status()).toBe('done');
+    await source.end();
   });
 
   it('copies a table that appears with rows the stream never carried (FOR ALL TABLES)', async () => {

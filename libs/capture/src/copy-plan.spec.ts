@@ -24,7 +24,8 @@ describe('copiesDue', () => {
     ['copied, another relation: dropped and created again', state('t'), published('t', 101), 'recreated'],
     ['interrupted initial copy', state('t', { status: 'copying' }), published('t'), 'initial'],
     ['interrupted copy of a joined table', state('t', { status: 'copying', reason: 'joined' }), published('t'), 'joined'],
-    ['asked for by an operator', state('t', { status: 'requested', snapshot: undefined }), published('t'), 'resync'],
+    ['asked for by an operator', state('t', { status: 'requested', snapshot: undefined, reason: 'resync' }), published('t'), 'resync'],
+    ['back in the publication after it left', state('t', { status: 'requested', reason: 'joined' }), published('t'), 'joined'],
   ])('%s', (_case, current, table, reason) => {
     expect(copiesDue([table], current ? [current] : []).map((t) => t.reason)).toEqual(reason ? [reason] : []);
   });

@@ -18,6 +18,7 @@ const tableKey = (table: PublishedTable): string => JSON.stringify([table.schema
  * | none (never copied: joined the publication)  | joined         |
  * | copying (interrupted)                         | its reason     |
  * | requested (an operator's resync)              | resync         |
+ * | requested (it left the publication, is back)  | joined         |
  * | done, of another relation (dropped, created)  | recreated      |
  * | done, of this relation (or of a release that did not record it) | — |
  *
@@ -36,7 +37,7 @@ export function copiesDue(published: readonly PublishedRelation[], states: reado
 function copyReason(table: PublishedRelation, state: BackfillState | undefined): CopyReason | undefined {
   if (!state) return 'joined';
   if (state.status === 'copying') return state.reason;
-  if (state.status === 'requested') return 'resync';
+  if (state.status === 'requested') return state.reason === 'joined' ? 'joined' : 'resync';
   if (state.relationOid !== undefined && state.relationOid !== table.relationOid) return 'recreated';
   return undefined;
 }

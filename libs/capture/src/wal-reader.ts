@@ -5,7 +5,8 @@ import {
   CONTROL_CHANNEL,
   controlNoticeSource,
   operatorPauseOf,
-  copiesRequested,
+  markUnpublished,
+  startOverRequested,
   PostgresBackfillStore,
   PostgresCheckpointer,
   PostgresEventStore,
@@ -90,6 +91,8 @@ export class WalReader {
   private lag: { bytes?: number; seconds?: number } = {};
   private lastLagWarning = 0;
   private monitor?: NodeJS.Timeout;
+  /** The source catalog of the running session, for the monitor's checks. */
+  private catalog?: SourceCatalog;
 
   constructor(private readonly deps: WalReaderDeps) {}
 
@@ -170,7 +173,7 @@ export class WalReader {
       const source = controlNoticeSource(notice.payload);
       if (notice.channel === CONTROL_CHANNEL && (source === undefined || source === settings.sourceId)) {
         this.controls?.checkNow();
-        this.restartIfCopyRequested(settings.sourceId);
+        this.restartIfCopiesDue();
       }
     });
     await leader.connect();
@@ -333,6 +336,7 @@ export class WalReader {
     this.session = session;
     controls.start((pause) => session.setOperatorPause(pause));
     this.streaming = true;
+    this.catalog = catalog;
     this.startMonitor(catalog, slot);
     this.deps.log.info('streaming', { slot, from: formatLsn(checkpoint.confirmedLsn), copyFilters: copies.size });
     if (signal.aborted) session.stop();
@@ -363,12 +367,25 @@ export class WalReader {
     return filters;
   }
 
-  /** An operator asked for a resync: the session ends and the next start plans the copies. */
-  private restartIfCopyRequested(sourceId: string): void {
-    if (!this.session) return;
-    copiesRequested(this.deps.bufferPool, sourceId)
-      .then((asked) => asked && this.session?.fail(new CopyNeededError('(an operator asked for a resync)')))
-      .catch((error: unknown) => this.deps.log.debug('could not look for requested copies', { error }));
+  /**
+   * Copies that wait for a start (an operator's resync, a table back in the publication): the
+   * session ends and the next start plans them. Tables that left the publication are marked first.
+   */
+  private restartIfCopiesDue(): void {
+    const session = this.session;
+    const catalog = this.catalog;
+    if (!session || !catalog || this.deps.settings().snapshotMode !== 'initial') return;
+    const { sourceId, publication } = this.deps.settings();
+    const check = async (): Promise<boolean> => {
+      const published = await catalog.publishedTables(publication);
+      const marked = await markUnpublished(this.deps.bufferPool, sourceId, published);
+      if (marked > 0) this.deps.log.info('tables left the publication; each is copied again when it comes back', { tables: marked });
+      if (await startOverRequested(this.deps.bufferPool, sourceId)) return true;
+      return copiesDue(published, await new PostgresBackfillStore(this.deps.bufferPool).states(sourceId)).length > 0;
+    };
+    check()
+      .then((due) => due && session.fail(new CopyNeededError('a table (an operator asked for a resync, or it came back to the publication)')))
+      .catch((error: unknown) => this.deps.log.debug('could not look for copies to run', { error }));
   }
 
   private startMonitor(catalog: SourceCatalog, slot: string): void {
@@ -376,7 +393,7 @@ export class WalReader {
     this.monitor = setInterval(() => {
       this.measureLag(catalog, slot).catch((error: unknown) => this.deps.log.debug('could not measure lag', { error }));
       // A lost notification delays a resync to this tick, never longer.
-      this.restartIfCopyRequested(this.deps.settings().sourceId);
+      this.restartIfCopiesDue();
     }, MONITOR_INTERVAL_MS);
     this.monitor.unref();
   }

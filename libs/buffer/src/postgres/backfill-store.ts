@@ -14,7 +14,8 @@ export class CopyPlanRetry extends Error {
 
 /** `cdc_backfill`: each table's copy, its snapshot and progress. */
 export class PostgresBackfillStore implements BackfillStore {
-  constructor(private readonly client: ClientBase) {}
+  /** `begin` and `finish` run transactions: give a client, not a pool, for those. */
+  constructor(private readonly client: Pick<ClientBase, 'query'>) {}
 
   async states(sourceId: string): Promise<BackfillState[]> {
     const { rows } = await this.client.query<{
@@ -115,12 +116,25 @@ export class PostgresBackfillStore implements BackfillStore {
   }
 }
 
-/** Whether an operator asked for a copy of one of the source's tables, or to start it over. */
-export async function copiesRequested(db: Pick<ClientBase, 'query'>, sourceId: string): Promise<boolean> {
-  const { rows } = await db.query<{ asked: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM cdc_backfill b JOIN cdc_tables t USING (table_id) WHERE t.source_id = $1 AND b.status = 'requested')
-         OR EXISTS (SELECT 1 FROM cdc_checkpoints WHERE source_id = $1 AND resync_requested_at IS NOT NULL) AS asked`,
-    [sourceId],
+/** Whether an operator asked to start the source over. */
+export async function startOverRequested(db: Pick<ClientBase, 'query'>, sourceId: string): Promise<boolean> {
+  const { rows } = await db.query<{ asked: boolean }>('SELECT resync_requested_at IS NOT NULL AS asked FROM cdc_checkpoints WHERE source_id = $1', [sourceId]);
+  return rows[0]?.asked ?? false;
+}
+
+/**
+ * Copied tables the publication no longer lists (ALTER PUBLICATION … DROP TABLE, or dropped) are
+ * marked for a copy: changes made while a table is out never stream, so when it comes back it
+ * joins afresh. Writers keep applying what they have meanwhile. Returns how many were marked.
+ */
+export async function markUnpublished(db: Pick<ClientBase, 'query'>, sourceId: string, published: ReadonlyArray<{ readonly schema: string; readonly table: string }>): Promise<number> {
+  const result = await db.query(
+    `UPDATE cdc_backfill b SET status = 'requested', reason = 'joined'
+       FROM cdc_tables t
+      WHERE t.table_id = b.table_id AND t.source_id = $1 AND b.status = 'done'
+        AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[]) AS p(schema_name, table_name)
+                         WHERE p.schema_name = t.schema_name AND p.table_name = t.table_name)`,
+    [sourceId, published.map((p) => p.schema), published.map((p) => p.table)],
   );
-  return rows[0].asked;
+  return result.rowCount ?? 0;
 }
