@@ -46,6 +46,8 @@ export interface PublishedShape {
   /** The row filter as PostgreSQL deparsed it; undefined when every row is published. */
   readonly rowFilter?: string;
   readonly partitioned: boolean;
+  /** The relation that has the table's name now. */
+  readonly relationOid: number;
 }
 
 /**
@@ -143,8 +145,9 @@ export class SourceCatalog {
    * pg_publication_tables are read through to_jsonb: attnames and rowfilter exist from 15 on.)
    */
   static async publishedShape(client: Pick<ClientBase, 'query'>, publication: string, schema: string, table: string): Promise<PublishedShape | undefined> {
-    const { rows } = await client.query<{ attnames: string[] | null; rowfilter: string | null; relkind: string }>(
-      `SELECT to_jsonb(pt) -> 'attnames' AS attnames, to_jsonb(pt) ->> 'rowfilter' AS rowfilter, c.relkind::text AS relkind
+    const { rows } = await client.query<{ attnames: string[] | null; rowfilter: string | null; relkind: string; relation_oid: number }>(
+      `SELECT to_jsonb(pt) -> 'attnames' AS attnames, to_jsonb(pt) ->> 'rowfilter' AS rowfilter, c.relkind::text AS relkind,
+              c.oid::int8::float8 AS relation_oid
          FROM pg_publication_tables pt
          JOIN pg_namespace n ON n.nspname = pt.schemaname
          JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename
@@ -157,6 +160,7 @@ export class SourceCatalog {
       ...(row.attnames ? { columns: row.attnames } : {}),
       ...(row.rowfilter ? { rowFilter: row.rowfilter } : {}),
       partitioned: row.relkind === 'p',
+      relationOid: row.relation_oid,
     };
   }
 

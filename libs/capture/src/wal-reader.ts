@@ -295,7 +295,9 @@ export class WalReader {
       relations.onRegistered = (relation) => {
         if (!watch.uncovered(relation)) return;
         SourceCatalog.publishedShape(this.deps.sourcePool, publication, relation.schema, relation.table)
-          .then((shape) => shape && this.session?.fail(new CopyNeededError(`table ${relation.schema}.${relation.table} (it joined the publication, or was created again)`)))
+          // Only the relation that has the name now: changes of one dropped since stream before the
+          // drop, and the copy of its successor's snapshot already skips them (CopyVisibility).
+          .then((shape) => shape?.relationOid === relation.relationOid && this.session?.fail(new CopyNeededError(`table ${relation.schema}.${relation.table} (it joined the publication, or was created again)`)))
           .catch((error: unknown) => this.session?.fail(error instanceof Error ? error : new Error(String(error))));
       };
     } else {

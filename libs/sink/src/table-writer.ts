@@ -315,7 +315,7 @@ export class TableWriter {
     }
     this.readMs = performance.now() - readStarted;
     await this.commit(layout, run.batch, { open, files: run.files });
-    this.deps.log.info('applied a copy of the table', { table: this.qualified, rows: run.batch.count - 1, files: run.files.length });
+    this.deps.log.info('applied a copy of the table', { table: this.qualified, rowsCopied: run.batch.count - 1, files: run.files.length });
     return run.more ? 'more' : 'idle';
   }
 

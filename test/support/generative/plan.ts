@@ -41,6 +41,8 @@ export type Operation =
   | { readonly kind: 'drop-column'; readonly source: number; readonly table: number }
   | { readonly kind: 'recreate'; readonly source: number; readonly table: number; readonly rows: number }
   | { readonly kind: 'publish'; readonly source: number; readonly table: number }
+  /** ALTER PUBLICATION … DROP TABLE (list sources), once the reader has seen it leave. */
+  | { readonly kind: 'unpublish'; readonly source: number; readonly table: number }
   | { readonly kind: 'resync'; readonly source: number; readonly table: number }
   | { readonly kind: 'kill'; readonly app: 'reader' | 'writer'; readonly source: number }
   /** Wait until the reader and the writer have taken in everything so far, so later changes meet applied state. */
@@ -122,7 +124,8 @@ export function planScenario(seed: number, limits: PlanLimits = CI_LIMITS): Gene
     else if (roll < 0.8) operations.push({ kind: 'add-column', source, table, column: column() });
     else if (roll < 0.83) operations.push({ kind: 'drop-column', source, table });
     else if (roll < 0.87) operations.push({ kind: 'recreate', source, table, rows: pick([0, 1, 2, int(3, limits.maxRows)]) });
-    else if (roll < 0.92) operations.push({ kind: 'publish', source, table });
+    else if (roll < 0.9) operations.push({ kind: 'publish', source, table });
+    else if (roll < 0.93) operations.push({ kind: 'unpublish', source, table });
     else operations.push({ kind: 'resync', source, table });
   }
   return { seed, sources, operations };

@@ -99,6 +99,7 @@ export async function runScenario(plan: GenerativePlan, log: (line: string) => v
     return { seed: plan.seed, sources: plan.sources.length, tables, rows, operations: plan.operations.length, faults, failures };
   } catch (error) {
     log(`writer said:\n${writer?.output.slice(-20).join('\n')}`);
+    for (const source of sources) log(`reader of ${source.plan.id} said:\n${source.reader?.output.slice(-30).join('\n')}`);
     throw error;
   } finally {
     await writer?.stop().catch(() => undefined);
@@ -227,6 +228,21 @@ async function apply(source: LiveSource, table: TablePlan, operation: Generative
       if (source.plan.publication === 'list' && !table.published) {
         await client.query(`ALTER PUBLICATION ${source.publication} ADD TABLE ${qualified(table)}`);
         (table as { published: boolean }).published = true;
+      }
+      return 0;
+    case 'unpublish':
+      if (source.plan.publication === 'list' && table.published) {
+        await client.query(`ALTER PUBLICATION ${source.publication} DROP TABLE ${qualified(table)}`);
+        (table as { published: boolean }).published = false;
+        // The reader notices within its monitor interval; changes before that would still stream.
+        await eventually(`the reader to see ${table.name} leave`, async () => {
+          const [row] = await query<{ status: string }>(
+            pool.options.connectionString!,
+            'SELECT b.status FROM cdc_tables t LEFT JOIN cdc_backfill b USING (table_id) WHERE t.source_id = $1 AND t.schema_name = $2 AND t.table_name = $3',
+            [source.plan.id, table.schema, table.name],
+          );
+          return row === undefined || row.status !== 'done';
+        }, { timeoutMs: 30_000 });
       }
       return 0;
     case 'resync':
