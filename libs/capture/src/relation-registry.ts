@@ -33,8 +33,11 @@ const IDENTITY_CODE: Readonly<Record<string, 'd' | 'n' | 'f' | 'i'>> = { default
  */
 export class RelationRegistry {
   private readonly byOid = new Map<number, RelationState>();
-  /** Told of every relation registered (the reader watches for tables that need a copy). */
-  onRegistered?: (relation: RelationDescription) => void;
+  /**
+   * Told of every relation registered, and awaited: the reader refuses (throws) a relation that
+   * needs a copy first, before any of its changes reaches the buffer.
+   */
+  onRegistered?: (relation: RelationDescription) => Promise<void>;
 
   constructor(
     private readonly sourceId: string,
@@ -65,7 +68,7 @@ export class RelationRegistry {
       parsers: columns.map((c) => textParser(c.kind, c.element?.kind)),
     };
     this.byOid.set(relation.relationOid, state);
-    this.onRegistered?.(relation);
+    await this.onRegistered?.(relation);
     return state;
   }
 }

@@ -222,6 +222,9 @@ export class WalReader {
     // An operator asked to start the source over (a lost slot, a restored or moved cluster): the
     // old slot goes, a new one is taken below, and every table is copied again.
     const startOver = checkpoint !== undefined && (await checkpointer.resyncRequested(sourceId));
+    if (startOver && settings.snapshotMode !== 'initial') {
+      throw new ReaderConfigurationError('a resync from scratch copies every table again, which needs PHILOTES_CDC_SNAPSHOT_MODE=initial; set it, or withdraw the request (cdc_checkpoints.resync_requested_at)');
+    }
     if (startOver) {
       this.deps.log.warn('starting the source over, as an operator asked: a new slot, every table copied again', { source: sourceId, slot });
       if (slotInfo) await catalog.dropSlot(slot);
@@ -292,13 +295,13 @@ export class WalReader {
       }
       // While streaming, a table no copy covers restarts the reader, which then copies it.
       const watch = new CopyWatch(await backfill.states(sourceId));
-      relations.onRegistered = (relation) => {
+      // Awaited by the stream before the relation's first change: none is stored before its copy.
+      relations.onRegistered = async (relation) => {
         if (!watch.uncovered(relation)) return;
-        SourceCatalog.publishedShape(this.deps.sourcePool, publication, relation.schema, relation.table)
-          // Only the relation that has the name now: changes of one dropped since stream before the
-          // drop, and the copy of its successor's snapshot already skips them (CopyVisibility).
-          .then((shape) => shape?.relationOid === relation.relationOid && this.session?.fail(new CopyNeededError(`table ${relation.schema}.${relation.table} (it joined the publication, or was created again)`)))
-          .catch((error: unknown) => this.session?.fail(error instanceof Error ? error : new Error(String(error))));
+        const shape = await SourceCatalog.publishedShape(this.deps.sourcePool, publication, relation.schema, relation.table);
+        // Only the relation that has the name now: changes of one dropped since stream before the
+        // drop, and the copy of its successor's snapshot already skips them (CopyVisibility).
+        if (shape?.relationOid === relation.relationOid) throw new CopyNeededError(`table ${relation.schema}.${relation.table} (it joined the publication, or was created again)`);
       };
     } else {
       const unfinished = (await backfill.states(sourceId)).filter((state) => state.status === 'copying');
@@ -364,7 +367,8 @@ export class WalReader {
   private async copyFilters(backfill: PostgresBackfillStore, sourceId: string, checkpoint: Checkpoint): Promise<Map<number, CopyVisibility>> {
     const filters = new Map<number, CopyVisibility>();
     for (const state of await backfill.states(sourceId)) {
-      if (state.status === 'done' && state.snapshot && state.snapshot.lsn > checkpoint.confirmedLsn) filters.set(state.tableId, new CopyVisibility(state.snapshot));
+      // A requested table keeps its last copy until the next one: its filter too.
+      if (state.status !== 'copying' && state.snapshot && state.snapshot.lsn > checkpoint.confirmedLsn) filters.set(state.tableId, new CopyVisibility(state.snapshot));
     }
     return filters;
   }

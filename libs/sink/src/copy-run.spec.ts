@@ -2,7 +2,7 @@ import { COPY_MARKER_SEQ, copyRowSeq } from '@philotes/buffer';
 import { DataFile, FileContent } from '@philotes/iceberg';
 import { AssembledBatch } from './batch-assembler';
 import { BufferedChange, StoredChange } from './buffered-changes';
-import { foldCopyRun, isCopyStart } from './copy-run';
+import { CopyChangedError, foldCopyRun, isCopyStart } from './copy-run';
 import { column } from './sink-fixtures';
 import { planLayout, TableMode } from './table-layout';
 
@@ -23,8 +23,11 @@ function events(ops: Array<['T' | 'R' | 'I', number]>): { stored: StoredChange[]
   return { stored, decoded };
 }
 
-async function fold(mode: TableMode, ops: Array<['T' | 'R' | 'I', number]>, pageSize: number, targetFileSize: number) {
-  const { stored, decoded } = events(ops);
+async function fold(mode: TableMode, ops: Array<['T' | 'R' | 'I', number]>, pageSize: number, targetFileSize: number, replannedAt?: number) {
+  const { stored: original, decoded } = events(ops);
+  // A copy planned again at the same position: from `replannedAt` on, rows of the new one (another commit time).
+  const stored = original.map((event, i) => (replannedAt !== undefined && i >= replannedAt ? { ...event, commitTime: 2n } : event));
+  stored.forEach((event, i) => decoded.set(event, { ...decoded.get(original[i])!, commitTime: event.commitTime }));
   const written: AssembledBatch[] = [];
   const pages = (after?: StoredChange) => {
     const from = after ? stored.indexOf(after) + 1 : 0;
@@ -39,6 +42,7 @@ async function fold(mode: TableMode, ops: Array<['T' | 'R' | 'I', number]>, page
     },
     targetFileSize,
     skipPoison: false,
+    table: 'public.t',
   });
   return { run, written };
 }
@@ -65,6 +69,10 @@ describe('foldCopyRun', () => {
     expect(run.batch.last).toEqual({ lsn: LSN, seq: copyRowSeq(2) });
     expect(run.batch.count).toBe(4);
     expect(run.more).toBe(true);
+  });
+
+  it('refuses a run whose rows belong to two copies planned at the same position', async () => {
+    await expect(fold('upsert', copyOf(5), 2, 64 * 1024 ** 2, 3)).rejects.toThrow(CopyChangedError);
   });
 
   it('empties an upsert table for a copy of no rows, and logs the TRUNCATE of an append table', async () => {

@@ -1,4 +1,6 @@
-import { COPY_MARKER_SEQ } from '@philotes/buffer';
+import { ClientBase } from 'pg';
+import { COPY_MARKER_SEQ, lsnParam, PG_EPOCH_MICROS_SQL } from '@philotes/buffer';
+import { ClassifiedError } from '@philotes/retry';
 import { DataFile } from '@philotes/iceberg';
 import { AssembledBatch, BatchAssembler, PoisonChange } from './batch-assembler';
 import { BufferedChange, StoredChange } from './buffered-changes';
@@ -10,6 +12,35 @@ export function isCopyStart(stored: Pick<StoredChange, 'op' | 'position'>): bool
   return stored.op === 'T' && stored.position.seq === COPY_MARKER_SEQ;
 }
 
+/** The copy changed under the writer (copied again, or not finished): fold it again later. */
+export class CopyChangedError extends ClassifiedError {
+  constructor(table: string, detail: string) {
+    super(`table ${table}: its copy ${detail}; applying it again`, { retry: true, kind: 'conflict', action: 'none; retried automatically' });
+  }
+}
+
+/** The reader's state of the table's latest copy: writers apply a copy only once it is done. */
+export async function copyState(db: Pick<ClientBase, 'query'>, tableId: number): Promise<{ status: string; rowsCopied: number } | undefined> {
+  const { rows } = await db.query<{ status: string; rows_copied: string }>('SELECT status, rows_copied FROM cdc_backfill WHERE table_id = $1', [tableId]);
+  return rows[0] ? { status: rows[0].status, rowsCopied: Number(rows[0].rows_copied) } : undefined;
+}
+
+/**
+ * Inside the commit's transaction: whether the copy folded is still the table's copy, finished,
+ * with exactly the rows folded — its TRUNCATE still in the buffer with the same commit time (a copy
+ * planned again at the same position gets another). The backfill row is locked (shared) so a new
+ * plan waits for this commit.
+ */
+export async function copyIsWhole(db: Pick<ClientBase, 'query'>, tableId: number, marker: Pick<StoredChange, 'position' | 'commitTime'>, rows: number): Promise<boolean> {
+  const { rows: found } = await db.query<{ whole: boolean }>(
+    `SELECT b.status = 'done' AND b.rows_copied = $4
+            AND EXISTS (SELECT 1 FROM cdc_events e WHERE e.table_id = $1 AND e.commit_lsn = $2::pg_lsn AND e.seq = $3 AND e.commit_ts = ${PG_EPOCH_MICROS_SQL('$5')}) AS whole
+       FROM cdc_backfill b WHERE b.table_id = $1 FOR SHARE`,
+    [tableId, lsnParam(marker.position.lsn), marker.position.seq, rows, marker.commitTime.toString()],
+  );
+  return found[0]?.whole === true;
+}
+
 export interface CopyRunDeps {
   /** The next page of the table's events after a position. */
   readonly next: (after: StoredChange) => Promise<StoredChange[]>;
@@ -19,6 +50,8 @@ export interface CopyRunDeps {
   readonly targetFileSize: number;
   /** Poison values go along as dead letters (their attempts are spent); else they throw. */
   readonly skipPoison: boolean;
+  /** For errors. */
+  readonly table: string;
 }
 
 /** A copy folded for one commit: its files written, the batch describing the rest. */
@@ -65,6 +98,8 @@ export async function foldCopyRun(first: readonly StoredChange[], layout: TableL
         more = true;
         break scan;
       }
+      // Rows of one copy carry its commit time: another means the copy was planned again meanwhile.
+      if (stored.commitTime !== first[0].commitTime) throw new CopyChangedError(deps.table, 'was planned again while it was read');
       if (fillsCommit(rows, bytes, deps.targetFileSize)) await flush();
       const change = deps.decode(stored);
       // A poison value throws (PoisonValueError) until its attempts are spent: the caller retries.

@@ -1,5 +1,5 @@
 import { hostileNames } from '../../../test/support/hostile-names';
-import { icebergIdentifier, ownershipProblem, sourceProperties } from './table-identity';
+import { icebergIdentifier, legacyIdentifier, ownershipProblem, sourceProperties } from './table-identity';
 
 const SEED = Number(process.env.PHILOTES_TEST_SEED ?? 20261201);
 
@@ -29,6 +29,12 @@ describe('Iceberg table identity', () => {
     expect(icebergIdentifier('{schema}', { sourceId: 's', schema: 'a%2Eb', table: 'c' })).toEqual({ namespace: 'a%252Eb', name: 'c' });
     expect(icebergIdentifier('', { sourceId: 's', schema: 'public', table: 'orders' })).toEqual({ namespace: 'public', name: 'orders' });
     expect(icebergIdentifier('{source}_{schema}', { sourceId: 'crm', schema: 'public', table: 'Orders' })).toEqual({ namespace: 'crm_public', name: 'Orders' });
+  });
+
+  it('finds the tables of earlier releases, which kept a dotted schema as it is, under the default template only', () => {
+    expect(legacyIdentifier('{schema}', { sourceId: 's', schema: 'a.b', table: 'c' })).toEqual({ namespace: 'a.b', name: 'c' });
+    expect(legacyIdentifier('{schema}', { sourceId: 's', schema: 'public', table: 'c' })).toBeUndefined();
+    expect(legacyIdentifier('{source}.{schema}', { sourceId: 's', schema: 'a.b', table: 'c' })).toBeUndefined();
   });
 
   it('lets a table be written only by the source table its properties name', () => {

@@ -45,6 +45,16 @@ export function icebergIdentifier(template: string, ref: SourceTableName): Table
   return { namespace, name: ref.table };
 }
 
+/**
+ * Where releases before the namespace template put a table whose schema name holds '.' or '%'
+ * (the schema as it is, so `a.b` was two levels); undefined when that is the identifier anyway or
+ * the template is not the default.
+ */
+export function legacyIdentifier(template: string, ref: SourceTableName): TableIdentifier | undefined {
+  if ((template || DEFAULT_NAMESPACE_TEMPLATE) !== DEFAULT_NAMESPACE_TEMPLATE || !/[.%]/.test(ref.schema)) return undefined;
+  return { namespace: ref.schema, name: ref.table };
+}
+
 /** The properties a new Iceberg table gets for the source table it mirrors. */
 export function sourceProperties(ref: SourceTableName): Record<string, string> {
   return { [SOURCE_PROPERTIES.sourceId]: ref.sourceId, [SOURCE_PROPERTIES.schema]: ref.schema, [SOURCE_PROPERTIES.table]: ref.table };

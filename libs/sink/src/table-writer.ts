@@ -7,10 +7,10 @@ import { ClassifiedError } from '@philotes/retry';
 import { AssembledBatch, BatchAssembler, resolveToast } from './batch-assembler';
 import { BufferedChange, BufferedChanges, comparePositions, Position, StoredChange } from './buffered-changes';
 import { fillsCommit } from './commit-size';
-import { foldCopyRun, isCopyStart } from './copy-run';
+import { copyIsWhole, CopyChangedError, copyState, foldCopyRun, isCopyStart } from './copy-run';
 import { DeadLetterStore, OpenDeadLetter, ReplayOutcome } from './dead-letters';
 import { modeFor, planLayout, TableLayout, TableMode } from './table-layout';
-import { icebergIdentifier, ownershipProblem, sourceProperties, TableOwnershipError } from './table-identity';
+import { icebergIdentifier, legacyIdentifier, ownershipProblem, sourceProperties, TableOwnershipError } from './table-identity';
 import { currentRows } from './toast-lookup';
 import { PoisonValueError, Unrepresentable } from './type-mapping';
 import { WriterMetrics } from './writer-metrics';
@@ -72,6 +72,8 @@ interface CommitExtras {
   readonly open: readonly OpenDeadLetter[];
   /** Data files already written for this commit (a copy writes them as it folds). */
   readonly files?: readonly DataFile[];
+  /** A copy: checked, in the commit's transaction, to be still whole (see {@link copyIsWhole}). */
+  readonly copy?: { readonly marker: StoredChange; readonly rows: number };
   /** A replay of dead letters: the table's position stays where it is. */
   readonly replay?: { readonly outcomes: readonly ReplayOutcome[]; readonly supersede: readonly string[] };
 }
@@ -108,9 +110,12 @@ export class TableWriter {
     this.qualified = `${ref.schema}.${ref.table}`;
   }
 
-  /** The Iceberg table this source table is written to (see {@link icebergIdentifier}). */
+  /**
+   * The Iceberg table this source table is written to (see {@link icebergIdentifier}); once the
+   * table was found, where it was found (an earlier release's name, see {@link legacyIdentifier}).
+   */
   identifier(namespaceTemplate: string): TableIdentifier {
-    return icebergIdentifier(namespaceTemplate, this.ref);
+    return this.table?.id ?? icebergIdentifier(namespaceTemplate, this.ref);
   }
 
   /** Forget cached state (after a conflict or a lost lease): the next step reloads it. */
@@ -212,8 +217,14 @@ export class TableWriter {
    * nothing to create it from yet, or it was never copied and has no change.
    */
   private async ensureTable(first: Pick<BufferedChange, 'columns'> | undefined, settings: WriterSettings): Promise<boolean> {
-    const id = this.identifier(settings.namespace);
-    const existing = await this.deps.tables.load(this.deps.pool, id);
+    let id = this.identifier(settings.namespace);
+    let existing = await this.deps.tables.load(this.deps.pool, id);
+    const legacy = legacyIdentifier(settings.namespace, this.ref);
+    if (!existing && legacy) {
+      // Made by a release that did not escape '.' and '%' in schema names: keep writing it.
+      existing = await this.deps.tables.load(this.deps.pool, legacy);
+      if (existing) id = legacy;
+    }
     if (existing) {
       this.table = this.owned(id, existing);
       return true;
@@ -298,6 +309,8 @@ export class TableWriter {
 
   /** Applies a copy (its TRUNCATE and all its rows) in one commit; see {@link foldCopyRun}. */
   private async applyCopy(page: StoredChange[], layout: TableLayout, settings: WriterSettings, open: readonly OpenDeadLetter[]): Promise<StepOutcome> {
+    // Only a finished copy: its rows are all in the buffer (the reader's finish wakes us).
+    if ((await copyState(this.deps.pool, this.ref.tableId))?.status !== 'done') return 'idle';
     const readStarted = performance.now();
     let run;
     try {
@@ -307,6 +320,7 @@ export class TableWriter {
         writeFile: (batch) => this.writeFile(this.table!.metadata.location, FileContent.Data, batch.fields, batch.rows),
         targetFileSize: settings.targetFileSize,
         skipPoison: this.poisonAttempts + 1 >= settings.maxAttempts,
+        table: this.qualified,
       });
     } catch (error) {
       if (!(error instanceof PoisonValueError)) throw error;
@@ -314,7 +328,7 @@ export class TableWriter {
       throw new PoisonRetryError(this.qualified, error, this.poisonAttempts);
     }
     this.readMs = performance.now() - readStarted;
-    await this.commit(layout, run.batch, { open, files: run.files });
+    await this.commit(layout, run.batch, { open, files: run.files, copy: { marker: page[0], rows: run.batch.count - 1 } });
     this.deps.log.info('applied a copy of the table', { table: this.qualified, rowsCopied: run.batch.count - 1, files: run.files.length });
     return run.more ? 'more' : 'idle';
   }
@@ -364,6 +378,9 @@ export class TableWriter {
     try {
       await inTransaction(this.deps.pool, async (db) => {
         faults.hit('writer.before-swap');
+        if (extras.copy && !(await copyIsWhole(db, this.ref.tableId, extras.copy.marker, extras.copy.rows))) {
+          throw new CopyChangedError(this.qualified, 'changed before it was committed');
+        }
         if (prepared && !(await tables.publish(db, base, prepared))) {
           metrics.commitConflicts.inc();
           throw new CommitConflictError(this.qualified);

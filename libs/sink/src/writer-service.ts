@@ -9,6 +9,7 @@ import { BufferedChanges } from './buffered-changes';
 import { PostgresDeadLetterStore } from './dead-letters';
 import { LeaseConnection } from './lease-connection';
 import type { UpkeepSettings } from './table-upkeep';
+import { CopyChangedError } from './copy-run';
 import { beginStep, dueAt, newSchedule, ScheduleSettings, TableSchedule } from './table-schedule';
 import { CommitConflictError, PoisonRetryError, StalePositionError, TableRef, TableWriter, WriterLog, WriterSettings } from './table-writer';
 import { tableLag, writableTables } from './writable-tables';
@@ -224,7 +225,7 @@ export class WriterService {
     if (kind === 'step') table.schedule.forced = true;
     if (!(error instanceof PoisonRetryError)) table.writer.reset();
     const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof CommitConflictError || error instanceof StalePositionError) {
+    if (error instanceof CommitConflictError || error instanceof StalePositionError || error instanceof CopyChangedError) {
       // Someone else committed this table: pick it up again from the catalog after a short pause.
       table.schedule.retryAt = Date.now() + backoffDelay(settings.backoff, Math.min(table.attempt, 3)) / 4;
       this.deps.log.info('the table changed under this writer; reloading it', { table: name, reason: message });

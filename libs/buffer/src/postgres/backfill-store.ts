@@ -42,7 +42,7 @@ export class PostgresBackfillStore implements BackfillStore {
       schema: row.schema_name,
       table: row.table_name,
       status: row.status,
-      ...(row.snapshot_lsn !== null && row.status !== 'requested'
+      ...(row.snapshot_lsn !== null
         ? { snapshot: { lsn: lsnColumn(row.snapshot_lsn), xmin: BigInt(row.snapshot_xmin!), xmax: BigInt(row.snapshot_xmax!), xip: row.snapshot_xip!.map(BigInt) } }
         : {}),
       rowsCopied: Number(row.rows_copied),
@@ -60,26 +60,28 @@ export class PostgresBackfillStore implements BackfillStore {
       await this.client.query('SELECT 1 FROM cdc_backfill WHERE table_id = $1 FOR UPDATE', [tableId]);
       if (!plan.discardHistory) {
         // Every buffered event of the table must be in the copy: committed before the snapshot's
-        // position and visible in it (xids compared modulo 2^32, as pgoutput sends them).
+        // position and visible in it (xids compared modulo 2^32, as pgoutput sends them). Events
+        // before the copy's position (the checkpoint) were committed before this start: visible.
         const { rows } = await this.client.query<{ unseen: number }>(
           `SELECT count(*)::int AS unseen FROM cdc_events e
-            WHERE e.table_id = $1 AND e.op <> 'R' AND e.xid IS NOT NULL
+            WHERE e.table_id = $1 AND e.op <> 'R' AND e.xid IS NOT NULL AND e.commit_lsn >= $6::pg_lsn
               AND NOT (e.commit_lsn < $2::pg_lsn
                        AND ((e.xid - ($3::bigint & 4294967295)) << 32 >> 32 < 0
                             OR ((e.xid - ($4::bigint & 4294967295)) << 32 >> 32 < 0
                                 AND NOT e.xid = ANY (SELECT x & 4294967295 FROM unnest($5::bigint[]) AS x))))`,
-          [tableId, lsnParam(snapshot.lsn), snapshot.xmin.toString(), snapshot.xmax.toString(), snapshot.xip.map(String)],
+          [tableId, lsnParam(snapshot.lsn), snapshot.xmin.toString(), snapshot.xmax.toString(), snapshot.xip.map(String), lsnParam(plan.copyLsn)],
         );
         if (rows[0].unseen > 0) throw new CopyPlanRetry(tableId);
       }
       // The copy replaces them all (an interrupted copy's rows included).
       await this.client.query('DELETE FROM cdc_events WHERE table_id = $1', [tableId]);
-      // The writer applies the copy next, whatever it applied before.
-      await this.client.query('UPDATE cdc_writer_progress SET applied_lsn = $2, applied_seq = $3, updated_at = now() WHERE table_id = $1', [
-        tableId,
-        lsnParam(plan.copyLsn),
-        BEFORE_COPY_SEQ,
-      ]);
+      // The writer applies the copy next, whatever it applied before. Upserted: a writer about to
+      // make its first commit of the table then finds the row moved and gives up (stale).
+      await this.client.query(
+        `INSERT INTO cdc_writer_progress (table_id, applied_lsn, applied_seq) VALUES ($1, $2, $3)
+         ON CONFLICT (table_id) DO UPDATE SET applied_lsn = EXCLUDED.applied_lsn, applied_seq = EXCLUDED.applied_seq, updated_at = now()`,
+        [tableId, lsnParam(plan.copyLsn), BEFORE_COPY_SEQ],
+      );
       // Replaying a letter captured before the copy would move its row back in time.
       await this.client.query(
         `UPDATE cdc_dead_letters SET status = 'superseded', status_reason = 'the table was copied again', updated_at = now(),
