@@ -11,7 +11,10 @@ ALTER TABLE cdc_backfill ADD COLUMN copy_lsn pg_lsn;
 ALTER TABLE cdc_backfill ADD COLUMN reason text NOT NULL DEFAULT 'initial';
 ALTER TABLE cdc_backfill ADD COLUMN requested_by text;
 ALTER TABLE cdc_backfill DROP CONSTRAINT cdc_backfill_status_check;
-ALTER TABLE cdc_backfill ADD CONSTRAINT cdc_backfill_status_check CHECK (status IN ('requested', 'copying', 'done'));
+-- failed: the copy cannot be done (the reader may not read the table, say): the table waits,
+-- with the reason, every other table streams on; a resync tries again.
+ALTER TABLE cdc_backfill ADD CONSTRAINT cdc_backfill_status_check CHECK (status IN ('requested', 'copying', 'done', 'failed'));
+ALTER TABLE cdc_backfill ADD COLUMN failure text;
 
 -- Writers leave a table alone while it is copying (a requested one still flows until then).
 -- A whole source's resync (a lost slot, a restored or moved cluster): the reader starts over with

@@ -25,6 +25,8 @@ describe('initial copy edges: tiny tables and commits ending on every copied row
         await source.query(`INSERT INTO log${n} SELECT repeat('y', ${WIDE}) FROM generate_series(1, ${n})`);
       }
     }
+    // A table of no columns at all is legal, and has rows.
+    await source.query('CREATE TABLE nocols (); INSERT INTO nocols DEFAULT VALUES; INSERT INTO nocols DEFAULT VALUES');
     await source.end();
   });
 
@@ -58,6 +60,9 @@ describe('initial copy edges: tiny tables and commits ending on every copied row
       expect(log!.rows.filter((r) => r._cdc_op !== 'T').length).toBe(count);
       expect(log!.rows.filter((r) => r._cdc_op === 'T').length).toBe(markers);
     }
+    const [{ count }] = await query<{ count: number }>(dbs.source.url, 'SELECT count(*)::int AS count FROM nocols');
+    const nocols = await readIcebergTable(dbs.buffer.url, 'public', 'nocols');
+    expect(nocols!.rows.filter((r) => r._cdc_op === 'R' || r._cdc_op === 'I').length).toBe(count);
   }
 
   it('applies every copied row one commit at a time, then streams on', async () => {
@@ -76,6 +81,7 @@ describe('initial copy edges: tiny tables and commits ending on every copied row
       await source.query(`UPDATE t${n} SET note = 'changed' WHERE id = 1`);
       await source.query(`INSERT INTO log${n} VALUES ('streamed')`);
     }
+    await source.query('INSERT INTO nocols DEFAULT VALUES');
     await source.end();
     await expectMirrored();
   });

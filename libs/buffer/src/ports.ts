@@ -67,7 +67,7 @@ export interface BackfillState {
   readonly schema: string;
   readonly table: string;
   /** requested: an operator asked for a resync, planned at the reader's next start. */
-  readonly status: 'requested' | 'copying' | 'done';
+  readonly status: 'requested' | 'copying' | 'done' | 'failed';
   /** Absent while only requested. */
   readonly snapshot?: CopySnapshot;
   readonly rowsCopied: number;
@@ -101,6 +101,8 @@ export interface BackfillStore {
    * the copy, its open dead letters are superseded, and it is marked copying.
    */
   begin(tableId: number, plan: CopyPlan): Promise<void>;
+  /** Marks a table's copy failed for good (until a resync): the table waits, with the reason. */
+  fail(tableId: number, reason: string): Promise<void>;
   /** Marks a table's copy complete; writers may apply it from now on. */
   finish(sourceId: string, tableId: number, rowsCopied: number): Promise<void>;
 }

@@ -21,6 +21,7 @@ const tableKey = (table: PublishedTable): string => JSON.stringify([table.schema
  * | requested (it left the publication, is back)  | joined         |
  * | done, of another relation (dropped, created)  | recreated      |
  * | done, of this relation (or of a release that did not record it) | — |
+ * | failed (the reader may not read it, say)      | — (a resync asks again) |
  *
  * Tables no longer published are left as they are.
  */
@@ -37,6 +38,7 @@ export function copiesDue(published: readonly PublishedRelation[], states: reado
 function copyReason(table: PublishedRelation, state: BackfillState | undefined): CopyReason | undefined {
   if (!state) return 'joined';
   if (state.status === 'copying') return state.reason;
+  if (state.status === 'failed') return undefined; // waits for an operator's resync
   if (state.status === 'requested') return state.reason === 'joined' ? 'joined' : 'resync';
   if (state.relationOid !== undefined && state.relationOid !== table.relationOid) return 'recreated';
   return undefined;

@@ -4,6 +4,7 @@ import { createEncoder, encodePayload } from '@philotes/events';
 import { FaultInjector } from '@philotes/faults';
 import { parseLsn } from '@philotes/pgoutput';
 import { ReplicationTarget } from '@philotes/replication';
+import { classifyError } from '@philotes/retry';
 import { ReaderMetrics } from './reader-metrics';
 import { RelationRegistry, RelationState } from './relation-registry';
 import { PublishedShape, PublishedTable, SourceCatalog } from './source-catalog';
@@ -12,6 +13,7 @@ import { tupleValues } from './tuple-values';
 export interface CopyLog {
   info(message: string, meta?: Record<string, unknown>): void;
   warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
 }
 
 export interface InitialCopyDeps {
@@ -86,10 +88,22 @@ export class InitialCopy {
       metrics.backfillTablesPending.set(planned.length);
 
       for (const [index, { table, relation, shape }] of planned.entries()) {
-        const rows = await this.copyTable(client, table, shape, relation, startLsn, commitTime, planned.length - index);
-        await this.deps.backfill.finish(this.deps.sourceId, relation.tableId, rows);
+        // One table that cannot be copied (its rows may not be read, say) waits on its own: the
+        // savepoint keeps the snapshot for the others.
+        await client.query('SAVEPOINT philotes_table');
+        try {
+          const rows = await this.copyTable(client, table, shape, relation, startLsn, commitTime, planned.length - index);
+          await client.query('RELEASE SAVEPOINT philotes_table');
+          await this.deps.backfill.finish(this.deps.sourceId, relation.tableId, rows);
+          log.info('initial copy of table finished', { table: relation.qualifiedName, rowsCopied: rows });
+        } catch (error) {
+          const directive = classifyError(error);
+          if (directive.retry) throw error;
+          await client.query('ROLLBACK TO SAVEPOINT philotes_table');
+          await this.deps.backfill.fail(relation.tableId, (error as Error).message);
+          log.error('cannot copy the table; it waits, the others go on (resync it once the cause is fixed)', { table: relation.qualifiedName, kind: directive.kind, action: directive.action, error });
+        }
         metrics.backfillTablesPending.set(planned.length - index - 1);
-        log.info('initial copy of table finished', { table: relation.qualifiedName, rowsCopied: rows });
       }
       await client.query('COMMIT');
       this.deps.onProgress(undefined);

@@ -206,7 +206,15 @@ export class SourceCatalog {
         ORDER BY a.attnum`,
       [schema, table, published ?? null],
     );
-    if (rows.length === 0) throw new Error(`table ${schema}.${table} has no columns visible to the reader`);
+    if (rows.length === 0) {
+      // A table of no columns (legal: CREATE TABLE t ()) still has rows to copy.
+      const { rows: relation } = await client.query<{ relation_oid: number; relreplident: 'd' | 'n' | 'f' | 'i' }>(
+        `SELECT c.oid::int8::float8 AS relation_oid, c.relreplident FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+        [schema, table],
+      );
+      if (!relation[0]) throw new Error(`table ${schema}.${table} is not visible to the reader`);
+      return { relationOid: relation[0].relation_oid, replicaIdentity: relation[0].relreplident, columns: [] };
+    }
     return {
       relationOid: rows[0].relation_oid,
       replicaIdentity: rows[0].relreplident,

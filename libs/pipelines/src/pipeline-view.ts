@@ -37,7 +37,7 @@ export interface TableView {
   readonly appliedCommitTs: string | null;
   /** Seconds since the commit of the oldest event not yet applied; 0 when caught up. */
   readonly lagSeconds: number;
-  readonly initialCopy: 'copying' | 'done' | null;
+  readonly initialCopy: 'requested' | 'copying' | 'done' | 'failed' | null;
   /** Paused by an operator: the table itself, or its whole source. */
   readonly paused: boolean;
   readonly pauseReason: string | null;

@@ -17,7 +17,7 @@ export interface TableAvailability {
 export async function writableTables(pool: Pool): Promise<TableAvailability> {
   const { rows } = await pool.query<{ table_id: number; source_id: string; schema_name: string; table_name: string; copying: boolean; paused: boolean }>(
     `SELECT t.table_id, t.source_id, t.schema_name, t.table_name,
-            EXISTS (SELECT 1 FROM cdc_backfill b WHERE b.table_id = t.table_id AND b.status = 'copying') AS copying,
+            EXISTS (SELECT 1 FROM cdc_backfill b WHERE b.table_id = t.table_id AND b.status IN ('copying', 'failed')) AS copying,
             EXISTS (SELECT 1 FROM pipeline_controls c
                      WHERE c.source_id = t.source_id AND (c.table_id IS NULL OR c.table_id = t.table_id) AND c.paused) AS paused
        FROM cdc_tables t

@@ -22,7 +22,7 @@ export class PostgresBackfillStore implements BackfillStore {
       table_id: number;
       schema_name: string;
       table_name: string;
-      status: 'requested' | 'copying' | 'done';
+      status: 'requested' | 'copying' | 'done' | 'failed';
       snapshot_lsn: string | null;
       snapshot_xmin: string | null;
       snapshot_xmax: string | null;
@@ -92,7 +92,7 @@ export class PostgresBackfillStore implements BackfillStore {
       await this.client.query(
         `INSERT INTO cdc_backfill (table_id, status, snapshot_lsn, snapshot_xmin, snapshot_xmax, snapshot_xip, relation_oid, copy_lsn, reason)
          VALUES ($1, 'copying', $2, $3, $4, $5::bigint[], $6, $7, $8)
-         ON CONFLICT (table_id) DO UPDATE SET status = 'copying', snapshot_lsn = EXCLUDED.snapshot_lsn,
+         ON CONFLICT (table_id) DO UPDATE SET status = 'copying', failure = NULL, snapshot_lsn = EXCLUDED.snapshot_lsn,
            snapshot_xmin = EXCLUDED.snapshot_xmin, snapshot_xmax = EXCLUDED.snapshot_xmax, snapshot_xip = EXCLUDED.snapshot_xip,
            relation_oid = EXCLUDED.relation_oid, copy_lsn = EXCLUDED.copy_lsn, reason = EXCLUDED.reason, discard_history = false,
            rows_copied = 0, started_at = now(), finished_at = NULL`,
@@ -103,6 +103,10 @@ export class PostgresBackfillStore implements BackfillStore {
       await this.client.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
+  }
+
+  async fail(tableId: number, reason: string): Promise<void> {
+    await this.client.query("UPDATE cdc_backfill SET status = 'failed', failure = $2, finished_at = now() WHERE table_id = $1", [tableId, reason]);
   }
 
   async finish(sourceId: string, tableId: number, rowsCopied: number): Promise<void> {
