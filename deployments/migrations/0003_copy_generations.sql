@@ -30,3 +30,9 @@ ALTER TABLE cdc_backfill ALTER COLUMN snapshot_xip DROP NOT NULL;
 -- The table's buffered events belong to the source's old history (a source started over): its
 -- copy replaces them without checking them against its snapshot.
 ALTER TABLE cdc_backfill ADD COLUMN discard_history boolean NOT NULL DEFAULT false;
+
+-- A copy planned again at the same position (or a source started over on a cluster whose LSNs
+-- repeat) puts new events where superseded dead letters still sit: the commit time tells them
+-- apart, as it does for cdc_events, so a new letter is never dropped as a duplicate.
+ALTER TABLE cdc_dead_letters DROP CONSTRAINT cdc_dead_letters_table_id_commit_lsn_seq_key;
+ALTER TABLE cdc_dead_letters ADD CONSTRAINT cdc_dead_letters_event UNIQUE (table_id, commit_lsn, seq, commit_ts);

@@ -68,7 +68,7 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
       await db.query(
         `INSERT INTO cdc_dead_letters (table_id, commit_lsn, seq, op, xid, commit_ts, schema_version, payload, error_kind, error_message, attempts, history, row_key, status)
          VALUES ($1, $2, $3, $4, $5, ${EPOCH_2000} + $6::bigint * interval '1 microsecond', $7, $8, $9, $10, $11, $12::jsonb, $13, $14)
-         ON CONFLICT (table_id, commit_lsn, seq) DO NOTHING`,
+         ON CONFLICT (table_id, commit_lsn, seq, commit_ts) DO NOTHING`,
         [
           tableId,
           formatLsn(change.position.lsn),

@@ -66,7 +66,7 @@ export async function comparablePoint(buffer: Pool, sourceId: string, tableId: n
     `SELECT count(*)::int AS n FROM cdc_events e LEFT JOIN cdc_writer_progress p ON p.table_id = e.table_id
       WHERE e.table_id = $1 AND e.commit_lsn < $2::pg_lsn
         AND (p.table_id IS NULL OR (e.commit_lsn, e.seq) > (p.applied_lsn, p.applied_seq))
-        AND NOT EXISTS (SELECT 1 FROM cdc_dead_letters d WHERE d.table_id = e.table_id AND d.commit_lsn = e.commit_lsn AND d.seq = e.seq)`,
+        AND NOT EXISTS (SELECT 1 FROM cdc_dead_letters d WHERE d.table_id = e.table_id AND d.commit_lsn = e.commit_lsn AND d.seq = e.seq AND d.commit_ts = e.commit_ts)`,
     [tableId, formatLsn(point.after)],
   );
   if (unapplied.rows[0].n > 0) return 'writer-behind';

@@ -222,7 +222,7 @@ async function compareChangelog(
   const { rows: events } = await deps.buffer.query<{ lsn: string; seq: string }>(
     `SELECT (e.commit_lsn - '0/0'::pg_lsn)::text AS lsn, e.seq::text AS seq FROM cdc_events e
       WHERE e.table_id = $1 AND e.commit_lsn <= $2::pg_lsn
-        AND NOT EXISTS (SELECT 1 FROM cdc_dead_letters d WHERE d.table_id = e.table_id AND d.commit_lsn = e.commit_lsn AND d.seq = e.seq AND d.status <> 'replayed')`,
+        AND NOT EXISTS (SELECT 1 FROM cdc_dead_letters d WHERE d.table_id = e.table_id AND d.commit_lsn = e.commit_lsn AND d.seq = e.seq AND d.commit_ts = e.commit_ts AND d.status <> 'replayed')`,
     [target.tableId, sourceLsn],
   );
   for (const event of events) {
