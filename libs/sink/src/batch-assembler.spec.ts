@@ -52,6 +52,26 @@ describe('BatchAssembler, upsert', () => {
     expect(batch.rows[0][1]).toBe('from before');
   });
 
+  it('keys a REPLICA IDENTITY FULL row whose TOASTed column an update left unchanged by the full old row', () => {
+    // No primary key: every column identifies the row, the TOASTed text too (found by the generator, seed 7072).
+    const full = [column('id', 'int4', { key: true }), column('doc', 'text', { key: true })];
+    const layout = planLayout({ table: 'public.f', columns: full, mode: 'upsert', lastColumnId: 0, asText: new Set(), unrepresentable: 'reject' });
+    const assembler = new BatchAssembler(layout);
+    assembler.add(change('U', full, { after: [2, UNCHANGED_TOAST], before: [1, 'a long document'] }), false);
+    const batch = assembler.result();
+    expect(batch.rows).toEqual([[2, 'a long document']]);
+    expect(batch.deletes).toEqual([[1, 'a long document'], [2, 'a long document']]);
+  });
+
+  it('sends a change whose key is an unchanged TOAST value, with no full old row, to the dead letters', () => {
+    const toastKey = [column('doc', 'text', { key: true, primaryKey: true }), column('n', 'int4')];
+    const layout = planLayout({ table: 'public.k', columns: toastKey, mode: 'upsert', lastColumnId: 0, asText: new Set(), unrepresentable: 'reject' });
+    expect(() => new BatchAssembler(layout).add(change('U', toastKey, { after: [UNCHANGED_TOAST, 5] }), false)).toThrow(PoisonValueError);
+    const assembler = new BatchAssembler(layout);
+    assembler.add(change('U', toastKey, { after: [UNCHANGED_TOAST, 5] }), true);
+    expect(assembler.result().poison.map((p) => p.error.message)).toEqual(['column doc: a key column is an unchanged TOAST value and no full old row came with the change']);
+  });
+
   it('asks for a lookup when the batch cannot tell, and resolves it from the table', () => {
     const batch = assemble('upsert', [update(1, UNCHANGED_TOAST, { n: '3' })]);
     expect(batch.rows[0][1]).toBe(UNRESOLVED);

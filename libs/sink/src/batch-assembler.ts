@@ -46,6 +46,17 @@ export interface AssembledBatch {
   readonly pendingToast: readonly PendingToast[];
 }
 
+/**
+ * The new image with its unchanged TOAST values taken from the old row, when a full old row came
+ * with the change (REPLICA IDENTITY FULL, whose old tuple PostgreSQL logs detoasted): a key of
+ * every column (FULL without a primary key) then holds them all.
+ */
+function withToastFromBefore(after: readonly CdcValue[], change: BufferedChange): readonly CdcValue[] {
+  const before = change.before;
+  if (!before || change.beforeIsKeyOnly || !after.some((value) => value instanceof UnchangedToast)) return after;
+  return after.map((value, i) => (value instanceof UnchangedToast && before[i] !== undefined && !(before[i] instanceof UnchangedToast) ? before[i] : value));
+}
+
 /** Marks a row cell that waits for a TOAST lookup. */
 export const UNRESOLVED = Symbol('unresolved-toast');
 
@@ -177,7 +188,7 @@ export class BatchAssembler {
       if (this.poisonByKey.size > 0) this.written(key);
       return;
     }
-    const after = this.required(change.after, change);
+    const after = withToastFromBefore(this.required(change.after, change), change);
     const { key, values } = this.keyOf(after);
     if (change.op === 'U' && change.before) {
       const old = this.keyOf(change.before);
@@ -200,7 +211,7 @@ export class BatchAssembler {
   }
 
   private append(change: BufferedChange): void {
-    const image = change.op === 'D' ? this.required(change.before, change) : this.required(change.after, change);
+    const image = change.op === 'D' ? this.required(change.before, change) : withToastFromBefore(this.required(change.after, change), change);
     const identified = this.layout.keyPositions.length > 0;
     if (!identified || (!this.lastByKey && !image.some((value) => value instanceof UnchangedToast))) {
       this.appended.push(this.cdcRow(this.convert(image, change, '', [], undefined), change));
@@ -272,7 +283,12 @@ export class BatchAssembler {
     let key = '';
     for (let i = 0; i < positions.length; i++) {
       const value = image[positions[i]];
-      if (value instanceof UnchangedToast) throw new Error('a key column cannot be an unchanged TOAST value');
+      if (value instanceof UnchangedToast) {
+        // Only when no full old row came with it (a TOASTed primary-key column left unchanged):
+        // the row cannot be identified, so the change waits in the dead letters, the table flows.
+        const column = this.layout.placements[positions[i]].column.name;
+        throw new PoisonValueError(column, 'a key column is an unchanged TOAST value and no full old row came with the change', 'set REPLICA IDENTITY FULL on the table, then replay the dead letter');
+      }
       values[i] = this.layout.placements[positions[i]].convert(value);
       key = i === 0 ? keyPart(values[i]) : `${key}\u0000${keyPart(values[i])}`;
     }
