@@ -101,7 +101,7 @@ export interface BackfillStore {
    * the copy, its open dead letters are superseded, and it is marked copying.
    */
   begin(tableId: number, plan: CopyPlan): Promise<void>;
-  /** Marks a table's copy failed for good (until a resync): the table waits, with the reason. */
+  /** Marks a table's copy failed for good (until a resync): the table waits, with the reason; its rows so far are never applied (not finished). */
   fail(tableId: number, reason: string): Promise<void>;
   /** Marks a table's copy complete; writers may apply it from now on. */
   finish(sourceId: string, tableId: number, rowsCopied: number): Promise<void>;

@@ -25,6 +25,8 @@ describe('copiesDue', () => {
     ['interrupted initial copy', state('t', { status: 'copying' }), published('t'), 'initial'],
     ['interrupted copy of a joined table', state('t', { status: 'copying', reason: 'joined' }), published('t'), 'joined'],
     ['asked for by an operator', state('t', { status: 'requested', snapshot: undefined, reason: 'resync' }), published('t'), 'resync'],
+    ['failed, waiting for a resync', state('t', { status: 'failed' }), published('t'), undefined],
+    ['failed, then dropped and created again', state('t', { status: 'failed' }), published('t', 101), 'recreated'],
     ['back in the publication after it left', state('t', { status: 'requested', reason: 'joined' }), published('t'), 'joined'],
   ])('%s', (_case, current, table, reason) => {
     expect(copiesDue([table], current ? [current] : []).map((t) => t.reason)).toEqual(reason ? [reason] : []);

@@ -38,9 +38,10 @@ export function copiesDue(published: readonly PublishedRelation[], states: reado
 function copyReason(table: PublishedRelation, state: BackfillState | undefined): CopyReason | undefined {
   if (!state) return 'joined';
   if (state.status === 'copying') return state.reason;
+  // Before 'failed': a failed table created again is a new table, and CopyWatch sees it as one.
+  if (state.relationOid !== undefined && state.relationOid !== table.relationOid) return 'recreated';
   if (state.status === 'failed') return undefined; // waits for an operator's resync
   if (state.status === 'requested') return state.reason === 'joined' ? 'joined' : 'resync';
-  if (state.relationOid !== undefined && state.relationOid !== table.relationOid) return 'recreated';
   return undefined;
 }
 

@@ -91,17 +91,22 @@ export class InitialCopy {
         // One table that cannot be copied (its rows may not be read, say) waits on its own: the
         // savepoint keeps the snapshot for the others.
         await client.query('SAVEPOINT philotes_table');
+        let rows: number | undefined;
         try {
-          const rows = await this.copyTable(client, table, shape, relation, startLsn, commitTime, planned.length - index);
+          rows = await this.copyTable(client, table, shape, relation, startLsn, commitTime, planned.length - index);
           await client.query('RELEASE SAVEPOINT philotes_table');
-          await this.deps.backfill.finish(this.deps.sourceId, relation.tableId, rows);
-          log.info('initial copy of table finished', { table: relation.qualifiedName, rowsCopied: rows });
         } catch (error) {
+          // Only a refusal that lasts (no privilege to read it): anything else (a column renamed
+          // since the snapshot, a lost connection) plans again at the next start.
           const directive = classifyError(error);
-          if (directive.retry) throw error;
+          if (directive.kind !== 'authorization') throw error;
           await client.query('ROLLBACK TO SAVEPOINT philotes_table');
           await this.deps.backfill.fail(relation.tableId, (error as Error).message);
           log.error('cannot copy the table; it waits, the others go on (resync it once the cause is fixed)', { table: relation.qualifiedName, kind: directive.kind, action: directive.action, error });
+        }
+        if (rows !== undefined) {
+          await this.deps.backfill.finish(this.deps.sourceId, relation.tableId, rows);
+          log.info('initial copy of table finished', { table: relation.qualifiedName, rowsCopied: rows });
         }
         metrics.backfillTablesPending.set(planned.length - index - 1);
       }

@@ -126,7 +126,7 @@ export class BatchAssembler {
   keyOfChange(change: BufferedChange): string | undefined {
     if (this.layout.mode !== 'upsert' || change.op === 'T') return undefined;
     try {
-      return this.keyOf(this.required(change.op === 'D' ? change.before : change.after, change)).key;
+      return this.keyOf(change.op === 'D' ? this.required(change.before, change) : withToastFromBefore(this.required(change.after, change), change)).key;
     } catch {
       return undefined;
     }
@@ -287,7 +287,7 @@ export class BatchAssembler {
         // Only when no full old row came with it (a TOASTed primary-key column left unchanged):
         // the row cannot be identified, so the change waits in the dead letters, the table flows.
         const column = this.layout.placements[positions[i]].column.name;
-        throw new PoisonValueError(column, 'a key column is an unchanged TOAST value and no full old row came with the change', 'set REPLICA IDENTITY FULL on the table, then replay the dead letter');
+        throw new PoisonValueError(column, 'a key column is an unchanged TOAST value and no full old row came with the change', 'the row cannot be identified: resync the table (REPLICA IDENTITY FULL makes later such changes identifiable)');
       }
       values[i] = this.layout.placements[positions[i]].convert(value);
       key = i === 0 ? keyPart(values[i]) : `${key}\u0000${keyPart(values[i])}`;

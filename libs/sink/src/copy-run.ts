@@ -20,9 +20,17 @@ export class CopyChangedError extends ClassifiedError {
 }
 
 /** The reader's state of the table's latest copy: writers apply a copy only once it is done. */
-export async function copyState(db: Pick<ClientBase, 'query'>, tableId: number): Promise<{ status: string; rowsCopied: number } | undefined> {
-  const { rows } = await db.query<{ status: string; rows_copied: string }>('SELECT status, rows_copied FROM cdc_backfill WHERE table_id = $1', [tableId]);
-  return rows[0] ? { status: rows[0].status, rowsCopied: Number(rows[0].rows_copied) } : undefined;
+export async function copyState(db: Pick<ClientBase, 'query'>, tableId: number): Promise<{ status: string; finished: boolean } | undefined> {
+  const { rows } = await db.query<{ status: string; finished: boolean }>('SELECT status, finished_at IS NOT NULL AS finished FROM cdc_backfill WHERE table_id = $1', [tableId]);
+  return rows[0];
+}
+
+/**
+ * Whether the table's latest copy is complete in the buffer: done, or done and since asked for
+ * again (a resync, the table left the publication) — its rows stay the table's until the next copy.
+ */
+export function copyFinished(state: { status: string; finished: boolean } | undefined): boolean {
+  return state !== undefined && state.finished && (state.status === 'done' || state.status === 'requested');
 }
 
 /**
@@ -33,7 +41,7 @@ export async function copyState(db: Pick<ClientBase, 'query'>, tableId: number):
  */
 export async function copyIsWhole(db: Pick<ClientBase, 'query'>, tableId: number, marker: Pick<StoredChange, 'position' | 'commitTime'>, rows: number): Promise<boolean> {
   const { rows: found } = await db.query<{ whole: boolean }>(
-    `SELECT b.status = 'done' AND b.rows_copied = $4
+    `SELECT b.status IN ('done', 'requested') AND b.finished_at IS NOT NULL AND b.rows_copied = $4
             AND EXISTS (SELECT 1 FROM cdc_events e WHERE e.table_id = $1 AND e.commit_lsn = $2::pg_lsn AND e.seq = $3 AND e.commit_ts = ${PG_EPOCH_MICROS_SQL('$5')}) AS whole
        FROM cdc_backfill b WHERE b.table_id = $1 FOR SHARE`,
     [tableId, lsnParam(marker.position.lsn), marker.position.seq, rows, marker.commitTime.toString()],

@@ -7,7 +7,7 @@ import { ClassifiedError } from '@philotes/retry';
 import { AssembledBatch, BatchAssembler, resolveToast } from './batch-assembler';
 import { BufferedChange, BufferedChanges, comparePositions, Position, StoredChange } from './buffered-changes';
 import { fillsCommit } from './commit-size';
-import { copyIsWhole, CopyChangedError, copyState, foldCopyRun, isCopyStart } from './copy-run';
+import { copyFinished, copyIsWhole, CopyChangedError, copyState, foldCopyRun, isCopyStart } from './copy-run';
 import { DeadLetterStore, OpenDeadLetter, ReplayOutcome } from './dead-letters';
 import { modeFor, planLayout, TableLayout, TableMode } from './table-layout';
 import { icebergIdentifier, legacyIdentifier, ownershipProblem, sourceProperties, TableOwnershipError } from './table-identity';
@@ -310,7 +310,10 @@ export class TableWriter {
   /** Applies a copy (its TRUNCATE and all its rows) in one commit; see {@link foldCopyRun}. */
   private async applyCopy(page: StoredChange[], layout: TableLayout, settings: WriterSettings, open: readonly OpenDeadLetter[]): Promise<StepOutcome> {
     // Only a finished copy: its rows are all in the buffer (the reader's finish wakes us).
-    if ((await copyState(this.deps.pool, this.ref.tableId))?.status !== 'done') return 'idle';
+    if (!copyFinished(await copyState(this.deps.pool, this.ref.tableId))) {
+      this.deps.log.debug('waiting for the reader to finish copying the table', { table: this.qualified });
+      return 'idle';
+    }
     const readStarted = performance.now();
     let run;
     try {

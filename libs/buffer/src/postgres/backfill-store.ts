@@ -106,7 +106,7 @@ export class PostgresBackfillStore implements BackfillStore {
   }
 
   async fail(tableId: number, reason: string): Promise<void> {
-    await this.client.query("UPDATE cdc_backfill SET status = 'failed', failure = $2, finished_at = now() WHERE table_id = $1", [tableId, reason]);
+    await this.client.query("UPDATE cdc_backfill SET status = 'failed', failure = $2, finished_at = NULL WHERE table_id = $1", [tableId, reason]);
   }
 
   async finish(sourceId: string, tableId: number, rowsCopied: number): Promise<void> {
