@@ -6,7 +6,6 @@ import {
   controlNoticeSource,
   operatorPauseOf,
   markUnpublished,
-  startOverRequested,
   PostgresBackfillStore,
   PostgresCheckpointer,
   PostgresEventStore,
@@ -386,7 +385,7 @@ export class WalReader {
       const published = await catalog.publishedTables(publication);
       const marked = await markUnpublished(this.deps.bufferPool, sourceId, published);
       if (marked > 0) this.deps.log.info('tables left the publication; each is copied again when it comes back', { tables: marked });
-      if (await startOverRequested(this.deps.bufferPool, sourceId)) return true;
+      if (await new PostgresCheckpointer(this.deps.bufferPool).resyncRequested(sourceId)) return true;
       return copiesDue(published, await new PostgresBackfillStore(this.deps.bufferPool).states(sourceId)).length > 0;
     };
     check()

@@ -94,7 +94,7 @@ export async function runScenario(plan: GenerativePlan, log: (line: string) => v
       rows += await apply(source, table, operation, random, pool);
     }
 
-    const failures = await settleAndCompare(buffer, sources, pool, () => [writer!, ...sources.map((s) => s.reader!)]);
+    const failures = await settleAndCompare(buffer, sources, () => [writer!, ...sources.map((s) => s.reader!)]);
     const tables = plan.sources.reduce((n, s) => n + s.tables.length, 0);
     return { seed: plan.seed, sources: plan.sources.length, tables, rows, operations: plan.operations.length, faults, failures };
   } catch (error) {
@@ -274,7 +274,7 @@ async function settle(buffer: TestDatabase, sources: readonly LiveSource[]): Pro
 }
 
 /** Waits for the pipeline to take in everything, then compares every published table; the differences found. */
-async function settleAndCompare(buffer: TestDatabase, sources: readonly LiveSource[], pool: Pool, apps: () => AppProcess[]): Promise<string[]> {
+async function settleAndCompare(buffer: TestDatabase, sources: readonly LiveSource[], apps: () => AppProcess[]): Promise<string[]> {
   await settle(buffer, sources);
   const failures: string[] = [];
   for (const source of sources) {
@@ -292,7 +292,6 @@ async function settleAndCompare(buffer: TestDatabase, sources: readonly LiveSour
   if (failures.length > 0) {
     for (const app of apps()) failures.push(`${app.app} said:\n${app.output.slice(-12).join('\n')}`);
   }
-  void pool;
   return failures;
 }
 

@@ -122,12 +122,6 @@ export class PostgresBackfillStore implements BackfillStore {
   }
 }
 
-/** Whether an operator asked to start the source over. */
-export async function startOverRequested(db: Pick<ClientBase, 'query'>, sourceId: string): Promise<boolean> {
-  const { rows } = await db.query<{ asked: boolean }>('SELECT resync_requested_at IS NOT NULL AS asked FROM cdc_checkpoints WHERE source_id = $1', [sourceId]);
-  return rows[0]?.asked ?? false;
-}
-
 /**
  * Copied tables the publication no longer lists (ALTER PUBLICATION … DROP TABLE, or dropped) are
  * marked for a copy: changes made while a table is out never stream, so when it comes back it

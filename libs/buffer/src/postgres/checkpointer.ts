@@ -5,7 +5,8 @@ import { lsnColumn, lsnParam, PG_EPOCH_MICROS_SQL } from './sql';
 
 /** Where a source's checkpoint is read and saved: `cdc_checkpoints`, one row per source. */
 export class PostgresCheckpointer implements Checkpointer {
-  constructor(private readonly client: ClientBase) {}
+  /** `startOver` runs a transaction: give a client, not a pool, for it. */
+  constructor(private readonly client: Pick<ClientBase, 'query'>) {}
 
   async load(sourceId: string): Promise<Checkpoint | undefined> {
     const { rows } = await this.client.query<{ confirmed_lsn: string; partial_commit_lsn: string | null; partial_seq: string | null; last_commit_micros: string | null }>(
