@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { Client } from 'pg';
 import { api, RunningAdmin, startAdmin } from '../support/admin';
 import { eventuallyStatus } from '../support/app-process';
 import { CaptureDatabases, createCaptureDatabases, RunningReader, sourceClient, startReader, waitCaughtUp } from '../support/capture';
@@ -99,6 +100,45 @@ describe('resync through the admin API', () => {
     const [otherCopy] = await query<{ reason: string }>(dbs.buffer.url, "SELECT reason FROM cdc_backfill b JOIN cdc_tables t USING (table_id) WHERE t.table_name = 'other'");
     expect(otherCopy.reason).toBe('initial');
     expect(otherProgress).toHaveLength(1);
+    await waitMirrored(dbs, 'other');
+  });
+
+  it('copies beside the stream: while a copy is under way the other tables flow, and changes committed after its snapshot land once, after it', async () => {
+    await waitMirrored(dbs, 'orders');
+    const [{ table_id: tableId }] = await query<{ table_id: number }>(dbs.buffer.url, "SELECT table_id FROM cdc_tables WHERE table_name = 'orders'");
+    const copyState = async () => (await query<{ status: string }>(dbs.buffer.url, 'SELECT status FROM cdc_backfill WHERE table_id = $1', [tableId]))[0].status;
+    // Holds the copy after its snapshot and the stream's fence, where it plans (a row lock the
+    // plan takes FOR UPDATE; the admin's request, a plain update, passes it).
+    const holder = new Client({ connectionString: dbs.buffer.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM cdc_backfill WHERE table_id = $1 FOR KEY SHARE', [tableId]);
+      expect((await api(admin, 'POST', `/api/v1/sources/test/tables/public/orders/resync`, { body: {} })).status).toBe(202);
+      await eventually('the copy to wait at its plan', async () => {
+        const waiting = await query(dbs.buffer.url, "SELECT 1 FROM pg_stat_activity WHERE application_name = 'philotes-wal-reader-copy' AND wait_event_type = 'Lock'");
+        return waiting.length === 1;
+      });
+
+      const source = await sourceClient(dbs);
+      await source.query("INSERT INTO other VALUES (90, 'while orders copies'); UPDATE other SET v = 'changed while orders copies' WHERE id = 1");
+      // After the copy's snapshot: not in the copy, so they must stream and apply after it.
+      await source.query("UPDATE orders SET v = 'during the copy' WHERE id = 2; INSERT INTO orders VALUES (90, 'during the copy'); DELETE FROM orders WHERE id = 3");
+      await waitCaughtUp(dbs);
+      await waitMirrored(dbs, 'other');
+      expect(await copyState()).toBe('requested');
+      await holder.query('COMMIT');
+      await source.query("UPDATE orders SET v = 'after the copy' WHERE id = 4");
+      await source.end();
+    } finally {
+      await holder.end();
+    }
+    await waitCaughtUp(dbs);
+    await eventually('the copy to finish', async () => (await copyState()) === 'done');
+    await waitWriterCaughtUp(dbs.buffer.url);
+    await waitMirrored(dbs, 'orders');
+    expect(await mirrored(dbs, 'orders')).toEqual(expect.arrayContaining(['2:during the copy', '90:during the copy', '4:after the copy']));
+    expect(await mirrored(dbs, 'orders')).not.toContain('3:o3');
     await waitMirrored(dbs, 'other');
   });
 

@@ -72,7 +72,7 @@ describe('wal-reader: initial copy with concurrent writes and crashes', () => {
     reader = final.process;
     const started = reader;
     await started.waitForLog('the end of the copy', (line) => line.message === 'initial copy finished', 120_000);
-    expect(started.logs.find((line) => line.message === 'initial copy starting')).toMatchObject({ tables: 1, resumed: true });
+    expect(started.logs.find((line) => line.message === 'copy starting')).toMatchObject({ tables: 1, besideStream: true });
     await items.stop();
     await accounts.stop();
     await waitCaughtUp(dbs, 120_000);

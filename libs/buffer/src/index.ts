@@ -3,6 +3,8 @@ export * from './copy-binary';
 export * from './copy-positions';
 export * from './ports';
 export * from './postgres/backfill-store';
+export * from './postgres/copy-fence';
+export * from './postgres/copy-holds';
 export * from './postgres/buffer-depth';
 export * from './postgres/checkpointer';
 export * from './postgres/event-store';

@@ -34,8 +34,11 @@ export interface Checkpointer {
 export interface EventStore {
   /** Writes events and the checkpoint that covers them in one transaction, then wakes writers. */
   commit(sourceId: string, events: readonly BufferedEvent[], checkpoint: Checkpoint): Promise<void>;
-  /** Writes rows of a table's initial copy with the copy's progress, in one transaction. */
-  commitCopy(sourceId: string, tableId: number, events: readonly BufferedEvent[], rowsCopied: number): Promise<void>;
+  /**
+   * Writes rows of a table's copy with the copy's progress, in one transaction; refused
+   * (CopyFencedError) when the table's copy is no longer this generation's.
+   */
+  commitCopy(sourceId: string, tableId: number, generation: number, events: readonly BufferedEvent[], rowsCopied: number): Promise<void>;
 }
 
 export interface RelationSchema {
@@ -78,31 +81,45 @@ export interface BackfillState {
   readonly discardHistory: boolean;
 }
 
-/** A copy about to run: where its rows go, what it reads, and why. */
+/** A copy about to run: what it reads, where the stream stands, and why. */
 export interface CopyPlan {
   readonly snapshot: CopySnapshot;
-  /** The position the copied rows take: the stream's start (the source's checkpoint). */
-  readonly copyLsn: bigint;
+  /**
+   * The stream's fence: every change of the table streamed from here on passes the copy's
+   * filter (changes the snapshot shows are left out), and every one streamed before is in the
+   * buffer. No transaction after the fence commits before it.
+   */
+  readonly fenceLsn: bigint;
   readonly relationOid: number;
   readonly reason: CopyReason;
   /**
    * Whether the table's events in the buffer belong to another history (a source started over
-   * with a new slot): they go whatever the snapshot shows. Otherwise each must be visible in the
-   * snapshot — contained in the copy — or the plan is refused.
+   * with a new slot): they all go. Otherwise those the snapshot shows go (the copy holds them)
+   * and the others stay, to be applied after the copy.
    */
   readonly discardHistory?: boolean;
+  /** The copy's opening TRUNCATE, written with the plan so writers wait for the copy from the start. */
+  readonly marker: { readonly schemaVersion: number; readonly commitTime: bigint; readonly payload: Uint8Array };
+}
+
+/** A planned copy: the position its rows take, and its generation (see BackfillStore.begin). */
+export interface CopyStart {
+  /** Before every event of the table the buffer keeps: the fence, or an earlier change the snapshot does not show. */
+  readonly copyLsn: bigint;
+  readonly generation: number;
 }
 
 export interface BackfillStore {
   states(sourceId: string): Promise<BackfillState[]>;
   /**
-   * Starts (or restarts) a table's copy, in one transaction: the table's buffered events (which
-   * the copy contains) and an interrupted copy's rows go, its writer position moves to just before
-   * the copy, its open dead letters are superseded, and it is marked copying.
+   * Starts (or restarts) a table's copy, in one transaction: the table's buffered events the
+   * snapshot shows (the copy holds them) and earlier copies' rows go, the copy's TRUNCATE takes
+   * the position before every event kept, the writer position moves to just before it, open dead
+   * letters are superseded, and the table is marked copying under a new generation.
    */
-  begin(tableId: number, plan: CopyPlan): Promise<void>;
+  begin(tableId: number, plan: CopyPlan): Promise<CopyStart>;
   /** Marks a table's copy failed for good (until a resync): the table waits, with the reason; its rows so far are never applied (not finished). */
-  fail(tableId: number, reason: string): Promise<void>;
-  /** Marks a table's copy complete; writers may apply it from now on. */
-  finish(sourceId: string, tableId: number, rowsCopied: number): Promise<void>;
+  fail(tableId: number, generation: number, reason: string): Promise<void>;
+  /** Marks a table's copy complete; writers may apply it from now on. Refused (CopyFencedError) for a replaced generation. */
+  finish(sourceId: string, tableId: number, generation: number, rowsCopied: number): Promise<void>;
 }

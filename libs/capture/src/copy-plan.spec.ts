@@ -28,6 +28,9 @@ describe('copiesDue', () => {
     ['failed, waiting for a resync', state('t', { status: 'failed' }), published('t'), undefined],
     ['failed, then dropped and created again', state('t', { status: 'failed' }), published('t', 101), 'recreated'],
     ['back in the publication after it left', state('t', { status: 'requested', reason: 'joined' }), published('t'), 'joined'],
+    ['seen joining by the stream', state('t', { status: 'requested', reason: 'joined', snapshot: undefined, relationOid: undefined }), published('t'), 'joined'],
+    ['seen anew by the stream', state('t', { status: 'requested', reason: 'recreated' }), published('t', 101), 'recreated'],
+    ['on a slot someone else made', state('t', { status: 'requested', reason: 'initial', snapshot: undefined, relationOid: undefined }), published('t'), 'initial'],
   ])('%s', (_case, current, table, reason) => {
     expect(copiesDue([table], current ? [current] : []).map((t) => t.reason)).toEqual(reason ? [reason] : []);
   });
@@ -43,13 +46,20 @@ describe('copiesDue', () => {
 });
 
 describe('CopyWatch', () => {
-  it('flags a relation no copy covers once, and never a copied one', () => {
-    const watch = new CopyWatch([state('t'), state('legacy', { relationOid: undefined }), state('asked', { status: 'requested' })]);
-    expect(watch.uncovered(published('t'))).toBe(false);
-    expect(watch.uncovered(published('legacy', 5))).toBe(false);
-    expect(watch.uncovered(published('new', 7))).toBe(true);
-    expect(watch.uncovered(published('new', 7))).toBe(false);
-    expect(watch.uncovered(published('t', 8))).toBe(true);
-    expect(watch.uncovered(published('asked', 9))).toBe(true);
+  it('flags a relation no copy covers once, with why, and never a copied or already requested one', () => {
+    const watch = new CopyWatch([
+      state('t'),
+      state('legacy', { relationOid: undefined }),
+      state('asked', { status: 'requested' }),
+      state('joining', { status: 'requested', reason: 'joined', relationOid: undefined }),
+    ]);
+    expect(watch.uncovered(published('t'))).toBeUndefined();
+    expect(watch.uncovered(published('legacy', 5))).toBeUndefined();
+    expect(watch.uncovered(published('new', 7))).toBe('joined');
+    expect(watch.uncovered(published('new', 7))).toBeUndefined();
+    expect(watch.uncovered(published('t', 8))).toBe('recreated');
+    expect(watch.uncovered(published('asked'))).toBeUndefined();
+    expect(watch.uncovered(published('asked', 9))).toBe('recreated');
+    expect(watch.uncovered(published('joining', 10))).toBeUndefined();
   });
 });

@@ -10,8 +10,8 @@ export interface PublishedRelation extends PublishedTable {
 const tableKey = (table: PublishedTable): string => JSON.stringify([table.schema, table.table]);
 
 /**
- * The tables a reader must copy before it streams, decided on every start (so a crash while
- * planning, or a table that changed while no reader ran, is caught up):
+ * The tables a reader must copy, decided at every start (so a crash while planning, or a table
+ * that changed while no reader ran, is caught up) and whenever a copy may be due while streaming:
  *
  * | the table's copy state                       | copied because |
  * | -------------------------------------------- | -------------- |
@@ -19,6 +19,8 @@ const tableKey = (table: PublishedTable): string => JSON.stringify([table.schema
  * | copying (interrupted)                         | its reason     |
  * | requested (an operator's resync)              | resync         |
  * | requested (it left the publication, is back)  | joined         |
+ * | requested (the stream saw it join, or anew)   | joined, recreated |
+ * | requested (a slot someone else made)          | initial        |
  * | done, of another relation (dropped, created)  | recreated      |
  * | done, of this relation (or of a release that did not record it) | — |
  * | failed (the reader may not read it, say)      | — (a resync asks again) |
@@ -41,12 +43,12 @@ function copyReason(table: PublishedRelation, state: BackfillState | undefined):
   // Before 'failed': a failed table created again is a new table, and CopyWatch sees it as one.
   if (state.relationOid !== undefined && state.relationOid !== table.relationOid) return 'recreated';
   if (state.status === 'failed') return undefined; // waits for an operator's resync
-  if (state.status === 'requested') return state.reason === 'joined' ? 'joined' : 'resync';
+  if (state.status === 'requested') return state.reason;
   return undefined;
 }
 
 /**
- * While streaming: whether a relation the stream describes needs a copy first (it joined the
+ * While streaming: whether a relation the stream describes needs a copy (it joined the
  * publication, or is a new relation under a copied name). Checked once per relation and session.
  */
 export class CopyWatch {
@@ -54,16 +56,17 @@ export class CopyWatch {
   private readonly seen = new Set<number>();
 
   constructor(states: readonly BackfillState[]) {
-    this.copied = new Map(states.filter((s) => s.status !== 'requested').map((s) => [tableKey(s), s.relationOid]));
+    // Requested ones too: a copy is asked for already, unless the relation is another one now.
+    this.copied = new Map(states.map((s) => [tableKey(s), s.relationOid]));
   }
 
-  /** True the first time a relation shows up that no copy covers. */
-  uncovered(relation: PublishedRelation): boolean {
-    if (this.seen.has(relation.relationOid)) return false;
+  /** Why, the first time a relation shows up that no copy covers; else undefined. */
+  uncovered(relation: PublishedRelation): 'joined' | 'recreated' | undefined {
+    if (this.seen.has(relation.relationOid)) return undefined;
     this.seen.add(relation.relationOid);
     const key = tableKey(relation);
-    if (!this.copied.has(key)) return true;
+    if (!this.copied.has(key)) return 'joined';
     const oid = this.copied.get(key);
-    return oid !== undefined && oid !== relation.relationOid;
+    return oid !== undefined && oid !== relation.relationOid ? 'recreated' : undefined;
   }
 }

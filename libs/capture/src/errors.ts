@@ -23,9 +23,9 @@ export class ReaderConfigurationError extends ClassifiedError {
   }
 }
 
-/** A table showed up in the stream that no copy covers: the reader starts again and copies it first. */
-export class CopyNeededError extends ClassifiedError {
-  constructor(table: string) {
-    super(`${table} needs a copy; restarting to copy it first`, { retry: true, kind: 'conflict', action: 'none; the reader copies the table and streams on' });
+/** An operator asked to start the source over: the session ends, the next start takes a new slot and copies every table. */
+export class StartOverError extends ClassifiedError {
+  constructor() {
+    super('an operator asked to start the source over; restarting on a new slot', { retry: true, kind: 'conflict', action: 'none; the reader copies every table again and streams on' });
   }
 }

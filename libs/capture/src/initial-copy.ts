@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { BackfillStore, BufferedEvent, COPY_MARKER_SEQ, copyRowSeq, CopyReason, CopySnapshot, EventStore } from '@philotes/buffer';
+import { BufferedEvent, copyRowSeq, CopyReason, CopySnapshot, PostgresBackfillStore, PostgresEventStore, PostgresSchemaStore, SchemaStore } from '@philotes/buffer';
 import { createEncoder, encodePayload } from '@philotes/events';
 import { FaultInjector } from '@philotes/faults';
 import { parseLsn } from '@philotes/pgoutput';
@@ -9,6 +9,7 @@ import { ReaderMetrics } from './reader-metrics';
 import { RelationRegistry, RelationState } from './relation-registry';
 import { PublishedShape, PublishedTable, SourceCatalog } from './source-catalog';
 import { tupleValues } from './tuple-values';
+import { CopyVisibility } from './visibility';
 
 export interface CopyLog {
   info(message: string, meta?: Record<string, unknown>): void;
@@ -21,9 +22,10 @@ export interface InitialCopyDeps {
   /** The publication whose column lists, row filters and partition roots the copy follows. */
   readonly publication: string;
   readonly source: ReplicationTarget;
-  readonly relations: RelationRegistry;
-  readonly backfill: BackfillStore;
-  readonly events: EventStore;
+  /** The buffer: each run has a connection of its own, so it never shares the stream's transactions. */
+  readonly bufferUrl: string;
+  /** A registry of the copy's own (the stream's describes what it streams). */
+  readonly relations: (schemas: SchemaStore) => RelationRegistry;
   readonly batchSize: () => number;
   readonly metrics: ReaderMetrics;
   readonly faults: FaultInjector;
@@ -38,6 +40,29 @@ const CURSOR_FETCH_ROWS = 5_000;
 /** Re-exported for the reader's callers; the buffer defines copy positions. */
 export { COPY_SEQ_BASE } from '@philotes/buffer';
 
+/** The stream a copy runs beside: see StreamingSession.fence. */
+export interface CopyFence {
+  fence(tableIds: readonly number[], visibility: CopyVisibility): Promise<bigint>;
+}
+
+/**
+ * Where a copy stands to the stream: before it, under the snapshot exported with the slot (no
+ * change streamed later is in it), or beside a running stream, under a fresh snapshot.
+ */
+export type CopyStartPoint =
+  | { readonly before: bigint; readonly exportedSnapshot: string; readonly discardHistory?: boolean }
+  | { readonly beside: CopyFence };
+
+/** One table's copy as planned. */
+interface TableCopy {
+  readonly table: PublishedTable;
+  readonly shape: PublishedShape;
+  readonly state: RelationState;
+  readonly copyLsn: bigint;
+  readonly generation: number;
+  readonly commitTime: bigint;
+}
+
 /** A table to copy, and why. */
 export interface CopyTarget extends PublishedTable {
   readonly reason: CopyReason;
@@ -47,32 +72,42 @@ export interface CopyTarget extends PublishedTable {
 
 /**
  * Copies the rows already in the published tables, under one snapshot: the one exported when the
- * slot was created (consistent with the slot's start, so nothing is filtered), or a fresh one when
- * resuming after a crash (then streamed transactions already visible in it are skipped for the
- * copied tables, see CopyVisibility). Tables finish one by one; a finished table is never copied
- * again, an interrupted one is copied again from the start.
+ * slot was created (the stream starts after it), or a fresh one beside the running stream (the
+ * stream then leaves out its transactions the snapshot shows, for the copied tables: see
+ * CopyVisibility and BackfillStore.begin). Tables finish one by one; a finished table is never
+ * copied again, an interrupted one is copied again from the start.
  */
 export class InitialCopy {
   constructor(private readonly deps: InitialCopyDeps) {}
 
-  /**
-   * Copies `tables`; their rows take the position `startLsn` (where streaming starts). With
-   * `discardHistory` the tables' buffered events go unchecked (a source started over).
-   */
-  async run(tables: readonly CopyTarget[], startLsn: bigint, exportedSnapshot: string | undefined, { discardHistory = false } = {}): Promise<void> {
+  /** Copies `tables`; `signal` ends the run (its connections close, its queries reject). */
+  async run(tables: readonly CopyTarget[], start: CopyStartPoint, signal?: AbortSignal): Promise<void> {
     if (tables.length === 0) return;
     const { log, metrics } = this.deps;
     const client = new Client({ ...this.deps.source, application_name: 'philotes-wal-reader-copy', options: OUTPUT_SETTINGS });
     client.on('error', (error) => log.warn('the copy connection failed', { error })); // its query rejects too
-    await client.connect();
+    const buffer = new Client({ connectionString: this.deps.bufferUrl, application_name: 'philotes-wal-reader-copy' });
+    buffer.on('error', (error) => log.warn('the copy\'s buffer connection failed', { error }));
+    const close = (): void => {
+      void client.end().catch(() => undefined);
+      void buffer.end().catch(() => undefined);
+    };
+    signal?.addEventListener('abort', close, { once: true });
     try {
+      await Promise.all([client.connect(), buffer.connect()]);
+      // The copy's rows are what the source let go of: durable before they count.
+      await buffer.query('SET synchronous_commit = on');
+      const backfill = new PostgresBackfillStore(buffer);
+      const events = new PostgresEventStore(buffer);
+      const relations = this.deps.relations(new PostgresSchemaStore(buffer));
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      if (exportedSnapshot) await client.query(`SET TRANSACTION SNAPSHOT ${client.escapeLiteral(exportedSnapshot)}`);
-      const snapshot = await this.snapshotOf(client, exportedSnapshot ? startLsn : undefined);
+      const exported = 'exportedSnapshot' in start ? start : undefined;
+      if (exported) await client.query(`SET TRANSACTION SNAPSHOT ${client.escapeLiteral(exported.exportedSnapshot)}`);
+      const snapshot = await this.snapshotOf(client, exported?.before);
       const commitTime = await this.now(client);
-      log.info('initial copy starting', { tables: tables.length, resumed: !exportedSnapshot });
+      log.info('copy starting', { tables: tables.length, besideStream: !exported });
 
-      const planned = [];
+      const described = [];
       for (const table of tables) {
         // What the publication streams of it, as the snapshot sees the publication.
         const shape = await SourceCatalog.publishedShape(client, this.deps.publication, table.schema, table.table);
@@ -81,19 +116,29 @@ export class InitialCopy {
           continue;
         }
         const columns = await SourceCatalog.columns(client, table.schema, table.table, shape.columns);
-        const relation = await this.deps.relations.register({ ...table, ...columns }, startLsn);
-        await this.deps.backfill.begin(relation.tableId, { snapshot, copyLsn: startLsn, relationOid: columns.relationOid, reason: table.reason, discardHistory: discardHistory || table.discardHistory === true });
-        planned.push({ table, relation, shape });
+        const relation = await relations.register({ ...table, ...columns }, snapshot.lsn);
+        described.push({ table, relation, shape, relationOid: columns.relationOid });
+      }
+      if (described.length === 0) return;
+      // Beside the stream: its changes of these tables the snapshot shows stop here; those before are stored.
+      const fenceLsn = 'beside' in start ? await start.beside.fence(described.map((d) => d.relation.tableId), new CopyVisibility(snapshot)) : start.before;
+      const encoder = createEncoder();
+      const planned = [];
+      for (const { table, relation, shape, relationOid } of described) {
+        const marker = { schemaVersion: relation.schemaVersion, commitTime, payload: encodePayload(encoder, { truncate: { cascade: false, restartIdentity: false } }, relation.kinds) };
+        const discardHistory = exported?.discardHistory === true || table.discardHistory === true;
+        const begun = await backfill.begin(relation.tableId, { snapshot, fenceLsn, relationOid, reason: table.reason, discardHistory, marker });
+        planned.push({ table, relation, shape, ...begun });
       }
       metrics.backfillTablesPending.set(planned.length);
 
-      for (const [index, { table, relation, shape }] of planned.entries()) {
+      for (const [index, { table, relation, shape, copyLsn, generation }] of planned.entries()) {
         // One table that cannot be copied (its rows may not be read, say) waits on its own: the
         // savepoint keeps the snapshot for the others.
         await client.query('SAVEPOINT philotes_table');
         let rows: number | undefined;
         try {
-          rows = await this.copyTable(client, table, shape, relation, startLsn, commitTime, planned.length - index);
+          rows = await this.copyTable(client, events, { table, shape, state: relation, copyLsn, generation, commitTime }, planned.length - index);
           await client.query('RELEASE SAVEPOINT philotes_table');
         } catch (error) {
           // Only a refusal that lasts (no privilege to read it): anything else (a column renamed
@@ -101,24 +146,26 @@ export class InitialCopy {
           const directive = classifyError(error);
           if (directive.kind !== 'authorization') throw error;
           await client.query('ROLLBACK TO SAVEPOINT philotes_table');
-          await this.deps.backfill.fail(relation.tableId, (error as Error).message);
+          await backfill.fail(relation.tableId, generation, (error as Error).message);
           log.error('cannot copy the table; it waits, the others go on (resync it once the cause is fixed)', { table: relation.qualifiedName, kind: directive.kind, action: directive.action, error });
         }
         if (rows !== undefined) {
-          await this.deps.backfill.finish(this.deps.sourceId, relation.tableId, rows);
+          await backfill.finish(this.deps.sourceId, relation.tableId, generation, rows);
           log.info('initial copy of table finished', { table: relation.qualifiedName, rowsCopied: rows });
         }
         metrics.backfillTablesPending.set(planned.length - index - 1);
       }
       await client.query('COMMIT');
-      this.deps.onProgress(undefined);
       log.info('initial copy finished', { tables: planned.length });
     } finally {
-      await client.end().catch(() => undefined);
+      this.deps.onProgress(undefined);
+      signal?.removeEventListener('abort', close);
+      close();
     }
   }
 
-  private async copyTable(client: Client, table: PublishedTable, shape: PublishedShape, state: RelationState, startLsn: bigint, commitTime: bigint, tablesLeft: number): Promise<number> {
+  private async copyTable(client: Client, events: PostgresEventStore, copy: TableCopy, tablesLeft: number): Promise<number> {
+    const { table, shape, state, copyLsn, generation, commitTime } = copy;
     const tableId = state.tableId;
     const qualified = `${client.escapeIdentifier(table.schema)}.${client.escapeIdentifier(table.table)}`;
     const encoder = createEncoder();
@@ -130,22 +177,11 @@ export class InitialCopy {
     const where = shape.rowFilter ? ` WHERE ${shape.rowFilter}` : '';
     await client.query(`DECLARE philotes_copy NO SCROLL CURSOR FOR SELECT ${columns} FROM ${from}${where}`);
     let copied = 0;
-    // First a TRUNCATE: the copy replaces whatever the table held (writers apply the two together).
-    let batch: BufferedEvent[] = [
-      {
-        tableId,
-        commitLsn: startLsn,
-        seq: COPY_MARKER_SEQ,
-        op: 'T',
-        xid: null,
-        commitTime,
-        schemaVersion: state.schemaVersion,
-        payload: encodePayload(encoder, { truncate: { cascade: false, restartIdentity: false } }, state.kinds),
-      },
-    ];
+    // The copy's TRUNCATE went with its plan (BackfillStore.begin); here come its rows.
+    let batch: BufferedEvent[] = [];
     const flush = async (): Promise<void> => {
-      await this.deps.events.commitCopy(this.deps.sourceId, tableId, batch, copied);
-      this.deps.metrics.backfillRows.inc({ table: state.qualifiedName }, batch.filter((event) => event.op === 'R').length);
+      await events.commitCopy(this.deps.sourceId, tableId, generation, batch, copied);
+      this.deps.metrics.backfillRows.inc({ table: state.qualifiedName }, batch.length);
       this.deps.faults.hit('reader.copy-batch');
       batch = [];
       this.deps.onProgress({ table: state.qualifiedName, rowsCopied: copied, tablesLeft });
@@ -157,7 +193,7 @@ export class InitialCopy {
         const after = tupleValues(row, state, (column) => this.deps.log.warn('a value did not parse as its column type; kept as text', { table: state.qualifiedName, column }));
         batch.push({
           tableId,
-          commitLsn: startLsn,
+          commitLsn: copyLsn,
           seq: copyRowSeq(copied),
           op: 'R',
           xid: null,

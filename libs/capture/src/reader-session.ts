@@ -38,7 +38,8 @@ export interface StreamingSessionDeps {
   readonly checkpointer: Checkpointer;
   readonly events: EventStore;
   readonly relations: RelationRegistry;
-  readonly copies: ReadonlyMap<number, CopyVisibility>;
+  /** Tables whose copy snapshot is newer than the start: changes the copy holds are left out. The session adds to it (fence). */
+  readonly copies: Map<number, CopyVisibility>;
   readonly bufferPool: Pool;
   readonly settings: () => SessionSettings;
   readonly metrics: ReaderMetrics;
@@ -88,6 +89,9 @@ export class StreamingSession {
   /** The last position of the open transaction placed in a batch. */
   private openLastSeq = -1;
   private inFlight?: Promise<void>;
+  /** Events handed to a batch so far, and those durably stored: what a fence waits for. */
+  private accepted = 0;
+  private stored = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly assembler: ChangeAssembler;
   /** When a keepalive may next move the position while idle (see {@link keepalive}). */
@@ -231,7 +235,30 @@ export class StreamingSession {
     }
   }
 
+  /**
+   * For a copy beside the stream: from now on the tables' changes the snapshot shows are left out
+   * (the copy holds them). Resolves once every change received before is durably in the buffer,
+   * with the fence's position: no transaction the filter did not see commits after it.
+   */
+  async fence(tableIds: readonly number[], visibility: CopyVisibility): Promise<bigint> {
+    for (const tableId of tableIds) this.deps.copies.set(tableId, visibility);
+    const open = this.assembler.openTransaction;
+    // Every later transaction commits after the open one, or after the last one completed.
+    const fenceLsn = open ? open.commitLsn : this.completedEnd;
+    const target = this.accepted;
+    while (this.stored < target) {
+      if (this.failure !== undefined) throw this.failure;
+      if (!this.inFlight) this.startWrite();
+      if (this.failure !== undefined) throw this.failure;
+      if (!this.inFlight) throw new Error('a copy fence found events neither pending nor stored');
+      await this.inFlight;
+    }
+    if (this.failure !== undefined) throw this.failure;
+    return fenceLsn;
+  }
+
   private accept(event: BufferedEvent): void {
+    this.accepted++;
     this.pending.push(event);
     this.openLastSeq = event.seq;
     this.deps.metrics.eventsRead.inc({ op: event.op });
@@ -304,6 +331,7 @@ export class StreamingSession {
     stopTimer();
     faults.hit('reader.after-commit');
     this.durable = batch.checkpoint;
+    this.stored += batch.events.length;
     metrics.eventsWritten.inc(batch.events.length);
     this.acknowledge();
     faults.hit('reader.after-ack');

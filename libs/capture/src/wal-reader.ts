@@ -6,6 +6,7 @@ import {
   controlNoticeSource,
   operatorPauseOf,
   markUnpublished,
+  requestCopy,
   PostgresBackfillStore,
   PostgresCheckpointer,
   PostgresEventStore,
@@ -17,7 +18,8 @@ import { formatLsn } from '@philotes/pgoutput';
 import { ReplicationConnection, ReplicationTarget } from '@philotes/replication';
 import { backoffDelay, BackoffPolicy, classifyError, sleep } from '@philotes/retry';
 import { copiesDue, CopyWatch } from './copy-plan';
-import { CopyNeededError, LostSlotError, ReaderConfigurationError } from './errors';
+import { CopyRunner } from './copy-runner';
+import { LostSlotError, ReaderConfigurationError, StartOverError } from './errors';
 import { InitialCopy } from './initial-copy';
 import { OperatorPauseWatch } from './operator-pause-watch';
 import { HoldOutcome } from './reader-holds';
@@ -92,6 +94,8 @@ export class WalReader {
   private monitor?: NodeJS.Timeout;
   /** The source catalog of the running session, for the monitor's checks. */
   private catalog?: SourceCatalog;
+  /** Copies beside the running session. */
+  private copies?: CopyRunner;
 
   constructor(private readonly deps: WalReaderDeps) {}
 
@@ -172,7 +176,7 @@ export class WalReader {
       const source = controlNoticeSource(notice.payload);
       if (notice.channel === CONTROL_CHANNEL && (source === undefined || source === settings.sourceId)) {
         this.controls?.checkNow();
-        this.restartIfCopiesDue();
+        this.lookForCopies();
       }
     });
     await leader.connect();
@@ -243,9 +247,8 @@ export class WalReader {
       sourceId,
       publication,
       source: this.deps.source,
-      relations,
-      backfill,
-      events,
+      bufferUrl: this.deps.bufferUrl,
+      relations: (schemas) => new RelationRegistry(sourceId, schemas, new TypeResolver(catalog, this.deps.log), (oid) => catalog.primaryKey(oid)),
       batchSize: () => this.deps.settings().batchSize,
       metrics: this.deps.metrics,
       faults: this.deps.faults,
@@ -258,49 +261,55 @@ export class WalReader {
       this.deps.log.info('created the replication slot', { slot, consistentPoint: formatLsn(created.consistentPoint) });
       await checkpointer.startOver(sourceId, slot, created.consistentPoint);
       checkpoint = { confirmedLsn: created.consistentPoint };
-      if (copyWanted) {
+      if (copyWanted && created.snapshotName) {
         this.deps.machine.ensure(PipelineState.Running, 'copying every table again');
         const tables = (await catalog.publishedTables(publication)).map((table) => ({ ...table, reason: 'resync' as const, discardHistory: true }));
-        await copy.run(tables, created.consistentPoint, created.snapshotName, { discardHistory: true });
+        await copy.run(tables, { before: created.consistentPoint, exportedSnapshot: created.snapshotName, discardHistory: true }, signal);
       }
     } else if (!checkpoint) {
-      let exported: string | undefined;
-      let start: bigint;
       if (!slotInfo) {
         const created = await this.replication.createSlot(slot, copyWanted);
         this.deps.faults.hit('reader.after-slot-created');
         this.deps.log.info('created the replication slot', { slot, consistentPoint: formatLsn(created.consistentPoint) });
-        exported = created.snapshotName;
-        start = created.consistentPoint;
+        await checkpointer.initialise(sourceId, slot, created.consistentPoint);
+        this.deps.faults.hit('reader.after-checkpoint-initialised');
+        checkpoint = { confirmedLsn: created.consistentPoint };
+        // Under the snapshot the slot exported, before streaming: nothing streamed is in it.
+        if (copyWanted && created.snapshotName) {
+          this.deps.machine.ensure(PipelineState.Running, 'copying the existing rows');
+          const tables = (await catalog.publishedTables(publication)).map((table) => ({ ...table, reason: 'initial' as const }));
+          await copy.run(tables, { before: created.consistentPoint, exportedSnapshot: created.snapshotName }, signal);
+        }
       } else {
-        start = slotInfo.confirmedFlushLsn ?? (await catalog.currentWalLsn());
-      }
-      await checkpointer.initialise(sourceId, slot, start);
-      this.deps.faults.hit('reader.after-checkpoint-initialised');
-      checkpoint = { confirmedLsn: start };
-      if (copyWanted) {
-        this.deps.machine.ensure(PipelineState.Running, 'copying the existing rows');
-        await copy.run((await catalog.publishedTables(publication)).map((table) => ({ ...table, reason: 'initial' as const })), start, exported);
+        // A slot made by someone else: its snapshot is gone, so the tables are copied beside the stream.
+        const start = slotInfo.confirmedFlushLsn ?? (await catalog.currentWalLsn());
+        await checkpointer.initialise(sourceId, slot, start);
+        this.deps.faults.hit('reader.after-checkpoint-initialised');
+        checkpoint = { confirmedLsn: start };
+        if (copyWanted) {
+          for (const table of await catalog.publishedTables(publication)) {
+            await requestCopy(leader, await new PostgresSchemaStore(leader).tableId(sourceId, table.schema, table.table), 'initial');
+          }
+        }
       }
     }
     if (copyWanted) {
-      // On every start: tables never copied (planning crashed, or they joined later), created
-      // again, interrupted, or asked for by an operator.
-      const due = copiesDue(await catalog.publishedTables(publication), await backfill.states(sourceId));
-      if (due.length > 0) {
-        this.deps.log.info('copying tables before streaming', { tables: due.map((t) => ({ table: `${t.schema}.${t.table}`, reason: t.reason })) });
-        this.deps.machine.ensure(PipelineState.Running, 'copying tables');
-        await copy.run(due, checkpoint.confirmedLsn, undefined);
-      }
-      // While streaming, a table no copy covers restarts the reader, which then copies it.
+      // While streaming, a table no copy covers is marked for a copy before any of its changes is
+      // stored (writers hold it from then on), and copied beside the stream.
       const watch = new CopyWatch(await backfill.states(sourceId));
-      // Awaited by the stream before the relation's first change: none is stored before its copy.
+      // Awaited by the stream before the relation's first change.
       relations.onRegistered = async (relation) => {
-        if (!watch.uncovered(relation)) return;
+        const reason = watch.uncovered(relation);
+        if (!reason) return;
         const shape = await SourceCatalog.publishedShape(this.deps.sourcePool, publication, relation.schema, relation.table);
         // Only the relation that has the name now: changes of one dropped since stream before the
         // drop, and the copy of its successor's snapshot already skips them (CopyVisibility).
-        if (shape?.relationOid === relation.relationOid) throw new CopyNeededError(`table ${relation.schema}.${relation.table} (it joined the publication, or was created again)`);
+        if (shape?.relationOid !== relation.relationOid) return;
+        const tableId = relations.get(relation.relationOid)?.tableId;
+        if (tableId === undefined) return;
+        await requestCopy(this.deps.bufferPool, tableId, reason);
+        this.deps.log.info('a table needs a copy; it is copied beside the stream', { table: `${relation.schema}.${relation.table}`, reason });
+        this.copies?.wake();
       };
     } else {
       const unfinished = (await backfill.states(sourceId)).filter((state) => state.status === 'copying');
@@ -339,6 +348,18 @@ export class WalReader {
     });
     this.session = session;
     controls.start((pause) => session.setOperatorPause(pause));
+    // Copies due (planning crashed, tables joined, were created again, were interrupted, or an
+    // operator asked) run beside the stream from its start.
+    const runner = copyWanted
+      ? new CopyRunner({
+          copy,
+          fence: session,
+          due: async () => copiesDue(await catalog.publishedTables(publication), await new PostgresBackfillStore(this.deps.bufferPool).states(sourceId)),
+          log: this.deps.log,
+          fail: (error) => session.fail(error),
+        })
+      : undefined;
+    this.copies = runner;
     this.streaming = true;
     this.catalog = catalog;
     this.startMonitor(catalog, slot);
@@ -348,6 +369,9 @@ export class WalReader {
       await session.run();
     } catch (error) {
       throw slotErrorOf(error, slot, sourceId) ?? error;
+    } finally {
+      this.copies = undefined;
+      await runner?.stop();
     }
   }
 
@@ -364,6 +388,7 @@ export class WalReader {
 
   /** Visibility filters for tables whose copy snapshot is newer than where streaming starts. */
   private async copyFilters(backfill: PostgresBackfillStore, sourceId: string, checkpoint: Checkpoint): Promise<Map<number, CopyVisibility>> {
+    // Copies planned from here on add theirs (StreamingSession.fence).
     const filters = new Map<number, CopyVisibility>();
     for (const state of await backfill.states(sourceId)) {
       // A requested table keeps its last copy until the next one: its filter too.
@@ -373,10 +398,11 @@ export class WalReader {
   }
 
   /**
-   * Copies that wait for a start (an operator's resync, a table back in the publication): the
-   * session ends and the next start plans them. Tables that left the publication are marked first.
+   * Copies waiting (an operator's resync, a table back in the publication) run beside the stream;
+   * tables that left the publication are marked first. A whole source to start over ends the
+   * session: the next start takes a new slot.
    */
-  private restartIfCopiesDue(): void {
+  private lookForCopies(): void {
     const session = this.session;
     const catalog = this.catalog;
     if (!session || !catalog || this.deps.settings().snapshotMode !== 'initial') return;
@@ -385,11 +411,13 @@ export class WalReader {
       const published = await catalog.publishedTables(publication);
       const marked = await markUnpublished(this.deps.bufferPool, sourceId, published);
       if (marked > 0) this.deps.log.info('tables left the publication; each is copied again when it comes back', { tables: marked });
-      if (await new PostgresCheckpointer(this.deps.bufferPool).resyncRequested(sourceId)) return true;
-      return copiesDue(published, await new PostgresBackfillStore(this.deps.bufferPool).states(sourceId)).length > 0;
+      return new PostgresCheckpointer(this.deps.bufferPool).resyncRequested(sourceId);
     };
     check()
-      .then((due) => due && session.fail(new CopyNeededError('a table (an operator asked for a resync, or it came back to the publication)')))
+      .then((startOver) => {
+        if (startOver) session.fail(new StartOverError());
+        else this.copies?.wake();
+      })
       .catch((error: unknown) => this.deps.log.debug('could not look for copies to run', { error }));
   }
 
@@ -398,7 +426,7 @@ export class WalReader {
     this.monitor = setInterval(() => {
       this.measureLag(catalog, slot).catch((error: unknown) => this.deps.log.debug('could not measure lag', { error }));
       // A lost notification delays a resync to this tick, never longer.
-      this.restartIfCopiesDue();
+      this.lookForCopies();
     }, MONITOR_INTERVAL_MS);
     this.monitor.unref();
   }

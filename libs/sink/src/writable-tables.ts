@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { copyHoldsTableSql } from '@philotes/buffer';
 import { withIndexOrder } from '@philotes/db';
 import { TableRef } from './table-writer';
 
@@ -10,14 +11,13 @@ export interface TableAvailability {
 }
 
 /**
- * The source tables a writer may work on now: every table the readers know, except those whose
- * initial copy is still running (their copied rows sort before events already buffered) and those
- * an operator paused (the table, or its whole source).
+ * The source tables a writer may work on now: every table the readers know, except those a copy
+ * holds (copyHoldsTableSql) and those an operator paused (the table, or its whole source).
  */
 export async function writableTables(pool: Pool): Promise<TableAvailability> {
   const { rows } = await pool.query<{ table_id: number; source_id: string; schema_name: string; table_name: string; copying: boolean; paused: boolean }>(
     `SELECT t.table_id, t.source_id, t.schema_name, t.table_name,
-            EXISTS (SELECT 1 FROM cdc_backfill b WHERE b.table_id = t.table_id AND b.status IN ('copying', 'failed')) AS copying,
+            ${copyHoldsTableSql('t.table_id')} AS copying,
             EXISTS (SELECT 1 FROM pipeline_controls c
                      WHERE c.source_id = t.source_id AND (c.table_id IS NULL OR c.table_id = t.table_id) AND c.paused) AS paused
        FROM cdc_tables t

@@ -1,16 +1,10 @@
 import { ClientBase } from 'pg';
-import { BEFORE_COPY_SEQ } from '../copy-positions';
-import { BackfillState, BackfillStore, CopyPlan, CopyReason } from '../ports';
+import { BEFORE_COPY_SEQ, COPY_MARKER_SEQ } from '../copy-positions';
+import { BackfillState, BackfillStore, CopyPlan, CopyReason, CopyStart } from '../ports';
+import { CopyFencedError } from './copy-fence';
+import { copyEvents } from './event-store';
 import { encodeWakeUp } from '../wake-up';
 import { EVENTS_CHANNEL, lsnColumn, lsnParam } from './sql';
-
-/** A plan refused because the buffer holds an event of the table its snapshot does not show: plan again later. */
-export class CopyPlanRetry extends Error {
-  readonly code = 'PHILOTES_COPY_PLAN';
-  constructor(table: number) {
-    super(`table ${table} has buffered events its copy's snapshot does not show yet; planning again`);
-  }
-}
 
 /** `cdc_backfill`: each table's copy, its snapshot and progress. */
 export class PostgresBackfillStore implements BackfillStore {
@@ -52,35 +46,38 @@ export class PostgresBackfillStore implements BackfillStore {
     }));
   }
 
-  async begin(tableId: number, plan: CopyPlan): Promise<void> {
+  async begin(tableId: number, plan: CopyPlan): Promise<CopyStart> {
     const { snapshot } = plan;
     await this.client.query('BEGIN');
     try {
       // The row is the copy's fence: one plan at a time per table.
       await this.client.query('SELECT 1 FROM cdc_backfill WHERE table_id = $1 FOR UPDATE', [tableId]);
-      if (!plan.discardHistory) {
-        // Every buffered event of the table must be in the copy: committed before the snapshot's
-        // position and visible in it (xids compared modulo 2^32, as pgoutput sends them). Events
-        // before the copy's position (the checkpoint) were committed before this start: visible.
-        const { rows } = await this.client.query<{ unseen: number }>(
-          `SELECT count(*)::int AS unseen FROM cdc_events e
-            WHERE e.table_id = $1 AND e.op <> 'R' AND e.xid IS NOT NULL AND e.commit_lsn >= $6::pg_lsn
-              AND NOT (e.commit_lsn < $2::pg_lsn
-                       AND ((e.xid - ($3::bigint & 4294967295)) << 32 >> 32 < 0
-                            OR ((e.xid - ($4::bigint & 4294967295)) << 32 >> 32 < 0
-                                AND NOT e.xid = ANY (SELECT x & 4294967295 FROM unnest($5::bigint[]) AS x))))`,
-          [tableId, lsnParam(snapshot.lsn), snapshot.xmin.toString(), snapshot.xmax.toString(), snapshot.xip.map(String), lsnParam(plan.copyLsn)],
-        );
-        if (rows[0].unseen > 0) throw new CopyPlanRetry(tableId);
-      }
-      // The copy replaces them all (an interrupted copy's rows included).
-      await this.client.query('DELETE FROM cdc_events WHERE table_id = $1', [tableId]);
+      // What the copy replaces: earlier copies' rows, and streamed changes the snapshot shows —
+      // committed before its position with a visible xid (compared modulo 2^32, as pgoutput sends
+      // them). Changes it does not show stay: they are applied after the copy.
+      await this.client.query(
+        `DELETE FROM cdc_events e
+          WHERE e.table_id = $1
+            AND ($6 OR e.xid IS NULL
+                 OR (e.commit_lsn < $2::pg_lsn
+                     AND ((e.xid - ($3::bigint & 4294967295)) << 32 >> 32 < 0
+                          OR ((e.xid - ($4::bigint & 4294967295)) << 32 >> 32 < 0
+                              AND NOT e.xid = ANY (SELECT x & 4294967295 FROM unnest($5::bigint[]) AS x)))))`,
+        [tableId, lsnParam(snapshot.lsn), snapshot.xmin.toString(), snapshot.xmax.toString(), snapshot.xip.map(String), plan.discardHistory === true],
+      );
+      // The copy sorts before every change kept: at the fence, or before a change the snapshot
+      // does not show though it committed earlier (visibility and commit order may differ).
+      const { rows } = await this.client.query<{ copy_lsn: string }>(
+        'SELECT least($2::pg_lsn, (SELECT min(commit_lsn) FROM cdc_events WHERE table_id = $1))::text AS copy_lsn',
+        [tableId, lsnParam(plan.fenceLsn)],
+      );
+      const copyLsn = lsnColumn(rows[0].copy_lsn);
       // The writer applies the copy next, whatever it applied before. Upserted: a writer about to
       // make its first commit of the table then finds the row moved and gives up (stale).
       await this.client.query(
         `INSERT INTO cdc_writer_progress (table_id, applied_lsn, applied_seq) VALUES ($1, $2, $3)
          ON CONFLICT (table_id) DO UPDATE SET applied_lsn = EXCLUDED.applied_lsn, applied_seq = EXCLUDED.applied_seq, updated_at = now()`,
-        [tableId, lsnParam(plan.copyLsn), BEFORE_COPY_SEQ],
+        [tableId, lsnParam(copyLsn), BEFORE_COPY_SEQ],
       );
       // Replaying a letter captured before the copy would move its row back in time.
       await this.client.query(
@@ -89,30 +86,43 @@ export class PostgresBackfillStore implements BackfillStore {
           WHERE table_id = $1 AND status IN ('pending', 'replaying')`,
         [tableId],
       );
-      await this.client.query(
-        `INSERT INTO cdc_backfill (table_id, status, snapshot_lsn, snapshot_xmin, snapshot_xmax, snapshot_xip, relation_oid, copy_lsn, reason)
-         VALUES ($1, 'copying', $2, $3, $4, $5::bigint[], $6, $7, $8)
+      const planned = await this.client.query<{ generation: string }>(
+        `INSERT INTO cdc_backfill (table_id, status, snapshot_lsn, snapshot_xmin, snapshot_xmax, snapshot_xip, relation_oid, copy_lsn, reason, generation)
+         VALUES ($1, 'copying', $2, $3, $4, $5::bigint[], $6, $7, $8, 1)
          ON CONFLICT (table_id) DO UPDATE SET status = 'copying', failure = NULL, snapshot_lsn = EXCLUDED.snapshot_lsn,
            snapshot_xmin = EXCLUDED.snapshot_xmin, snapshot_xmax = EXCLUDED.snapshot_xmax, snapshot_xip = EXCLUDED.snapshot_xip,
            relation_oid = EXCLUDED.relation_oid, copy_lsn = EXCLUDED.copy_lsn, reason = EXCLUDED.reason, discard_history = false,
-           rows_copied = 0, started_at = now(), finished_at = NULL`,
-        [tableId, lsnParam(snapshot.lsn), snapshot.xmin.toString(), snapshot.xmax.toString(), snapshot.xip.map(String), plan.relationOid, lsnParam(plan.copyLsn), plan.reason],
+           rows_copied = 0, started_at = now(), finished_at = NULL, generation = cdc_backfill.generation + 1
+         RETURNING generation`,
+        [tableId, lsnParam(snapshot.lsn), snapshot.xmin.toString(), snapshot.xmax.toString(), snapshot.xip.map(String), plan.relationOid, lsnParam(copyLsn), plan.reason],
       );
+      // The TRUNCATE goes with the plan: a writer's next event of the table is the copy's start,
+      // so it waits for the copy even where changes kept follow it already.
+      const { marker } = plan;
+      await copyEvents(this.client, [
+        { tableId, commitLsn: copyLsn, seq: COPY_MARKER_SEQ, op: 'T', xid: null, commitTime: marker.commitTime, schemaVersion: marker.schemaVersion, payload: marker.payload },
+      ]);
       await this.client.query('COMMIT');
+      return { copyLsn, generation: Number(planned.rows[0].generation) };
     } catch (error) {
       await this.client.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
   }
 
-  async fail(tableId: number, reason: string): Promise<void> {
-    await this.client.query("UPDATE cdc_backfill SET status = 'failed', failure = $2, finished_at = NULL WHERE table_id = $1", [tableId, reason]);
+  async fail(tableId: number, generation: number, reason: string): Promise<void> {
+    const result = await this.client.query("UPDATE cdc_backfill SET status = 'failed', failure = $3, finished_at = NULL WHERE table_id = $1 AND generation = $2", [tableId, generation, reason]);
+    if (result.rowCount !== 1) throw new CopyFencedError(tableId, generation);
   }
 
-  async finish(sourceId: string, tableId: number, rowsCopied: number): Promise<void> {
+  async finish(sourceId: string, tableId: number, generation: number, rowsCopied: number): Promise<void> {
     await this.client.query('BEGIN');
     try {
-      await this.client.query("UPDATE cdc_backfill SET status = 'done', rows_copied = $2, finished_at = now() WHERE table_id = $1", [tableId, rowsCopied]);
+      const result = await this.client.query(
+        "UPDATE cdc_backfill SET status = 'done', rows_copied = $3, finished_at = now() WHERE table_id = $1 AND generation = $2 AND status = 'copying'",
+        [tableId, generation, rowsCopied],
+      );
+      if (result.rowCount !== 1) throw new CopyFencedError(tableId, generation);
       await this.client.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, encodeWakeUp(sourceId)]);
       await this.client.query('COMMIT');
     } catch (error) {

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { BufferedEvent, Checkpoint } from '../buffered-event';
 import { COPY_COLUMNS, encodeBinaryCopy } from '../copy-binary';
 import { EventStore } from '../ports';
+import { CopyFencedError } from './copy-fence';
 import { PostgresCheckpointer } from './checkpointer';
 import { encodeWakeUp } from '../wake-up';
 import { EVENTS_CHANNEL } from './sql';
@@ -36,30 +37,17 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  async commitCopy(sourceId: string, tableId: number, events: readonly BufferedEvent[], rowsCopied: number): Promise<void> {
+  async commitCopy(sourceId: string, tableId: number, generation: number, events: readonly BufferedEvent[], rowsCopied: number): Promise<void> {
     await this.inTransaction(async () => {
+      // Fenced first: the row lock orders this batch after a new plan of the table, or refuses it.
+      const result = await this.client.query("UPDATE cdc_backfill SET rows_copied = $3 WHERE table_id = $1 AND generation = $2 AND status = 'copying'", [tableId, generation, rowsCopied]);
+      if (result.rowCount !== 1) throw new CopyFencedError(tableId, generation);
       if (events.length > 0) await this.copy(events);
-      const result = await this.client.query("UPDATE cdc_backfill SET rows_copied = $2 WHERE table_id = $1 AND status = 'copying'", [tableId, rowsCopied]);
-      if (result.rowCount !== 1) throw new Error(`table ${tableId} of source ${sourceId} is not being copied`);
     });
   }
 
-  private async copy(events: readonly BufferedEvent[]): Promise<void> {
-    const stream = this.client.query(copyFrom(`COPY cdc_events ${COPY_COLUMNS} FROM STDIN (FORMAT binary)`));
-    try {
-      await pipeline(Readable.from([encodeBinaryCopy(events)]), stream);
-    } catch (error) {
-      // The key of cdc_events is (table, LSN, position, commit time): no row values, so it may be
-      // shown. A duplicate means the checkpoint and the events disagree — a bug to report, not retry.
-      if ((error as { code?: string }).code === '23505') {
-        throw new ClassifiedError(`an event is already in the buffer: ${(error as { detail?: string }).detail ?? 'unknown key'}`, {
-          retry: false,
-          kind: 'constraint',
-          action: 'report this as a bug: the checkpoint and the stored events disagree',
-        }, { cause: error });
-      }
-      throw error;
-    }
+  private copy(events: readonly BufferedEvent[]): Promise<void> {
+    return copyEvents(this.client, events);
   }
 
   private async inTransaction(work: () => Promise<void>): Promise<void> {
@@ -71,5 +59,24 @@ export class PostgresEventStore implements EventStore {
       await this.client.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
+  }
+}
+
+/** Appends events with one binary COPY (inside the caller's transaction). */
+export async function copyEvents(client: Pick<ClientBase, 'query'>, events: readonly BufferedEvent[]): Promise<void> {
+  const stream = client.query(copyFrom(`COPY cdc_events ${COPY_COLUMNS} FROM STDIN (FORMAT binary)`));
+  try {
+    await pipeline(Readable.from([encodeBinaryCopy(events)]), stream);
+  } catch (error) {
+    // The key of cdc_events is (table, LSN, position, commit time): no row values, so it may be
+    // shown. A duplicate means the checkpoint and the events disagree — a bug to report, not retry.
+    if ((error as { code?: string }).code === '23505') {
+      throw new ClassifiedError(`an event is already in the buffer: ${(error as { detail?: string }).detail ?? 'unknown key'}`, {
+        retry: false,
+        kind: 'constraint',
+        action: 'report this as a bug: the checkpoint and the stored events disagree',
+      }, { cause: error });
+    }
+    throw error;
   }
 }
