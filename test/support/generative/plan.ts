@@ -2,7 +2,7 @@ import { seededRandom } from '../../../libs/faults/src/seeded-random';
 import { HOSTILE_NAMES } from '../hostile-names';
 
 /** Column types the generator draws, each compared as text on both sides (see `canonical`). */
-export const COLUMN_TYPES = ['int8', 'text', 'numeric(12,2)', 'bool', 'date', 'timestamptz', 'jsonb', 'bytea', 'int4[]'] as const;
+export const COLUMN_TYPES = ['int8', 'text', 'numeric(12,2)', 'bool', 'date', 'timestamptz', 'timestamp', 'jsonb', 'bytea', 'int4[]', 'float8', 'interval', 'uuid'] as const;
 export type ColumnType = (typeof COLUMN_TYPES)[number];
 
 export interface ColumnPlan {
@@ -44,7 +44,7 @@ export type Operation =
   /** ALTER PUBLICATION … DROP TABLE (list sources), once the reader has seen it leave. */
   | { readonly kind: 'unpublish'; readonly source: number; readonly table: number }
   | { readonly kind: 'resync'; readonly source: number; readonly table: number }
-  | { readonly kind: 'kill'; readonly app: 'reader' | 'writer'; readonly source: number }
+  | { readonly kind: 'kill'; readonly app: 'reader' | 'writer' | 'admin'; readonly source: number }
   /** Wait until the reader and the writer have taken in everything so far, so later changes meet applied state. */
   | { readonly kind: 'settle'; readonly source: number };
 
@@ -114,7 +114,7 @@ export function planScenario(seed: number, limits: PlanLimits = CI_LIMITS): Gene
     const roll = random();
     if (random() < 0.2) operations.push({ kind: 'settle', source });
     if (faults < limits.faults && roll < 0.05) {
-      operations.push({ kind: 'kill', app: random() < 0.5 ? 'reader' : 'writer', source });
+      operations.push({ kind: 'kill', app: pick(['reader', 'reader', 'writer', 'writer', 'admin'] as const), source });
       faults++;
     } else if (roll < 0.4 || plan.key === 'none') {
       operations.push(roll < 0.97 || plan.key !== 'none' ? { kind: 'insert', source, table, count: pick([1, 1, 2, 5, 20]) } : { kind: 'truncate', source, table });
