@@ -86,6 +86,30 @@ describe('copies that run later', () => {
     await source.end();
   });
 
+  it('copies again a table that left the publication and came back while no reader ran', async () => {
+    const source = await sourceClient(dbs);
+    await source.query(`
+      CREATE TABLE a (id int PRIMARY KEY, v text); CREATE TABLE b (id int PRIMARY KEY, v text);
+      INSERT INTO a SELECT g, 'a' || g FROM generate_series(1, 5) g; INSERT INTO b SELECT g, 'b' || g FROM generate_series(1, 20) g;
+      CREATE PUBLICATION ${dbs.publication} FOR TABLE a, b;
+    `);
+    reader = await startReader(dbs);
+    await eventuallyStatus(`${reader.base}/health/ready`, 200);
+    writer = await startWriter(dbs, tempWarehouse());
+    await expectMirror(dbs, ['a', 'b']);
+    await reader.process.stop();
+    // Never streamed: b is out of the publication while they commit, and no reader sees it leave.
+    await source.query(`ALTER PUBLICATION ${dbs.publication} DROP TABLE b`);
+    await source.query("INSERT INTO b VALUES (100, 'while out'); UPDATE b SET v = 'changed while out' WHERE id = 1; DELETE FROM b WHERE id = 2");
+    await source.query(`ALTER PUBLICATION ${dbs.publication} ADD TABLE b`);
+    await source.query("INSERT INTO b VALUES (101, 'back'); INSERT INTO a VALUES (100, 'a flows')");
+    reader = await startReader(dbs);
+    await expectMirror(dbs, ['a', 'b']);
+    const [copy] = await query<{ reason: string; status: string }>(dbs.buffer.url, "SELECT reason, status FROM cdc_backfill b JOIN cdc_tables t USING (table_id) WHERE t.table_name = 'b'");
+    expect(copy).toEqual({ reason: 'joined', status: 'done' });
+    await source.end();
+  });
+
   it('lets a table the reader may not read fail on its own, the others streaming, until a resync after the grant', async () => {
     const source = await sourceClient(dbs);
     const role = `reader_${dbs.slot}`;

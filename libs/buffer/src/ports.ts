@@ -76,6 +76,8 @@ export interface BackfillState {
   readonly rowsCopied: number;
   /** The relation the copy read (absent for copies of earlier releases). */
   readonly relationOid?: number;
+  /** The publication's membership row the copy saw (absent: FOR ALL TABLES, a schema publication, an earlier release). */
+  readonly membershipOid?: number;
   readonly reason: CopyReason;
   /** Its buffered events belong to the source's old history (a source started over). */
   readonly discardHistory: boolean;
@@ -91,6 +93,7 @@ export interface CopyPlan {
    */
   readonly fenceLsn: bigint;
   readonly relationOid: number;
+  readonly membershipOid?: number;
   readonly reason: CopyReason;
   /**
    * Whether the table's events in the buffer belong to another history (a source started over

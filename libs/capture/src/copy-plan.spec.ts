@@ -30,6 +30,9 @@ describe('copiesDue', () => {
     ['back in the publication after it left', state('t', { status: 'requested', reason: 'joined' }), published('t'), 'joined'],
     ['seen joining by the stream', state('t', { status: 'requested', reason: 'joined', snapshot: undefined, relationOid: undefined }), published('t'), 'joined'],
     ['seen anew by the stream', state('t', { status: 'requested', reason: 'recreated' }), published('t', 101), 'recreated'],
+    ['out of the publication and back, unseen: another membership row', state('t', { membershipOid: 5 }), { ...published('t'), membershipOid: 6 }, 'joined'],
+    ['the same membership row', state('t', { membershipOid: 5 }), { ...published('t'), membershipOid: 5 }, undefined],
+    ['a copy that recorded no membership (FOR ALL TABLES, an earlier release)', state('t'), { ...published('t'), membershipOid: 6 }, undefined],
     ['on a slot someone else made', state('t', { status: 'requested', reason: 'initial', snapshot: undefined, relationOid: undefined }), published('t'), 'initial'],
   ])('%s', (_case, current, table, reason) => {
     expect(copiesDue([table], current ? [current] : []).map((t) => t.reason)).toEqual(reason ? [reason] : []);

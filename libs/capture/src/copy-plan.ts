@@ -5,6 +5,8 @@ import { PublishedTable } from './source-catalog';
 /** A published table as the source's catalog shows it now. */
 export interface PublishedRelation extends PublishedTable {
   readonly relationOid: number;
+  /** The publication's membership row (absent for FOR ALL TABLES and schema publications). */
+  readonly membershipOid?: number;
 }
 
 const tableKey = (table: PublishedTable): string => JSON.stringify([table.schema, table.table]);
@@ -22,6 +24,7 @@ const tableKey = (table: PublishedTable): string => JSON.stringify([table.schema
  * | requested (the stream saw it join, or anew)   | joined, recreated |
  * | requested (a slot someone else made)          | initial        |
  * | done, of another relation (dropped, created)  | recreated      |
+ * | done, another membership row (it left the publication and came back unseen) | joined |
  * | done, of this relation (or of a release that did not record it) | — |
  * | failed (the reader may not read it, say)      | — (a resync asks again) |
  *
@@ -43,6 +46,8 @@ function copyReason(table: PublishedRelation, state: BackfillState | undefined):
   // Before 'failed': a failed table created again is a new table, and CopyWatch sees it as one.
   if (state.relationOid !== undefined && state.relationOid !== table.relationOid) return 'recreated';
   if (state.status === 'failed') return undefined; // waits for an operator's resync
+  // Out of the publication and back before a reader saw it leave: what changed meanwhile never streamed.
+  if (state.status === 'done' && state.membershipOid !== undefined && table.membershipOid !== state.membershipOid) return 'joined';
   if (state.status === 'requested') return state.reason;
   return undefined;
 }

@@ -127,7 +127,7 @@ export class InitialCopy {
       for (const { table, relation, shape, relationOid } of described) {
         const marker = { schemaVersion: relation.schemaVersion, commitTime, payload: encodePayload(encoder, { truncate: { cascade: false, restartIdentity: false } }, relation.kinds) };
         const discardHistory = exported?.discardHistory === true || table.discardHistory === true;
-        const begun = await backfill.begin(relation.tableId, { snapshot, fenceLsn, relationOid, reason: table.reason, discardHistory, marker });
+        const begun = await backfill.begin(relation.tableId, { snapshot, fenceLsn, relationOid, membershipOid: shape.membershipOid, reason: table.reason, discardHistory, marker });
         planned.push({ table, relation, shape, ...begun });
       }
       metrics.backfillTablesPending.set(planned.length);

@@ -48,12 +48,23 @@ export interface PublishedShape {
   readonly partitioned: boolean;
   /** The relation that has the table's name now. */
   readonly relationOid: number;
+  /** The publication's membership row (see MEMBERSHIP_SQL); absent for FOR ALL TABLES and schema publications. */
+  readonly membershipOid?: number;
 }
 
 /**
  * What the reader asks the source outside the replication stream: publication and slot state,
  * type and column definitions, the current WAL position. Plain SQL over a small pool.
  */
+/**
+ * SQL over `pt` (pg_publication_tables) and `c` (its pg_class row): the publication's membership
+ * row of the table, or of the partitioned table it is published through; NULL for FOR ALL TABLES
+ * and schema publications. (pg_partition_ancestors lists a partition and its ancestors, nothing
+ * for a plain table.)
+ */
+const MEMBERSHIP_SQL = `(SELECT min(pr.oid)::int8::float8 FROM pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
+                          WHERE p.pubname = pt.pubname AND (pr.prrelid = c.oid OR pr.prrelid IN (SELECT relid FROM pg_partition_ancestors(c.oid))))`;
+
 export class SourceCatalog {
   constructor(private readonly pool: Pool) {}
 
@@ -126,17 +137,21 @@ export class SourceCatalog {
     return parseLsn(rows[0].lsn);
   }
 
-  /** The tables the publication streams, with their relations (a table dropped and created again is a new one). */
-  async publishedTables(publication: string): Promise<Array<PublishedTable & { readonly relationOid: number }>> {
-    const { rows } = await this.pool.query<{ schemaname: string; tablename: string; relation_oid: number }>(
-      `SELECT pt.schemaname, pt.tablename, c.oid::int8::float8 AS relation_oid
+  /**
+   * The tables the publication streams, with their relations (a table dropped and created again is
+   * a new one) and their membership rows (a table dropped from the publication and added back has
+   * a new one).
+   */
+  async publishedTables(publication: string): Promise<Array<PublishedTable & { readonly relationOid: number; readonly membershipOid?: number }>> {
+    const { rows } = await this.pool.query<{ schemaname: string; tablename: string; relation_oid: number; membership_oid: number | null }>(
+      `SELECT pt.schemaname, pt.tablename, c.oid::int8::float8 AS relation_oid, ${MEMBERSHIP_SQL} AS membership_oid
          FROM pg_publication_tables pt
          JOIN pg_namespace n ON n.nspname = pt.schemaname
          JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename
         WHERE pt.pubname = $1 ORDER BY pt.schemaname, pt.tablename`,
       [publication],
     );
-    return rows.map((row) => ({ schema: row.schemaname, table: row.tablename, relationOid: row.relation_oid }));
+    return rows.map((row) => ({ schema: row.schemaname, table: row.tablename, relationOid: row.relation_oid, ...(row.membership_oid !== null ? { membershipOid: row.membership_oid } : {}) }));
   }
 
   /**
@@ -145,9 +160,9 @@ export class SourceCatalog {
    * pg_publication_tables are read through to_jsonb: attnames and rowfilter exist from 15 on.)
    */
   static async publishedShape(client: Pick<ClientBase, 'query'>, publication: string, schema: string, table: string): Promise<PublishedShape | undefined> {
-    const { rows } = await client.query<{ attnames: string[] | null; rowfilter: string | null; relkind: string; relation_oid: number }>(
+    const { rows } = await client.query<{ attnames: string[] | null; rowfilter: string | null; relkind: string; relation_oid: number; membership_oid: number | null }>(
       `SELECT to_jsonb(pt) -> 'attnames' AS attnames, to_jsonb(pt) ->> 'rowfilter' AS rowfilter, c.relkind::text AS relkind,
-              c.oid::int8::float8 AS relation_oid
+              c.oid::int8::float8 AS relation_oid, ${MEMBERSHIP_SQL} AS membership_oid
          FROM pg_publication_tables pt
          JOIN pg_namespace n ON n.nspname = pt.schemaname
          JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename
@@ -161,6 +176,7 @@ export class SourceCatalog {
       ...(row.rowfilter ? { rowFilter: row.rowfilter } : {}),
       partitioned: row.relkind === 'p',
       relationOid: row.relation_oid,
+      ...(row.membership_oid !== null ? { membershipOid: row.membership_oid } : {}),
     };
   }
 

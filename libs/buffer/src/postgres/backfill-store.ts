@@ -23,11 +23,12 @@ export class PostgresBackfillStore implements BackfillStore {
       snapshot_xip: string[] | null;
       rows_copied: string;
       relation_oid: string | null;
+      membership_oid: string | null;
       reason: CopyReason;
       discard_history: boolean;
     }>(
       `SELECT b.table_id, t.schema_name, t.table_name, b.status, b.snapshot_lsn, b.snapshot_xmin, b.snapshot_xmax,
-              b.snapshot_xip::text[] AS snapshot_xip, b.rows_copied, b.relation_oid, b.reason, b.discard_history
+              b.snapshot_xip::text[] AS snapshot_xip, b.rows_copied, b.relation_oid, b.membership_oid, b.reason, b.discard_history
          FROM cdc_backfill b JOIN cdc_tables t USING (table_id) WHERE t.source_id = $1`,
       [sourceId],
     );
@@ -41,6 +42,7 @@ export class PostgresBackfillStore implements BackfillStore {
         : {}),
       rowsCopied: Number(row.rows_copied),
       ...(row.relation_oid !== null ? { relationOid: Number(row.relation_oid) } : {}),
+      ...(row.membership_oid !== null ? { membershipOid: Number(row.membership_oid) } : {}),
       reason: row.reason,
       discardHistory: row.discard_history,
     }));
@@ -87,14 +89,14 @@ export class PostgresBackfillStore implements BackfillStore {
         [tableId],
       );
       const planned = await this.client.query<{ generation: string }>(
-        `INSERT INTO cdc_backfill (table_id, status, snapshot_lsn, snapshot_xmin, snapshot_xmax, snapshot_xip, relation_oid, copy_lsn, reason, generation)
-         VALUES ($1, 'copying', $2, $3, $4, $5::bigint[], $6, $7, $8, 1)
+        `INSERT INTO cdc_backfill (table_id, status, snapshot_lsn, snapshot_xmin, snapshot_xmax, snapshot_xip, relation_oid, copy_lsn, reason, generation, membership_oid)
+         VALUES ($1, 'copying', $2, $3, $4, $5::bigint[], $6, $7, $8, 1, $9)
          ON CONFLICT (table_id) DO UPDATE SET status = 'copying', failure = NULL, snapshot_lsn = EXCLUDED.snapshot_lsn,
            snapshot_xmin = EXCLUDED.snapshot_xmin, snapshot_xmax = EXCLUDED.snapshot_xmax, snapshot_xip = EXCLUDED.snapshot_xip,
-           relation_oid = EXCLUDED.relation_oid, copy_lsn = EXCLUDED.copy_lsn, reason = EXCLUDED.reason, discard_history = false,
+           relation_oid = EXCLUDED.relation_oid, membership_oid = EXCLUDED.membership_oid, copy_lsn = EXCLUDED.copy_lsn, reason = EXCLUDED.reason, discard_history = false,
            rows_copied = 0, started_at = now(), finished_at = NULL, generation = cdc_backfill.generation + 1
          RETURNING generation`,
-        [tableId, lsnParam(snapshot.lsn), snapshot.xmin.toString(), snapshot.xmax.toString(), snapshot.xip.map(String), plan.relationOid, lsnParam(copyLsn), plan.reason],
+        [tableId, lsnParam(snapshot.lsn), snapshot.xmin.toString(), snapshot.xmax.toString(), snapshot.xip.map(String), plan.relationOid, lsnParam(copyLsn), plan.reason, plan.membershipOid ?? null],
       );
       // The TRUNCATE goes with the plan: a writer's next event of the table is the copy's start,
       // so it waits for the copy even where changes kept follow it already.
