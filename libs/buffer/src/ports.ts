@@ -19,8 +19,8 @@ export interface Checkpointer {
   resyncRequested(sourceId: string): Promise<boolean>;
   /**
    * Starts the source over at a new slot's position, in one transaction: the checkpoint moves
-   * there (backwards too: a restored or moved cluster has LSNs of its own) and every table of the
-   * source is marked for a copy that replaces its old history.
+   * there (backwards too: a restored or moved cluster has LSNs of its own), the old history's
+   * buffered events go, and every table of the source is marked for a copy.
    */
   startOver(sourceId: string, slot: string, lsn: bigint): Promise<void>;
   /**

@@ -5,10 +5,12 @@ import { PgoutputMessage, PgoutputProtocolError, RawTuple } from '@philotes/pgou
 import { PayloadWriter } from './payload-writer';
 import { RelationRegistry, RelationState } from './relation-registry';
 import { CopyVisibility } from './visibility';
+import { XidWidener } from './xid-widener';
 
 /** The source transaction being received. */
 export interface OpenTransaction {
   readonly commitLsn: bigint;
+  /** 64-bit (XidWidener). */
   readonly xid: number;
   readonly commitTime: bigint;
   /** Position the next change gets. Skipped changes still take a position, so positions never shift. */
@@ -38,6 +40,7 @@ export class ChangeAssembler {
     private readonly encoder: Encoder,
     private readonly sink: AssemblerSink,
     private readonly copies: ReadonlyMap<number, CopyVisibility>,
+    private readonly xids: XidWidener,
     private readonly resume?: { readonly commitLsn: bigint; readonly seq: number },
   ) {
     this.payloads = new PayloadWriter(encoder);
@@ -53,7 +56,7 @@ export class ChangeAssembler {
       case 'begin':
         this.open = {
           commitLsn: message.finalLsn,
-          xid: message.xid,
+          xid: this.xids.widen(message.xid),
           commitTime: message.commitTime,
           nextSeq: 0,
           storedThrough: this.resume && this.resume.commitLsn === message.finalLsn ? this.resume.seq : -1,

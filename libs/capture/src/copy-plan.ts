@@ -36,7 +36,7 @@ export function copiesDue(published: readonly PublishedRelation[], states: reado
     const state = byName.get(tableKey(table));
     const reason = copyReason(table, state);
     if (!reason) return [];
-    return [{ schema: table.schema, table: table.table, reason, ...(state?.discardHistory ? { discardHistory: true } : {}) }];
+    return [{ schema: table.schema, table: table.table, reason }];
   });
 }
 

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { BufferedEvent, copyRowSeq, CopyReason, CopySnapshot, PostgresBackfillStore, PostgresEventStore, PostgresSchemaStore, SchemaStore } from '@philotes/buffer';
+import { BufferedEvent, copyRowSeq, LeaderFence, CopyReason, CopySnapshot, PostgresBackfillStore, PostgresEventStore, PostgresSchemaStore, SchemaStore } from '@philotes/buffer';
 import { createEncoder, encodePayload } from '@philotes/events';
 import { FaultInjector } from '@philotes/faults';
 import { parseLsn } from '@philotes/pgoutput';
@@ -24,6 +24,8 @@ export interface InitialCopyDeps {
   readonly source: ReplicationTarget;
   /** The buffer: each run has a connection of its own, so it never shares the stream's transactions. */
   readonly bufferUrl: string;
+  /** The leader connection's backend: a copy writes only while it holds the source's lock. */
+  readonly leader: () => LeaderFence;
   /** A registry of the copy's own (the stream's describes what it streams). */
   readonly relations: (schemas: SchemaStore) => RelationRegistry;
   readonly batchSize: () => number;
@@ -51,6 +53,7 @@ export interface CopyFence {
  */
 export type CopyStartPoint =
   | { readonly before: bigint; readonly exportedSnapshot: string; readonly discardHistory?: boolean }
+  // (Never discards beside the stream: its buffered changes there are this history's, some not in the copy.)
   | { readonly beside: CopyFence };
 
 /** One table's copy as planned. */
@@ -66,8 +69,6 @@ interface TableCopy {
 /** A table to copy, and why. */
 export interface CopyTarget extends PublishedTable {
   readonly reason: CopyReason;
-  /** Its buffered events belong to the source's old history: replaced unchecked. */
-  readonly discardHistory?: boolean;
 }
 
 /**
@@ -97,8 +98,9 @@ export class InitialCopy {
       await Promise.all([client.connect(), buffer.connect()]);
       // The copy's rows are what the source let go of: durable before they count.
       await buffer.query('SET synchronous_commit = on');
-      const backfill = new PostgresBackfillStore(buffer);
-      const events = new PostgresEventStore(buffer);
+      const leader = this.deps.leader();
+      const backfill = new PostgresBackfillStore(buffer, leader);
+      const events = new PostgresEventStore(buffer, { leader });
       const relations = this.deps.relations(new PostgresSchemaStore(buffer));
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const exported = 'exportedSnapshot' in start ? start : undefined;
@@ -126,7 +128,7 @@ export class InitialCopy {
       const planned = [];
       for (const { table, relation, shape, relationOid } of described) {
         const marker = { schemaVersion: relation.schemaVersion, commitTime, payload: encodePayload(encoder, { truncate: { cascade: false, restartIdentity: false } }, relation.kinds) };
-        const discardHistory = exported?.discardHistory === true || table.discardHistory === true;
+        const discardHistory = exported?.discardHistory === true;
         const begun = await backfill.begin(relation.tableId, { snapshot, fenceLsn, relationOid, membershipOid: shape.membershipOid, reason: table.reason, discardHistory, marker });
         planned.push({ table, relation, shape, ...begun });
       }

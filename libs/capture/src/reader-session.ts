@@ -10,6 +10,7 @@ import { HoldOutcome, holdOutcome, isHeld, ReaderHolds } from './reader-holds';
 import { ReaderMetrics } from './reader-metrics';
 import { RelationRegistry, RelationState } from './relation-registry';
 import { CopyVisibility } from './visibility';
+import { XidWidener } from './xid-widener';
 
 /** The settings a session reads each time it uses them, so reloads apply without a restart. */
 export interface SessionSettings {
@@ -40,6 +41,8 @@ export interface StreamingSessionDeps {
   readonly relations: RelationRegistry;
   /** Tables whose copy snapshot is newer than the start: changes the copy holds are left out. The session adds to it (fence). */
   readonly copies: Map<number, CopyVisibility>;
+  /** The source's next xid (64-bit) as the session starts: pgoutput's xids are widened from it. */
+  readonly xidReference: number;
   readonly bufferPool: Pool;
   readonly settings: () => SessionSettings;
   readonly metrics: ReaderMetrics;
@@ -117,6 +120,7 @@ export class StreamingSession {
           deps.log.warn('a value did not parse as its column type; kept as text', { table: relation.qualifiedName, column }),
       },
       deps.copies,
+      new XidWidener(deps.xidReference),
       deps.checkpoint.partial,
     );
   }

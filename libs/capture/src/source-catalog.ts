@@ -132,6 +132,12 @@ export class SourceCatalog {
   }
 
   /** Where the next WAL record goes (the insert position, ahead of what is written or flushed). */
+  /** The next transaction id, 64-bit (epoch and xid), without taking one. */
+  async nextXid(): Promise<number> {
+    const { rows } = await this.pool.query<{ next: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS next');
+    return Number(rows[0].next);
+  }
+
   async currentWalLsn(): Promise<Lsn> {
     const { rows } = await this.pool.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn() AS lsn');
     return parseLsn(rows[0].lsn);

@@ -13,23 +13,17 @@ export class CopyVisibility {
   private readonly xmax: number;
 
   constructor(readonly snapshot: CopySnapshot) {
-    // pgoutput sends 32-bit xids; the snapshot's are 64-bit (epoch + xid). Compare modulo 2^32 as
-    // PostgreSQL does; the window around one snapshot is far smaller than 2^31.
-    this.xmin = Number(snapshot.xmin & 0xffffffffn);
-    this.xmax = Number(snapshot.xmax & 0xffffffffn);
-    this.xip = new Set(snapshot.xip.map((xid) => Number(xid & 0xffffffffn)));
+    // 64-bit xids on both sides (the stream's are widened, XidWidener): exact, however old.
+    this.xmin = Number(snapshot.xmin);
+    this.xmax = Number(snapshot.xmax);
+    this.xip = new Set(snapshot.xip.map(Number));
   }
 
-  /** True when the transaction's changes to the table are already in the copy. */
+  /** True when the transaction (its 64-bit xid) is already in the copy. */
   contains(commitLsn: bigint, xid: number): boolean {
     if (commitLsn >= this.snapshot.lsn) return false;
-    if (precedes(xid, this.xmin)) return true;
-    if (!precedes(xid, this.xmax)) return false;
+    if (xid < this.xmin) return true;
+    if (xid >= this.xmax) return false;
     return !this.xip.has(xid);
   }
-}
-
-/** PostgreSQL's TransactionIdPrecedes for normal xids: a < b modulo 2^32. */
-function precedes(a: number, b: number): boolean {
-  return ((a - b) | 0) < 0;
 }

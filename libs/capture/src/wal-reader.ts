@@ -1,6 +1,7 @@
 import { Client, Pool } from 'pg';
 import {
   AdvisoryLeaderLock,
+  backendPid,
   Checkpoint,
   CONTROL_CHANNEL,
   controlNoticeSource,
@@ -96,6 +97,8 @@ export class WalReader {
   private catalog?: SourceCatalog;
   /** Copies beside the running session. */
   private copies?: CopyRunner;
+  /** The backend holding the leader lock, which a copy's writes check (LeaderFence). */
+  private leaderPid = 0;
 
   constructor(private readonly deps: WalReaderDeps) {}
 
@@ -185,6 +188,7 @@ export class WalReader {
     // events the source no longer holds. This session's commits are durable whatever the default.
     await leader.query('SET synchronous_commit = on');
     const lock = new AdvisoryLeaderLock(leader);
+    this.leaderPid = await backendPid(leader);
     while (!(await lock.tryAcquire(settings.sourceId))) {
       if (this.role !== 'standby') {
         this.role = 'standby';
@@ -248,6 +252,7 @@ export class WalReader {
       publication,
       source: this.deps.source,
       bufferUrl: this.deps.bufferUrl,
+      leader: () => ({ sourceId, leaderPid: this.leaderPid }),
       relations: (schemas) => new RelationRegistry(sourceId, schemas, new TypeResolver(catalog, this.deps.log), (oid) => catalog.primaryKey(oid)),
       batchSize: () => this.deps.settings().batchSize,
       metrics: this.deps.metrics,
@@ -263,7 +268,7 @@ export class WalReader {
       checkpoint = { confirmedLsn: created.consistentPoint };
       if (copyWanted && created.snapshotName) {
         this.deps.machine.ensure(PipelineState.Running, 'copying every table again');
-        const tables = (await catalog.publishedTables(publication)).map((table) => ({ ...table, reason: 'resync' as const, discardHistory: true }));
+        const tables = (await catalog.publishedTables(publication)).map((table) => ({ ...table, reason: 'resync' as const }));
         await copy.run(tables, { before: created.consistentPoint, exportedSnapshot: created.snapshotName, discardHistory: true }, signal);
       }
     } else if (!checkpoint) {
@@ -338,6 +343,7 @@ export class WalReader {
       events,
       relations,
       copies,
+      xidReference: await catalog.nextXid(),
       bufferPool: this.deps.bufferPool,
       settings: () => this.deps.settings(),
       metrics: this.deps.metrics,

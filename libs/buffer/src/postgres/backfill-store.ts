@@ -3,13 +3,24 @@ import { BEFORE_COPY_SEQ, COPY_MARKER_SEQ } from '../copy-positions';
 import { BackfillState, BackfillStore, CopyPlan, CopyReason, CopyStart } from '../ports';
 import { CopyFencedError } from './copy-fence';
 import { copyEvents } from './event-store';
+import { assertLeading, LeaderFence } from './leader-lock';
 import { encodeWakeUp } from '../wake-up';
 import { EVENTS_CHANNEL, lsnColumn, lsnParam } from './sql';
 
 /** `cdc_backfill`: each table's copy, its snapshot and progress. */
 export class PostgresBackfillStore implements BackfillStore {
-  /** `begin` and `finish` run transactions: give a client, not a pool, for those. */
-  constructor(private readonly client: Pick<ClientBase, 'query'>) {}
+  /**
+   * `begin` and `finish` run transactions: give a client, not a pool, for those. With `leader`,
+   * every write first checks that its reader still leads the source.
+   */
+  constructor(
+    private readonly client: Pick<ClientBase, 'query'>,
+    private readonly leader?: LeaderFence,
+  ) {}
+
+  private async leading(): Promise<void> {
+    if (this.leader) await assertLeading(this.client, this.leader);
+  }
 
   async states(sourceId: string): Promise<BackfillState[]> {
     const { rows } = await this.client.query<{
@@ -52,19 +63,18 @@ export class PostgresBackfillStore implements BackfillStore {
     const { snapshot } = plan;
     await this.client.query('BEGIN');
     try {
+      await this.leading();
       // The row is the copy's fence: one plan at a time per table.
       await this.client.query('SELECT 1 FROM cdc_backfill WHERE table_id = $1 FOR UPDATE', [tableId]);
       // What the copy replaces: earlier copies' rows, and streamed changes the snapshot shows —
-      // committed before its position with a visible xid (compared modulo 2^32, as pgoutput sends
-      // them). Changes it does not show stay: they are applied after the copy.
+      // committed before its position with a visible xid (64-bit on both sides: the reader widens
+      // pgoutput's). Changes it does not show stay: they are applied after the copy.
       await this.client.query(
         `DELETE FROM cdc_events e
           WHERE e.table_id = $1
             AND ($6 OR e.xid IS NULL
                  OR (e.commit_lsn < $2::pg_lsn
-                     AND ((e.xid - ($3::bigint & 4294967295)) << 32 >> 32 < 0
-                          OR ((e.xid - ($4::bigint & 4294967295)) << 32 >> 32 < 0
-                              AND NOT e.xid = ANY (SELECT x & 4294967295 FROM unnest($5::bigint[]) AS x)))))`,
+                     AND (e.xid < $3::bigint OR (e.xid < $4::bigint AND NOT e.xid = ANY ($5::bigint[])))))`,
         [tableId, lsnParam(snapshot.lsn), snapshot.xmin.toString(), snapshot.xmax.toString(), snapshot.xip.map(String), plan.discardHistory === true],
       );
       // The copy sorts before every change kept: at the fence, or before a change the snapshot
@@ -113,6 +123,7 @@ export class PostgresBackfillStore implements BackfillStore {
   }
 
   async fail(tableId: number, generation: number, reason: string): Promise<void> {
+    await this.leading();
     const result = await this.client.query("UPDATE cdc_backfill SET status = 'failed', failure = $3, finished_at = NULL WHERE table_id = $1 AND generation = $2", [tableId, generation, reason]);
     if (result.rowCount !== 1) throw new CopyFencedError(tableId, generation);
   }
@@ -120,6 +131,7 @@ export class PostgresBackfillStore implements BackfillStore {
   async finish(sourceId: string, tableId: number, generation: number, rowsCopied: number): Promise<void> {
     await this.client.query('BEGIN');
     try {
+      await this.leading();
       const result = await this.client.query(
         "UPDATE cdc_backfill SET status = 'done', rows_copied = $3, finished_at = now() WHERE table_id = $1 AND generation = $2 AND status = 'copying'",
         [tableId, generation, rowsCopied],

@@ -45,6 +45,10 @@ export class PostgresCheckpointer implements Checkpointer {
           WHERE source_id = $1`,
         [sourceId, slot, lsnParam(lsn)],
       );
+      // The old history goes now, with the slot it came from: a table copied later (it joins the
+      // publication afterwards, or a crash interrupts the copies) must find only the new one's
+      // changes, which it keeps where its snapshot does not show them.
+      await this.client.query('DELETE FROM cdc_events WHERE table_id IN (SELECT table_id FROM cdc_tables WHERE source_id = $1)', [sourceId]);
       await this.client.query(
         `INSERT INTO cdc_backfill (table_id, status, reason, discard_history)
          SELECT table_id, 'requested', 'resync', true FROM cdc_tables WHERE source_id = $1

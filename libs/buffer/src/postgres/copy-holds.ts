@@ -29,7 +29,11 @@ export function copyHoldsTableSql(tableId: string): string {
 export async function requestCopy(db: Pick<ClientBase, 'query'>, tableId: number, reason: Exclude<CopyReason, 'resync'>): Promise<void> {
   await db.query(
     `INSERT INTO cdc_backfill (table_id, status, reason) VALUES ($1, 'requested', $2)
-     ON CONFLICT (table_id) DO UPDATE SET status = 'requested', reason = EXCLUDED.reason WHERE cdc_backfill.status <> 'copying'`,
+     ON CONFLICT (table_id) DO UPDATE SET status = 'requested',
+       -- A table with a finished copy the stream sees as uncovered is a new relation (or one back
+       -- in the publication): its last copy is not its content, so writers hold it.
+       reason = CASE WHEN cdc_backfill.finished_at IS NOT NULL AND EXCLUDED.reason = 'joined' THEN 'recreated' ELSE EXCLUDED.reason END
+     WHERE cdc_backfill.status <> 'copying'`,
     [tableId, reason],
   );
 }

@@ -8,6 +8,7 @@ import { COPY_COLUMNS, encodeBinaryCopy } from '../copy-binary';
 import { EventStore } from '../ports';
 import { CopyFencedError } from './copy-fence';
 import { PostgresCheckpointer } from './checkpointer';
+import { assertLeading, LeaderFence } from './leader-lock';
 import { encodeWakeUp } from '../wake-up';
 import { EVENTS_CHANNEL } from './sql';
 
@@ -16,7 +17,7 @@ export class PostgresEventStore implements EventStore {
   /** `afterCopy` runs inside the open transaction, between the COPY and the commit (a crash point in tests). */
   constructor(
     private readonly client: ClientBase,
-    private readonly hooks: { readonly afterCopy?: () => void } = {},
+    private readonly hooks: { readonly afterCopy?: () => void; readonly leader?: LeaderFence } = {},
   ) {}
 
   async commit(sourceId: string, events: readonly BufferedEvent[], checkpoint: Checkpoint): Promise<void> {
@@ -39,6 +40,7 @@ export class PostgresEventStore implements EventStore {
 
   async commitCopy(sourceId: string, tableId: number, generation: number, events: readonly BufferedEvent[], rowsCopied: number): Promise<void> {
     await this.inTransaction(async () => {
+      if (this.hooks.leader) await assertLeading(this.client, this.hooks.leader);
       // Fenced first: the row lock orders this batch after a new plan of the table, or refuses it.
       const result = await this.client.query("UPDATE cdc_backfill SET rows_copied = $3 WHERE table_id = $1 AND generation = $2 AND status = 'copying'", [tableId, generation, rowsCopied]);
       if (result.rowCount !== 1) throw new CopyFencedError(tableId, generation);
