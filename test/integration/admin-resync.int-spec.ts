@@ -153,6 +153,30 @@ describe('resync through the admin API', () => {
     expect(JSON.stringify(bad.body)).toContain('fromScratch');
   });
 
+  it('takes a table named in the body, for names no URL path carries (`.`, `..`)', async () => {
+    const source = await sourceClient(dbs);
+    await source.query(`CREATE SCHEMA "."; CREATE TABLE "."."..." (id int PRIMARY KEY, v text); CREATE TABLE ".".".." (id int PRIMARY KEY, v text);
+      INSERT INTO ".".".." VALUES (1, 'dots'); ALTER PUBLICATION ${dbs.publication} ADD TABLE ".".".."`);
+    await source.end();
+    await eventually('the reader to know the table', async () => (await query(dbs.buffer.url, "SELECT 1 FROM cdc_tables WHERE schema_name = '.' AND table_name = '..'")).length === 1);
+    const named = await api(admin, 'POST', '/api/v1/sources/test/resync', { body: { table: { schema: '.', name: '..' }, requestedBy: 'carol' } });
+    expect(named.status).toBe(202);
+    expect(named.body).toEqual({ source: 'test', table: '....', tables: 1, fromScratch: false });
+    await eventually('the dotted table copied again', async () => {
+      const [row] = await query<{ status: string; requested_by: string }>(dbs.buffer.url, "SELECT b.status, b.requested_by FROM cdc_backfill b JOIN cdc_tables t USING (table_id) WHERE t.schema_name = '.' AND t.table_name = '..'");
+      return row?.status === 'done' && row.requested_by === 'carol';
+    });
+    const unknown = await api(admin, 'POST', '/api/v1/sources/test/resync', { body: { table: { schema: '.', name: '...' } } });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.message).toBe('table ..... of source test not found');
+    const both = await api(admin, 'POST', '/api/v1/sources/test/tables/public/orders/resync', { body: { table: { schema: 'public', name: 'orders' } } });
+    expect(both.status).toBe(400);
+    expect(String(both.body.message)).toMatch(/^table: /);
+    const bad = await api(admin, 'POST', '/api/v1/sources/test/resync', { body: { table: { schema: '', name: 7 } } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('table.name');
+  });
+
   it('starts a source over from scratch after its slot was lost, whatever LSNs the old history had', async () => {
     await reader!.process.stop();
     const source = await sourceClient(dbs);
@@ -169,7 +193,7 @@ describe('resync through the admin API', () => {
 
     const answer = await api(admin, 'POST', '/api/v1/sources/test/resync', { body: { fromScratch: true, requestedBy: 'bob' } });
     expect(answer.status).toBe(202);
-    expect(answer.body).toMatchObject({ source: 'test', fromScratch: true, tables: 2 });
+    expect(answer.body).toMatchObject({ source: 'test', fromScratch: true, tables: 3 });
     reader = await startReader(dbs);
     await reader.process.waitForLog('the start over', (line) => line.message === 'starting the source over, as an operator asked: a new slot, every table copied again');
     await waitMirrored(dbs, 'orders');

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Pool } from 'pg';
 import { ConfigStore } from '@philotes/config';
@@ -79,7 +79,8 @@ export class PipelinesController {
   })
   @ApiNotFoundResponse()
   resyncSource(@Param('source', SourcePipe) source: string, @Body() body: ResyncBody): Promise<ResyncResult> {
-    return requestResync(this.pool, { source }, { ...(body.fromScratch ? { fromScratch: true } : {}), ...(body.requestedBy ? { requestedBy: body.requestedBy } : {}) });
+    const scope: ControlScope = body.table ? { source, table: { schema: body.table.schema, name: body.table.name } } : { source };
+    return requestResync(this.pool, scope, { ...(body.fromScratch ? { fromScratch: true } : {}), ...(body.requestedBy ? { requestedBy: body.requestedBy } : {}) });
   }
 
   @Post('sources/:source/tables/:schema/:table/resync')
@@ -92,6 +93,7 @@ export class PipelinesController {
     @Param('table', TablePipe) table: string,
     @Body() body: ResyncBody,
   ): Promise<ResyncResult> {
+    if (body.table) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'table: name the table in the path or in the body of the source route, not both' });
     return requestResync(this.pool, { source, table: { schema, name: table } }, { ...(body.fromScratch ? { fromScratch: true } : {}), ...(body.requestedBy ? { requestedBy: body.requestedBy } : {}) });
   }
 

@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { copyHoldsTable } from '@philotes/buffer';
 import { inTransaction } from '@philotes/db';
 import { FaultInjector } from '@philotes/faults';
 import { currentSchema, DataFile, FileContent, IcebergTables, LoadedTable, TableChange, TableIdentifier, writeDataFile } from '@philotes/iceberg';
@@ -133,6 +134,9 @@ export class TableWriter {
   /** Applies the next commit's worth of changes; 'more' when it left some for the next step. */
   async step(): Promise<StepOutcome> {
     const settings = this.deps.settings();
+    // A copy the reader asked for since this writer took the table (a new relation, say): its
+    // changes wait for the copy (the scheduler lets the table go at its next round).
+    if (await copyHoldsTable(this.deps.pool, this.ref.tableId)) return 'idle';
     // Read on every step: a copy planned by the reader moves it (back, to just before the copy).
     this.position = await this.deps.progress.load(this.ref.tableId);
     // Dead letters still open: replays to apply first, keys a newer change would supersede.

@@ -155,8 +155,11 @@ async function startWriter(buffer: TestDatabase, warehouse: string): Promise<App
 /** An operator's resync of one table, through dlq-admin's API as an operator would ask it. */
 async function resync(admin: RunningAdmin, source: LiveSource, table: TablePlan): Promise<void> {
   if (!table.published) return;
-  const path = ['sources', source.plan.id, 'tables', table.schema, table.name].map(encodeURIComponent).join('/');
-  const answer = await api(admin, 'POST', `/api/v1/${path}/resync`, { body: { requestedBy: 'generator' } });
+  // A path segment `.` or `..` is resolved away by every client: such a table is named in the body.
+  const dotted = [table.schema, table.name].some((n) => n === '.' || n === '..');
+  const path = dotted ? ['sources', source.plan.id] : ['sources', source.plan.id, 'tables', table.schema, table.name];
+  const body = { requestedBy: 'generator', ...(dotted ? { table: { schema: table.schema, name: table.name } } : {}) };
+  const answer = await api(admin, 'POST', `/api/v1/${path.map(encodeURIComponent).join('/')}/resync`, { body });
   if (answer.status === 202) return;
   // The reader has not registered a table that joined a moment ago: nothing to copy again yet.
   const unknown = `table ${table.schema}.${table.name} of source ${source.plan.id} not found`;

@@ -37,3 +37,9 @@ export async function requestCopy(db: Pick<ClientBase, 'query'>, tableId: number
     [tableId, reason],
   );
 }
+
+/** Whether a copy holds the table now (see copyHoldsTableSql). */
+export async function copyHoldsTable(db: Pick<ClientBase, 'query'>, tableId: number): Promise<boolean> {
+  const { rows } = await db.query<{ held: boolean }>(`SELECT ${copyHoldsTableSql('$1::int')} AS held`, [tableId]);
+  return rows[0].held;
+}
