@@ -1,7 +1,8 @@
-import { freePort } from '../../libs/embedded-pg/src';
+
 import { AppName, AppProcess, eventuallyStatus, httpGet } from '../support/app-process';
 import { createTestDatabase, query, TestDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
+import { testPort } from '../support/ports';
 
 /**
  * Real: PostgreSQL (a fresh database), the built apps as separate processes, HTTP.
@@ -24,7 +25,7 @@ describe('the three apps', () => {
   });
 
   async function boot(app: AppName): Promise<{ process: AppProcess; base: string }> {
-    const port = await freePort();
+    const port = await testPort();
     const address = `127.0.0.1:${port}`;
     const env: Record<string, string> = {
       PHILOTES_DATABASE_URL: database.url,

@@ -1,9 +1,10 @@
 import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../libs/embedded-pg/src';
+
 import { AppProcess, eventuallyStatus } from '../support/app-process';
 import { createTestDatabase, TestDatabase } from '../support/database';
+import { testPort } from '../support/ports';
 
 /** Real: the built app processes, real signals, a real config file, PostgreSQL. */
 describe('configuration of a running app', () => {
@@ -46,7 +47,7 @@ describe('configuration of a running app', () => {
       renameSync(`${file}.tmp`, file);
     };
     write('log_level: info\ncdc: { batch_size: 100 }\n');
-    const port = await freePort();
+    const port = await testPort();
     app = AppProcess.start('iceberg-writer', {
       PHILOTES_DATABASE_URL: database.url,
       PHILOTES_HEALTH_LISTEN_ADDR: `127.0.0.1:${port}`,

@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadSettings, parseListenAddress, SETTING_DEFINITIONS } from '@philotes/config';
-import { freePort } from '../../libs/embedded-pg/src';
+
 import { AppName, AppProcess } from '../support/app-process';
 import { CaptureDatabases, createCaptureDatabases } from '../support/capture';
 import { eventually } from '../support/eventually';
 import { ACCEPTED_VARIABLES } from '../support/variables';
+import { testPort } from '../support/ports';
 
 /**
  * The image and the compose stack, checked without a container engine (none on this machine or in
@@ -163,7 +164,7 @@ describe('container image (deployments/Dockerfile)', () => {
           PHILOTES_CDC_PUBLICATION: dbs.publication,
           PHILOTES_ICEBERG_WAREHOUSE: mkdtempSync(join(tmpdir(), 'philotes-image-warehouse-')),
           PHILOTES_ADMIN_TOKEN: 'a-token-for-the-image-test',
-          [LISTEN_SETTING[app]]: `:${await freePort()}`,
+          [LISTEN_SETTING[app]]: `:${await testPort()}`,
         };
         running.set(app, { child: AppProcess.start(app, env), env });
       }

@@ -2,8 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { EmbeddedPostgres, freePort } from '../../libs/embedded-pg/src';
+import { EmbeddedPostgres } from '../../libs/embedded-pg/src';
 import { eventually } from '../support/eventually';
+import { testPort } from '../support/ports';
 
 /** Whether a process runs (a zombie holds no memory: it counts as gone). */
 function running(pid: number): boolean {
@@ -19,7 +20,7 @@ describe('EmbeddedPostgres.kill', () => {
   let server: EmbeddedPostgres;
 
   beforeAll(async () => {
-    server = new EmbeddedPostgres({ dataDir: join(dir, 'pg'), port: await freePort(), fast: true, settings: { synchronous_commit: 'on' } });
+    server = new EmbeddedPostgres({ dataDir: join(dir, 'pg'), port: await testPort(), fast: true, settings: { synchronous_commit: 'on' } });
     await server.initialise();
     await server.start();
   });

@@ -1,13 +1,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../libs/embedded-pg/src';
+
 import { MetricName } from '../../libs/metrics/src/metric-names';
 import { AppProcess } from '../support/app-process';
 import { CaptureDatabases, createCaptureDatabases } from '../support/capture';
 import { appOf, CHART, containersOf, METRICS_PATH, ofKind, probePort, render, resolveEnv, runCommand, standIn } from '../support/chart';
 import { query } from '../support/database';
 import { eventually } from '../support/eventually';
+import { testPort } from '../support/ports';
 
 /**
  * The Helm chart's manifests, run. Real: helm renders ci/local-warehouse-values.yaml; the migration
@@ -29,7 +30,7 @@ describe('helm chart, run as rendered', () => {
   });
 
   it('migrates with the hook Job, then every app starts and its probes pass on the probe port', async () => {
-    const [readerPort, writerPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+    const [readerPort, writerPort, adminPort] = [await testPort(), await testPort(), await testPort()];
     const manifests = render([join(CHART, 'ci', 'local-warehouse-values.yaml')], [
       '--set', 'migrations.enabled=true',
       '--set', `buffer.url=${dbs.buffer.url}`,

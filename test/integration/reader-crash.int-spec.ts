@@ -37,12 +37,12 @@ describe('wal-reader: kill -9 during a running workload loses and duplicates not
   });
 
   /** Runs the reader until the fault kills it; fails if it does not die within the deadline. */
-  async function runUntilKilled(faults: string, whenStreaming?: () => void): Promise<void> {
+  async function runUntilKilled(faults: string, whenStreaming?: (reader: AppProcess) => Promise<void>): Promise<void> {
     const started = await startReader(dbs, readerSettings({ PHILOTES_FAULTS: faults }));
     reader = started.process;
     if (whenStreaming) {
       await reader.waitForLog('streaming', (line) => line.message === 'streaming');
-      whenStreaming();
+      await whenStreaming(reader);
     }
     const exit = await eventually(`the reader to crash at ${faults}`, async () => (reader!.running ? undefined : reader!.exit()), { timeoutMs: 60_000 }).catch(async (error: unknown) => {
       const checkpoint = await query(dbs.buffer.url, 'SELECT confirmed_lsn::text, partial_commit_lsn::text, partial_seq FROM cdc_checkpoints');
@@ -80,10 +80,14 @@ describe('wal-reader: kill -9 during a running workload loses and duplicates not
     // 1. Crash right after the slot is created, before the checkpoint exists.
     await runUntilKilled('reader.after-slot-created:1');
 
-    // 2. The next run finds a slot but no checkpoint: it starts from the slot (copying the still
-    // empty table), and the workload starts once it streams, so every change comes by the stream.
+    // 2. The next run finds a slot but no checkpoint: it starts from the slot and copies the still
+    // empty table beside the stream; the workload starts once that copy is done, so every change
+    // comes by the stream (a copy planned later would hold the changes its snapshot shows).
     workload = new Workload(source, { table: TABLE, seed: SEED, bigEvery: 12, bigRows: 350, firstId: 1 });
-    await runUntilKilled('reader.before-commit:3', () => workload.start());
+    await runUntilKilled('reader.before-commit:3', async (running) => {
+      await running.waitForLog('the copy beside the stream', (line) => line.message === 'initial copy finished');
+      workload.start();
+    });
 
     // 3-8. Crash at each point of the batch / commit / acknowledge cycle, and in the middle of a
     // transaction larger than a batch (stored in parts).

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { EmbeddedPostgres, freePort } from '../../libs/embedded-pg/src';
+import { EmbeddedPostgres } from '../../libs/embedded-pg/src';
 import { decodeWakeUp } from '../../libs/buffer/src';
 import { parseLsn } from '../../libs/pgoutput/src';
 import { eventuallyStatus, httpGet } from '../support/app-process';
@@ -10,6 +10,7 @@ import { bufferedEvents, CaptureDatabases, createCaptureDatabases, RunningReader
 import { createTestDatabase, query } from '../support/database';
 import { eventually } from '../support/eventually';
 import { oracleTransactions, Workload } from '../support/workload';
+import { testPort } from '../support/ports';
 
 const TABLE = 'public.items';
 
@@ -261,7 +262,7 @@ describe('wal-reader in operation', () => {
 
     beforeEach(async () => {
       // A short wal_sender_timeout: a reader that stopped sending status updates would be dropped.
-      server = new EmbeddedPostgres({ dataDir: join(mkdtempSync(join(tmpdir(), 'philotes-src-')), 'pg'), port: await freePort(), fast: true, settings: { wal_sender_timeout: '2s' } });
+      server = new EmbeddedPostgres({ dataDir: join(mkdtempSync(join(tmpdir(), 'philotes-src-')), 'pg'), port: await testPort(), fast: true, settings: { wal_sender_timeout: '2s' } });
       await server.initialise();
       await server.start();
       await server.createDatabase('source');

@@ -1,8 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmbeddedPostgres, freePort } from '../../libs/embedded-pg/src';
+import { EmbeddedPostgres } from '../../libs/embedded-pg/src';
 import { AppProcess, eventuallyStatus, httpGet } from '../support/app-process';
+import { testPort } from '../support/ports';
 
 /**
  * Real: a PostgreSQL server of this test's own (it gets stopped), the built wal-reader process.
@@ -12,7 +13,7 @@ describe('readiness follows the buffer database', () => {
   let app: AppProcess;
 
   beforeAll(async () => {
-    server = new EmbeddedPostgres({ dataDir: join(mkdtempSync(join(tmpdir(), 'philotes-ready-')), 'pg'), port: await freePort(), fast: true });
+    server = new EmbeddedPostgres({ dataDir: join(mkdtempSync(join(tmpdir(), 'philotes-ready-')), 'pg'), port: await testPort(), fast: true });
     await server.initialise();
     await server.start();
     await server.createDatabase('buffer');
@@ -24,7 +25,7 @@ describe('readiness follows the buffer database', () => {
   });
 
   it('turns 503 when the buffer database stops and 200 when it returns, while staying live', async () => {
-    const port = await freePort();
+    const port = await testPort();
     const base = `http://127.0.0.1:${port}`;
     app = AppProcess.start('iceberg-writer', {
       PHILOTES_DATABASE_URL: server.url('buffer'),

@@ -1,6 +1,7 @@
-import { freePort } from '../../libs/embedded-pg/src';
+
 import { AppProcess } from './app-process';
 import { eventuallyStatus } from './app-process';
+import { testPort } from './ports';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -11,7 +12,7 @@ export interface RunningAdmin {
 
 /** A dlq-admin process on a free port, with the test token. */
 export async function startAdmin(bufferUrl: string, extra: Record<string, string> = {}): Promise<RunningAdmin> {
-  const port = await freePort();
+  const port = await testPort();
   const process = AppProcess.start('dlq-admin', {
     PHILOTES_DATABASE_URL: bufferUrl,
     PHILOTES_ADMIN_LISTEN_ADDR: `127.0.0.1:${port}`,

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { ColumnSchema, createDecoder, decodePayload, CdcValue } from '../../libs/events/src';
 import { formatLsn, parseLsn } from '../../libs/pgoutput/src';
-import { freePort } from '../../libs/embedded-pg/src';
+
 import { AppProcess } from './app-process';
 import { createTestDatabase, query, TestDatabase } from './database';
 import { eventually } from './eventually';
+import { testPort } from './ports';
 
 /** A source database and a buffer database for one test, with a slot name of its own. */
 export interface CaptureDatabases {
@@ -56,7 +57,7 @@ export interface RunningReader {
 }
 
 export async function startReader(dbs: CaptureDatabases, extra: Record<string, string> = {}): Promise<RunningReader> {
-  const port = await freePort();
+  const port = await testPort();
   const process = AppProcess.start('wal-reader', readerEnv(dbs, { PHILOTES_HEALTH_LISTEN_ADDR: `127.0.0.1:${port}`, ...extra }));
   return { process, base: `http://127.0.0.1:${port}` };
 }

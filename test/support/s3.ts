@@ -2,8 +2,9 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../libs/embedded-pg/src';
+
 import { eventually } from './eventually';
+import { testPort } from './ports';
 
 export interface S3Server {
   readonly endpoint: string;
@@ -18,7 +19,7 @@ export interface S3Server {
  * multi-object delete, ranged reads) with files on local disk.
  */
 export async function startS3Server(bucket = 'warehouse'): Promise<S3Server> {
-  const port = await freePort();
+  const port = await testPort();
   const directory = mkdtempSync(join(tmpdir(), 'philotes-s3-'));
   const child: ChildProcess = spawn(
     process.execPath,

@@ -2,12 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { freePort } from '../../libs/embedded-pg/src';
+
 import { AppProcess } from './app-process';
 import { CaptureDatabases } from './capture';
 import { query } from './database';
 import { eventually } from './eventually';
 import { IcebirdFile, IcebirdRow, readTableWithIcebird } from './iceberg';
+import { testPort } from './ports';
 
 /** A fresh local warehouse directory for one test. */
 export function tempWarehouse(): string {
@@ -33,7 +34,7 @@ export interface RunningWriter {
 }
 
 export async function startWriter(dbs: CaptureDatabases, warehouse: string, extra: Record<string, string> = {}): Promise<RunningWriter> {
-  const port = await freePort();
+  const port = await testPort();
   const process = AppProcess.start('iceberg-writer', writerEnv(dbs, warehouse, { PHILOTES_HEALTH_LISTEN_ADDR: `127.0.0.1:${port}`, ...extra }));
   return { process, base: `http://127.0.0.1:${port}` };
 }

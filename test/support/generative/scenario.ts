@@ -1,5 +1,5 @@
 import { Client, Pool } from 'pg';
-import { freePort } from '../../../libs/embedded-pg/src';
+
 import { parseLsn } from '../../../libs/pgoutput/src';
 import { icebergIdentifier } from '../../../libs/sink/src/table-identity';
 import { api, RunningAdmin, startAdmin } from '../admin';
@@ -11,6 +11,7 @@ import { duckdbRows } from './duckdb-table';
 import { GenerativePlan, SourcePlan, TablePlan } from './plan';
 import { comparableCell, icebergCanonical, randomValue, sourceCanonical } from './values';
 import { seededRandom } from '../../../libs/faults/src/seeded-random';
+import { testPort } from '../ports';
 
 export interface ScenarioResult {
   readonly seed: number;
@@ -135,7 +136,7 @@ async function startReader(buffer: TestDatabase, source: LiveSource): Promise<Ap
     PHILOTES_HEARTBEAT_INTERVAL: '300ms',
     PHILOTES_RETRY_INITIAL_INTERVAL: '100ms',
     PHILOTES_RETRY_MAX_INTERVAL: '1s',
-    PHILOTES_HEALTH_LISTEN_ADDR: `127.0.0.1:${await freePort()}`,
+    PHILOTES_HEALTH_LISTEN_ADDR: `127.0.0.1:${await testPort()}`,
   });
 }
 
@@ -148,7 +149,7 @@ async function startWriter(buffer: TestDatabase, warehouse: string): Promise<App
     PHILOTES_HEARTBEAT_INTERVAL: '300ms',
     PHILOTES_RETRY_INITIAL_INTERVAL: '100ms',
     PHILOTES_RETRY_MAX_INTERVAL: '1s',
-    PHILOTES_HEALTH_LISTEN_ADDR: `127.0.0.1:${await freePort()}`,
+    PHILOTES_HEALTH_LISTEN_ADDR: `127.0.0.1:${await testPort()}`,
   });
 }
 
