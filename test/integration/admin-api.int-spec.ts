@@ -1,3 +1,5 @@
+import { Client } from 'pg';
+import { CONTROL_CHANNEL } from '../../libs/buffer/src';
 import { ColumnSchema, createEncoder, encodePayload, PgNumeric } from '../../libs/events/src';
 import { AppProcess, httpGet } from '../support/app-process';
 import { ADMIN_TOKEN, api, RunningAdmin, startAdmin } from '../support/admin';
@@ -124,6 +126,7 @@ describe('dlq-admin API: auth, bad input, pagination, retention', () => {
     ['an unknown status', 'GET', '/api/v1/dead-letters?status=lost', undefined, 'status'],
     ['a malformed date', 'GET', '/api/v1/dead-letters?from=yesterday', undefined, 'from'],
     ['a malformed cursor', 'GET', '/api/v1/dead-letters?after=-1', undefined, 'after'],
+    ['a cursor beyond 64 bits', 'GET', '/api/v1/dead-letters?after=9999999999999999999', undefined, 'after'],
     ['a malformed source', 'GET', "/api/v1/dead-letters?source=x'--", undefined, 'source'],
     ['a malformed id', 'GET', '/api/v1/dead-letters/abc', undefined, 'id'],
     ['an id beyond 64 bits', 'GET', '/api/v1/dead-letters/9223372036854775808', undefined, 'id'],
@@ -189,6 +192,34 @@ describe('dlq-admin API: auth, bad input, pagination, retention', () => {
     // Fresh ones stay, whatever their status.
     expect((await query(buffer.url, 'SELECT 1 FROM cdc_dead_letters WHERE id = ANY($1::bigint[])', [ids])).length).toBe(ids.length);
     expect((await httpGet(`${admin.base}/metrics`)).body).toMatch(/philotes_dead_letters_expired_total(\{[^}]*\})? 2\n/);
+  });
+
+  it('replays by filter across more tables than one NOTIFY payload lists (8,000 bytes), waking every writer', async () => {
+    // 2,000 tables of another source, one pending letter each; table ids reach five digits.
+    await query(buffer.url, `INSERT INTO cdc_tables (source_id, schema_name, table_name) SELECT 'bulk', 'public', 't' || g FROM generate_series(1, 2000) g`);
+    await query(
+      buffer.url,
+      `INSERT INTO cdc_dead_letters (table_id, commit_lsn, seq, op, xid, commit_ts, schema_version, payload, error_kind, error_message, attempts, history)
+       SELECT table_id, '0/1', 0, 'I', 700, now(), 1, decode('80', 'hex'), 'poison', 'seeded', 3, '[]' FROM cdc_tables WHERE source_id = 'bulk'`,
+    );
+    const listener = new Client({ connectionString: buffer.url });
+    await listener.connect();
+    const woken = new Set<number>();
+    listener.on('notification', (notice) => {
+      for (const id of (JSON.parse(notice.payload ?? '{}') as { t?: number[] }).t ?? []) woken.add(id);
+    });
+    await listener.query(`LISTEN ${CONTROL_CHANNEL}`);
+    const wide = await startAdmin(buffer.url);
+    try {
+      const answer = await api(wide, 'POST', '/api/v1/dead-letters/replay', { body: { source: 'bulk', limit: 5000 } });
+      expect([answer.status, answer.body]).toEqual([202, { count: 2000, more: false }]);
+      await eventually('every table woken', async () => woken.size === 2000);
+    } finally {
+      await wide.process.stop();
+      await listener.end();
+    }
+    const [{ replaying }] = await query<{ replaying: number }>(buffer.url, "SELECT count(*)::int AS replaying FROM cdc_dead_letters d JOIN cdc_tables t USING (table_id) WHERE t.source_id = 'bulk' AND d.status = 'replaying'");
+    expect(replaying).toBe(2000);
   });
 
   it('refuses to start without a token, and refuses the no-token opt-out in production', async () => {

@@ -7,7 +7,11 @@ describe('admin API authentication', () => {
     expect(bearerMatches(`Bearer ${token}`, token)).toBe(true);
     expect(bearerMatches(`Bearer ${token}x`, token)).toBe(false);
     expect(bearerMatches(`Bearer ${token.slice(0, -1)}`, token)).toBe(false);
-    expect(bearerMatches(`bearer ${token}`, token)).toBe(false);
+    // The scheme in any case, as RFC 6750 (by RFC 7235) allows; the token itself is exact.
+    expect(bearerMatches(`bearer ${token}`, token)).toBe(true);
+    expect(bearerMatches(`BEARER  ${token}`, token)).toBe(true);
+    expect(bearerMatches(`Bearer ${token.toUpperCase()}`, token)).toBe(false);
+    expect(bearerMatches(`Basic ${token}`, token)).toBe(false);
     expect(bearerMatches(token, token)).toBe(false);
     expect(bearerMatches(undefined, token)).toBe(false);
     expect(bearerMatches('Bearer ', token)).toBe(false);

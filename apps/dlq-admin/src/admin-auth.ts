@@ -23,7 +23,8 @@ export function adminAuthProblems(settings: Pick<PhilotesSettings, 'adminToken' 
  * the comparison nor an early length mismatch tells an attacker how much of a guess was right.
  */
 export function bearerMatches(header: string | undefined, token: string): boolean {
-  const match = /^Bearer ([\x21-\x7e]+)$/.exec(header ?? '');
+  // The scheme is case-insensitive (RFC 7235 §2.1, which RFC 6750 builds on): `bearer` is Bearer.
+  const match = /^bearer +([\x21-\x7e]+)$/i.exec(header ?? '');
   const offered = createHash('sha256').update(match ? match[1] : '').digest();
   const expected = createHash('sha256').update(token).digest();
   return timingSafeEqual(offered, expected) && match !== null;

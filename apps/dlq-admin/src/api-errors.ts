@@ -48,10 +48,15 @@ export function apiValidationPipe(): ValidationPipe {
 
 const BIGINT_ID = /^[1-9][0-9]{0,18}$/;
 
+/** A positive integer PostgreSQL's bigint holds, as text (ids, keyset cursors): larger ones overflow in SQL. */
+export function isPositiveInt8(value: unknown): boolean {
+  return typeof value === 'string' && BIGINT_ID.test(value) && BigInt(value) <= 9_223_372_036_854_775_807n;
+}
+
 /** A dead letter's id in the path: a positive 64-bit integer, else 400 naming the parameter. */
 export class IdParamPipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    if (!BIGINT_ID.test(value) || BigInt(value) > 9_223_372_036_854_775_807n) {
+    if (!isPositiveInt8(value)) {
       throw badRequest('id', 'id must be a positive integer (a dead letter id)');
     }
     return value;

@@ -1,5 +1,5 @@
 import { Pool, PoolClient } from 'pg';
-import { CONTROL_CHANNEL } from '@philotes/buffer';
+import { CONTROL_CHANNEL, encodeTableNotices } from '@philotes/buffer';
 import { inTransaction } from '@philotes/db';
 import { NotFoundError, OutOfBoundsError, StateConflictError } from './dead-letter-errors';
 import { DeadLetterFilter, DeadLetterStatus, filterConditions } from './dead-letter-filter';
@@ -142,6 +142,6 @@ async function notifyWriters(db: PoolClient, picked: ReadonlyArray<{ source: str
     bySource.get(source)!.add(tableId);
   }
   for (const [source, tables] of bySource) {
-    await db.query('SELECT pg_notify($1, $2)', [CONTROL_CHANNEL, JSON.stringify({ s: source, t: [...tables] })]);
+    for (const notice of encodeTableNotices(source, [...tables])) await db.query('SELECT pg_notify($1, $2)', [CONTROL_CHANNEL, notice]);
   }
 }

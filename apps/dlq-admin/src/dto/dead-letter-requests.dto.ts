@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy } from 'class-validator';
+import { isPositiveInt8 } from '../api-errors';
 import { DeadLetterFilterDto, DeadLetterScopeDto } from './dead-letter-filter.dto';
 
 /** GET /dead-letters: filters plus a keyset page. */
@@ -15,7 +16,7 @@ export class ListDeadLettersQuery extends DeadLetterFilterDto {
 
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page.' })
   @IsOptional()
-  @Matches(/^[1-9][0-9]{0,18}$/, { message: 'after must be a cursor returned as nextCursor' })
+  @ValidateBy({ name: 'isCursor', validator: { validate: isPositiveInt8, defaultMessage: () => 'after must be a cursor returned as nextCursor' } })
   after?: string;
 }
 

@@ -26,6 +26,30 @@ export function encodeControlNotice(sourceId: string): string {
   return JSON.stringify({ s: sourceId });
 }
 
+/** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more; a notice stays well below. */
+const NOTICE_BYTES = 7_000;
+
+/**
+ * The notices that wake the writers of `tableIds` (replays to apply first): `{"s":…,"t":[…]}`,
+ * as many as it takes to keep each under NOTIFY's payload limit (a bulk replay may span
+ * thousands of tables).
+ */
+export function encodeTableNotices(sourceId: string, tableIds: readonly number[]): string[] {
+  const notices: string[] = [];
+  let chunk: number[] = [];
+  const encode = (ids: readonly number[]): string => JSON.stringify({ s: sourceId, t: ids });
+  for (const id of tableIds) {
+    chunk.push(id);
+    if (Buffer.byteLength(encode(chunk)) > NOTICE_BYTES && chunk.length > 1) {
+      chunk.pop();
+      notices.push(encode(chunk));
+      chunk = [id];
+    }
+  }
+  if (chunk.length > 0) notices.push(encode(chunk));
+  return notices;
+}
+
 /** The source a control notice names; undefined for a payload this version does not understand. */
 export function controlNoticeSource(payload: string | undefined): string | undefined {
   if (!payload) return undefined;
