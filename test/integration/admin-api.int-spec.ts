@@ -174,24 +174,33 @@ describe('dlq-admin API: auth, bad input, pagination, retention', () => {
     expect(detail.body.history.map((h) => [h.event, h.by ?? null])).toEqual([['failed', null], ['discarded', 'alice']]);
   });
 
-  it('removes dead letters past the retention, keeping one a writer is replaying', async () => {
-    const old = await seed(buffer.url, 'archive', 3);
+  it('removes settled dead letters past the retention, never a pending or replaying one, which it reports', async () => {
+    const old = await seed(buffer.url, 'archive', 5);
     // One statement: retention runs every second and must never see them old but not yet in their status.
     // Twice the retention (1h) old, while the seeded ones are minutes old at most: no race with the clock.
     await query(
       buffer.url,
       `UPDATE cdc_dead_letters SET created_at = now() - interval '2 hours',
-              status = CASE id WHEN $2::bigint THEN 'replaying' WHEN $3::bigint THEN 'discarded' ELSE status END
+              status = CASE id WHEN $2::bigint THEN 'replaying' WHEN $3::bigint THEN 'discarded' WHEN $4::bigint THEN 'replayed' WHEN $5::bigint THEN 'superseded' ELSE status END
         WHERE id = ANY($1::bigint[])`,
-      [old, old[0], old[1]],
+      [old, old[0], old[1], old[2], old[3]],
     );
-    await eventually('expired dead letters to go', async () => {
-      const left = await query<{ id: string }>(buffer.url, 'SELECT id::text FROM cdc_dead_letters WHERE id = ANY($1::bigint[])', [old]);
-      return left.length === 1 && left[0].id === old[0];
+    // Left: the one being replayed and the pending one (old[4]), whatever their age.
+    await eventually('expired settled dead letters to go', async () => {
+      const left = await query<{ id: string }>(buffer.url, 'SELECT id::text FROM cdc_dead_letters WHERE id = ANY($1::bigint[]) ORDER BY id', [old]);
+      return JSON.stringify(left.map((r) => r.id)) === JSON.stringify([old[0], old[4]]);
     });
     // Fresh ones stay, whatever their status.
     expect((await query(buffer.url, 'SELECT 1 FROM cdc_dead_letters WHERE id = ANY($1::bigint[])', [ids])).length).toBe(ids.length);
-    expect((await httpGet(`${admin.base}/metrics`)).body).toMatch(/philotes_dead_letters_expired_total(\{[^}]*\})? 2\n/);
+    const metrics = (await httpGet(`${admin.base}/metrics`)).body;
+    expect(metrics).toMatch(/philotes_dead_letters_expired_total(\{[^}]*\})? 3\n/);
+    expect(metrics).toMatch(/philotes_dead_letters_pending_past_retention(\{[^}]*\})? 1\n/);
+  });
+
+  it('refuses a discard by filter with no filter (400 naming it), discarding nothing', async () => {
+    const answer = await api<ErrorBody>(admin, 'POST', '/api/v1/dead-letters/discard', { body: { reason: 'clean up everything', limit: 10 } });
+    expect([answer.status, answer.body.fields?.map((f) => f.field)]).toEqual([400, ['filter']]);
+    expect((await query(buffer.url, "SELECT 1 FROM cdc_dead_letters WHERE status = 'discarded' AND status_reason = 'clean up everything'")).length).toBe(0);
   });
 
   it('replays by filter across more tables than one NOTIFY payload lists (8,000 bytes), waking every writer', async () => {

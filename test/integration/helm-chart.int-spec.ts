@@ -344,6 +344,7 @@ describe('helm chart', () => {
         expect(uses(MetricName.CdcSlotActive)).toEqual(['PhilotesReplicationSlotInactive']);
         expect(uses(MetricName.WriterDeadLetters)).toEqual(['PhilotesDeadLettersGrowing']);
         expect(uses(MetricName.WriterLagSeconds)).toEqual(['PhilotesWriterLagHigh']);
+        expect(uses(MetricName.DeadLettersPendingPastRetention)).toEqual(['PhilotesDeadLettersPastRetention']);
       } else {
         expect(alerts).toEqual([]);
       }

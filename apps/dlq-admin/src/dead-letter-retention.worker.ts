@@ -2,14 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { ConfigStore } from '@philotes/config';
-import { removeExpiredDeadLetters } from '@philotes/dead-letters';
+import { pendingPastRetention, removeExpiredDeadLetters } from '@philotes/dead-letters';
 import type { Logger } from '@philotes/logging';
 import { Label, METRICS_REGISTRY, MetricName } from '@philotes/metrics';
 import { BUFFER_POOL, CONFIG_STORE, LOGGER, PipelineWorker } from '@philotes/runtime';
 
 /**
- * Removes dead letters past PHILOTES_DLQ_RETENTION every PHILOTES_CDC_BUFFER_CLEANUP_INTERVAL (one
- * replica at a time), and serves the dead-letter counts by status as a gauge read at scrape time.
+ * Removes settled dead letters past PHILOTES_DLQ_RETENTION every PHILOTES_CDC_BUFFER_CLEANUP_INTERVAL
+ * (one replica at a time), and serves the dead-letter counts by status, and the pending ones past
+ * the retention (never removed), as gauges read at scrape time.
  */
 @Injectable()
 export class DeadLetterRetentionWorker implements PipelineWorker {
@@ -34,6 +35,14 @@ export class DeadLetterRetentionWorker implements PipelineWorker {
         const { rows } = await pool.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM cdc_dead_letters GROUP BY status');
         counts.reset();
         for (const status of ['pending', 'replaying', 'replayed', 'discarded', 'superseded']) counts.set({ [Label.Status]: status }, rows.find((r) => r.status === status)?.n ?? 0);
+      },
+    });
+    const overdue = new Gauge({
+      name: MetricName.DeadLettersPendingPastRetention,
+      help: 'Pending dead letters older than PHILOTES_DLQ_RETENTION: kept until an operator replays or discards them.',
+      registers: [registry],
+      async collect() {
+        overdue.set(await pendingPastRetention(pool, config.settings.dlqRetentionMs));
       },
     });
   }

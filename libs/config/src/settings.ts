@@ -149,7 +149,7 @@ export class PhilotesSettings {
   @Setting({ env: 'PHILOTES_DLQ_ENABLED', kind: 'boolean', default: 'true', doc: 'Send events that cannot be written to the dead letters; when off, such an event stops its table.' })
   dlqEnabled!: boolean;
 
-  @Setting({ env: 'PHILOTES_DLQ_RETENTION', kind: 'duration', default: '168h', doc: 'How long dead letters are kept, whatever their status.' })
+  @Setting({ env: 'PHILOTES_DLQ_RETENTION', kind: 'duration', default: '168h', doc: 'How long settled dead letters (replayed, discarded, superseded) are kept; pending ones are never removed.' })
   @DurationInRange(MINUTE, 3650 * DAY)
   dlqRetentionMs!: number;
 

@@ -79,6 +79,10 @@ export class DeadLetterActions {
   /** Discards up to `limit` letters matching the filter (pending or superseded ones). */
   async discardMatching(filter: DeadLetterFilter, reason: string, limit: number, requester: Requester): Promise<BulkResult> {
     this.checkLimit(limit);
+    // Discarding drops events for good: "everything" must be said, not implied by an empty filter.
+    if (Object.values(filter).every((value) => value === undefined)) {
+      throw new OutOfBoundsError('filter', 'a discard by filter needs at least one of source, schema, table, errorClass, status, from, to (discarding every dead letter is never implied)');
+    }
     const statuses = filter.status ? [filter.status].filter((s) => ALLOWED.discard.has(s)) : [...ALLOWED.discard];
     if (statuses.length === 0) throw new OutOfBoundsError('status', `only ${[...ALLOWED.discard].join(' or ')} dead letters can be discarded`);
     return inTransaction(this.pool, async (db) => {

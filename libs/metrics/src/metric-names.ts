@@ -58,8 +58,10 @@ export const MetricName = {
   // dlq-admin
   /** Gauge: dead letters by status (pending, replaying, replayed, discarded, superseded), refreshed on scrape. */
   DeadLetters: 'philotes_dead_letters',
-  /** Counter: dead letters removed by PHILOTES_DLQ_RETENTION. */
+  /** Counter: settled dead letters (replayed, discarded, superseded) removed by PHILOTES_DLQ_RETENTION. */
   DeadLettersExpired: 'philotes_dead_letters_expired_total',
+  /** Gauge: pending dead letters older than PHILOTES_DLQ_RETENTION (kept: nobody decided), refreshed on scrape. */
+  DeadLettersPendingPastRetention: 'philotes_dead_letters_pending_past_retention',
 } as const;
 
 export const Label = {
