@@ -1,11 +1,11 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Pool } from 'pg';
 import { ConfigStore } from '@philotes/config';
 import { ControlResult, ControlScope, pipelineView, PipelineView, requestResync, ResyncResult, setPaused } from '@philotes/pipelines';
 import { BUFFER_POOL, CONFIG_STORE } from '@philotes/runtime';
 import { AdminAuthGuard } from './admin-auth.guard';
-import { PatternParamPipe } from './api-errors';
+import { badRequest, PatternParamPipe } from './api-errors';
 import { SOURCE_ID } from './dto/dead-letter-filter.dto';
 import { PauseBody, ResumeBody, ResyncBody } from './dto/pipeline-requests.dto';
 
@@ -93,7 +93,7 @@ export class PipelinesController {
     @Param('table', TablePipe) table: string,
     @Body() body: ResyncBody,
   ): Promise<ResyncResult> {
-    if (body.table) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'table: name the table in the path or in the body of the source route, not both' });
+    if (body.table) throw badRequest('table', 'table: name the table in the path or in the body of the source route, not both');
     return requestResync(this.pool, { source, table: { schema, name: table } }, { ...(body.fromScratch ? { fromScratch: true } : {}), ...(body.requestedBy ? { requestedBy: body.requestedBy } : {}) });
   }
 

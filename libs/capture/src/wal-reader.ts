@@ -292,9 +292,8 @@ export class WalReader {
         this.deps.faults.hit('reader.after-checkpoint-initialised');
         checkpoint = { confirmedLsn: start };
         if (copyWanted) {
-          for (const table of await catalog.publishedTables(publication)) {
-            await requestCopy(leader, await new PostgresSchemaStore(leader).tableId(sourceId, table.schema, table.table), 'initial');
-          }
+          const schemas = new PostgresSchemaStore(leader);
+          for (const table of await catalog.publishedTables(publication)) await requestCopy(leader, await schemas.tableId(sourceId, table.schema, table.table), 'initial');
         }
       }
     }

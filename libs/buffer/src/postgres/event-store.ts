@@ -23,7 +23,7 @@ export class PostgresEventStore implements EventStore {
   async commit(sourceId: string, events: readonly BufferedEvent[], checkpoint: Checkpoint): Promise<void> {
     await this.client.query('BEGIN');
     try {
-      if (events.length > 0) await this.copy(events);
+      if (events.length > 0) await copyEvents(this.client, events);
       this.hooks.afterCopy?.();
       // Checkpoint and wake-up in one round trip. NOTIFY is transactional: writers hear of the
       // events only once they are committed. COMMIT stays apart, after the row count is checked.
@@ -44,13 +44,10 @@ export class PostgresEventStore implements EventStore {
       // Fenced first: the row lock orders this batch after a new plan of the table, or refuses it.
       const result = await this.client.query("UPDATE cdc_backfill SET rows_copied = $3 WHERE table_id = $1 AND generation = $2 AND status = 'copying'", [tableId, generation, rowsCopied]);
       if (result.rowCount !== 1) throw new CopyFencedError(tableId, generation);
-      if (events.length > 0) await this.copy(events);
+      if (events.length > 0) await copyEvents(this.client, events);
     });
   }
 
-  private copy(events: readonly BufferedEvent[]): Promise<void> {
-    return copyEvents(this.client, events);
-  }
 
   private async inTransaction(work: () => Promise<void>): Promise<void> {
     await this.client.query('BEGIN');
