@@ -86,7 +86,7 @@ describe('pause and resume through the admin API', () => {
     await eventually('another reader heartbeat', async () => (await beat()) !== first);
     expect(await eventCount('a')).toBe(before);
 
-    expect((await api(admin, 'POST', '/api/v1/sources/test/resume', { body: {} })).body).toEqual({ source: 'test', paused: false, changed: true });
+    expect((await api(admin, 'POST', '/api/v1/sources/test/resume', { body: {} })).body).toEqual({ source: 'test', paused: false, changed: true, failuresCleared: 0 });
     await eventually('the reader to run again', async () => instance(await view(), 'wal-reader')?.state === 'running', { timeoutMs: 15_000 });
     await waitCaughtUp(dbs);
     expect(await eventCount('a')).toBe(before + 49);

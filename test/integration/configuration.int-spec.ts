@@ -27,7 +27,7 @@ describe('configuration of a running app', () => {
   it('stops start-up on bad values, naming every variable, value and rule, without leaking secrets', async () => {
     app = AppProcess.start('iceberg-writer', {
       PHILOTES_CDC_BATCH_SIZE: 'lots',
-      PHILOTES_BACKPRESSURE_LOW_WATERMARK: '9000',
+      PHILOTES_BACKPRESSURE_LOW_BYTES: '300MB',
       PHILOTES_DATABASE_URL: 'mysql://philotes:hunter2@db/philotes',
     });
     const exit = await app.exit();
@@ -35,7 +35,7 @@ describe('configuration of a running app', () => {
     const output = app.output.join('\n');
     expect(output).toContain('Invalid configuration (3 problems)');
     expect(output).toContain('PHILOTES_CDC_BATCH_SIZE="lots": must be a whole number');
-    expect(output).toContain('PHILOTES_BACKPRESSURE_LOW_WATERMARK="9000": must be less than PHILOTES_BACKPRESSURE_HIGH_WATERMARK (8000)');
+    expect(output).toContain('PHILOTES_BACKPRESSURE_LOW_BYTES="300MB": must be less than PHILOTES_BACKPRESSURE_HIGH_BYTES (256MB)');
     expect(output).toContain('PHILOTES_DATABASE_URL="***": must be a postgres:// URL');
     expect(output).not.toContain('hunter2');
   });

@@ -345,6 +345,8 @@ describe('helm chart', () => {
         expect(uses(MetricName.WriterDeadLetters)).toEqual(['PhilotesDeadLettersGrowing']);
         expect(uses(MetricName.WriterLagSeconds)).toEqual(['PhilotesWriterLagHigh']);
         expect(uses(MetricName.DeadLettersPendingPastRetention)).toEqual(['PhilotesDeadLettersPastRetention']);
+        expect(uses(MetricName.WriterTableFailed)).toEqual(['PhilotesWriterTableFailed']);
+        expect(uses(MetricName.CdcStoppedTablesOverLimit)).toEqual(['PhilotesStoppedTableBacklog']);
       } else {
         expect(alerts).toEqual([]);
       }

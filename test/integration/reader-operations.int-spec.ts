@@ -342,8 +342,8 @@ describe('wal-reader in operation', () => {
         PHILOTES_INSTANCE_ID: 'reader-bp',
         PHILOTES_CDC_BATCH_SIZE: '50',
         PHILOTES_CDC_BUFFER_SIZE: '100',
-        PHILOTES_BACKPRESSURE_HIGH_WATERMARK: '300',
-        PHILOTES_BACKPRESSURE_LOW_WATERMARK: '100',
+        PHILOTES_BACKPRESSURE_HIGH_BYTES: '10KB',
+        PHILOTES_BACKPRESSURE_LOW_BYTES: '4KB',
       });
       await reader.process.waitForLog('streaming', (line) => line.message === 'streaming');
       const walsender = async () => (await query<{ pid: number }>(dbs.source.url, 'SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1 AND active', [dbs.slot]))[0]?.pid;
@@ -364,7 +364,7 @@ describe('wal-reader in operation', () => {
         return false;
       }, { intervalMs: 20 });
       const paused = await instanceState(dbs.buffer.url, 'reader-bp');
-      expect(paused.reason).toMatch(/^backpressure: \d+ unapplied events, above the high watermark 300$/);
+      expect(paused.reason).toMatch(/^backpressure: [\d.]+KB unapplied, above the high watermark 10KB \(PHILOTES_BACKPRESSURE_HIGH_BYTES\)$/);
       const beforePause = inserted;
       const AFTER_PAUSE = 5_000;
       while (inserted < beforePause + AFTER_PAUSE) await insertChunk();
@@ -394,9 +394,9 @@ describe('wal-reader in operation', () => {
       const catchUp = setInterval(() => {
         query(
           dbs.buffer.url,
-          `INSERT INTO cdc_writer_progress (table_id, applied_lsn, applied_seq)
-           SELECT table_id, max(commit_lsn), max(seq) FROM cdc_events GROUP BY table_id
-           ON CONFLICT (table_id) DO UPDATE SET applied_lsn = EXCLUDED.applied_lsn, applied_seq = EXCLUDED.applied_seq`,
+          `INSERT INTO cdc_writer_progress (table_id, applied_lsn, applied_seq, applied_bytes)
+           SELECT e.table_id, max(e.commit_lsn), max(e.seq), (SELECT v.stored_bytes FROM cdc_table_volume v WHERE v.table_id = e.table_id) FROM cdc_events e GROUP BY e.table_id
+           ON CONFLICT (table_id) DO UPDATE SET applied_lsn = EXCLUDED.applied_lsn, applied_seq = EXCLUDED.applied_seq, applied_bytes = EXCLUDED.applied_bytes`,
         ).catch(() => undefined);
       }, 100);
       try {

@@ -165,12 +165,16 @@ describe('Iceberg table identity', () => {
       return JSON.stringify(rows) === JSON.stringify(await rowsOf(sources!.urls[winner], 'orders'));
     });
     expect(await icebergRows(sources.dbs.buffer.url, 'public', 'only_b')).toEqual(['1:b']);
-    // The writer says which table fails and why.
-    const details = await eventually('the refusal in the writer state', async () => {
-      const [row] = await query<{ details: { failing?: Record<string, string> } }>(sources!.dbs.buffer.url, "SELECT details FROM pipeline_instances WHERE app = 'iceberg-writer'");
-      return row?.details.failing?.['public.orders'];
+    // Retrying cannot fix it: the loser's table is failed, with the reason, until an operator acts.
+    const failure = await eventually('the refusal recorded as the table failed', async () => {
+      const rows = await query<{ error_kind: string; error_message: string }>(
+        sources!.dbs.buffer.url,
+        "SELECT f.error_kind, f.error_message FROM cdc_table_failures f JOIN cdc_tables t USING (table_id) WHERE t.source_id = $1 AND t.table_name = 'orders'",
+        [loser],
+      );
+      return rows[0];
     });
-    expect(details).toBe(message);
+    expect(failure).toEqual({ error_kind: 'configuration', error_message: message });
   });
 
   it('mirrors tables with every kind of hostile name, each in a folder of its own', async () => {

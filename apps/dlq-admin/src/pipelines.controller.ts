@@ -28,7 +28,8 @@ export class PipelinesController {
   @Get('pipelines')
   @ApiOperation({ summary: 'Every process (state, heartbeat, checkpoint LSN, lag), every source and table (position, lag, pause, open dead letters).' })
   view(): Promise<PipelineView> {
-    return pipelineView(this.pool, this.config.settings.heartbeatIntervalMs);
+    const { heartbeatIntervalMs, backpressureStoppedTableMaxBytes } = this.config.settings;
+    return pipelineView(this.pool, { heartbeatIntervalMs, stoppedTableMaxBytes: backpressureStoppedTableMaxBytes });
   }
 
   @Post('sources/:source/pause')

@@ -6,7 +6,8 @@ import { FaultInjector } from '@philotes/faults';
 import { IcebergTables } from '@philotes/iceberg';
 import type { Logger } from '@philotes/logging';
 import { METRICS_REGISTRY } from '@philotes/metrics';
-import { BUFFER_POOL, CONFIG_STORE, FAULTS, LOGGER, PipelineWorker } from '@philotes/runtime';
+import type { InstanceIdentity } from '@philotes/lifecycle';
+import { BUFFER_POOL, CONFIG_STORE, FAULTS, INSTANCE_IDENTITY, LOGGER, PipelineWorker } from '@philotes/runtime';
 import { BufferRetention, IcebergUpkeep, WriterMetrics, WriterService, writerSettingsOf } from '@philotes/sink';
 
 /** The writer as the lifecycle runs it: started after boot; on SIGTERM it finishes its commits. */
@@ -21,6 +22,7 @@ export class IcebergWriterWorker implements PipelineWorker {
     @Inject(BUFFER_POOL) pool: Pool,
     @Inject(METRICS_REGISTRY) registry: Registry,
     @Inject(FAULTS) faults: FaultInjector,
+    @Inject(INSTANCE_IDENTITY) identity: InstanceIdentity,
     tables: IcebergTables,
   ) {
     let current = writerSettingsOf(config.settings);
@@ -39,6 +41,7 @@ export class IcebergWriterWorker implements PipelineWorker {
       log: logger,
       upkeep: new IcebergUpkeep({ pool, tables, settings, metrics, faults, log: logger }),
       bufferUpkeep: new BufferRetention({ pool, settings, registry, log: logger }),
+      instanceId: identity.instanceId,
     });
   }
 

@@ -11,5 +11,6 @@ export * from './postgres/event-store';
 export * from './postgres/leader-lock';
 export * from './postgres/schema-store';
 export * from './postgres/source-controls';
+export * from './postgres/table-failures';
 export * from './postgres/sql';
 export * from './wake-up';

@@ -10,7 +10,9 @@ export class ReaderMetrics {
   readonly slotActive: Gauge<string>;
   readonly readerActive: Gauge<string>;
   readonly flushDuration: Histogram<string>;
-  readonly bufferDepth: Gauge<string>;
+  readonly bufferUnappliedBytes: Gauge<string>;
+  readonly stoppedTableBacklog: Gauge<string>;
+  readonly stoppedTablesOverLimit: Gauge<string>;
   readonly backfillRows: Counter<string>;
   readonly backfillTablesPending: Gauge<string>;
   readonly reconnects: Counter<string>;
@@ -29,7 +31,9 @@ export class ReaderMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.bufferDepth = new Gauge({ name: MetricName.CdcBufferDepth, help: 'Events of this source not yet applied by a writer.', registers });
+    this.bufferUnappliedBytes = new Gauge({ name: MetricName.CdcBufferUnappliedBytes, help: 'Payload bytes of this source that writers may apply now and have not (paused, failed and copying tables left out).', registers });
+    this.stoppedTableBacklog = new Gauge({ name: MetricName.CdcStoppedTableBacklogBytes, help: 'Unapplied payload bytes of a paused or failed table.', labelNames: [Label.Table, Label.StoppedBy], registers });
+    this.stoppedTablesOverLimit = new Gauge({ name: MetricName.CdcStoppedTablesOverLimit, help: 'Paused or failed tables whose backlog passed PHILOTES_BACKPRESSURE_STOPPED_TABLE_MAX_BYTES.', registers });
     this.backfillRows = new Counter({ name: MetricName.CdcBackfillRows, help: 'Rows copied by the initial snapshot.', labelNames: [Label.Table], registers });
     this.backfillTablesPending = new Gauge({ name: MetricName.CdcBackfillTablesPending, help: 'Tables whose initial copy is not finished.', registers });
     this.reconnects = new Counter({ name: MetricName.CdcReconnects, help: 'Reconnections after a lost connection.', registers });

@@ -1,9 +1,10 @@
 import { Pool } from 'pg';
-import { BufferedEvent, Checkpoint, Checkpointer, EventStore, OperatorPause, unappliedDepth } from '@philotes/buffer';
+import { BufferedEvent, Checkpoint, Checkpointer, EventStore, OperatorPause, sourceBacklog } from '@philotes/buffer';
 import { createEncoder } from '@philotes/events';
 import { FaultInjector } from '@philotes/faults';
 import { decodePgoutputRaw, formatLsn, Lsn, PgoutputMessage, RawTuple } from '@philotes/pgoutput';
 import { ReplicationConnection, StreamMessage } from '@philotes/replication';
+import { BackpressureSettings, limitCrossings, nextBackpressure, overLimit } from './backpressure';
 import { ChangeAssembler } from './change-assembler';
 import { checkpointAfter, checkpointMoved } from './checkpoint-rule';
 import { HoldOutcome, holdOutcome, isHeld, ReaderHolds } from './reader-holds';
@@ -13,14 +14,12 @@ import { CopyVisibility } from './visibility';
 import { XidWidener } from './xid-widener';
 
 /** The settings a session reads each time it uses them, so reloads apply without a restart. */
-export interface SessionSettings {
+export interface SessionSettings extends BackpressureSettings {
   readonly batchSize: number;
   readonly flushIntervalMs: number;
   readonly bufferSize: number;
   readonly checkpointIntervalMs: number;
   readonly backpressureEnabled: boolean;
-  readonly backpressureHighWatermark: number;
-  readonly backpressureLowWatermark: number;
   readonly backpressureCheckIntervalMs: number;
 }
 
@@ -81,6 +80,8 @@ export class StreamingSession {
   private wake?: () => void;
   private socketPaused = false;
   private holds: ReaderHolds;
+  /** Stopped tables over their backlog limit at the last measurement. */
+  private overLimit: ReadonlySet<number> = new Set();
   private stopping = false;
   private failure?: unknown;
 
@@ -409,20 +410,36 @@ export class StreamingSession {
 
   private tickBackpressure(): void {
     const settings = this.deps.settings();
-    if (!settings.backpressureEnabled) {
-      if (this.holds.backpressure !== undefined) this.setBackpressure(undefined);
-      return;
-    }
-    unappliedDepth(this.deps.bufferPool, this.deps.sourceId, settings.backpressureHighWatermark + 1).then(
-      (depth) => {
-        this.deps.metrics.bufferDepth.set(depth);
-        const backpressured = this.holds.backpressure !== undefined;
-        if (!backpressured && depth > settings.backpressureHighWatermark) {
-          this.setBackpressure(`backpressure: ${depth} unapplied events, above the high watermark ${settings.backpressureHighWatermark}`);
-        } else if (backpressured && depth < settings.backpressureLowWatermark) this.setBackpressure(undefined);
+    sourceBacklog(this.deps.bufferPool, this.deps.sourceId).then(
+      (backlog) => {
+        const { metrics } = this.deps;
+        metrics.bufferUnappliedBytes.set(backlog.flowingBytes);
+        metrics.stoppedTableBacklog.reset();
+        for (const table of backlog.stopped) metrics.stoppedTableBacklog.set({ table: `${table.schema}.${table.table}`, stopped_by: table.stoppedBy }, table.backlogBytes);
+        this.reportOverLimit(overLimit(backlog, settings));
+        if (!settings.backpressureEnabled) {
+          if (this.holds.backpressure !== undefined) this.setBackpressure(undefined);
+          return;
+        }
+        const next = nextBackpressure(this.holds.backpressure, backlog.flowingBytes, settings);
+        if (next !== this.holds.backpressure) this.setBackpressure(next);
       },
-      (error: unknown) => this.deps.log.warn('could not measure the buffer depth', { error }),
+      (error: unknown) => this.deps.log.warn('could not measure the buffer backlog', { error }),
     );
+  }
+
+  /** Paused or failed tables past their backlog limit: counted, and logged once as each crosses. */
+  private reportOverLimit(over: ReturnType<typeof overLimit>): void {
+    const { crossed, back } = limitCrossings(this.overLimit, over);
+    const limit = this.deps.settings().backpressureStoppedTableMaxBytes;
+    for (const table of crossed) {
+      this.deps.log.warn('a stopped table piled up more than its limit in the buffer; still capturing it, nothing is dropped: resume or resync it, or raise PHILOTES_BACKPRESSURE_STOPPED_TABLE_MAX_BYTES', {
+        table: `${table.schema}.${table.table}`, stoppedBy: table.stoppedBy, backlogBytes: table.backlogBytes, limitBytes: limit,
+      });
+    }
+    for (const tableId of back) this.deps.log.info('a stopped table is back under its backlog limit', { tableId });
+    this.overLimit = new Set(over.map((table) => table.tableId));
+    this.deps.metrics.stoppedTablesOverLimit.set(over.length);
   }
 
   /** Backpressure holds (with its reason) or is released (undefined). */

@@ -1,6 +1,7 @@
 import { registerDecorator, ValidationArguments } from 'class-validator';
 import { formatDuration } from './duration';
 import { definitionsOf } from './setting';
+import { formatSize } from './size';
 
 /**
  * Rules that relate two settings ("low watermark < high watermark"). The message names the other
@@ -28,7 +29,7 @@ function compareWith(
         defaultMessage(args: ValidationArguments): string {
           const definition = definitionsOf(target.constructor).find((d) => d.property === otherProperty);
           const other = (args.object as Record<string, unknown>)[otherProperty];
-          const shown = definition?.kind === 'duration' && typeof other === 'number' ? formatDuration(other) : String(other);
+          const shown = typeof other !== 'number' ? String(other) : definition?.kind === 'duration' ? formatDuration(other) : definition?.kind === 'size' ? formatSize(other) : String(other);
           return `must be ${relation} ${definition?.env ?? otherProperty} (${shown})`;
         },
       },

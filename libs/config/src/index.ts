@@ -6,3 +6,4 @@ export * from './load';
 export * from './reference';
 export * from './settings';
 export type { SettingDefinition, SettingKind } from './setting';
+export * from './size';

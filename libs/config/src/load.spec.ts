@@ -49,8 +49,9 @@ describe('loadSettings', () => {
       healthListenAddress: { port: 8081 },
       healthReadinessTimeoutMs: 5_000,
       backpressureEnabled: true,
-      backpressureHighWatermark: 8_000,
-      backpressureLowWatermark: 5_000,
+      backpressureHighBytes: 256 * 1024 ** 2,
+      backpressureLowBytes: 128 * 1024 ** 2,
+      backpressureStoppedTableMaxBytes: 4 * 1024 ** 3,
       backpressureCheckIntervalMs: 1_000,
     });
     expect(settings.sourceUrl).toBeUndefined();
@@ -139,7 +140,8 @@ describe('loadSettings', () => {
     ['PHILOTES_ADMIN_REPLAY_LIMIT', '0', 'PHILOTES_ADMIN_REPLAY_LIMIT="0": must be between 1 and 1000000'],
     ['PHILOTES_HEALTH_READINESS_TIMEOUT', '5m', 'PHILOTES_HEALTH_READINESS_TIMEOUT="5m": must be between 100ms and 1m'],
     ['PHILOTES_BACKPRESSURE_ENABLED', 'sometimes', 'PHILOTES_BACKPRESSURE_ENABLED="sometimes": must be true or false'],
-    ['PHILOTES_BACKPRESSURE_HIGH_WATERMARK', '0', 'PHILOTES_BACKPRESSURE_HIGH_WATERMARK="0": must be between 1 and 1000000000'],
+    ['PHILOTES_BACKPRESSURE_HIGH_BYTES', '10B', 'PHILOTES_BACKPRESSURE_HIGH_BYTES="10B": must be between 1024 and 1099511627776'],
+    ['PHILOTES_BACKPRESSURE_STOPPED_TABLE_MAX_BYTES', 'lots', 'PHILOTES_BACKPRESSURE_STOPPED_TABLE_MAX_BYTES="lots": must be a size such as 512KB, 64MB or 1GB'],
     ['PHILOTES_BACKPRESSURE_CHECK_INTERVAL', '1ms', 'PHILOTES_BACKPRESSURE_CHECK_INTERVAL="1ms": must be between 10ms and 10m'],
     ['PHILOTES_LOG_LEVEL', 'loud', 'PHILOTES_LOG_LEVEL="loud": must be one of error, warn, info, verbose, debug'],
     ['PHILOTES_LOG_FORMAT', 'xml', 'PHILOTES_LOG_FORMAT="xml": must be one of auto, json, text'],
@@ -149,7 +151,7 @@ describe('loadSettings', () => {
     ['PHILOTES_CDC_SOURCE_DATABASE', 'my db', 'PHILOTES_CDC_SOURCE_DATABASE="my db": must be a database name'],
     ['PHILOTES_CDC_SOURCE_USER', 'my user', 'PHILOTES_CDC_SOURCE_USER="my user": must be a user name'],
     ['PHILOTES_CDC_BUFFER_SIZE', 'lots', 'PHILOTES_CDC_BUFFER_SIZE="lots": must be a whole number'],
-    ['PHILOTES_BACKPRESSURE_LOW_WATERMARK', '-1', 'PHILOTES_BACKPRESSURE_LOW_WATERMARK="-1": must be between 0 and 1000000000'],
+    ['PHILOTES_BACKPRESSURE_LOW_BYTES', '-1', 'PHILOTES_BACKPRESSURE_LOW_BYTES="-1": must be a size such as 512KB, 64MB or 1GB'],
   ];
 
   it.each(invalid)('rejects %s=%p', (variable, value, message) => {
@@ -165,10 +167,10 @@ describe('loadSettings', () => {
   });
 
   it('enforces the cross-field rules, naming both variables', () => {
-    expect(problemsFor({ PHILOTES_BACKPRESSURE_LOW_WATERMARK: '9000' })).toEqual([
-      '- PHILOTES_BACKPRESSURE_LOW_WATERMARK="9000": must be less than PHILOTES_BACKPRESSURE_HIGH_WATERMARK (8000)',
+    expect(problemsFor({ PHILOTES_BACKPRESSURE_LOW_BYTES: '300MB' })).toEqual([
+      '- PHILOTES_BACKPRESSURE_LOW_BYTES="300MB": must be less than PHILOTES_BACKPRESSURE_HIGH_BYTES (256MB)',
     ]);
-    expect(problemsFor({ PHILOTES_BACKPRESSURE_LOW_WATERMARK: '8000' })).toHaveLength(1);
+    expect(problemsFor({ PHILOTES_BACKPRESSURE_LOW_BYTES: '256MB' })).toHaveLength(1);
     expect(problemsFor({ PHILOTES_RETRY_INITIAL_INTERVAL: '1m' })).toEqual([
       '- PHILOTES_RETRY_INITIAL_INTERVAL="1m": must be at most PHILOTES_RETRY_MAX_INTERVAL (30s)',
     ]);
@@ -222,9 +224,23 @@ describe('loadSettings', () => {
     });
 
     it('reads JSON', () => {
-      const file = tempFile('philotes.json', JSON.stringify({ backpressure: { high_watermark: 100, low_watermark: 10 } }));
+      const file = tempFile('philotes.json', JSON.stringify({ backpressure: { high_bytes: '100KB', low_bytes: '10KB' } }));
       const { settings } = loadSettings({ PHILOTES_CONFIG_FILE: file });
-      expect([settings.backpressureHighWatermark, settings.backpressureLowWatermark]).toEqual([100, 10]);
+      expect([settings.backpressureHighBytes, settings.backpressureLowBytes]).toEqual([102_400, 10_240]);
+    });
+
+    it('refuses a retired setting, from the file or the environment, naming what replaced it', () => {
+      const file = tempFile('philotes.json', JSON.stringify({ backpressure: { high_watermark: 300 } }));
+      let error: ConfigError | undefined;
+      try {
+        loadSettings({ PHILOTES_CONFIG_FILE: file, PHILOTES_BACKPRESSURE_LOW_WATERMARK: '100' });
+      } catch (thrown) {
+        if (thrown instanceof ConfigError) error = thrown;
+      }
+      expect(error?.problems).toEqual([
+        { variable: 'PHILOTES_BACKPRESSURE_HIGH_WATERMARK', value: '300', origin: 'config file', rule: expect.stringContaining('replaced by PHILOTES_BACKPRESSURE_HIGH_BYTES') },
+        { variable: 'PHILOTES_BACKPRESSURE_LOW_WATERMARK', value: '100', origin: 'environment', rule: expect.stringContaining('replaced by PHILOTES_BACKPRESSURE_LOW_BYTES') },
+      ]);
     });
 
     it('lets the environment override the file', () => {

@@ -38,6 +38,15 @@ export interface LoadedConfig {
 const NOT_SETTINGS = new Set(['PHILOTES_CONFIG_FILE', 'PHILOTES_APP', 'PHILOTES_TEST_DATABASE_URL', 'PHILOTES_LOCAL_PG_PORT', 'PHILOTES_LOCAL_DATA_DIR', 'PHILOTES_FAULTS']);
 const MASK = '***';
 
+/**
+ * Settings that were replaced. Set, they stop start-up: their value would now mean something else
+ * (a count of events read as bytes), and ignoring them would silently drop what the operator chose.
+ */
+const RETIRED: ReadonlyMap<string, string> = new Map([
+  ['PHILOTES_BACKPRESSURE_HIGH_WATERMARK', 'was replaced by PHILOTES_BACKPRESSURE_HIGH_BYTES: backpressure weighs unapplied bytes, not events'],
+  ['PHILOTES_BACKPRESSURE_LOW_WATERMARK', 'was replaced by PHILOTES_BACKPRESSURE_LOW_BYTES: backpressure weighs unapplied bytes, not events'],
+]);
+
 export const SETTING_DEFINITIONS: readonly SettingDefinition[] = definitionsOf(PhilotesSettings);
 const BY_VARIABLE = new Map(SETTING_DEFINITIONS.map((d) => [d.env, d]));
 const BY_PROPERTY = new Map(SETTING_DEFINITIONS.map((d) => [d.property, d]));
@@ -51,7 +60,13 @@ const BY_PROPERTY = new Map(SETTING_DEFINITIONS.map((d) => [d.property, d]));
 export function loadSettings(env: NodeJS.ProcessEnv): LoadedConfig {
   const problems: ConfigProblem[] = [];
   const fileValues = readFileValues(env, problems);
+  for (const [variable, rule] of RETIRED) {
+    const fromEnv = nonEmpty(env[variable]);
+    const value = fromEnv ?? nonEmpty(fileValues.get(variable));
+    if (value !== undefined) problems.push({ variable, value, origin: fromEnv !== undefined ? 'environment' : 'config file', rule });
+  }
   for (const variable of fileValues.keys()) {
+    if (RETIRED.has(variable)) continue;
     if (!BY_VARIABLE.has(variable)) {
       problems.push({ variable, origin: 'config file', rule: `is not a Philotes setting${suggestion(variable)}` });
     }
@@ -68,7 +83,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): LoadedConfig {
   if (problems.length > 0) throw new ConfigError(problems);
 
   const warnings = Object.keys(env)
-    .filter((name) => name.startsWith('PHILOTES_') && !BY_VARIABLE.has(name) && !NOT_SETTINGS.has(name))
+    .filter((name) => name.startsWith('PHILOTES_') && !BY_VARIABLE.has(name) && !NOT_SETTINGS.has(name) && !RETIRED.has(name))
     .map((name) => `${name} is set but is not a Philotes setting${suggestion(name)}`);
   return { settings, sources, warnings };
 }

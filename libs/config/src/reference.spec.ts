@@ -24,8 +24,9 @@ describe('configuration reference', () => {
     const reloadable = SETTING_DEFINITIONS.filter((d) => d.reloadable).map((d) => d.env).sort();
     expect(reloadable).toEqual([
       'PHILOTES_BACKPRESSURE_CHECK_INTERVAL',
-      'PHILOTES_BACKPRESSURE_HIGH_WATERMARK',
-      'PHILOTES_BACKPRESSURE_LOW_WATERMARK',
+      'PHILOTES_BACKPRESSURE_HIGH_BYTES',
+      'PHILOTES_BACKPRESSURE_LOW_BYTES',
+      'PHILOTES_BACKPRESSURE_STOPPED_TABLE_MAX_BYTES',
       'PHILOTES_CDC_BATCH_SIZE',
       'PHILOTES_CDC_FLUSH_INTERVAL',
       'PHILOTES_ICEBERG_COMPACTION_MIN_FILES',

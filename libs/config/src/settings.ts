@@ -259,17 +259,21 @@ export class PhilotesSettings {
   adminReplayLimit!: number;
 
   // ── Backpressure ────────────────────────────────────────────────────────────────────────────────
-  @Setting({ env: 'PHILOTES_BACKPRESSURE_ENABLED', kind: 'boolean', default: 'true', doc: 'Pause reading the source while too many events wait in the buffer.' })
+  @Setting({ env: 'PHILOTES_BACKPRESSURE_ENABLED', kind: 'boolean', default: 'true', doc: 'Pause reading the source while too much of its payload waits in the buffer for writers.' })
   backpressureEnabled!: boolean;
 
-  @Setting({ env: 'PHILOTES_BACKPRESSURE_HIGH_WATERMARK', kind: 'integer', default: '8000', reloadable: true, doc: 'Unapplied events of a source at which its reader pauses.' })
-  @InRange(1, 1_000_000_000)
-  backpressureHighWatermark!: number;
+  @Setting({ env: 'PHILOTES_BACKPRESSURE_HIGH_BYTES', kind: 'size', default: '256MB', reloadable: true, doc: 'Unapplied payload of a source (tables writers may apply now: not paused, failed or held by a copy) at which its reader pauses.' })
+  @InRange(1024, 1024 ** 4)
+  backpressureHighBytes!: number;
 
-  @Setting({ env: 'PHILOTES_BACKPRESSURE_LOW_WATERMARK', kind: 'integer', default: '5000', reloadable: true, doc: 'Unapplied events of a source below which a paused reader resumes.' })
-  @InRange(0, 1_000_000_000)
-  @LessThanSetting('backpressureHighWatermark')
-  backpressureLowWatermark!: number;
+  @Setting({ env: 'PHILOTES_BACKPRESSURE_LOW_BYTES', kind: 'size', default: '128MB', reloadable: true, doc: 'Unapplied payload of a source below which a paused reader resumes.' })
+  @InRange(0, 1024 ** 4)
+  @LessThanSetting('backpressureHighBytes')
+  backpressureLowBytes!: number;
+
+  @Setting({ env: 'PHILOTES_BACKPRESSURE_STOPPED_TABLE_MAX_BYTES', kind: 'size', default: '4GB', reloadable: true, doc: 'Unapplied payload a paused or failed table may pile up before it is reported over its limit (API, gauge, alert); the reader keeps capturing it and nothing is dropped.' })
+  @InRange(1024, 1024 ** 4)
+  backpressureStoppedTableMaxBytes!: number;
 
   @Setting({ env: 'PHILOTES_BACKPRESSURE_CHECK_INTERVAL', kind: 'duration', default: '1s', reloadable: true, doc: 'How often the buffer depth is measured.' })
   @DurationInRange(10, 10 * MINUTE)

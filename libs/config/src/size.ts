@@ -6,3 +6,12 @@ export function parseSize(text: string): number | undefined {
   if (!match) return undefined;
   return Number(match[1]) * UNITS[match[2].toUpperCase()];
 }
+
+/** `256MB`, `1.5GB`, `900B`: a byte count as an operator reads it (binary units, as parseSize). */
+export function formatSize(bytes: number): string {
+  for (const unit of ['GB', 'MB', 'KB'] as const) {
+    const scaled = bytes / UNITS[unit];
+    if (scaled >= 1) return `${Number.isInteger(scaled) ? scaled : scaled.toFixed(1)}${unit}`;
+  }
+  return `${bytes}B`;
+}

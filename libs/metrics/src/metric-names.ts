@@ -24,8 +24,12 @@ export const MetricName = {
   CdcReaderActive: 'philotes_cdc_reader_active',
   /** Histogram: seconds to write one batch (COPY + checkpoint + commit). */
   CdcBatchFlushDuration: 'philotes_cdc_batch_flush_duration_seconds',
-  /** Gauge: events of this source not yet applied by a writer (capped just above the high watermark). */
-  CdcBufferDepth: 'philotes_cdc_buffer_depth',
+  /** Gauge: payload bytes of this source writers may apply now and have not (what backpressure weighs). */
+  CdcBufferUnappliedBytes: 'philotes_cdc_buffer_unapplied_bytes',
+  /** Gauge: unapplied payload bytes of each paused or failed table, by table and stopped_by. */
+  CdcStoppedTableBacklogBytes: 'philotes_cdc_stopped_table_backlog_bytes',
+  /** Gauge: paused or failed tables whose backlog passed PHILOTES_BACKPRESSURE_STOPPED_TABLE_MAX_BYTES. */
+  CdcStoppedTablesOverLimit: 'philotes_cdc_stopped_tables_over_limit',
   /** Counter: rows copied by the initial snapshot, by table. */
   CdcBackfillRows: 'philotes_cdc_backfill_rows_total',
   /** Gauge: tables whose initial copy is not finished. */
@@ -52,6 +56,8 @@ export const MetricName = {
   BufferEventsRemoved: 'philotes_buffer_events_removed_total',
   /** Gauge: tables whose lease this writer holds. */
   WriterTablesOwned: 'philotes_writer_tables_owned',
+  /** Gauge: 1 for each table its writers gave up on (failed: waits for an operator's resume or resync), by table and error kind. */
+  WriterTableFailed: 'philotes_writer_table_failed',
   /** Counter: dead letters replayed by the writer, by outcome (replayed, superseded, failed). */
   WriterReplays: 'philotes_writer_replays_total',
 
@@ -76,4 +82,5 @@ export const Label = {
   Action: 'action',
   Outcome: 'outcome',
   Status: 'status',
+  StoppedBy: 'stopped_by',
 } as const;

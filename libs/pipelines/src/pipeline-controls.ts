@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { CONTROL_CHANNEL, encodeControlNotice } from '@philotes/buffer';
+import { CONTROL_CHANNEL, clearTableFailures, encodeControlNotice } from '@philotes/buffer';
 import { inTransaction } from '@philotes/db';
 import { NotFoundError } from '@philotes/dead-letters';
 
@@ -21,11 +21,14 @@ export interface ControlResult {
   readonly paused: boolean;
   /** False when it already was in that state (the request changed nothing but the reason). */
   readonly changed: boolean;
+  /** A resume: the failed tables it brought back (their writers try them again). */
+  readonly failuresCleared?: number;
 }
 
 /**
  * Pauses or resumes a source (its reader stops consuming and its tables stop being written) or one
- * table (only its writing stops; the reader keeps capturing it into the buffer). The row in
+ * table (only its writing stops; the reader keeps capturing it into the buffer). A resume also
+ * brings back what failed in its scope (the table, or every table of the source). The row in
  * `pipeline_controls` is the truth; the NOTIFY, delivered at commit, makes readers and writers act
  * at once rather than at their next poll.
  */
@@ -43,12 +46,18 @@ export async function setPaused(pool: Pool, scope: ControlScope, change: Control
        DO UPDATE SET paused = EXCLUDED.paused, reason = EXCLUDED.reason, requested_by = EXCLUDED.requested_by, updated_at = now()`,
       [scope.source, tableId, change.paused, change.reason ?? null, change.requestedBy ?? null],
     );
+    let failuresCleared: number | undefined;
+    if (!change.paused) {
+      const inScope = tableId !== null ? [tableId] : (await db.query<{ table_id: number }>('SELECT table_id FROM cdc_tables WHERE source_id = $1', [scope.source])).rows.map((row) => row.table_id);
+      failuresCleared = await clearTableFailures(db, inScope);
+    }
     await db.query('SELECT pg_notify($1, $2)', [CONTROL_CHANNEL, encodeControlNotice(scope.source)]);
     return {
       source: scope.source,
       ...(scope.table ? { table: `${scope.table.schema}.${scope.table.name}` } : {}),
       paused: change.paused,
-      changed: (before.rows[0]?.paused ?? false) !== change.paused,
+      changed: (before.rows[0]?.paused ?? false) !== change.paused || (failuresCleared ?? 0) > 0,
+      ...(failuresCleared !== undefined ? { failuresCleared } : {}),
     };
   });
 }

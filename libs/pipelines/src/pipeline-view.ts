@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { BACKLOG_BYTES_SQL, FAILED_SQL, PAUSED_SQL } from '@philotes/buffer';
 import { withIndexOrder } from '@philotes/db';
 
 /** One running (or recently running) process, as it reports itself. */
@@ -43,6 +44,21 @@ export interface TableView {
   readonly pauseReason: string | null;
   /** Dead letters waiting for an operator or being replayed. */
   readonly openDeadLetters: number;
+  /** Its writers gave up on it: why, and what to do (resume or resync the table brings it back). */
+  readonly failure: TableFailureView | null;
+  /** Payload bytes in the buffer not yet applied. */
+  readonly backlogBytes: number;
+  /** Paused or failed, with more backlog than PHILOTES_BACKPRESSURE_STOPPED_TABLE_MAX_BYTES (still captured; nothing dropped). */
+  readonly backlogOverLimit: boolean;
+}
+
+export interface TableFailureView {
+  readonly kind: string;
+  readonly message: string;
+  readonly action: string;
+  readonly attempts: number;
+  readonly failedBy: string | null;
+  readonly failedAt: string;
 }
 
 export interface PipelineView {
@@ -57,7 +73,7 @@ const ISO = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-
 const FORGET_AFTER = '24 hours';
 
 /** The whole pipeline as the buffer database knows it: processes, sources, tables. */
-export async function pipelineView(pool: Pool, heartbeatIntervalMs: number): Promise<PipelineView> {
+export async function pipelineView(pool: Pool, settings: { readonly heartbeatIntervalMs: number; readonly stoppedTableMaxBytes: number }): Promise<PipelineView> {
   const instances = await pool.query<InstanceView>(
     `SELECT instance_id AS "instanceId", app, source_id AS source, state, reason,
             ${ISO('state_since')} AS "stateSince", ${ISO('started_at')} AS "startedAt", ${ISO('heartbeat_at')} AS "heartbeatAt",
@@ -65,7 +81,7 @@ export async function pipelineView(pool: Pool, heartbeatIntervalMs: number): Pro
        FROM pipeline_instances
       WHERE heartbeat_at > now() - interval '${FORGET_AFTER}'
       ORDER BY app, source_id NULLS FIRST, instance_id`,
-    [heartbeatIntervalMs],
+    [settings.heartbeatIntervalMs],
   );
   const sources = await pool.query<SourceView>(
     `WITH known AS (SELECT source_id FROM cdc_checkpoints UNION SELECT source_id FROM cdc_tables UNION SELECT source_id FROM pipeline_controls)
@@ -90,13 +106,20 @@ export async function pipelineView(pool: Pool, heartbeatIntervalMs: number): Pro
               b.status AS "initialCopy",
               coalesce(tc.paused, false) OR coalesce(sc.paused, false) AS paused,
               CASE WHEN tc.paused THEN tc.reason WHEN sc.paused THEN sc.reason END AS "pauseReason",
-              (SELECT count(*) FROM cdc_dead_letters d WHERE d.table_id = t.table_id AND d.status IN ('pending', 'replaying'))::int AS "openDeadLetters"
+              (SELECT count(*) FROM cdc_dead_letters d WHERE d.table_id = t.table_id AND d.status IN ('pending', 'replaying'))::int AS "openDeadLetters",
+              (SELECT jsonb_build_object('kind', f.error_kind, 'message', f.error_message, 'action', f.action, 'attempts', f.attempts,
+                                         'failedBy', f.failed_by, 'failedAt', ${ISO('f.failed_at')})
+                 FROM cdc_table_failures f WHERE f.table_id = t.table_id) AS failure,
+              ${BACKLOG_BYTES_SQL}::float8 AS "backlogBytes",
+              (${PAUSED_SQL} OR ${FAILED_SQL}) AND ${BACKLOG_BYTES_SQL} > $1 AS "backlogOverLimit"
          FROM cdc_tables t
          LEFT JOIN cdc_writer_progress p ON p.table_id = t.table_id
+         LEFT JOIN cdc_table_volume v ON v.table_id = t.table_id
          LEFT JOIN cdc_backfill b ON b.table_id = t.table_id
          LEFT JOIN pipeline_controls tc ON tc.source_id = t.source_id AND tc.table_id = t.table_id
          LEFT JOIN pipeline_controls sc ON sc.source_id = t.source_id AND sc.table_id IS NULL
         ORDER BY t.source_id, t.schema_name, t.table_name`,
+      [settings.stoppedTableMaxBytes],
     ),
   );
   return { instances: instances.rows, sources: sources.rows, tables: tables.rows };

@@ -4,6 +4,8 @@ import { retry, RetryAttempt, RetryError, sleep } from './retry';
 
 const FAST: BackoffPolicy = { initialIntervalMs: 1, maxIntervalMs: 4, multiplier: 2, jitter: 0, maxAttempts: 4 };
 const pgError = (code: string, message = 'pg error') => Object.assign(new Error(message), { code });
+/** An S3 error response as @aws-sdk/client-s3 throws it. */
+const s3Error = (name: string, status: number) => Object.assign(new Error(`${name} from the store`), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
 
 describe('retry', () => {
   it('returns the first success and reports each retry with its delay', async () => {
@@ -119,6 +121,20 @@ describe('classifyError', () => {
     [pgError('42P01'), false, 'schema'],
     [new Error('something odd'), true, 'unknown'],
     ['a thrown string', true, 'unknown'],
+    // Storage, as the AWS SDK throws it (`name` is the service's code) and as Node's fs does.
+    [s3Error('AccessDenied', 403), false, 'storage'],
+    [s3Error('InvalidAccessKeyId', 403), false, 'storage'],
+    [s3Error('Forbidden', 403), false, 'storage'],
+    [s3Error('NoSuchBucket', 404), false, 'storage'],
+    [s3Error('NoSuchKey', 404), false, 'storage'],
+    [s3Error('SlowDown', 503), true, 'storage'],
+    [s3Error('InternalError', 500), true, 'storage'],
+    [s3Error('InvalidRequest', 400), false, 'storage'],
+    [s3Error('Teapot', 302), true, 'storage'],
+    [Object.assign(new Error("EACCES: permission denied, open '/w/x'"), { code: 'EACCES' }), false, 'storage'],
+    [Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' }), false, 'storage'],
+    [Object.assign(new Error('ENOENT: no such file or directory'), { code: 'ENOENT' }), false, 'storage'],
+    [Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }), true, 'resources'],
   ])('classifies %p as retry=%p kind=%p', (error, retryable, kind) => {
     expect(classifyError(error)).toMatchObject({ retry: retryable, kind });
   });

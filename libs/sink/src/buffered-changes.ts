@@ -4,6 +4,7 @@ import { COPY_COLUMNS, decodeBinaryCopy } from '@philotes/buffer';
 import { withIndexOrder } from '@philotes/db';
 import { CdcValue, ColumnSchema, PayloadReader } from '@philotes/events';
 import { formatLsn } from '@philotes/pgoutput';
+import { ClassifiedError } from '@philotes/retry';
 
 /** Where a table's writer is in its event stream (the last event applied, or before the first). */
 export interface Position {
@@ -45,6 +46,21 @@ export interface BufferedChange {
 
 /** An event as stored, before decoding. */
 export type StoredEvent = Pick<BufferedChange, 'position' | 'op' | 'xid' | 'commitTime' | 'schemaVersion' | 'payload'>;
+
+/**
+ * A buffered event whose payload does not decode (a bug, or a hand-edited buffer). Retrying cannot
+ * help and skipping it would lose a change: the table fails and waits for a resync.
+ */
+export class CorruptEventError extends ClassifiedError {
+  constructor(position: Position, cause: unknown) {
+    // The decoder's message names the fault (a byte, a length), never the row's values.
+    super(`the buffered event at ${formatLsn(position.lsn)}/${position.seq} does not decode: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      retry: false,
+      kind: 'data',
+      action: 'the buffer holds a corrupt event: resync the table (POST /api/v1/sources/{source}/tables/{schema}/{table}/resync)',
+    }, { cause });
+  }
+}
 
 /** A stored event with the columns of its schema version: decoded when it is folded ({@link BufferedChanges.decodeStored}). */
 export interface StoredChange extends StoredEvent {
@@ -148,7 +164,12 @@ export class BufferedChanges {
   }
 
   private toChange(event: StoredEvent, columns: readonly ColumnSchema[]): BufferedChange {
-    const payload = this.payloads.read(event.payload, columns);
+    let payload;
+    try {
+      payload = this.payloads.read(event.payload, columns);
+    } catch (error) {
+      throw new CorruptEventError(event.position, error);
+    }
     // Field by field, no spreads: this runs once per event on the writer's hot path.
     const change: { -readonly [K in keyof BufferedChange]: BufferedChange[K] } = {
       position: event.position,

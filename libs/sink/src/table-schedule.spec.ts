@@ -1,6 +1,6 @@
 import { beginStep, dueAt, newSchedule, SAFETY_POLL_MS } from './table-schedule';
 
-const settings = { flushIntervalMs: 5_000, targetFileSize: 64 * 1024 * 1024, eagerEvents: 4_000 };
+const settings = { flushIntervalMs: 5_000, targetFileSize: 64 * 1024 * 1024, eagerBytes: 4_000_000 };
 
 describe('table schedule', () => {
   it('steps a table at once when its lease was just taken', () => {
@@ -28,18 +28,21 @@ describe('table schedule', () => {
     const schedule = newSchedule(0);
     beginStep(schedule, 1_000);
     schedule.running = false;
-    schedule.pendingEvents = 3_999;
+    schedule.pendingEvents = 10;
+    schedule.pendingBytes = 3_999_999;
     expect(dueAt(schedule, settings)).toBe(6_000);
-    schedule.pendingEvents = 4_000;
+    schedule.pendingBytes = 4_000_000;
     expect(dueAt(schedule, settings)).toBe(0);
     // Spread over several tables of the source: each steps, as long as it has something waiting.
-    schedule.pendingEvents = 500;
-    expect(dueAt(schedule, settings, 4_200)).toBe(0);
+    schedule.pendingBytes = 500;
+    expect(dueAt(schedule, settings, 4_200_000)).toBe(0);
     schedule.pendingEvents = 0;
-    expect(dueAt(schedule, settings, 4_200)).toBe(1_000 + SAFETY_POLL_MS);
+    schedule.pendingBytes = 0;
+    expect(dueAt(schedule, settings, 4_200_000)).toBe(1_000 + SAFETY_POLL_MS);
     // Backpressure off: only the flush interval and the commit size count.
-    schedule.pendingEvents = 100_000;
-    expect(dueAt(schedule, { ...settings, eagerEvents: 0 })).toBe(6_000);
+    schedule.pendingEvents = 10;
+    schedule.pendingBytes = 30_000_000;
+    expect(dueAt(schedule, { ...settings, eagerBytes: 0 })).toBe(6_000);
   });
 
   it('looks at a quiet table again after the safety interval', () => {

@@ -19,11 +19,11 @@ export interface ScheduleSettings {
   readonly flushIntervalMs: number;
   readonly targetFileSize: number;
   /**
-   * Events waiting (in this table, or in all of its source's tables this writer holds) at which a
-   * table steps at once; 0 for never. Half the reader's backpressure high watermark: the reader
-   * pauses there, and must not wait a flush interval per batch for the writer.
+   * Payload bytes waiting (in this table, or in all of its source's tables this writer holds) at
+   * which a table steps at once; 0 for never. Half the reader's backpressure high watermark: the
+   * reader pauses there, and must not wait a flush interval per batch for the writer.
    */
-  readonly eagerEvents: number;
+  readonly eagerBytes: number;
 }
 
 /**
@@ -38,15 +38,15 @@ export function newSchedule(now: number): TableSchedule {
 
 /**
  * When the table's next step is due. A table steps at once when it has a commit's worth waiting
- * (few large commits instead of many tiny files), or when its source's waiting events approach the
+ * (few large commits instead of many tiny files), or when its source's waiting bytes approach the
  * reader's backpressure limit; otherwise what waits is written a flush interval after the last
  * step, which bounds how long an event waits.
  */
-export function dueAt(schedule: TableSchedule, settings: ScheduleSettings, sourcePendingEvents = schedule.pendingEvents): number {
+export function dueAt(schedule: TableSchedule, settings: ScheduleSettings, sourcePendingBytes = schedule.pendingBytes): number {
   if (schedule.running) return Infinity;
   const earliest = schedule.retryAt;
   if (schedule.forced || fillsCommit(schedule.pendingEvents, schedule.pendingBytes, settings.targetFileSize)) return earliest;
-  const eager = settings.eagerEvents > 0 && schedule.pendingEvents > 0 && Math.max(schedule.pendingEvents, sourcePendingEvents) >= settings.eagerEvents;
+  const eager = settings.eagerBytes > 0 && schedule.pendingEvents > 0 && Math.max(schedule.pendingBytes, sourcePendingBytes) >= settings.eagerBytes;
   if (eager) return earliest;
   const waiting = schedule.pendingEvents > 0 || schedule.pendingUnknown;
   return Math.max(earliest, schedule.lastStepAt + (waiting ? settings.flushIntervalMs : SAFETY_POLL_MS));

@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { copyHoldsTableSql } from '@philotes/buffer';
+import { copyHoldsTableSql, PAUSED_SQL } from '@philotes/buffer';
 import { withIndexOrder } from '@philotes/db';
 import { TableRef } from './table-writer';
 
@@ -8,24 +8,29 @@ export interface TableAvailability {
   readonly writable: TableRef[];
   /** Paused by an operator (the table, or its whole source), as `source:schema.table`. */
   readonly paused: string[];
+  /** Failed (see cdc_table_failures): left alone until an operator resumes or resyncs them. */
+  readonly failed: Array<{ readonly source: string; readonly table: string; readonly kind: string }>;
 }
 
 /**
  * The source tables a writer may work on now: every table the readers know, except those a copy
- * holds (copyHoldsTableSql) and those an operator paused (the table, or its whole source).
+ * holds (copyHoldsTableSql), those an operator paused (the table, or its whole source) and those
+ * that failed.
  */
 export async function writableTables(pool: Pool): Promise<TableAvailability> {
-  const { rows } = await pool.query<{ table_id: number; source_id: string; schema_name: string; table_name: string; copying: boolean; paused: boolean }>(
+  const { rows } = await pool.query<{ table_id: number; source_id: string; schema_name: string; table_name: string; copying: boolean; paused: boolean; failed_kind: string | null }>(
     `SELECT t.table_id, t.source_id, t.schema_name, t.table_name,
-            ${copyHoldsTableSql('t.table_id')} AS copying,
-            EXISTS (SELECT 1 FROM pipeline_controls c
-                     WHERE c.source_id = t.source_id AND (c.table_id IS NULL OR c.table_id = t.table_id) AND c.paused) AS paused
+            ${copyHoldsTableSql('t.table_id')} AS copying, ${PAUSED_SQL} AS paused,
+            (SELECT f.error_kind FROM cdc_table_failures f WHERE f.table_id = t.table_id) AS failed_kind
        FROM cdc_tables t
       ORDER BY t.table_id`,
   );
   return {
-    writable: rows.filter((row) => !row.copying && !row.paused).map((row) => ({ tableId: row.table_id, sourceId: row.source_id, schema: row.schema_name, table: row.table_name })),
+    writable: rows
+      .filter((row) => !row.copying && !row.paused && row.failed_kind === null)
+      .map((row) => ({ tableId: row.table_id, sourceId: row.source_id, schema: row.schema_name, table: row.table_name })),
     paused: rows.filter((row) => row.paused).map((row) => `${row.source_id}:${row.schema_name}.${row.table_name}`),
+    failed: rows.filter((row) => row.failed_kind !== null).map((row) => ({ source: row.source_id, table: `${row.schema_name}.${row.table_name}`, kind: row.failed_kind! })),
   };
 }
 

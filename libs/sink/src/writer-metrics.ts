@@ -12,6 +12,7 @@ export class WriterMetrics {
   readonly tablesOwned: Gauge<string>;
   readonly maintenance: Counter<string>;
   readonly replays: Counter<string>;
+  readonly tableFailed: Gauge<string>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -33,6 +34,12 @@ export class WriterMetrics {
       registers,
     });
     this.replays = new Counter({ name: MetricName.WriterReplays, help: 'Dead letters replayed, by outcome (replayed, superseded, failed).', labelNames: [Label.Outcome], registers });
+    this.tableFailed = new Gauge({
+      name: MetricName.WriterTableFailed,
+      help: 'Tables the writers gave up on, waiting for an operator (every writer reports the whole buffer: aggregate with max).',
+      labelNames: [Label.Source, Label.Table, Label.ErrorKind],
+      registers,
+    });
     this.tablesOwned = new Gauge({ name: MetricName.WriterTablesOwned, help: 'Tables this writer holds the lease of.', registers });
   }
 }

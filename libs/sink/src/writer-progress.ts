@@ -3,6 +3,14 @@ import { formatLsn, parseLsn } from '@philotes/pgoutput';
 import { BEFORE_FIRST, Position } from './buffered-changes';
 
 /**
+ * The payload bytes of the table's events in a range (the caller appends the range): what a move of
+ * the position applied, added to `applied_bytes` so the table's backlog is its stored volume less
+ * this (see cdc_table_volume). Counted from the buffer in the same statement: exact whatever the
+ * step read, skipped or sent to the dead letters. octet_length reads a TOASTed payload's header only.
+ */
+const APPLIED_BYTES = 'SELECT coalesce(sum(octet_length(e.payload)), 0) FROM cdc_events e WHERE e.table_id = $1';
+
+/**
  * `cdc_writer_progress`: per table, the last event applied to Iceberg. Saved in the same transaction
  * as the catalog swap, so the table and the offset never disagree.
  */
@@ -35,13 +43,15 @@ export class WriterProgress {
     const time = `timestamptz '2000-01-01 00:00:00+00' + ${commitTime.toString()}::bigint * interval '1 microsecond'`;
     if (expected === BEFORE_FIRST || (expected.lsn === BEFORE_FIRST.lsn && expected.seq === BEFORE_FIRST.seq)) {
       const inserted = await db.query(
-        `INSERT INTO cdc_writer_progress (table_id, applied_lsn, applied_seq, applied_commit_ts) VALUES ($1, $2, $3, ${time}) ON CONFLICT DO NOTHING`,
+        `INSERT INTO cdc_writer_progress (table_id, applied_lsn, applied_seq, applied_commit_ts, applied_bytes)
+         VALUES ($1, $2, $3, ${time}, (${APPLIED_BYTES} AND (e.commit_lsn, e.seq) <= ($2::pg_lsn, $3::bigint))) ON CONFLICT DO NOTHING`,
         [tableId, formatLsn(next.lsn), next.seq],
       );
       return inserted.rowCount === 1;
     }
     const updated = await db.query(
-      `UPDATE cdc_writer_progress SET applied_lsn = $4, applied_seq = $5, applied_commit_ts = ${time}, updated_at = now()
+      `UPDATE cdc_writer_progress SET applied_lsn = $4, applied_seq = $5, applied_commit_ts = ${time}, updated_at = now(),
+              applied_bytes = applied_bytes + (${APPLIED_BYTES} AND (e.commit_lsn, e.seq) > ($2::pg_lsn, $3::bigint) AND (e.commit_lsn, e.seq) <= ($4::pg_lsn, $5::bigint))
         WHERE table_id = $1 AND applied_lsn = $2 AND applied_seq = $3`,
       [tableId, formatLsn(expected.lsn), expected.seq, formatLsn(next.lsn), next.seq],
     );

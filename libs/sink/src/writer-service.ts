@@ -1,15 +1,16 @@
 import { Pool } from 'pg';
-import { CONTROL_CHANNEL, decodeWakeUp, EVENTS_CHANNEL } from '@philotes/buffer';
+import { CONTROL_CHANNEL, decodeWakeUp, EVENTS_CHANNEL, recordTableFailure } from '@philotes/buffer';
 import { controlTables } from './control-notice';
 import { FaultInjector } from '@philotes/faults';
 import { IcebergTables } from '@philotes/iceberg';
-import { backoffDelay, BackoffPolicy, classifyError, sleep } from '@philotes/retry';
+import { backoffDelay, BackoffPolicy, classifyError, ErrorDirective, sleep } from '@philotes/retry';
 import type { RetentionSettings } from './buffer-retention';
 import { BufferedChanges } from './buffered-changes';
 import { PostgresDeadLetterStore } from './dead-letters';
 import { LeaseConnection } from './lease-connection';
 import type { UpkeepSettings } from './table-upkeep';
 import { CopyChangedError } from './copy-run';
+import { failsTableAfter } from './failure-policy';
 import { beginStep, dueAt, newSchedule, ScheduleSettings, TableSchedule } from './table-schedule';
 import { CommitConflictError, PoisonRetryError, StalePositionError, TableRef, TableWriter, WriterLog, WriterSettings } from './table-writer';
 import { tableLag, writableTables } from './writable-tables';
@@ -49,6 +50,8 @@ export interface WriterServiceDeps {
   readonly log: ServiceLog;
   readonly upkeep?: TableUpkeep;
   readonly bufferUpkeep?: BufferUpkeep;
+  /** Named in a table's failure record as the writer that gave up on it. */
+  readonly instanceId?: string;
 }
 
 interface OwnedTable {
@@ -168,9 +171,9 @@ export class WriterService {
   private startDueTasks(now: number): number {
     const settings = this.deps.settings();
     let next = Infinity;
-    // Events waiting per source across this writer's tables: the reader's backpressure counts them together.
+    // Bytes waiting per source across this writer's tables: the reader's backpressure weighs them together.
     const waiting = new Map<string, number>();
-    for (const t of this.owned.values()) waiting.set(t.writer.ref.sourceId, (waiting.get(t.writer.ref.sourceId) ?? 0) + t.schedule.pendingEvents);
+    for (const t of this.owned.values()) waiting.set(t.writer.ref.sourceId, (waiting.get(t.writer.ref.sourceId) ?? 0) + t.schedule.pendingBytes);
     const due = (t: OwnedTable) => dueAt(t.schedule, settings, waiting.get(t.writer.ref.sourceId));
     const candidates = [...this.owned.values()]
       .filter((t) => !t.releasing && !t.schedule.running)
@@ -204,7 +207,7 @@ export class WriterService {
         table.attempt = 0;
         table.lastError = undefined;
       } catch (error) {
-        this.failed(table, error, kind);
+        await this.failed(table, error, kind);
       } finally {
         schedule.running = false;
         if (table.releasing) await this.release(table);
@@ -217,7 +220,7 @@ export class WriterService {
     this.tasks.add(task);
   }
 
-  private failed(table: OwnedTable, error: unknown, kind: 'step' | 'upkeep'): void {
+  private async failed(table: OwnedTable, error: unknown, kind: 'step' | 'upkeep'): Promise<void> {
     const settings = this.deps.settings();
     const name = table.writer.qualified;
     const directive = classifyError(error);
@@ -232,6 +235,9 @@ export class WriterService {
       return;
     }
     table.lastError = message;
+    if (kind === 'step' && table.attempt >= failsTableAfter(directive, settings.maxAttempts)) {
+      if (await this.giveUp(table, directive, message)) return;
+    }
     const delay = directive.retry ? backoffDelay(settings.backoff, table.attempt) : settings.backoff.maxIntervalMs;
     table.schedule.retryAt = Date.now() + delay;
     const meta = { table: name, kind: directive.kind, action: directive.action, attempt: table.attempt, retryInMs: delay, error };
@@ -239,11 +245,39 @@ export class WriterService {
     else this.deps.log.warn(kind === 'step' ? 'writing the table failed; retrying' : 'table maintenance failed; retrying', meta);
   }
 
+  /**
+   * Marks the table failed and lets it go: no writer takes it until an operator resumes or resyncs
+   * it, and it no longer holds its source back (backpressure leaves it out). Its events stay.
+   * False when the mark could not be stored (the buffer is unreachable): the table retries.
+   */
+  private async giveUp(table: OwnedTable, directive: ErrorDirective, message: string): Promise<boolean> {
+    const name = table.writer.qualified;
+    try {
+      await recordTableFailure(this.deps.pool, table.writer.ref.tableId, {
+        kind: directive.kind,
+        message,
+        action: directive.action,
+        attempts: table.attempt,
+        ...(this.deps.instanceId ? { failedBy: this.deps.instanceId } : {}),
+      });
+    } catch (error) {
+      this.deps.log.warn('could not mark the table failed; retrying it', { table: name, error });
+      return false;
+    }
+    this.deps.log.error('the table cannot be written: it is failed and left alone until an operator resumes or resyncs it; the other tables keep flowing', {
+      table: name, kind: directive.kind, action: directive.action, attempts: table.attempt, reason: message,
+    });
+    table.releasing = true;
+    return true;
+  }
+
   /** Takes and gives up leases so tables spread evenly over the running writers. */
   private async rebalance(leases: LeaseConnection): Promise<void> {
-    const { writable, paused } = await writableTables(this.deps.pool);
+    const { writable, paused, failed } = await writableTables(this.deps.pool);
     const eligible = new Map(writable.map((ref) => [ref.tableId, ref]));
     this.paused = paused;
+    this.deps.metrics.tableFailed.reset();
+    for (const entry of failed) this.deps.metrics.tableFailed.set({ source: entry.source, table: entry.table, error_kind: entry.kind }, 1);
     const view = await leases.view();
     const plan = planShare({ eligible: [...eligible.keys()], holders: view.holders, liveWriters: view.liveWriters, myPid: view.pid });
     this.view = { liveWriters: view.liveWriters, share: plan.share, connected: true };

@@ -23,13 +23,13 @@ const config: WriterConfig = {
   bufferRetentionMs: 604_800_000,
   bufferCleanupIntervalMs: 3_600_000,
   backpressureEnabled: true,
-  backpressureHighWatermark: 8_000,
+  backpressureHighBytes: 8_000_000,
 };
 
 describe('writer settings', () => {
   it('writes a table early at half the reader’s high watermark, only when backpressure is on', () => {
-    expect(writerSettingsOf(config).eagerEvents).toBe(4_000);
-    expect(writerSettingsOf({ ...config, backpressureEnabled: false }).eagerEvents).toBe(0);
+    expect(writerSettingsOf(config).eagerBytes).toBe(4_000_000);
+    expect(writerSettingsOf({ ...config, backpressureEnabled: false }).eagerBytes).toBe(0);
   });
 
   it('reads per-table modes and text columns from their lists', () => {

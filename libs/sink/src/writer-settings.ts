@@ -27,7 +27,7 @@ export interface WriterConfig {
   readonly bufferRetentionMs: number;
   readonly bufferCleanupIntervalMs: number;
   readonly backpressureEnabled: boolean;
-  readonly backpressureHighWatermark: number;
+  readonly backpressureHighBytes: number;
 }
 
 /** Derived once per (re)load: the writer reads these on every step, so they must be cheap. */
@@ -50,9 +50,9 @@ export function writerSettingsOf(config: WriterConfig): WriterServiceSettings {
     textColumns,
     unrepresentable: config.icebergUnrepresentable,
     flushIntervalMs: config.flushIntervalMs,
-    // The reader stops at the high watermark of unapplied events: write before it gets there, or a
+    // The reader stops at the high watermark of unapplied bytes: write before it gets there, or a
     // paused reader would wait for the flush interval with every batch.
-    eagerEvents: config.backpressureEnabled ? Math.max(1, Math.floor(config.backpressureHighWatermark / 2)) : 0,
+    eagerBytes: config.backpressureEnabled ? Math.max(1, Math.floor(config.backpressureHighBytes / 2)) : 0,
     concurrency: config.icebergWriteConcurrency,
     backoff: { ...backoffPolicyOf(config), maxAttempts: Infinity },
     maintenanceIntervalMs: config.icebergMaintenanceIntervalMs,

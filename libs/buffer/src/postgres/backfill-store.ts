@@ -66,6 +66,10 @@ export class PostgresBackfillStore implements BackfillStore {
       await this.leading();
       // The row is the copy's fence: one plan at a time per table.
       await this.client.query('SELECT 1 FROM cdc_backfill WHERE table_id = $1 FOR UPDATE', [tableId]);
+      // The volume row too: the stream stores no change of the table until the plan is in, so
+      // the backlog recounted below matches the stored volume exactly.
+      await this.client.query('INSERT INTO cdc_table_volume (table_id) VALUES ($1) ON CONFLICT DO NOTHING', [tableId]);
+      await this.client.query('SELECT 1 FROM cdc_table_volume WHERE table_id = $1 FOR UPDATE', [tableId]);
       // What the copy replaces: earlier copies' rows, and streamed changes the snapshot shows —
       // committed before its position with a visible xid (64-bit on both sides: the reader widens
       // pgoutput's). Changes it does not show stay: they are applied after the copy.
@@ -114,6 +118,10 @@ export class PostgresBackfillStore implements BackfillStore {
       await copyEvents(this.client, [
         { tableId, commitLsn: copyLsn, seq: COPY_MARKER_SEQ, op: 'T', xid: null, commitTime: marker.commitTime, schemaVersion: marker.schemaVersion, payload: marker.payload },
       ]);
+      await recountBacklog(this.client, tableId);
+      // The copy replaces what the table failed on (a corrupt event, say): its writers try again.
+      // Cleared here, not when the resync was asked for: a writer would fail it again meanwhile.
+      await this.client.query('DELETE FROM cdc_table_failures WHERE table_id = $1', [tableId]);
       await this.client.query('COMMIT');
       return { copyLsn, generation: Number(planned.rows[0].generation) };
     } catch (error) {
@@ -161,4 +169,20 @@ export async function markUnpublished(db: Pick<ClientBase, 'query'>, sourceId: s
     [sourceId, published.map((p) => p.schema), published.map((p) => p.table)],
   );
   return result.rowCount ?? 0;
+}
+
+/**
+ * After a plan removed events (applied or not) and moved the writer back: what is applied is what
+ * was stored less what now follows the writer's position (the kept changes and the copy's marker).
+ * Run with the table's volume row locked.
+ */
+async function recountBacklog(client: Pick<ClientBase, 'query'>, tableId: number): Promise<void> {
+  await client.query(
+    `UPDATE cdc_writer_progress p
+        SET applied_bytes = greatest(0, (SELECT stored_bytes FROM cdc_table_volume WHERE table_id = $1) - (
+              SELECT coalesce(sum(octet_length(e.payload)), 0) FROM cdc_events e
+               WHERE e.table_id = $1 AND (e.commit_lsn, e.seq) > (p.applied_lsn, p.applied_seq)))
+      WHERE p.table_id = $1`,
+    [tableId],
+  );
 }

@@ -49,6 +49,9 @@ export class PostgresCheckpointer implements Checkpointer {
       // publication afterwards, or a crash interrupts the copies) must find only the new one's
       // changes, which it keeps where its snapshot does not show them.
       await this.client.query('DELETE FROM cdc_events WHERE table_id IN (SELECT table_id FROM cdc_tables WHERE source_id = $1)', [sourceId]);
+      // Nothing of theirs is in the buffer now: no backlog.
+      await this.client.query('UPDATE cdc_table_volume SET stored_bytes = 0 WHERE table_id IN (SELECT table_id FROM cdc_tables WHERE source_id = $1)', [sourceId]);
+      await this.client.query('UPDATE cdc_writer_progress SET applied_bytes = 0 WHERE table_id IN (SELECT table_id FROM cdc_tables WHERE source_id = $1)', [sourceId]);
       await this.client.query(
         `INSERT INTO cdc_backfill (table_id, status, reason, discard_history)
          SELECT table_id, 'requested', 'resync', true FROM cdc_tables WHERE source_id = $1

@@ -61,8 +61,34 @@ export class PostgresEventStore implements EventStore {
   }
 }
 
-/** Appends events with one binary COPY (inside the caller's transaction). */
+/**
+ * Appends events with one binary COPY (inside the caller's transaction), and adds their payload
+ * bytes to each table's stored volume (see {@link addStoredBytes}).
+ */
 export async function copyEvents(client: Pick<ClientBase, 'query'>, events: readonly BufferedEvent[]): Promise<void> {
+  await copyRows(client, events);
+  await addStoredBytes(client, events);
+}
+
+/**
+ * `cdc_table_volume`: the payload bytes stored per table, raised with the events in one
+ * transaction, so a table's backlog (stored less applied) is exact without scanning the buffer.
+ * Rows are locked in table order: two transactions storing the same tables never deadlock.
+ */
+async function addStoredBytes(client: Pick<ClientBase, 'query'>, events: readonly BufferedEvent[]): Promise<void> {
+  const bytes = new Map<number, number>();
+  for (const event of events) bytes.set(event.tableId, (bytes.get(event.tableId) ?? 0) + event.payload.length);
+  if (bytes.size === 0) return;
+  const tables = [...bytes.keys()].sort((a, b) => a - b);
+  await client.query(
+    `INSERT INTO cdc_table_volume (table_id, stored_bytes)
+     SELECT * FROM unnest($1::int[], $2::bigint[]) ORDER BY 1
+     ON CONFLICT (table_id) DO UPDATE SET stored_bytes = cdc_table_volume.stored_bytes + EXCLUDED.stored_bytes`,
+    [tables, tables.map((id) => bytes.get(id)!)],
+  );
+}
+
+async function copyRows(client: Pick<ClientBase, 'query'>, events: readonly BufferedEvent[]): Promise<void> {
   const stream = client.query(copyFrom(`COPY cdc_events ${COPY_COLUMNS} FROM STDIN (FORMAT binary)`));
   try {
     await pipeline(Readable.from([encodeBinaryCopy(events)]), stream);

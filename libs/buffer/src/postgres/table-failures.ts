@@ -1,0 +1,40 @@
+import { ClientBase, Pool } from 'pg';
+
+/** A table its writers gave up on (`cdc_table_failures`): why, and what the operator should do. */
+export interface TableFailure {
+  readonly kind: string;
+  /** The error's message: never row values (the writer's errors name tables, columns and positions). */
+  readonly message: string;
+  readonly action: string;
+  readonly attempts: number;
+  readonly failedBy?: string;
+}
+
+/** Marks the table failed (or updates the record of a failure seen again). */
+export async function recordTableFailure(db: Pick<ClientBase, 'query'>, tableId: number, failure: TableFailure): Promise<void> {
+  await db.query(
+    `INSERT INTO cdc_table_failures (table_id, error_kind, error_message, action, attempts, failed_by)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (table_id) DO UPDATE SET error_kind = EXCLUDED.error_kind, error_message = EXCLUDED.error_message,
+       action = EXCLUDED.action, attempts = EXCLUDED.attempts, failed_by = EXCLUDED.failed_by, failed_at = now()`,
+    [tableId, failure.kind, failure.message.slice(0, 2_000), failure.action, failure.attempts, failure.failedBy ?? null],
+  );
+}
+
+/**
+ * An operator's resume or resync: the tables are written again (their events never left the
+ * buffer). Returns how many were failed.
+ */
+export async function clearTableFailures(db: Pick<ClientBase, 'query'>, tableIds: readonly number[]): Promise<number> {
+  if (tableIds.length === 0) return 0;
+  const result = await db.query('DELETE FROM cdc_table_failures WHERE table_id = ANY ($1::int[])', [tableIds]);
+  return result.rowCount ?? 0;
+}
+
+/** Every failed table, for the writers' gauge: its source, `schema.table` and the error kind. */
+export async function failedTables(db: ClientBase | Pool): Promise<Array<{ readonly source: string; readonly table: string; readonly kind: string }>> {
+  const { rows } = await db.query<{ source_id: string; schema_name: string; table_name: string; error_kind: string }>(
+    'SELECT t.source_id, t.schema_name, t.table_name, f.error_kind FROM cdc_table_failures f JOIN cdc_tables t USING (table_id) ORDER BY t.table_id',
+  );
+  return rows.map((row) => ({ source: row.source_id, table: `${row.schema_name}.${row.table_name}`, kind: row.error_kind }));
+}
