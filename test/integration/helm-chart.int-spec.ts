@@ -342,6 +342,7 @@ describe('helm chart', () => {
         expect(uses(MetricName.CdcLagBytes)).toEqual(['PhilotesReplicationLagHigh']);
         expect(uses(MetricName.CdcLagSeconds)).toEqual(['PhilotesReplicationDelayHigh']);
         expect(uses(MetricName.CdcSlotActive)).toEqual(['PhilotesReplicationSlotInactive']);
+        expect(uses(MetricName.CdcSlotSafeWalBytes)).toEqual(['PhilotesReplicationSlotNearLoss']);
         expect(uses(MetricName.WriterDeadLetters)).toEqual(['PhilotesDeadLettersGrowing']);
         expect(uses(MetricName.WriterLagSeconds)).toEqual(['PhilotesWriterLagHigh']);
         expect(uses(MetricName.DeadLettersPendingPastRetention)).toEqual(['PhilotesDeadLettersPastRetention']);

@@ -11,6 +11,7 @@ import { createTestDatabase, query } from '../support/database';
 import { eventually } from '../support/eventually';
 import { oracleTransactions, Workload } from '../support/workload';
 import { testPort } from '../support/ports';
+import { metricValue } from '../support/metrics';
 
 const TABLE = 'public.items';
 
@@ -289,6 +290,9 @@ describe('wal-reader in operation', () => {
     it('rides out a source restart, losing and duplicating nothing', async () => {
       reader = await startReader(dbs, { PHILOTES_CDC_BATCH_SIZE: '100', PHILOTES_BACKPRESSURE_ENABLED: 'false' });
       await reader.process.waitForLog('streaming', (line) => line.message === 'streaming');
+      // No max_slot_wal_keep_size: nothing limits the slot's WAL, and no safe size is reported.
+      await eventually('the slot measured', async () => (await metricValue(reader!.base, 'philotes_cdc_slot_active')) === 1);
+      expect(await metricValue(reader.base, 'philotes_cdc_slot_safe_wal_bytes')).toBeUndefined();
       let writer = await sourceClient(dbs);
       await writer.query("INSERT INTO items SELECT g, g, 'before' FROM generate_series(1, 300) g");
       await writer.end();
@@ -319,6 +323,10 @@ describe('wal-reader in operation', () => {
       source = await sourceClient(dbs);
       reader = await startReader(dbs, { PHILOTES_INSTANCE_ID: 'reader-inv' });
       await reader.process.waitForLog('streaming', (line) => line.message === 'streaming');
+      // Limited, the slot's remaining WAL is reported (at most the limit and the segments around it).
+      const safe = await eventually('the safe WAL size in the metrics', async () => metricValue(reader!.base, 'philotes_cdc_slot_safe_wal_bytes', { slot: dbs.slot }));
+      expect(safe).toBeGreaterThan(0);
+      expect(safe).toBeLessThan(64 * 1024 * 1024);
       reader.process.signal('SIGTERM');
       await reader.process.exit();
 

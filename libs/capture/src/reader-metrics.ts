@@ -8,6 +8,7 @@ export class ReaderMetrics {
   readonly lagSeconds: Gauge<string>;
   readonly lagBytes: Gauge<string>;
   readonly slotActive: Gauge<string>;
+  readonly slotSafeWalBytes: Gauge<string>;
   readonly readerActive: Gauge<string>;
   readonly flushDuration: Histogram<string>;
   readonly bufferUnappliedBytes: Gauge<string>;
@@ -24,6 +25,12 @@ export class ReaderMetrics {
     this.lagSeconds = new Gauge({ name: MetricName.CdcLagSeconds, help: 'Age of the newest source commit in the buffer; 0 when caught up.', registers });
     this.lagBytes = new Gauge({ name: MetricName.CdcLagBytes, help: 'Source WAL position minus the slot confirmed position.', registers });
     this.slotActive = new Gauge({ name: MetricName.CdcSlotActive, help: '1 while the replication slot is being streamed.', registers });
+    this.slotSafeWalBytes = new Gauge({
+      name: MetricName.CdcSlotSafeWalBytes,
+      help: 'WAL the source may still write before the slot is lost (pg_replication_slots.safe_wal_size); absent while max_slot_wal_keep_size is unlimited.',
+      labelNames: [Label.Slot],
+      registers,
+    });
     this.readerActive = new Gauge({ name: MetricName.CdcReaderActive, help: '1 on the active reader of the source, 0 on a standby.', registers });
     this.flushDuration = new Histogram({
       name: MetricName.CdcBatchFlushDuration,

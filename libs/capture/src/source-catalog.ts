@@ -8,6 +8,11 @@ export interface SlotInfo {
   readonly confirmedFlushLsn: Lsn | undefined;
   /** 'lost' (PostgreSQL 13+) or an invalidation reason (16+) means the slot can no longer stream. */
   readonly unusableReason: string | undefined;
+  /**
+   * WAL the source may still write before this slot is lost (`safe_wal_size`, PostgreSQL 13+);
+   * undefined when nothing limits it (`max_slot_wal_keep_size = -1`, the default).
+   */
+  readonly safeWalBytes: number | undefined;
 }
 
 /** A non-builtin type as the source catalog describes it. */
@@ -117,6 +122,7 @@ export class SourceCatalog {
       active: row.active === true,
       confirmedFlushLsn: typeof row.confirmed_flush_lsn === 'string' ? parseLsn(row.confirmed_flush_lsn) : undefined,
       unusableReason: walStatus === 'lost' ? 'the WAL it needs was removed (wal_status lost)' : (invalidation ?? undefined),
+      safeWalBytes: row.safe_wal_size === null || row.safe_wal_size === undefined ? undefined : Number(row.safe_wal_size),
     };
   }
 

@@ -445,6 +445,8 @@ export class WalReader {
       return;
     }
     this.deps.metrics.slotActive.set(info.active ? 1 : 0);
+    this.deps.metrics.slotSafeWalBytes.reset();
+    if (info.safeWalBytes !== undefined) this.deps.metrics.slotSafeWalBytes.set({ slot }, info.safeWalBytes);
     const bytes = info.confirmedFlushLsn !== undefined ? Number(current - info.confirmedFlushLsn) : undefined;
     const lastCommit = session.checkpoint.lastCommitTime;
     const seconds = session.idle || lastCommit === undefined ? 0 : Math.max(0, Date.now() / 1000 - (Number(lastCommit) / 1e6 + 946_684_800));
@@ -467,6 +469,7 @@ export class WalReader {
     this.deps.metrics.slotActive.set(0);
     this.deps.metrics.lagBytes.set(0);
     this.deps.metrics.lagSeconds.set(0);
+    this.deps.metrics.slotSafeWalBytes.reset();
     this.lag = {};
     this.controls?.stop();
     this.controls = undefined;

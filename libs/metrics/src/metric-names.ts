@@ -20,6 +20,8 @@ export const MetricName = {
   CdcLagBytes: 'philotes_cdc_lag_bytes',
   /** Gauge: 1 while the replication slot is active (streamed by this or another reader). */
   CdcSlotActive: 'philotes_cdc_slot_active',
+  /** Gauge: WAL the source may still write before the slot is lost (safe_wal_size), by slot; absent when unlimited. */
+  CdcSlotSafeWalBytes: 'philotes_cdc_slot_safe_wal_bytes',
   /** Gauge: 1 while this process is the source's active reader, 0 on standby. */
   CdcReaderActive: 'philotes_cdc_reader_active',
   /** Histogram: seconds to write one batch (COPY + checkpoint + commit). */
@@ -83,4 +85,5 @@ export const Label = {
   Outcome: 'outcome',
   Status: 'status',
   StoppedBy: 'stopped_by',
+  Slot: 'slot',
 } as const;
