@@ -33,8 +33,11 @@ export class AppProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  static start(app: AppName, env: Record<string, string>, args: string[] = []): AppProcess {
-    const child = spawn(process.execPath, [appEntry(app), ...args], {
+  /** `netns`: run it in that network namespace (`ip netns exec`), as a host of its own. */
+  static start(app: AppName, env: Record<string, string>, args: string[] = [], options: { netns?: string } = {}): AppProcess {
+    const command = [process.execPath, appEntry(app), ...args];
+    if (options.netns) command.unshift('ip', 'netns', 'exec', options.netns);
+    const child = spawn(command[0], command.slice(1), {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', PHILOTES_LOG_FORMAT: 'json', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,3 +1,4 @@
+import { deadPeerConfig } from '@philotes/db';
 import { Client } from 'pg';
 import { BufferedEvent, copyRowSeq, LeaderFence, CopyReason, CopySnapshot, PostgresBackfillStore, PostgresEventStore, PostgresSchemaStore, SchemaStore } from '@philotes/buffer';
 import { createEncoder, encodePayload } from '@philotes/events';
@@ -29,6 +30,8 @@ export interface InitialCopyDeps {
   /** A registry of the copy's own (the stream's describes what it streams). */
   readonly relations: (schemas: SchemaStore) => RelationRegistry;
   readonly batchSize: () => number;
+  /** See deadPeerConfig. */
+  readonly deadPeerTimeoutMs: number;
   readonly metrics: ReaderMetrics;
   readonly faults: FaultInjector;
   readonly log: CopyLog;
@@ -85,9 +88,9 @@ export class InitialCopy {
   async run(tables: readonly CopyTarget[], start: CopyStartPoint, signal?: AbortSignal): Promise<void> {
     if (tables.length === 0) return;
     const { log, metrics } = this.deps;
-    const client = new Client({ ...this.deps.source, application_name: 'philotes-wal-reader-copy', options: OUTPUT_SETTINGS });
+    const client = new Client({ ...this.deps.source, application_name: 'philotes-wal-reader-copy', ...deadPeerConfig(this.deps.deadPeerTimeoutMs, OUTPUT_SETTINGS) });
     client.on('error', (error) => log.warn('the copy connection failed', { error })); // its query rejects too
-    const buffer = new Client({ connectionString: this.deps.bufferUrl, application_name: 'philotes-wal-reader-copy' });
+    const buffer = new Client({ connectionString: this.deps.bufferUrl, application_name: 'philotes-wal-reader-copy', ...deadPeerConfig(this.deps.deadPeerTimeoutMs) });
     buffer.on('error', (error) => log.warn('the copy\'s buffer connection failed', { error }));
     const close = (): void => {
       void client.end().catch(() => undefined);

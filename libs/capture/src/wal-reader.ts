@@ -1,3 +1,4 @@
+import { deadPeerConfig } from '@philotes/db';
 import { Client, Pool } from 'pg';
 import {
   AdvisoryLeaderLock,
@@ -40,6 +41,8 @@ export interface ReaderSettings extends SessionSettings {
   readonly lagWarningBytes: number;
   readonly lagWarningAgeMs: number;
   readonly backoff: BackoffPolicy;
+  /** See deadPeerConfig: a reader that vanishes loses its leader lock and its slot within this. */
+  readonly tcpUserTimeoutMs: number;
 }
 
 export interface ReaderLog {
@@ -168,7 +171,7 @@ export class WalReader {
   /** Takes the leader lock (standing by until it is free), then runs the source. */
   private async lead(signal: AbortSignal): Promise<void> {
     const settings = this.deps.settings();
-    const leader = new Client({ connectionString: this.deps.bufferUrl, application_name: 'philotes-wal-reader-leader', keepAlive: true });
+    const leader = new Client({ connectionString: this.deps.bufferUrl, application_name: 'philotes-wal-reader-leader', ...deadPeerConfig(settings.tcpUserTimeoutMs) });
     this.leader = leader;
     // Losing this connection loses the lock, and with it the right to write: end the session now.
     // (Queries running on it are rejected by pg itself.)
@@ -246,7 +249,7 @@ export class WalReader {
       throw new LostSlotError(slot, sourceId, `it was advanced to ${formatLsn(slotInfo.confirmedFlushLsn)}, past this source's checkpoint ${formatLsn(checkpoint.confirmedLsn)} (another consumer?)`);
     }
 
-    this.replication = await ReplicationConnection.connect(this.deps.source, 'philotes-wal-reader', (error) => this.session?.fail(error));
+    this.replication = await ReplicationConnection.connect(this.deps.source, 'philotes-wal-reader', (error) => this.session?.fail(error), this.deps.settings().tcpUserTimeoutMs);
     const copy = new InitialCopy({
       sourceId,
       publication,
@@ -255,6 +258,7 @@ export class WalReader {
       leader: () => ({ sourceId, leaderPid: this.leaderPid }),
       relations: (schemas) => new RelationRegistry(sourceId, schemas, new TypeResolver(catalog, this.deps.log), (oid) => catalog.primaryKey(oid)),
       batchSize: () => this.deps.settings().batchSize,
+      deadPeerTimeoutMs: this.deps.settings().tcpUserTimeoutMs,
       metrics: this.deps.metrics,
       faults: this.deps.faults,
       log: this.deps.log,

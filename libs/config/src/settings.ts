@@ -73,6 +73,10 @@ export class PhilotesSettings {
   @Setting({ env: 'PHILOTES_DATABASE_MIGRATE', kind: 'boolean', default: 'true', doc: 'Apply buffer-schema migrations at start (under an advisory lock). Turn off when a migration job does it.' })
   databaseMigrate!: boolean;
 
+  @Setting({ env: 'PHILOTES_TCP_USER_TIMEOUT', kind: 'duration', default: '30s', doc: 'How soon the databases drop a connection whose peer vanished without closing it (tcp_user_timeout, keepalives within it), asked for on every buffer and source connection: a lost node gives up its leader lock, table leases and replication slot in this time, not the kernel\'s two hours. 0s sends nothing (for a pooler that refuses startup options).' })
+  @DurationInRange(0, 60 * MINUTE)
+  tcpUserTimeoutMs!: number;
+
   // ── Change capture ──────────────────────────────────────────────────────────────────────────────
   @Setting({ env: 'PHILOTES_CDC_REPLICATION_SLOT', kind: 'string', default: 'philotes_cdc', doc: 'Logical replication slot on the source.' })
   @Pattern(/^[a-z0-9_]{1,63}$/, 'lowercase letters, digits or _, at most 63 characters (PostgreSQL slot name rules)')

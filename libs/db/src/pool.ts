@@ -1,4 +1,5 @@
 import { Pool, PoolConfig } from 'pg';
+import { deadPeerConfig } from './dead-peer';
 
 export interface PoolLog {
   warn(message: string, meta?: Record<string, unknown>): void;
@@ -10,6 +11,8 @@ export interface PoolOptions {
   /** Shown in pg_stat_activity, so an operator can tell the apps' connections apart. */
   readonly applicationName: string;
   readonly connectionTimeoutMs?: number;
+  /** See {@link deadPeerConfig}; 0 or unset sends nothing extra. */
+  readonly deadPeerTimeoutMs?: number;
   readonly log: PoolLog;
 }
 
@@ -25,7 +28,7 @@ export function createPool(options: PoolOptions): Pool {
     application_name: options.applicationName,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     idleTimeoutMillis: 30_000,
-    keepAlive: true,
+    ...deadPeerConfig(options.deadPeerTimeoutMs ?? 0),
   };
   const pool = new Pool(config);
   pool.on('error', (error) => options.log.warn('an idle buffer-database connection failed; it will be replaced', { error }));

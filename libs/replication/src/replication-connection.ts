@@ -1,4 +1,5 @@
 import { Client, ClientConfig } from 'pg';
+import { deadPeerConfig } from '@philotes/db';
 import { formatLsn, Lsn, parseLsn } from '@philotes/pgoutput';
 import { parseStreamMessage, standbyStatusUpdate, StreamMessage } from './protocol';
 
@@ -41,8 +42,9 @@ export class ReplicationConnection {
 
   private constructor(private readonly client: Client) {}
 
-  static async connect(target: ReplicationTarget, applicationName: string, onError: (error: Error) => void): Promise<ReplicationConnection> {
-    const config = { ...target, replication: 'database', application_name: applicationName, options: OUTPUT_SETTINGS, keepAlive: true } as ClientConfig;
+  /** `deadPeerTimeoutMs`: the walsender drops this connection within it if this process vanishes, freeing the slot (see deadPeerConfig). */
+  static async connect(target: ReplicationTarget, applicationName: string, onError: (error: Error) => void, deadPeerTimeoutMs = 0): Promise<ReplicationConnection> {
+    const config = { ...target, replication: 'database', application_name: applicationName, ...deadPeerConfig(deadPeerTimeoutMs, OUTPUT_SETTINGS) } as ClientConfig;
     const client = new Client(config);
     client.on('error', onError);
     await client.connect();

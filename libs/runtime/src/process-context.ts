@@ -40,6 +40,7 @@ export function createProcessContext(app: AppName, loaded: LoadedConfig, env: No
     connectionString: settings.databaseUrl,
     max: settings.databasePoolSize,
     applicationName: `philotes-${app}`,
+    deadPeerTimeoutMs: settings.tcpUserTimeoutMs,
     log: logger,
   });
   const machine = new StateMachine((error, transition) =>

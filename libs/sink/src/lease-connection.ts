@@ -1,5 +1,5 @@
 import { Client, ClientBase } from 'pg';
-import { LockSpace } from '@philotes/db';
+import { deadPeerConfig, LockSpace } from '@philotes/db';
 
 /** Who holds which table leases right now, and how many writers are running (from pg_locks). */
 export interface LeaseView {
@@ -33,8 +33,10 @@ export class LeaseConnection {
     connectionString: string,
     channels: readonly string[],
     onNotification: (channel: string, payload: string | undefined) => void,
+    deadPeerTimeoutMs = 0,
   ): Promise<LeaseConnection> {
-    const client = new Client({ connectionString, application_name: 'philotes-iceberg-writer', keepAlive: true });
+    // The leases are this session's locks: a writer that vanishes must lose them within the timeout.
+    const client = new Client({ connectionString, application_name: 'philotes-iceberg-writer', ...deadPeerConfig(deadPeerTimeoutMs) });
     const connection = new LeaseConnection(client);
     client.on('notification', (message) => onNotification(message.channel, message.payload));
     try {

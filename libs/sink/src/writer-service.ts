@@ -23,6 +23,8 @@ export interface WriterServiceSettings extends WriterSettings, ScheduleSettings,
   readonly concurrency: number;
   readonly backoff: BackoffPolicy;
   readonly maintenanceIntervalMs: number;
+  /** See deadPeerConfig: the lease connection's. */
+  readonly deadPeerTimeoutMs: number;
 }
 
 export interface ServiceLog extends WriterLog {
@@ -128,8 +130,11 @@ export class WriterService {
     let attempt = 0;
     while (!signal.aborted) {
       try {
-        this.leases = await LeaseConnection.open(this.deps.bufferUrl, [EVENTS_CHANNEL, CONTROL_CHANNEL], (channel, payload) =>
-          channel === CONTROL_CHANNEL ? this.onControl(payload) : this.onWakeUp(payload),
+        this.leases = await LeaseConnection.open(
+          this.deps.bufferUrl,
+          [EVENTS_CHANNEL, CONTROL_CHANNEL],
+          (channel, payload) => (channel === CONTROL_CHANNEL ? this.onControl(payload) : this.onWakeUp(payload)),
+          this.deps.settings().deadPeerTimeoutMs,
         );
         this.view.connected = true;
         attempt = 0;

@@ -24,6 +24,7 @@ const config: WriterConfig = {
   bufferCleanupIntervalMs: 3_600_000,
   backpressureEnabled: true,
   backpressureHighBytes: 8_000_000,
+  tcpUserTimeoutMs: 30_000,
 };
 
 describe('writer settings', () => {

@@ -28,6 +28,7 @@ export interface WriterConfig {
   readonly bufferCleanupIntervalMs: number;
   readonly backpressureEnabled: boolean;
   readonly backpressureHighBytes: number;
+  readonly tcpUserTimeoutMs: number;
 }
 
 /** Derived once per (re)load: the writer reads these on every step, so they must be cheap. */
@@ -56,6 +57,7 @@ export function writerSettingsOf(config: WriterConfig): WriterServiceSettings {
     concurrency: config.icebergWriteConcurrency,
     backoff: { ...backoffPolicyOf(config), maxAttempts: Infinity },
     maintenanceIntervalMs: config.icebergMaintenanceIntervalMs,
+    deadPeerTimeoutMs: config.tcpUserTimeoutMs,
     compactionMinFiles: config.icebergCompactionMinFiles,
     snapshotRetentionMs: config.icebergSnapshotRetentionMs,
     orphanGraceMs: config.icebergOrphanGraceMs,
