@@ -1,50 +1,16 @@
 import { Client } from 'pg';
 import { CONTROL_CHANNEL } from '../../libs/buffer/src';
-import { ColumnSchema, createEncoder, encodePayload, PgNumeric } from '../../libs/events/src';
 import { AppProcess, httpGet } from '../support/app-process';
 import { ADMIN_TOKEN, api, RunningAdmin, startAdmin } from '../support/admin';
 import { createTestDatabase, query, TestDatabase } from '../support/database';
 import { eventually } from '../support/eventually';
-
-const COLUMNS: ColumnSchema[] = [
-  { name: 'id', typeOid: 20, typeModifier: -1, typeName: 'int8', kind: 'int8', key: true, primaryKey: true },
-  { name: 'amount', typeOid: 1700, typeModifier: (10 << 16) + 2 + 4, typeName: 'numeric', kind: 'numeric', key: false },
-  { name: 'note', typeOid: 25, typeModifier: -1, typeName: 'text', kind: 'text', key: false },
-];
+import { seedDeadLetters } from '../support/dead-letters';
 
 interface ErrorBody {
   statusCode: number;
   message: string;
   fields?: Array<{ field: string; problems: string[] }>;
   status?: string;
-}
-
-/** Dead letters written the way the writer writes them, for the API to serve. Returns their ids, oldest first. */
-async function seed(url: string, table: string, count: number, errorKind = 'poison'): Promise<string[]> {
-  const [{ table_id }] = await query<{ table_id: number }>(
-    url,
-    `INSERT INTO cdc_tables (source_id, schema_name, table_name) VALUES ('shop', 'public', $1)
-     ON CONFLICT (source_id, schema_name, table_name) DO UPDATE SET table_name = EXCLUDED.table_name RETURNING table_id`,
-    [table],
-  );
-  await query(url, `INSERT INTO cdc_schema_history (table_id, version, relation_oid, replica_identity, columns, first_lsn) VALUES ($1, 1, 1, 'd', $2, '0/1') ON CONFLICT DO NOTHING`, [
-    table_id,
-    JSON.stringify(COLUMNS),
-  ]);
-  const encoder = createEncoder();
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const payload = Buffer.from(encodePayload(encoder, { after: [9_007_199_254_740_993n + BigInt(i), new PgNumeric('NaN'), `row ${i}`] }, COLUMNS.map((c) => c.kind)));
-    const [{ id }] = await query<{ id: string }>(
-      url,
-      `INSERT INTO cdc_dead_letters (table_id, commit_lsn, seq, op, xid, commit_ts, schema_version, payload, error_kind, error_message, attempts, history)
-       VALUES ($1, $2::pg_lsn, $3, 'I', 700, '2026-11-20 10:00:00.123456+00', 1, $4, $5, 'amount: NaN cannot be written to decimal(10,2)', 3,
-               '[{"event":"failed"}]') RETURNING id::text`,
-      [table_id, `0/${(0x1000 + i).toString(16)}`, i, payload, errorKind],
-    );
-    ids.push(id);
-  }
-  return ids;
 }
 
 /** Real: a dlq-admin process over HTTP and its buffer database; dead letters seeded as the writer stores them. */
@@ -56,8 +22,8 @@ describe('dlq-admin API: auth, bad input, pagination, retention', () => {
   beforeAll(async () => {
     buffer = await createTestDatabase('philotes_admin');
     admin = await startAdmin(buffer.url, { PHILOTES_ADMIN_REPLAY_LIMIT: '50', PHILOTES_DLQ_RETENTION: '1h', PHILOTES_CDC_BUFFER_CLEANUP_INTERVAL: '1s' });
-    ids = await seed(buffer.url, 'orders', 25);
-    await seed(buffer.url, 'payments', 3, 'conflict');
+    ids = await seedDeadLetters(buffer.url, 'orders', 25);
+    await seedDeadLetters(buffer.url, 'payments', 3, 'conflict');
   });
 
   afterAll(async () => {
@@ -175,7 +141,7 @@ describe('dlq-admin API: auth, bad input, pagination, retention', () => {
   });
 
   it('removes settled dead letters past the retention, never a pending or replaying one, which it reports', async () => {
-    const old = await seed(buffer.url, 'archive', 5);
+    const old = await seedDeadLetters(buffer.url, 'archive', 5);
     // One statement: retention runs every second and must never see them old but not yet in their status.
     // Twice the retention (1h) old, while the seeded ones are minutes old at most: no race with the clock.
     await query(
