@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { Client } from 'pg';
 import { api, RunningAdmin, startAdmin } from '../support/admin';
 import { eventuallyStatus } from '../support/app-process';
@@ -151,5 +153,36 @@ describe('dead letters replayed through the admin API', () => {
     expect(Number(rows.get('5')!.amount)).toBe(55);
     expect(rows.has('400')).toBe(false);
     expect((await letterOf(await idOfKey(400))).status).toBe('pending');
+  });
+
+  it('replays a letter captured under an older schema onto the current one, never renaming a live column', async () => {
+    await source.query("INSERT INTO orders VALUES (500, 'NaN', 'captured under the first schema')");
+    await waitCaughtUp(dbs);
+    await eventually('the letter', async () => (await query(dbs.buffer.url, "SELECT 1 FROM cdc_dead_letters WHERE row_key = 'number:500' AND status = 'pending'")).length === 1);
+    const letter = await idOfKey(500, 'pending');
+    // The table changes after the letter was captured: id widens to bigint, a column joins.
+    await source.query('ALTER TABLE orders ALTER COLUMN id TYPE bigint');
+    await source.query('ALTER TABLE orders ADD COLUMN extra text');
+    await source.query("INSERT INTO orders VALUES (501, 5, 'under the new schema', 'x')");
+    await waitCaughtUp(dbs);
+    await waitWriterCaughtUp(dbs.buffer.url);
+    const before = (await readIcebergTable(dbs.buffer.url, 'public', 'orders'))!;
+    const schemaOf = async () => {
+      const metadata = JSON.parse(await readFile(fileURLToPath((await readIcebergTable(dbs.buffer.url, 'public', 'orders'))!.metadataLocation), 'utf8')) as { 'current-schema-id': number; schemas: Array<{ 'schema-id': number; fields: Array<{ name: string; type: unknown }> }> };
+      const current = metadata.schemas.find((schema) => schema['schema-id'] === metadata['current-schema-id'])!;
+      return { id: current['schema-id'], fields: current.fields.map((f) => `${f.name}:${JSON.stringify(f.type)}`) };
+    };
+    const schema = await schemaOf();
+    expect(schema.fields).toEqual(['id:"long"', 'amount:"decimal(10, 2)"', 'note:"string"', 'extra:"string"']);
+    expect(before.rows.some((r) => String(r.id) === '501')).toBe(true);
+
+    await writer.process.stop();
+    writer = await startWriter(dbs, warehouse, { ...writerSettings, PHILOTES_ICEBERG_UNREPRESENTABLE: 'null' });
+    expect((await api(adminA, 'POST', `/api/v1/dead-letters/${letter}/replay`)).status).toBe(202);
+    await eventually('the replay', async () => (await letterOf(letter)).status === 'replayed');
+    const rows = byKey((await readIcebergTable(dbs.buffer.url, 'public', 'orders'))!.rows, 'id');
+    expect(rows.get('500')).toMatchObject({ amount: null, note: 'captured under the first schema', extra: null });
+    // The same schema: no field renamed to id__before_1, none added back for the old int id.
+    expect(await schemaOf()).toEqual(schema);
   });
 });

@@ -10,6 +10,7 @@ import { BufferedChange, BufferedChanges, comparePositions, Position, StoredChan
 import { fillsCommit } from './commit-size';
 import { copyFinished, copyIsWhole, CopyChangedError, copyState, foldCopyRun, isCopyStart } from './copy-run';
 import { DeadLetterStore, OpenDeadLetter, ReplayOutcome } from './dead-letters';
+import { ontoSchema } from './replay-schema';
 import { modeFor, planLayout, TableLayout, TableMode } from './table-layout';
 import { icebergIdentifier, legacyIdentifier, ownershipProblem, sourceProperties, TableOwnershipError } from './table-identity';
 import { currentRows } from './toast-lookup';
@@ -173,19 +174,33 @@ export class TableWriter {
   private async replay(open: readonly OpenDeadLetter[], settings: WriterSettings): Promise<StepOutcome> {
     const stored = await this.deps.deadLetters.replaying(this.ref.tableId, settings.batchSize);
     if (stored.length === 0) return 'more';
-    const changes = await Promise.all(stored.map((letter) => this.deps.changes.decode(this.ref.tableId, letter)));
-    // One schema version per commit, as for the stream.
-    const end = changes.findIndex((change) => change.schemaVersion !== changes[0].schemaVersion);
-    const run = end === -1 ? changes : changes.slice(0, end);
-    if (!this.table && !(await this.ensureTable(run[0], settings))) return 'idle';
-    const layout = this.layoutFor(run[0], settings);
+    const decoded = await Promise.all(stored.map((letter) => this.deps.changes.decode(this.ref.tableId, letter)));
+    // Every letter onto the table's current schema version, whatever it was captured under: a
+    // replay must not move the Iceberg table back to an older shape (see ontoSchema).
+    const version = (await this.deps.changes.latestVersion(this.ref.tableId)) ?? decoded[0].schemaVersion;
+    const { columns } = await this.deps.changes.version(this.ref.tableId, version);
+    const unmappable = new Map<number, PoisonValueError>();
+    const run = decoded.map((change, i) => {
+      try {
+        return ontoSchema(change, version, columns, this.qualified);
+      } catch (error) {
+        if (!(error instanceof PoisonValueError)) throw error;
+        unmappable.set(i, error);
+        return undefined;
+      }
+    });
+    const mapped = run.filter((change): change is BufferedChange => change !== undefined);
+    if (!this.table && !(await this.ensureTable(mapped[0] ?? { columns }, settings))) return 'idle';
+    const layout = this.layoutFor({ columns }, settings);
     const assembler = new BatchAssembler(layout, { replay: true });
-    for (const change of run) assembler.add(change, true);
+    for (const change of mapped) assembler.add(change, true);
     const batch = await this.resolveToast(assembler.result());
 
     const failed = new Map(batch.poison.map((p) => [p.change, p]));
     const outcomes = run.map((change, i): ReplayOutcome => {
       const id = stored[i].id;
+      const refused = unmappable.get(i);
+      if (refused || !change) return { id, outcome: 'failed', kind: refused!.directive.kind, message: refused!.message };
       const poison = failed.get(change);
       if (!poison) return { id, outcome: 'replayed' };
       if (poison.superseded) return { id, outcome: 'superseded' };
@@ -193,7 +208,7 @@ export class TableWriter {
     });
     // An older pending letter of a key a replay just wrote is superseded by it.
     const written = new Map<string, Position>();
-    for (const change of run) {
+    for (const change of mapped) {
       const key = failed.has(change) ? undefined : assembler.keyOfChange(change);
       if (key !== undefined && batch.touchedKeys.has(key)) written.set(key, change.position);
     }
