@@ -147,4 +147,54 @@ describe('iceberg-writer upkeep', () => {
     await expectMirrored('held');
     await eventually('the events of "held" to leave the buffer once applied', async () => (await countOf('held')) === 0, { timeoutMs: 30_000 });
   });
+
+  it('drops whole partitions of the buffer once their events are applied, keeping one a paused table still needs', async () => {
+    await source.query('CREATE TABLE kept (id int PRIMARY KEY, v int, note text); CREATE TABLE held (id int PRIMARY KEY, v int, note text)');
+    reader = await startReader(dbs);
+    await eventuallyStatus(`${reader.base}/health/ready`, 200);
+    await eventually('both tables to be known', async () => (await query(dbs.buffer.url, 'SELECT 1 FROM cdc_tables')).length === 2);
+    await query(dbs.buffer.url, "INSERT INTO pipeline_controls (source_id, table_id, paused, reason) SELECT source_id, table_id, true, 'test' FROM cdc_tables WHERE table_name = 'held'");
+    // Partitions of two seconds, past the retention one second after they end.
+    writer = await startWriter(dbs, tempWarehouse(), { PHILOTES_CDC_BUFFER_PARTITION_INTERVAL: '2s', PHILOTES_CDC_BUFFER_RETENTION: '1s', PHILOTES_CDC_BUFFER_CLEANUP_INTERVAL: '1s' });
+    const partitions = async () =>
+      query<{ name: string; rows: number; held: number }>(
+        dbs.buffer.url,
+        `SELECT c.relname AS name,
+                (SELECT count(*) FROM cdc_events e WHERE e.tableoid = c.oid)::int AS rows,
+                (SELECT count(*) FROM cdc_events e JOIN cdc_tables t USING (table_id) WHERE e.tableoid = c.oid AND t.table_name = 'held')::int AS held
+           FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'cdc_events'::regclass AND c.relname <> 'cdc_events_default'`,
+      );
+    await eventually('partitions made ahead', async () => (await partitions()).length >= 2);
+    const first = (await partitions()).map((p) => p.name);
+
+    // Events land in partitions (not the default); one partition also holds the paused table's.
+    await eventually('events in a partition of their own', async () => {
+      await source.query("INSERT INTO kept SELECT g, g, 'k' FROM generate_series((SELECT coalesce(max(id), 0) + 1 FROM kept), (SELECT coalesce(max(id), 0) + 200 FROM kept)) g");
+      await waitCaughtUp(dbs);
+      return (await partitions()).some((p) => first.includes(p.name) && p.rows > 0);
+    }, { timeoutMs: 30_000, intervalMs: 300 });
+    await source.query("INSERT INTO held SELECT g, g, 'h' FROM generate_series(1, 300) g");
+    await waitCaughtUp(dbs);
+    const holding = (await partitions()).find((p) => p.held > 0)?.name;
+    expect(holding).toBeDefined();
+    // "kept" is applied ("held" waits, paused).
+    const keptRows = Number((await query<{ n: string }>(dbs.source.url, 'SELECT count(*)::text AS n FROM kept'))[0].n);
+    await eventually('"kept" applied', async () => ((await readIcebergTable(dbs.buffer.url, 'public', 'kept'))?.rows.length ?? 0) === keptRows);
+
+    // The partitions of "kept" alone go whole; the one "held" needs stays with its events.
+    await eventually('a partition dropped whole', async () => {
+      const names = (await partitions()).map((p) => p.name);
+      return first.some((name) => name !== holding && !names.includes(name));
+    }, { timeoutMs: 30_000 });
+    expect((await httpGet(`${writer.base}/metrics`)).body).toMatch(/philotes_buffer_partitions_dropped_total\{[^}]*\} [1-9]/);
+    const kept = (await partitions()).find((p) => p.name === holding);
+    expect(kept?.held).toBe(300);
+    await expectMirrored('kept');
+
+    // Resumed and applied: its partition goes too.
+    await query(dbs.buffer.url, 'DELETE FROM pipeline_controls');
+    await waitWriterCaughtUp(dbs.buffer.url);
+    await expectMirrored('held');
+    await eventually('the held partition dropped once applied', async () => !(await partitions()).some((p) => p.name === holding), { timeoutMs: 30_000 });
+  });
 });

@@ -8,6 +8,7 @@ export * from './postgres/copy-holds';
 export * from './postgres/buffer-depth';
 export * from './postgres/checkpointer';
 export * from './postgres/event-store';
+export * from './postgres/event-partitions';
 export * from './postgres/leader-lock';
 export * from './postgres/schema-store';
 export * from './postgres/source-controls';

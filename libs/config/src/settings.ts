@@ -123,6 +123,10 @@ export class PhilotesSettings {
   @DurationInRange(SECOND, 365 * DAY)
   bufferRetentionMs!: number;
 
+  @Setting({ env: 'PHILOTES_CDC_BUFFER_PARTITION_INTERVAL', kind: 'duration', default: '24h', doc: 'Commit-time range of each cdc_events partition, made ahead by the writers; retention drops a partition whole once all its events are applied and its range is past the retention. Keep it longer than the cleanup interval.' })
+  @DurationInRange(SECOND, 30 * 24 * HOUR)
+  bufferPartitionIntervalMs!: number;
+
   @Setting({ env: 'PHILOTES_CDC_BUFFER_CLEANUP_INTERVAL', kind: 'duration', default: '1h', doc: 'How often applied events past retention are removed.' })
   @DurationInRange(SECOND, DAY)
   bufferCleanupIntervalMs!: number;

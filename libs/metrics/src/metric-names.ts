@@ -56,6 +56,8 @@ export const MetricName = {
   WriterMaintenance: 'philotes_writer_maintenance_total',
   /** Counter: applied events removed from the buffer by retention. */
   BufferEventsRemoved: 'philotes_buffer_events_removed_total',
+  /** Counter: cdc_events partitions dropped whole by retention (every event in them applied). */
+  BufferPartitionsDropped: 'philotes_buffer_partitions_dropped_total',
   /** Gauge: tables whose lease this writer holds. */
   WriterTablesOwned: 'philotes_writer_tables_owned',
   /** Gauge: 1 for each table its writers gave up on (failed: waits for an operator's resume or resync), by table and error kind. */

@@ -1,5 +1,6 @@
-import { Pool } from 'pg';
+import { Pool, PoolClient } from 'pg';
 import { Counter, Registry } from 'prom-client';
+import { createPartition, dropPartitionIfApplied, eventPartitions, wantedPartitions } from '@philotes/buffer';
 import { LockSpace, withPoolClient } from '@philotes/db';
 import { MetricName } from '@philotes/metrics';
 import type { BufferUpkeep } from './writer-service';
@@ -8,6 +9,7 @@ import { WriterLog } from './table-writer';
 export interface RetentionSettings {
   readonly bufferRetentionMs: number;
   readonly bufferCleanupIntervalMs: number;
+  readonly bufferPartitionIntervalMs: number;
 }
 
 /** Rows deleted per statement: short transactions, so the reader's writes never wait long. */
@@ -18,9 +20,16 @@ const DELETE_BATCH = 10_000;
  * bound. Only events at or before a table's writer position go: an event not yet applied stays
  * however old it is (a stopped writer shows as lag and, through backpressure, pauses the reader).
  * Dead letters keep their own copy of the event. One writer runs it at a time (advisory lock).
+ *
+ * Each run, in order: makes the partitions of cdc_events the next intervals need (see
+ * event-partitions.ts); drops every partition past the retention whose events are all applied —
+ * the common case, no dead rows left behind; then deletes, in short batches, the applied events
+ * past the retention that remain (in the default partition, or in a partition a paused or failed
+ * table still holds events of).
  */
 export class BufferRetention implements BufferUpkeep {
   private readonly removed: Counter<string>;
+  private readonly dropped: Counter<string>;
 
   constructor(
     private readonly deps: {
@@ -30,7 +39,8 @@ export class BufferRetention implements BufferUpkeep {
       readonly log: WriterLog;
     },
   ) {
-    this.removed = new Counter({ name: MetricName.BufferEventsRemoved, help: 'Applied events removed from the buffer by retention.', registers: [deps.registry] });
+    this.removed = new Counter({ name: MetricName.BufferEventsRemoved, help: 'Applied events removed from the buffer by retention, row by row.', registers: [deps.registry] });
+    this.dropped = new Counter({ name: MetricName.BufferPartitionsDropped, help: 'cdc_events partitions dropped whole by retention.', registers: [deps.registry] });
   }
 
   get intervalMs(): number {
@@ -42,9 +52,10 @@ export class BufferRetention implements BufferUpkeep {
     await withPoolClient(this.deps.pool, async (client) => {
       const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, 0) AS ok', [LockSpace.BufferRetention]);
       if (!rows[0].ok) return;
-      // Walk the primary key in order (see withIndexOrder): never fetch a whole backlog to sort it.
-      await client.query('SET enable_sort = off; SET enable_bitmapscan = off');
       try {
+        await this.partitions(client, cutoff);
+        // Walk the primary key in order (see withIndexOrder): never fetch a whole backlog to sort it.
+        await client.query('SET enable_sort = off; SET enable_bitmapscan = off');
         let total = 0;
         const { rows: tables } = await client.query<{ table_id: number; applied_lsn: string; applied_seq: string }>(
           'SELECT table_id, applied_lsn::text, applied_seq::text FROM cdc_writer_progress ORDER BY table_id',
@@ -70,5 +81,33 @@ export class BufferRetention implements BufferUpkeep {
         await client.query('SELECT pg_advisory_unlock($1, 0)', [LockSpace.BufferRetention]);
       }
     });
+  }
+
+  /** Makes the partitions ahead, then drops those past the cutoff whose events are all applied. */
+  private async partitions(client: PoolClient, cutoff: Date): Promise<void> {
+    const settings = this.deps.settings();
+    const existing = await eventPartitions(client);
+    const names = new Set(existing.map((p) => p.name));
+    const overlaps = (a: { from: Date; to: Date }, b: { from: Date; to: Date }) => a.from < b.to && b.from < a.to;
+    for (const wanted of wantedPartitions(new Date(), settings.bufferPartitionIntervalMs)) {
+      // A range some partition already covers (made under another interval setting) is left to it.
+      if (names.has(wanted.name) || existing.some((p) => overlaps(p, wanted))) continue;
+      try {
+        await createPartition(client, wanted);
+      } catch (error) {
+        // Busy (the lock timeout) or refused (the default partition holds rows of the range): next run.
+        this.deps.log.warn('could not make a buffer partition; events of its range go to the default partition meanwhile', { partition: wanted.name, error });
+      }
+    }
+    for (const partition of existing.filter((p) => p.to <= cutoff)) {
+      try {
+        if (await dropPartitionIfApplied(client, partition)) {
+          this.dropped.inc();
+          this.deps.log.info('dropped a buffer partition: every event in it was applied', { partition: partition.name, to: partition.to.toISOString() });
+        }
+      } catch (error) {
+        this.deps.log.warn('could not drop a buffer partition; trying again next run', { partition: partition.name, error });
+      }
+    }
   }
 }

@@ -21,6 +21,7 @@ const config: WriterConfig = {
   icebergSnapshotRetentionMs: 86_400_000,
   icebergOrphanGraceMs: 3_600_000,
   bufferRetentionMs: 604_800_000,
+  bufferPartitionIntervalMs: 86_400_000,
   bufferCleanupIntervalMs: 3_600_000,
   backpressureEnabled: true,
   backpressureHighBytes: 8_000_000,

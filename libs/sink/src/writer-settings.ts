@@ -25,6 +25,7 @@ export interface WriterConfig {
   readonly icebergSnapshotRetentionMs: number;
   readonly icebergOrphanGraceMs: number;
   readonly bufferRetentionMs: number;
+  readonly bufferPartitionIntervalMs: number;
   readonly bufferCleanupIntervalMs: number;
   readonly backpressureEnabled: boolean;
   readonly backpressureHighBytes: number;
@@ -62,6 +63,7 @@ export function writerSettingsOf(config: WriterConfig): WriterServiceSettings {
     snapshotRetentionMs: config.icebergSnapshotRetentionMs,
     orphanGraceMs: config.icebergOrphanGraceMs,
     bufferRetentionMs: config.bufferRetentionMs,
+    bufferPartitionIntervalMs: config.bufferPartitionIntervalMs,
     bufferCleanupIntervalMs: config.bufferCleanupIntervalMs,
   };
 }

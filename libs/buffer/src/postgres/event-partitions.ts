@@ -1,0 +1,108 @@
+import { ClientBase } from 'pg';
+
+/**
+ * `cdc_events` is partitioned by commit time (migration 0001): retention drops a whole partition
+ * once every event in it is applied, instead of deleting rows one by one (dead tuples, vacuum,
+ * index bloat at thousands of rows a second). Partitions are made ahead of time, so the events of
+ * now and of the next few intervals never land in the default partition; the default catches only
+ * what no range covers (a source clock far off, the hours before the first partition existed) and
+ * is cleaned row by row.
+ */
+export interface EventPartition {
+  readonly name: string;
+  readonly from: Date;
+  readonly to: Date;
+}
+
+/** How many intervals ahead partitions exist: one upkeep may be late by all but one of them. */
+export const PARTITIONS_AHEAD = 3;
+
+/** Partition names carry their start, in UTC: cdc_events_p20261201t153000. */
+export function partitionName(from: Date): string {
+  return `cdc_events_p${from.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').toLowerCase()}`;
+}
+
+/**
+ * The ranges that should exist at `now`: those starting after it, up to PARTITIONS_AHEAD
+ * intervals ahead, aligned to the interval since the Unix epoch. Never one already under way:
+ * its rows (in the default partition) would refuse the new range.
+ */
+export function wantedPartitions(now: Date, intervalMs: number): EventPartition[] {
+  const first = Math.floor(now.getTime() / intervalMs) * intervalMs + intervalMs;
+  return Array.from({ length: PARTITIONS_AHEAD }, (_, i) => {
+    const from = new Date(first + i * intervalMs);
+    return { name: partitionName(from), from, to: new Date(first + (i + 1) * intervalMs) };
+  });
+}
+
+/** The range partitions of cdc_events (not the default), oldest first. */
+export async function eventPartitions(db: Pick<ClientBase, 'query'>): Promise<EventPartition[]> {
+  const { rows } = await db.query<{ name: string; from_ts: Date; to_ts: Date }>(
+    `SELECT c.relname AS name,
+            (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \\(''([^'']+)''\\)'))[1]::timestamptz AS from_ts,
+            (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz AS to_ts
+       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+      WHERE i.inhparent = 'cdc_events'::regclass AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
+      ORDER BY 2`,
+  );
+  return rows.map((row) => ({ name: row.name, from: row.from_ts, to: row.to_ts }));
+}
+
+/**
+ * Makes the wanted partition: an empty table attached to cdc_events. ATTACH takes only a SHARE
+ * UPDATE EXCLUSIVE lock on cdc_events (CREATE ... PARTITION OF would take an exclusive one and stop
+ * the reader's writes meanwhile); the default partition is checked for rows of the range, which
+ * keeps a range the default already holds from being made. A short lock timeout: the upkeep tries
+ * again later rather than queue the pipeline's statements behind it.
+ */
+export async function createPartition(db: Pick<ClientBase, 'query'>, partition: EventPartition): Promise<void> {
+  const name = quoteIdent(partition.name);
+  await db.query('BEGIN');
+  try {
+    await db.query("SET LOCAL lock_timeout = '2s'");
+    await db.query(`CREATE TABLE ${name} (LIKE cdc_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+    await db.query(`ALTER TABLE cdc_events ATTACH PARTITION ${name} FOR VALUES FROM ('${partition.from.toISOString()}') TO ('${partition.to.toISOString()}')`);
+    await db.query('COMMIT');
+  } catch (error) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Drops the partition when every event in it is applied (at or before its table's writer position),
+ * checked under an exclusive lock on the partition, so no copy plan moves a writer back over its
+ * events meanwhile (a plan deletes from cdc_events: it waits, or went first and the check sees
+ * it). True when dropped. Each table's check is one probe of the partition's primary key.
+ */
+export async function dropPartitionIfApplied(db: Pick<ClientBase, 'query'>, partition: EventPartition): Promise<boolean> {
+  const name = quoteIdent(partition.name);
+  await db.query('BEGIN');
+  try {
+    await db.query("SET LOCAL lock_timeout = '2s'");
+    await db.query(`LOCK TABLE ${name} IN ACCESS EXCLUSIVE MODE`);
+    const { rows } = await db.query<{ unapplied: boolean }>(
+      `SELECT EXISTS (
+         SELECT 1 FROM cdc_tables t LEFT JOIN cdc_writer_progress p USING (table_id)
+          WHERE EXISTS (SELECT 1 FROM ${name} e
+                         WHERE e.table_id = t.table_id
+                           AND (p.table_id IS NULL OR (e.commit_lsn, e.seq) > (p.applied_lsn, p.applied_seq)))) AS unapplied`,
+    );
+    if (rows[0].unapplied) {
+      await db.query('ROLLBACK');
+      return false;
+    }
+    await db.query(`ALTER TABLE cdc_events DETACH PARTITION ${name}`);
+    await db.query(`DROP TABLE ${name}`);
+    await db.query('COMMIT');
+    return true;
+  } catch (error) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Partition names are ours (partitionName), but quoted all the same. */
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
