@@ -21,6 +21,8 @@ export interface OpenTransaction {
 
 export interface AssemblerSink {
   event(event: BufferedEvent, relation: RelationState): void;
+  /** A change stored as its size only, being larger than the limit. */
+  oversized(relation: RelationState, bytes: number): void;
   /** The transaction is complete; `endLsn` is where the source may resume after it. */
   transactionEnd(endLsn: bigint, commitTime: bigint): void;
   unparsable(relation: RelationState, column: string): void;
@@ -41,6 +43,8 @@ export class ChangeAssembler {
     private readonly sink: AssemblerSink,
     private readonly copies: ReadonlyMap<number, CopyVisibility>,
     private readonly xids: XidWidener,
+    /** PHILOTES_CDC_MAX_EVENT_BYTES: a payload larger than this is stored as its size (see ChangePayload.oversized). */
+    private readonly maxPayloadBytes: () => number,
     private readonly resume?: { readonly commitLsn: bigint; readonly seq: number },
   ) {
     this.payloads = new PayloadWriter(encoder);
@@ -95,8 +99,29 @@ export class ChangeAssembler {
     }
   }
 
+  /**
+   * A row change the replication connection did not receive, being larger than the limit (see
+   * MessageFilter): it keeps its place in the transaction and is stored as its size only, so the
+   * writer sets it aside with the reason and the stream goes on (no restart at the same position).
+   */
+  oversized(relationOid: number, tag: string, bytes: number): undefined {
+    const op = ({ I: 'I', U: 'U', D: 'D' } as const)[tag as 'I' | 'U' | 'D'];
+    if (!op) throw new PgoutputProtocolError(`a pgoutput '${tag}' message of ${bytes} bytes is over PHILOTES_CDC_MAX_EVENT_BYTES, and only row changes can be stored without their content`);
+    const relation = this.relation(relationOid);
+    return this.store(relation, op, () => {
+      this.sink.oversized(relation, bytes);
+      return encodePayload(this.encoder, { oversized: bytes }, relation.kinds);
+    });
+  }
+
   private emit(relation: RelationState, op: ChangeOp, after: RawTuple | undefined, before: RawTuple | undefined, beforeIsKeyOnly: boolean): undefined {
-    return this.store(relation, op, () => this.payloads.write(relation, after, before, beforeIsKeyOnly, (column) => this.sink.unparsable(relation, column)));
+    return this.store(relation, op, () => {
+      const payload = this.payloads.write(relation, after, before, beforeIsKeyOnly, (column) => this.sink.unparsable(relation, column));
+      if (payload.length <= this.maxPayloadBytes()) return payload;
+      // Received whole (the message was under the limit) but larger once encoded: the same rule.
+      this.sink.oversized(relation, payload.length);
+      return encodePayload(this.encoder, { oversized: payload.length }, relation.kinds);
+    });
   }
 
   /** Numbers the change and hands it on, unless the buffer already holds it (then it is not even encoded). */

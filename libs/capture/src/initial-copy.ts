@@ -30,6 +30,8 @@ export interface InitialCopyDeps {
   /** A registry of the copy's own (the stream's describes what it streams). */
   readonly relations: (schemas: SchemaStore) => RelationRegistry;
   readonly batchSize: () => number;
+  /** Bytes of one batch of copied rows (and so of one fetch), and the largest row taken whole. */
+  readonly bytes: () => { readonly batch: number; readonly maxEvent: number };
   /** See deadPeerConfig. */
   readonly deadPeerTimeoutMs: number;
   readonly metrics: ReaderMetrics;
@@ -174,14 +176,24 @@ export class InitialCopy {
     const tableId = state.tableId;
     const qualified = `${client.escapeIdentifier(table.schema)}.${client.escapeIdentifier(table.table)}`;
     const encoder = createEncoder();
-    const columns = state.columns.map((c) => client.escapeIdentifier(c.name)).join(', ');
+    const names = state.columns.map((c) => client.escapeIdentifier(c.name));
     // A partitioned root (published via the root) holds no rows itself: its partitions' rows are
     // its rows. Any other table is read alone, as its inheritance children are published apart.
     const from = shape.partitioned ? qualified : `ONLY ${qualified}`;
     // The row filter is the publication's own expression as PostgreSQL deparsed it.
     const where = shape.rowFilter ? ` WHERE ${shape.rowFilter}` : '';
-    await client.query(`DECLARE philotes_copy NO SCROLL CURSOR FOR SELECT ${columns} FROM ${from}${where}`);
+    // Each row's size comes first, computed without reading its large values (see rowSizeSql): a
+    // row past the limit is fetched as its size only, never as text that would not fit in memory.
+    const { maxEvent } = this.deps.bytes();
+    const size = rowSizeSql(state.columns, names);
+    const select = size
+      ? `SELECT philotes_bytes, ${names.map((name) => `CASE WHEN philotes_bytes > ${maxEvent} THEN NULL ELSE ${name} END`).join(', ')}
+           FROM (SELECT ${names.join(', ')}, ${size} AS philotes_bytes FROM ${from}${where}) philotes_rows`
+      : `SELECT 0, ${names.join(', ')} FROM ${from}${where}`;
+    await client.query(`DECLARE philotes_copy NO SCROLL CURSOR FOR ${select}`);
     let copied = 0;
+    let batchBytes = 0;
+    let rowBytes = 256; // a running estimate of a row's text, for how many rows one fetch may take
     // The copy's TRUNCATE went with its plan (BackfillStore.begin); here come its rows.
     let batch: BufferedEvent[] = [];
     const flush = async (): Promise<void> => {
@@ -189,27 +201,35 @@ export class InitialCopy {
       this.deps.metrics.backfillRows.inc({ table: state.qualifiedName }, batch.length);
       this.deps.faults.hit('reader.copy-batch');
       batch = [];
+      batchBytes = 0;
       this.deps.onProgress({ table: state.qualifiedName, rowsCopied: copied, tablesLeft });
     };
     for (;;) {
+      // As many rows as a batch's bytes hold, by the rows seen so far (at least one).
+      const fetch = Math.max(1, Math.min(CURSOR_FETCH_ROWS, Math.floor(this.deps.bytes().batch / rowBytes)));
       // Raw text for every column: the same parsers as the stream then read it.
-      const result = await client.query<string[]>({ text: `FETCH ${CURSOR_FETCH_ROWS} FROM philotes_copy`, rowMode: 'array', types: { getTypeParser: () => (text: string) => text } });
+      const result = await client.query<string[]>({ text: `FETCH ${fetch} FROM philotes_copy`, rowMode: 'array', types: { getTypeParser: () => (text: string) => text } });
+      let fetchedBytes = 0;
       for (const row of result.rows) {
-        const after = tupleValues(row, state, (column) => this.deps.log.warn('a value did not parse as its column type; kept as text', { table: state.qualifiedName, column }));
-        batch.push({
-          tableId,
-          commitLsn: copyLsn,
-          seq: copyRowSeq(copied),
-          op: 'R',
-          xid: null,
-          commitTime,
-          schemaVersion: state.schemaVersion,
-          payload: encodePayload(encoder, { after }, state.kinds),
-        });
+        const bytes = Number(row[0]);
+        const oversized = size !== undefined && bytes > maxEvent;
+        let payload: Uint8Array;
+        if (oversized) {
+          this.deps.metrics.oversizedEvents.inc({ table: state.qualifiedName });
+          this.deps.log.warn('a copied row is larger than PHILOTES_CDC_MAX_EVENT_BYTES: stored as its size only, for the dead letters', { table: state.qualifiedName, bytes, limitBytes: maxEvent });
+          payload = encodePayload(encoder, { oversized: bytes }, state.kinds);
+        } else {
+          const after = tupleValues(row.slice(1), state, (column) => this.deps.log.warn('a value did not parse as its column type; kept as text', { table: state.qualifiedName, column }));
+          payload = encodePayload(encoder, { after }, state.kinds);
+        }
+        fetchedBytes += oversized ? 0 : Math.max(bytes, payload.length);
+        batch.push({ tableId, commitLsn: copyLsn, seq: copyRowSeq(copied), op: 'R', xid: null, commitTime, schemaVersion: state.schemaVersion, payload });
+        batchBytes += payload.length;
         copied++;
-        if (batch.length >= this.deps.batchSize()) await flush();
+        if (batch.length >= this.deps.batchSize() || batchBytes >= this.deps.bytes().batch) await flush();
       }
-      if (result.rows.length < CURSOR_FETCH_ROWS) break;
+      if (result.rows.length > 0) rowBytes = Math.max(1, fetchedBytes / result.rows.length);
+      if (result.rows.length < fetch) break;
     }
     await flush();
     await client.query('CLOSE philotes_copy');
@@ -238,4 +258,25 @@ export class InitialCopy {
     const { rows } = await client.query<{ micros: string }>("SELECT (extract(epoch FROM now() - timestamptz '2000-01-01 00:00:00+00') * 1000000)::bigint::text AS micros");
     return BigInt(rows[0].micros);
   }
+}
+
+/** Kinds whose values may be large (varlena): the ones a row's size is summed over. */
+const LARGE: ReadonlySet<string> = new Set(['text', 'bytea', 'json', 'jsonb', 'array', 'numeric']);
+/** Text types whose octet_length is their printed size (types kept as text by fallback print otherwise). */
+const PLAIN_TEXT: ReadonlySet<string> = new Set(['text', 'varchar', 'bpchar']);
+
+/**
+ * SQL: a row's size as its text will be, near enough, read without detoasting any value:
+ * `octet_length` of text and bytea reads a TOASTed value's header (bytea prints as hex, twice its
+ * bytes), `pg_column_size` gives the others' stored size. Undefined for a table with no such
+ * column (its rows are small: nothing to guard).
+ */
+function rowSizeSql(columns: readonly { readonly kind: string; readonly typeName: string }[], names: readonly string[]): string | undefined {
+  const parts = columns.flatMap((column, i) => {
+    if (!LARGE.has(column.kind)) return [];
+    if (column.kind === 'bytea') return [`2 * coalesce(octet_length(${names[i]}), 0)::bigint`];
+    if (column.kind === 'text' && PLAIN_TEXT.has(column.typeName)) return [`coalesce(octet_length(${names[i]}), 0)::bigint`];
+    return [`coalesce(pg_column_size(${names[i]}), 0)::bigint`];
+  });
+  return parts.length > 0 ? `(${parts.join(' + ')})` : undefined;
 }

@@ -17,6 +17,7 @@ export class ReaderMetrics {
   readonly backfillRows: Counter<string>;
   readonly backfillTablesPending: Gauge<string>;
   readonly reconnects: Counter<string>;
+  readonly oversizedEvents: Counter<string>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -43,6 +44,7 @@ export class ReaderMetrics {
     this.stoppedTablesOverLimit = new Gauge({ name: MetricName.CdcStoppedTablesOverLimit, help: 'Paused or failed tables whose backlog passed PHILOTES_BACKPRESSURE_STOPPED_TABLE_MAX_BYTES.', registers });
     this.backfillRows = new Counter({ name: MetricName.CdcBackfillRows, help: 'Rows copied by the initial snapshot.', labelNames: [Label.Table], registers });
     this.backfillTablesPending = new Gauge({ name: MetricName.CdcBackfillTablesPending, help: 'Tables whose initial copy is not finished.', registers });
+    this.oversizedEvents = new Counter({ name: MetricName.CdcOversizedEvents, help: 'Changes over PHILOTES_CDC_MAX_EVENT_BYTES, stored as their size only (for the dead letters).', labelNames: [Label.Table], registers });
     this.reconnects = new Counter({ name: MetricName.CdcReconnects, help: 'Reconnections after a lost connection.', registers });
   }
 }

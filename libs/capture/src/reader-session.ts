@@ -3,7 +3,7 @@ import { BufferedEvent, Checkpoint, Checkpointer, EventStore, OperatorPause, sou
 import { createEncoder } from '@philotes/events';
 import { FaultInjector } from '@philotes/faults';
 import { decodePgoutputRaw, formatLsn, Lsn, PgoutputMessage, RawTuple } from '@philotes/pgoutput';
-import { ReplicationConnection, StreamMessage } from '@philotes/replication';
+import { OversizedChange, ReplicationConnection, StreamMessage } from '@philotes/replication';
 import { BackpressureSettings, limitCrossings, nextBackpressure, overLimit } from './backpressure';
 import { ChangeAssembler } from './change-assembler';
 import { checkpointAfter, checkpointMoved } from './checkpoint-rule';
@@ -18,6 +18,10 @@ export interface SessionSettings extends BackpressureSettings {
   readonly batchSize: number;
   readonly flushIntervalMs: number;
   readonly bufferSize: number;
+  /** Bytes received and not yet stored, each of the queue and the pending events, at most. */
+  readonly bufferBytes: number;
+  /** A change larger than this (as received, or once encoded) is stored as its size only. */
+  readonly maxEventBytes: number;
   readonly checkpointIntervalMs: number;
   readonly backpressureEnabled: boolean;
   readonly backpressureCheckIntervalMs: number;
@@ -57,7 +61,10 @@ export interface StreamingSessionDeps {
 const IDLE_ADVANCE_INTERVAL_MS = 1_000;
 
 /** What waits in the queue: a decoded pgoutput message, or a keepalive's position. */
-type Received = PgoutputMessage<RawTuple> | { readonly tag: 'keepalive'; readonly walEnd: Lsn; readonly replyRequested: boolean };
+type Received =
+  | PgoutputMessage<RawTuple>
+  | { readonly tag: 'keepalive'; readonly walEnd: Lsn; readonly replyRequested: boolean }
+  | { readonly tag: 'oversized'; readonly change: OversizedChange };
 
 interface Batch {
   readonly events: BufferedEvent[];
@@ -76,6 +83,9 @@ interface Batch {
  */
 export class StreamingSession {
   private readonly queue: Received[] = [];
+  /** Each queued message's bytes as received, beside it; and their sum, from `head` on. */
+  private readonly queueSizes: number[] = [];
+  private queueBytes = 0;
   private head = 0;
   private wake?: () => void;
   private socketPaused = false;
@@ -86,6 +96,7 @@ export class StreamingSession {
   private failure?: unknown;
 
   private pending: BufferedEvent[] = [];
+  private pendingBytes = 0;
   private durable: Checkpoint;
   /** The end of the newest whole transaction received (stored or pending). */
   private completedEnd: Lsn;
@@ -119,9 +130,16 @@ export class StreamingSession {
         },
         unparsable: (relation: RelationState, column: string) =>
           deps.log.warn('a value did not parse as its column type; kept as text', { table: relation.qualifiedName, column }),
+        oversized: (relation: RelationState, bytes: number) => {
+          deps.metrics.oversizedEvents.inc({ table: relation.qualifiedName });
+          deps.log.warn('a change is larger than PHILOTES_CDC_MAX_EVENT_BYTES: stored as its size only, for the dead letters; the stream goes on', {
+            table: relation.qualifiedName, bytes, limitBytes: deps.settings().maxEventBytes,
+          });
+        },
       },
       deps.copies,
       new XidWidener(deps.xidReference),
+      () => deps.settings().maxEventBytes,
       deps.checkpoint.partial,
     );
   }
@@ -154,7 +172,14 @@ export class StreamingSession {
   /** Streams until `stop()`; rejects when the stream or the buffer fails. */
   async run(): Promise<void> {
     const { replication, checkpoint, slot, publication } = this.deps;
-    const stream = replication.start({ slot, startLsn: checkpoint.confirmedLsn, publication, onMessage: (message) => this.receive(message) });
+    const stream = replication.start({
+      slot,
+      startLsn: checkpoint.confirmedLsn,
+      publication,
+      onMessage: (message) => this.receive(message),
+      maxMessageBytes: () => this.deps.settings().maxEventBytes,
+      onUnreadable: (error) => this.fail(error),
+    });
     stream.then(
       () => this.fail(new Error('the source ended the replication stream')),
       (error: unknown) => this.fail(error),
@@ -195,8 +220,18 @@ export class StreamingSession {
   private receive(message: StreamMessage): void {
     // pg's protocol parser reuses its buffer: the received bytes are a view that later socket data
     // overwrites, so the message keeps a copy (its tuples are read from it when it is handled).
-    this.queue.push(message.kind === 'xlog' ? decodePgoutputRaw(Buffer.from(message.body)) : { tag: 'keepalive', walEnd: message.walEnd, replyRequested: message.replyRequested });
-    if (!this.socketPaused && this.queue.length - this.head >= this.deps.settings().bufferSize) {
+    const size = message.kind === 'xlog' ? message.body.length : 0;
+    this.queue.push(
+      message.kind === 'xlog'
+        ? decodePgoutputRaw(Buffer.from(message.body))
+        : message.kind === 'oversized'
+          ? { tag: 'oversized', change: message }
+          : { tag: 'keepalive', walEnd: message.walEnd, replyRequested: message.replyRequested },
+    );
+    this.queueSizes.push(size);
+    this.queueBytes += size;
+    const settings = this.deps.settings();
+    if (!this.socketPaused && (this.queue.length - this.head >= settings.bufferSize || this.queueBytes >= settings.bufferBytes)) {
       this.socketPaused = true;
       this.deps.replication.pause();
     }
@@ -215,26 +250,31 @@ export class StreamingSession {
       if (this.failure !== undefined) throw this.failure;
       if (this.head === this.queue.length) {
         this.queue.length = 0;
+        this.queueSizes.length = 0;
+        this.queueBytes = 0;
         this.head = 0;
         if (this.stopping) return;
         this.resumeSocketIfDrained();
         await new Promise<void>((resolve) => (this.wake = resolve));
         continue;
       }
-      const message = this.queue[this.head++];
+      const message = this.queue[this.head];
+      this.queueBytes -= this.queueSizes[this.head++];
       if (this.head > 4096 && this.head * 2 > this.queue.length) {
         this.queue.splice(0, this.head);
+        this.queueSizes.splice(0, this.head);
         this.head = 0;
       }
       if (message.tag === 'keepalive') {
         await this.keepalive(message.walEnd, message.replyRequested);
         continue;
       }
-      const waiting = this.assembler.handle(message);
+      const waiting = message.tag === 'oversized' ? this.assembler.oversized(message.change.relationOid, message.change.tag, message.change.bytes) : this.assembler.handle(message);
       if (waiting) await waiting;
       // Group commit: while a write is in flight, decoding goes on and the next write takes all
-      // that accumulated; only a full buffer makes decoding wait for the write.
-      if (this.pending.length >= this.deps.settings().bufferSize) await this.inFlight;
+      // that accumulated; only a full buffer (by count or bytes) makes decoding wait for the write.
+      const settings = this.deps.settings();
+      if (this.pending.length >= settings.bufferSize || this.pendingBytes >= settings.bufferBytes) await this.inFlight;
       this.flushIfFull();
       this.resumeSocketIfDrained();
     }
@@ -265,12 +305,14 @@ export class StreamingSession {
   private accept(event: BufferedEvent): void {
     this.accepted++;
     this.pending.push(event);
+    this.pendingBytes += event.payload.length;
     this.openLastSeq = event.seq;
     this.deps.metrics.eventsRead.inc({ op: event.op });
   }
 
   private resumeSocketIfDrained(): void {
-    if (this.socketPaused && !isHeld(this.holds) && !this.stopping && this.queue.length - this.head < this.deps.settings().bufferSize / 2) {
+    const settings = this.deps.settings();
+    if (this.socketPaused && !isHeld(this.holds) && !this.stopping && this.queue.length - this.head < settings.bufferSize / 2 && this.queueBytes < settings.bufferBytes / 2) {
       this.socketPaused = false;
       this.deps.replication.resume();
     }
@@ -278,7 +320,9 @@ export class StreamingSession {
 
   /** Starts a write when a batch is full and none is in flight. */
   private flushIfFull(): void {
-    if (!this.inFlight && this.pending.length >= this.deps.settings().batchSize) this.startWrite();
+    const settings = this.deps.settings();
+    // A batch's bytes are a quarter of the buffer's: the next fills while one is written.
+    if (!this.inFlight && (this.pending.length >= settings.batchSize || this.pendingBytes >= settings.bufferBytes / 4)) this.startWrite();
   }
 
   /** Cuts the pending events into a batch and writes it; one write at a time. */
@@ -317,6 +361,7 @@ export class StreamingSession {
     if (this.pending.length === 0 && !checkpointMoved(this.durable, checkpoint)) return undefined;
     const events = this.pending;
     this.pending = [];
+    this.pendingBytes = 0;
     return { events, checkpoint };
   }
 
@@ -392,6 +437,7 @@ export class StreamingSession {
       timer: setTimeout(() => {
         this.deferredIdle = undefined;
         this.queue.push({ tag: 'keepalive', walEnd: deferred.walEnd, replyRequested: false });
+        this.queueSizes.push(0);
         this.wakeLoop();
       }, delayMs),
     };

@@ -258,6 +258,7 @@ export class WalReader {
       leader: () => ({ sourceId, leaderPid: this.leaderPid }),
       relations: (schemas) => new RelationRegistry(sourceId, schemas, new TypeResolver(catalog, this.deps.log), (oid) => catalog.primaryKey(oid)),
       batchSize: () => this.deps.settings().batchSize,
+      bytes: () => ({ batch: this.deps.settings().bufferBytes / 4, maxEvent: this.deps.settings().maxEventBytes }),
       deadPeerTimeoutMs: this.deps.settings().tcpUserTimeoutMs,
       metrics: this.deps.metrics,
       faults: this.deps.faults,

@@ -111,6 +111,14 @@ export class PhilotesSettings {
   @AtLeastSetting('batchSize')
   bufferSize!: number;
 
+  @Setting({ env: 'PHILOTES_CDC_BUFFER_BYTES', kind: 'size', default: '64MB', reloadable: true, doc: 'Bytes the reader holds received and not yet stored, each of its receive queue and its pending events (a batch is a quarter of it): with PHILOTES_CDC_BUFFER_SIZE, what bounds its memory whatever the rows look like.' })
+  @InRange(1024 * 1024, 4 * 1024 ** 3)
+  bufferBytes!: number;
+
+  @Setting({ env: 'PHILOTES_CDC_MAX_EVENT_BYTES', kind: 'size', default: '64MB', reloadable: true, doc: 'Largest change the reader takes in (its replication message as the source sends it: text forms, bytea as hex, or its encoded payload). A larger one is never held in memory: it is stored as its size only and goes to the dead letters with the reason; the stream goes on.' })
+  @InRange(1024, 1024 ** 3)
+  maxEventBytes!: number;
+
   @Setting({ env: 'PHILOTES_CDC_BATCH_SIZE', kind: 'integer', default: '1000', reloadable: true, doc: 'Events per buffer write (reader); the writer reads pages of this many events, at least 20000.' })
   @InRange(1, 1_000_000)
   batchSize!: number;
@@ -209,6 +217,10 @@ export class PhilotesSettings {
   @Setting({ env: 'PHILOTES_ICEBERG_TARGET_FILE_SIZE', kind: 'size', default: '64MB', reloadable: true, doc: 'Data written per commit of a table while it has a backlog (estimated from the buffered events); keeps a million rows from becoming thousands of files.' })
   @InRange(1024, 4 * 1024 ** 3)
   icebergTargetFileSize!: number;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_READ_BYTES', kind: 'size', default: '16MB', reloadable: true, doc: 'Payload a writer reads from the buffer per page (one more page is read ahead): with the commit size, what bounds its memory whatever the rows look like.' })
+  @InRange(64 * 1024, 1024 ** 3)
+  icebergReadBytes!: number;
 
   @Setting({ env: 'PHILOTES_ICEBERG_WRITE_CONCURRENCY', kind: 'integer', default: '2', doc: 'Tables a writer process works on at the same time.' })
   @InRange(1, 64)

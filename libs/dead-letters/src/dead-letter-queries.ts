@@ -51,6 +51,7 @@ export class DeadLetterQueries {
         ...(decoded.before ? { before: rowToJson(known, decoded.before) } : {}),
         ...(decoded.after ? { after: rowToJson(known, decoded.after) } : {}),
         beforeIsKeyOnly: decoded.beforeIsKeyOnly ?? false,
+        ...(decoded.oversized !== undefined ? { oversizedBytes: decoded.oversized } : {}),
       },
       history,
     };

@@ -31,6 +31,8 @@ export interface DeadLetterDetail extends DeadLetterSummary {
     readonly after?: Record<string, JsonValue>;
     /** `before` holds only the key columns (the source table's replica identity is the default). */
     readonly beforeIsKeyOnly: boolean;
+    /** The change was larger than PHILOTES_CDC_MAX_EVENT_BYTES: its size, and no row. */
+    readonly oversizedBytes?: number;
   };
   readonly history: readonly JsonValue[];
 }

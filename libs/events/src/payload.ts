@@ -15,6 +15,11 @@ export interface ChangePayload {
   /** `before` holds only the key columns (replica identity default/index); other positions are null. */
   readonly beforeIsKeyOnly?: boolean;
   readonly truncate?: { readonly cascade: boolean; readonly restartIdentity: boolean };
+  /**
+   * A change too large to store (PHILOTES_CDC_MAX_EVENT_BYTES): its size in bytes as the source
+   * sent it, and no row. The writer sends it to the dead letters with the reason.
+   */
+  readonly oversized?: number;
 }
 
 interface WirePayload {
@@ -22,6 +27,7 @@ interface WirePayload {
   b?: readonly unknown[];
   k?: 1;
   t?: [boolean, boolean];
+  o?: number;
 }
 
 /** Encodes a payload; `kinds` (per column) lets floats keep their exact form. */
@@ -31,6 +37,7 @@ export function encodePayload(encoder: Encoder, payload: ChangePayload, kinds: r
   if (payload.before) wire.b = boxRow(payload.before, kinds);
   if (payload.beforeIsKeyOnly) wire.k = 1;
   if (payload.truncate) wire.t = [payload.truncate.cascade, payload.truncate.restartIdentity];
+  if (payload.oversized !== undefined) wire.o = payload.oversized;
   return encoder.encode(wire);
 }
 
@@ -48,6 +55,7 @@ export function payloadOfWire(decoded: unknown, columns: readonly ColumnSchema[]
   if (wire.b) payload.before = normaliseRow(wire.b, columns);
   if (wire.k) payload.beforeIsKeyOnly = true;
   if (wire.t) payload.truncate = { cascade: wire.t[0], restartIdentity: wire.t[1] };
+  if (wire.o !== undefined) payload.oversized = Number(wire.o);
   return payload;
 }
 

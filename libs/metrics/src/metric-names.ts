@@ -36,6 +36,8 @@ export const MetricName = {
   CdcBackfillRows: 'philotes_cdc_backfill_rows_total',
   /** Gauge: tables whose initial copy is not finished. */
   CdcBackfillTablesPending: 'philotes_cdc_backfill_tables_pending',
+  /** Counter: changes over PHILOTES_CDC_MAX_EVENT_BYTES, stored as their size only, by table. */
+  CdcOversizedEvents: 'philotes_cdc_oversized_events_total',
   /** Counter: reconnections after a lost source or buffer connection. */
   CdcReconnects: 'philotes_cdc_reconnects_total',
 

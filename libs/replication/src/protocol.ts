@@ -5,7 +5,26 @@ export const PG_EPOCH_OFFSET_MICROS = 946_684_800_000_000n;
 
 export type StreamMessage =
   | { readonly kind: 'xlog'; readonly walStart: Lsn; readonly walEnd: Lsn; readonly body: Buffer }
-  | { readonly kind: 'keepalive'; readonly walEnd: Lsn; readonly replyRequested: boolean };
+  | { readonly kind: 'keepalive'; readonly walEnd: Lsn; readonly replyRequested: boolean }
+  | OversizedChange;
+
+/**
+ * An XLogData message too large to receive (see MessageFilter): what its first bytes say — the
+ * pgoutput message's tag ('I', 'U', 'D' for a row change) and relation — and its size.
+ */
+export interface OversizedChange {
+  readonly kind: 'oversized';
+  readonly walStart: Lsn;
+  readonly tag: string;
+  readonly relationOid: number;
+  readonly bytes: number;
+}
+
+/** The oversized message's header, or undefined when it is not XLogData (then nothing can be said of it). */
+export function parseOversized(head: Buffer, bytes: number): OversizedChange | undefined {
+  if (head.length < 30 || head[0] !== 0x77 /* w */) return undefined;
+  return { kind: 'oversized', walStart: head.readBigUInt64BE(1), tag: String.fromCharCode(head[25]), relationOid: head.readUInt32BE(26), bytes };
+}
 
 /** Splits the CopyBoth payloads of START_REPLICATION: XLogData ('w') and keepalives ('k'). */
 export function parseStreamMessage(chunk: Buffer): StreamMessage | undefined {

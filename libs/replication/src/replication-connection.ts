@@ -1,7 +1,8 @@
 import { Client, ClientConfig } from 'pg';
 import { deadPeerConfig } from '@philotes/db';
 import { formatLsn, Lsn, parseLsn } from '@philotes/pgoutput';
-import { parseStreamMessage, standbyStatusUpdate, StreamMessage } from './protocol';
+import { MessageFilter } from './message-filter';
+import { parseOversized, parseStreamMessage, standbyStatusUpdate, StreamMessage } from './protocol';
 
 export interface ReplicationTarget {
   readonly connectionString?: string;
@@ -23,6 +24,10 @@ export interface StreamOptions {
   readonly startLsn: Lsn;
   readonly publication: string;
   readonly onMessage: (message: StreamMessage) => void;
+  /** A message larger than this is never received whole (see MessageFilter): it comes as 'oversized'. */
+  readonly maxMessageBytes: () => number;
+  /** A message too large that is not a change (nothing can be made of it): the stream must end. */
+  readonly onUnreadable: (error: Error) => void;
 }
 
 /**
@@ -72,6 +77,7 @@ export class ReplicationConnection {
       const message = parseStreamMessage(chunk);
       if (message) options.onMessage(message);
     });
+    this.filterLargeMessages(connection, options);
     // pgoutput splits publication_names as SQL identifiers, folding unquoted ones to lower case:
     // quoted, a publication named with capitals is found.
     const publication = this.client.escapeLiteral(this.client.escapeIdentifier(options.publication));
@@ -102,6 +108,28 @@ export class ReplicationConnection {
     await this.streaming?.catch(() => undefined);
   }
 
+  /**
+   * Puts a MessageFilter between the socket and pg's parser: the connection is idle here (its
+   * parser holds nothing), and from now on messages past the limit are reported, not gathered.
+   */
+  private filterLargeMessages(connection: PgConnection, options: StreamOptions): void {
+    const stream = connection.stream;
+    const parsers = stream.listeners('data') as Array<(chunk: Buffer) => void>;
+    for (const parser of parsers) stream.removeListener('data', parser);
+    const filter = new MessageFilter(
+      options.maxMessageBytes,
+      (chunk) => {
+        for (const parser of parsers) parser(chunk);
+      },
+      ({ head, bytes }) => {
+        const change = parseOversized(head, bytes);
+        if (change) options.onMessage(change);
+        else options.onUnreadable(new Error(`the source sent a replication message of ${bytes} bytes that is not a change, over PHILOTES_CDC_MAX_EVENT_BYTES`));
+      },
+    );
+    stream.on('data', (chunk: Buffer) => filter.push(chunk));
+  }
+
   private connection(): PgConnection {
     return (this.client as unknown as { connection: PgConnection }).connection;
   }
@@ -111,5 +139,5 @@ export class ReplicationConnection {
 interface PgConnection {
   on(event: 'copyData', listener: (message: { chunk: Buffer }) => void): void;
   sendCopyFromChunk(chunk: Buffer): void;
-  stream: { pause(): void; resume(): void };
+  stream: NodeJS.EventEmitter & { pause(): void; resume(): void };
 }

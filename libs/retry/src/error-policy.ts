@@ -22,6 +22,7 @@ export type ErrorKind =
   | 'authorization'
   | 'configuration'
   | 'poison'
+  | 'oversized'
   | 'unknown';
 
 /** An error that knows its own directive (poison events, catalog conflicts, lost slots). */

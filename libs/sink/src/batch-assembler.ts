@@ -2,7 +2,7 @@ import { CdcValue, UnchangedToast } from '@philotes/events';
 import { NestedField } from '@philotes/iceberg';
 import { BufferedChange, Position } from './buffered-changes';
 import { TableLayout } from './table-layout';
-import { PoisonValueError, unixMicros } from './type-mapping';
+import { OversizedEventError, PoisonValueError, unixMicros } from './type-mapping';
 
 /** A value an update left unchanged and did not send (TOAST); looked up in the table when the batch cannot tell. */
 export interface PendingToast {
@@ -111,6 +111,11 @@ export class BatchAssembler {
     this.last = change.position;
     this.lastCommitTime = change.commitTime;
     this.count++;
+    if (change.oversized !== undefined) {
+      // No row to write, now or on a retry: to the dead letters at once.
+      this.addPoison({ change, error: new OversizedEventError(change.oversized), key: undefined });
+      return;
+    }
     try {
       if (change.op === 'T') return this.truncate(change);
       if (this.layout.mode === 'upsert') this.upsert(change);

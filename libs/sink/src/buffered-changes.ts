@@ -42,6 +42,8 @@ export interface BufferedChange {
   readonly beforeIsKeyOnly: boolean;
   /** The stored bytes, kept for the dead letters. */
   readonly payload: Buffer;
+  /** A change too large to store: its size, and no row (see ChangePayload.oversized). */
+  readonly oversized?: number;
 }
 
 /** An event as stored, before decoding. */
@@ -122,16 +124,23 @@ export class BufferedChanges {
    * rows then die young, where a page decoded up front (tens of megabytes of objects) outlived the
    * young generation and was copied into the old one — a large part of the writer's GC time.
    */
-  async storedAfter(tableId: number, after: Position, limit: number): Promise<StoredChange[]> {
-    if (![tableId, limit].every(Number.isSafeInteger) || !isExactSeq(after.seq)) throw new Error('buffer positions must be integers');
+  async storedAfter(tableId: number, after: Position, limit: number, maxBytes = 0): Promise<StoredChange[]> {
+    if (![tableId, limit, maxBytes].every(Number.isSafeInteger) || !isExactSeq(after.seq)) throw new Error('buffer positions must be integers');
     const bytes = await withIndexOrder(this.pool, async (client) => {
       // COPY takes no parameters; every value inlined is an integer or an LSN we formatted.
       // ORDER BY names the table's columns (e.), never an output of the same name.
-      const stream = client.query(
-        copyTo(`COPY (SELECT ${COPY_COLUMNS.slice(1, -1)} FROM cdc_events e
+      const range = `FROM cdc_events e
                  WHERE e.table_id = ${tableId} AND (e.commit_lsn, e.seq) > ('${formatLsn(after.lsn)}'::pg_lsn, ${after.seq})
-                 ORDER BY e.commit_lsn, e.seq LIMIT ${limit}) TO STDOUT (FORMAT binary)`),
-      );
+                 ORDER BY e.commit_lsn, e.seq LIMIT ${limit}`;
+      const columns = COPY_COLUMNS.slice(1, -1);
+      // Bounded by bytes too: the payloads before each event are summed in the index's order
+      // (octet_length reads a TOASTed payload's header only), and the page ends where they pass
+      // maxBytes, the first event always in. Events past it are never detoasted or sent.
+      const select = maxBytes > 0
+        ? `SELECT ${columns} FROM (SELECT e.*, sum(octet_length(e.payload)) OVER (ORDER BY e.commit_lsn, e.seq ROWS UNBOUNDED PRECEDING) - octet_length(e.payload) AS bytes_before ${range}) page
+            WHERE page.bytes_before < ${maxBytes}`
+        : `SELECT ${columns} ${range}`;
+      const stream = client.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT binary)`));
       const chunks: Buffer[] = [];
       for await (const chunk of stream) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks);
@@ -183,6 +192,7 @@ export class BufferedChanges {
     };
     if (payload.after) change.after = payload.after;
     if (payload.before) change.before = payload.before;
+    if (payload.oversized !== undefined) change.oversized = payload.oversized;
     return change;
   }
 }

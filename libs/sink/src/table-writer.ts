@@ -29,6 +29,8 @@ export interface TableRef {
 /** The settings a table writer reads on each step (reloads apply between commits). */
 export interface WriterSettings {
   readonly batchSize: number;
+  /** Payload bytes of one page read from the buffer (one more is prefetched while it is folded). */
+  readonly readBytes: number;
   readonly targetFileSize: number;
   readonly maxAttempts: number;
   readonly deadLettersEnabled: boolean;
@@ -144,7 +146,7 @@ export class TableWriter {
     const open = await this.deps.deadLetters.open(this.ref.tableId);
     if (open.some((letter) => letter.status === 'replaying')) return this.replay(open, settings);
     const position = this.position;
-    const page = await this.deps.changes.storedAfter(this.ref.tableId, position, settings.batchSize);
+    const page = await this.deps.changes.storedAfter(this.ref.tableId, position, settings.batchSize, settings.readBytes);
     if (!this.table && !(await this.ensureTable(page[0], settings))) return 'idle';
     if (page.length === 0) return 'idle';
 
@@ -300,8 +302,9 @@ export class TableWriter {
     let rows = 0;
     for (;;) {
       // The next page is fetched while this one is folded: the database works on it meanwhile.
-      const full = page.length >= settings.batchSize;
-      const next = full ? this.deps.changes.storedAfter(this.ref.tableId, page[page.length - 1].position, settings.batchSize) : undefined;
+      // Full by count or by bytes (a page that ends short of its byte bound is the buffer's end).
+      const full = page.length >= settings.batchSize || pageBytes(page) >= settings.readBytes / 2;
+      const next = full ? this.deps.changes.storedAfter(this.ref.tableId, page[page.length - 1].position, settings.batchSize, settings.readBytes) : undefined;
       next?.catch(() => undefined); // not awaited when the batch ends within this page
       for (const stored of page) {
         // A copy starts a commit of its own (applyCopy): end this batch before it.
@@ -337,7 +340,7 @@ export class TableWriter {
     let run;
     try {
       run = await foldCopyRun(page, layout, {
-        next: (after) => this.deps.changes.storedAfter(this.ref.tableId, after.position, settings.batchSize),
+        next: (after) => this.deps.changes.storedAfter(this.ref.tableId, after.position, settings.batchSize, settings.readBytes),
         decode: (stored) => this.deps.changes.decodeStored(stored),
         writeFile: (batch) => this.writeFile(this.table!.metadata.location, FileContent.Data, batch.fields, batch.rows),
         targetFileSize: settings.targetFileSize,
@@ -472,4 +475,11 @@ export class TableWriter {
   private writeFile(location: string, content: FileContent, fields: TableLayout['keyFields'], rows: readonly unknown[][], equalityIds?: number[]): Promise<DataFile> {
     return writeDataFile(this.deps.tables.store, location, currentSchema(this.table!.metadata), fields, rows, content, equalityIds);
   }
+}
+
+/** Payload bytes of a page of stored changes. */
+function pageBytes(page: readonly StoredChange[]): number {
+  let bytes = 0;
+  for (const change of page) bytes += change.payload.length;
+  return bytes;
 }

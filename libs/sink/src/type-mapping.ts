@@ -8,8 +8,24 @@ import { ClassifiedError } from '@philotes/retry';
  * goes to the dead letters, the message says what would.
  */
 export class PoisonValueError extends ClassifiedError {
-  constructor(column: string, reason: string, action: string) {
-    super(`column ${column}: ${reason}`, { retry: false, kind: 'poison', action });
+  constructor(column: string, reason: string, action: string, kind: 'poison' | 'oversized' = 'poison') {
+    super(`column ${column}: ${reason}`, { retry: false, kind, action });
+  }
+}
+
+/**
+ * A change the reader did not store whole: larger than PHILOTES_CDC_MAX_EVENT_BYTES, it holds only
+ * its size. It goes to the dead letters at once (retrying cannot bring its row back).
+ */
+export class OversizedEventError extends PoisonValueError {
+  constructor(bytes: number) {
+    super(
+      '',
+      '',
+      'resync the table to take the row as it is now (with PHILOTES_CDC_MAX_EVENT_BYTES raised above the row, and the readers\' memory with it), or discard the letter',
+      'oversized',
+    );
+    this.message = `the change was ${bytes} bytes as the source sent it, over PHILOTES_CDC_MAX_EVENT_BYTES: the reader stored its position and size, not its row`;
   }
 }
 

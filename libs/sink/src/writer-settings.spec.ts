@@ -25,6 +25,7 @@ const config: WriterConfig = {
   bufferCleanupIntervalMs: 3_600_000,
   backpressureEnabled: true,
   backpressureHighBytes: 8_000_000,
+  icebergReadBytes: 16 * 1024 * 1024,
   tcpUserTimeoutMs: 30_000,
 };
 

@@ -19,6 +19,7 @@ export interface WriterConfig {
   readonly icebergColumnTypes: readonly string[];
   readonly icebergUnrepresentable: Unrepresentable;
   readonly icebergTargetFileSize: number;
+  readonly icebergReadBytes: number;
   readonly icebergWriteConcurrency: number;
   readonly icebergMaintenanceIntervalMs: number;
   readonly icebergCompactionMinFiles: number;
@@ -43,6 +44,7 @@ export function writerSettingsOf(config: WriterConfig): WriterServiceSettings {
   return {
     // Pages of the buffer read per query (one table): measured best around 20k events.
     batchSize: Math.max(config.batchSize, 20_000),
+    readBytes: config.icebergReadBytes,
     targetFileSize: config.icebergTargetFileSize,
     maxAttempts: config.retryMaxAttempts,
     deadLettersEnabled: config.dlqEnabled,
