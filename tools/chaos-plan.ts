@@ -11,6 +11,9 @@ export const FAULT_KINDS = [
   'restart buffer',
   'terminate replication',
   'terminate writer connections',
+  'pause a table under load',
+  'fill the buffer disk',
+  'cut a writer off the network',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 

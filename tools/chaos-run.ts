@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
@@ -9,6 +10,7 @@ import { createObjectStore, IcebergTables, SqlCatalog } from '../libs/iceberg/sr
 import { formatReport, TableVerdict, verifyPipeline } from '../libs/verify/src';
 import { FaultKind, planFaults, PlannedFault, seededRandom, spread } from './chaos-plan';
 import { RunningApp, StackApp, startApp } from './local-stack';
+import { IsolatedHost } from './netns';
 
 export interface ChaosOptions {
   readonly seed: number;
@@ -48,12 +50,15 @@ const POISON_KEY = 'number:2';
  */
 export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   const work = mkdtempSync(join(tmpdir(), 'philotes-chaos-'));
-  const servers = { source: await startServer(join(work, 'source')), buffer: await startServer(join(work, 'buffer')) };
+  // A host of its own for writers to be cut off the network: the buffer listens on its link too.
+  const host = options.counts['cut a writer off the network'] > 0 ? IsolatedHost.create() : undefined;
+  const servers = { source: await startServer(join(work, 'source')), buffer: await startServer(join(work, 'buffer'), host) };
   const sourceUrl = `postgres://postgres:postgres@127.0.0.1:${servers.source.port}/postgres`;
   const bufferUrl = `postgres://postgres:postgres@127.0.0.1:${servers.buffer.port}/postgres`;
   const warehouse = join(work, 'warehouse');
   await applyMigrations(bufferUrl, { info: () => undefined });
   await prepareSource(sourceUrl);
+  const disk = options.counts['fill the buffer disk'] > 0 ? await smallDisk(bufferUrl, join(work, 'bufferspace'), join(work, 'buffer'), options.log) : undefined;
 
   const env = async (app: StackApp): Promise<NodeJS.ProcessEnv> => ({
     PATH: process.env.PATH,
@@ -70,6 +75,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     PHILOTES_RETRY_MAX_INTERVAL: '1s',
     PHILOTES_RETRY_MAX_ATTEMPTS: '2',
     PHILOTES_ADMIN_TOKEN: TOKEN,
+    PHILOTES_TCP_USER_TIMEOUT: '5s',
     [app === 'dlq-admin' ? 'PHILOTES_ADMIN_LISTEN_ADDR' : 'PHILOTES_HEALTH_LISTEN_ADDR']: `127.0.0.1:${await freePort()}`,
   });
   const random = seededRandom(options.seed ^ 0x5eed);
@@ -90,7 +96,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     for (const fault of plan) {
       const wait = started + fault.atMs - Date.now();
       if (wait > 0) await sleep(wait);
-      outcomes.push(await inject(fault, { apps, servers, sourceUrl, bufferUrl, buffer, log: options.log, started }));
+      outcomes.push(await inject(fault, { apps, servers, sourceUrl, bufferUrl, buffer, log: options.log, started, host, disk }));
     }
     await workload.stop();
     options.log(`workload stopped after ${workload.transactions} transactions; waiting for the pipeline to catch up`);
@@ -112,6 +118,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     await buffer.end().catch(() => undefined);
     await servers.source.stop().catch(() => undefined);
     await servers.buffer.stop().catch(() => undefined);
+    host?.destroy();
+    disk?.release();
     rmSync(work, { recursive: true, force: true });
   }
 }
@@ -122,14 +130,44 @@ function expected(verdict: TableVerdict): boolean {
   return verdict.extra.length + verdict.different.length + verdict.duplicated.length === 0 && verdict.missing.length === 1 && verdict.missing[0].key === POISON_KEY && verdict.missing[0].deadLetter?.status === 'pending';
 }
 
-async function startServer(dataDir: string): Promise<EmbeddedPostgres> {
+async function startServer(dataDir: string, host?: IsolatedHost): Promise<EmbeddedPostgres> {
   // fsync off is safe here (a killed server's writes are in the OS cache); synchronous_commit must
   // stay on: off, a crash loses commits clients were told succeeded — a database that breaks its
   // own promise, which no pipeline can survive.
-  const server = new EmbeddedPostgres({ dataDir, port: await freePort(), fast: true, settings: { wal_sender_timeout: '5s', synchronous_commit: 'on' } });
+  const listen: Record<string, string> = host ? { listen_addresses: `127.0.0.1,${host.hostAddress}` } : {};
+  const server = new EmbeddedPostgres({ dataDir, port: await freePort(), fast: true, settings: { wal_sender_timeout: '5s', synchronous_commit: 'on', ...listen } });
   await server.initialise();
+  if (host) appendFileSync(join(dataDir, 'pg_hba.conf'), `\nhost all all ${host.peerAddress}/32 trust\n`);
   await server.start();
   return server;
+}
+
+/** The buffer's events on a filesystem of their own that a fault can fill: a tablespace on a small tmpfs. */
+interface SmallDisk {
+  readonly directory: string;
+  release(): void;
+}
+
+async function smallDisk(bufferUrl: string, directory: string, dataDir: string, log: (line: string) => void): Promise<SmallDisk | undefined> {
+  mkdirSync(directory, { recursive: true });
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256m', 'tmpfs', directory], { stdio: 'pipe' });
+  } catch (error) {
+    log(`cannot mount a small filesystem for the disk-full fault (${(error as Error).message.split('\n')[0]}); it is skipped`);
+    return undefined;
+  }
+  const owner = statSync(dataDir);
+  execFileSync('chown', [`${owner.uid}:${owner.gid}`, directory]);
+  const client = new Client({ connectionString: bufferUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE TABLESPACE chaos_events LOCATION '${directory}'`);
+    // Today's events land in the default partition (partitions are made for the days ahead).
+    await client.query('ALTER TABLE cdc_events_default SET TABLESPACE chaos_events');
+  } finally {
+    await client.end();
+  }
+  return { directory, release: () => execFileSync('umount', ['-l', directory], { stdio: 'pipe' }) };
 }
 
 async function prepareSource(url: string): Promise<void> {
@@ -145,6 +183,8 @@ async function prepareSource(url: string): Promise<void> {
 }
 
 interface FaultContext {
+  readonly host?: IsolatedHost;
+  readonly disk?: SmallDisk;
   readonly apps: Fleet;
   readonly servers: { readonly source: EmbeddedPostgres; readonly buffer: EmbeddedPostgres };
   readonly sourceUrl: string;
@@ -182,11 +222,113 @@ async function inject(fault: PlannedFault, context: FaultContext): Promise<Fault
     case 'terminate writer connections':
       await terminate(context.bufferUrl, "application_name = 'philotes-iceberg-writer'");
       break;
+    case 'pause a table under load':
+      return outcome(fault, context, at, await pausedUnderLoad(context, before, at));
+    case 'fill the buffer disk':
+      return outcome(fault, context, at, await fillDisk(context, at));
+    case 'cut a writer off the network':
+      return outcome(fault, context, at, await cutWriter(context, at));
   }
   const recovered = fault.kind === 'kill dlq-admin' ? await apps.ready('dlq-admin', at) : await movedOn(context.buffer, before, at);
   const recoveryMs = recovered === undefined ? undefined : recovered - at;
   context.log(`${String(Math.round((at - context.started) / 1000)).padStart(4)}s  ${fault.kind.padEnd(30)} ${recoveryMs === undefined ? 'NOT RECOVERED' : `recovered in ${recoveryMs} ms`}`);
   return { kind: fault.kind, atMs: at - context.started, ...(recoveryMs === undefined ? {} : { recoveryMs }) };
+}
+
+function outcome(fault: PlannedFault, context: FaultContext, at: number, recovered: number | undefined | 'skipped'): FaultOutcome {
+  const recoveryMs = recovered === undefined ? undefined : recovered === 'skipped' ? 0 : recovered - at;
+  const said = recovered === 'skipped' ? 'skipped (not possible here)' : recoveryMs === undefined ? 'NOT RECOVERED' : `recovered in ${recoveryMs} ms`;
+  context.log(`${String(Math.round((at - context.started) / 1000)).padStart(4)}s  ${fault.kind.padEnd(30)} ${said}`);
+  return { kind: fault.kind, atMs: at - context.started, ...(recoveryMs === undefined ? {} : { recoveryMs }) };
+}
+
+/** Admin API call of the chaos run (the newest dlq-admin). */
+async function admin(context: FaultContext, path: string): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${context.apps.port('dlq-admin')}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: '{}',
+    signal: AbortSignal.timeout(5_000),
+  });
+  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+}
+
+/**
+ * The busiest table paused through the admin API while the workload goes on: the rest of the
+ * pipeline must keep moving (stored and applied), then it is resumed. Recovered once the pipeline
+ * moved with the table paused.
+ */
+async function pausedUnderLoad(context: FaultContext, before: Progress | undefined, at: number): Promise<number | undefined> {
+  await admin(context, '/api/v1/sources/chaos/tables/public/items/pause');
+  try {
+    return await movedOn(context.buffer, before, at);
+  } finally {
+    await admin(context, '/api/v1/sources/chaos/tables/public/items/resume').catch((error: unknown) => context.log(`  resume failed: ${String(error)}`));
+  }
+}
+
+/**
+ * The buffer's events filesystem filled to the last byte: the reader must pause saying why (the
+ * database's "No space left on device"), and go on once the space is back.
+ */
+async function fillDisk(context: FaultContext, at: number): Promise<number | undefined | 'skipped'> {
+  if (!context.disk) return 'skipped';
+  const ballast = join(context.disk.directory, 'ballast');
+  const fd = openSync(ballast, 'w');
+  const chunk = Buffer.alloc(1 << 20);
+  try {
+    for (;;) writeSync(fd, chunk);
+  } catch {
+    // full
+  } finally {
+    closeSync(fd);
+  }
+  const deadline = Date.now() + RECOVERY_LIMIT_MS;
+  let said: string | undefined;
+  while (!said && Date.now() < deadline) {
+    const { rows } = await context.buffer.query<{ reason: string | null }>("SELECT reason FROM pipeline_instances WHERE app = 'wal-reader' AND state = 'paused' AND heartbeat_at > now() - interval '5 seconds'").catch(() => ({ rows: [] as Array<{ reason: string | null }> }));
+    said = rows.find((row) => /No space left on device/.test(row.reason ?? ''))?.reason ?? undefined;
+    if (!said) await sleep(100);
+  }
+  rmSync(ballast, { force: true });
+  if (!said) {
+    context.log('  the reader never paused saying the disk is full');
+    return undefined;
+  }
+  context.log(`  reader paused: ${said.slice(0, 160)}`);
+  return movedOn(context.buffer, await progress(context.buffer), Date.now());
+}
+
+/**
+ * One more writer, on a host of its own, takes its share of the tables; then the host drops off
+ * the network without closing a socket. Its leases must move to the other writers within the
+ * dead-peer timeout, and the tables flow again.
+ */
+async function cutWriter(context: FaultContext, at: number): Promise<number | undefined | 'skipped'> {
+  const host = context.host;
+  if (!host) return 'skipped';
+  const far = await context.apps.startFar('iceberg-writer', host);
+  const leasesFar = async () =>
+    (await context.buffer.query<{ n: string }>(
+      "SELECT count(*)::text AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND a.client_addr = $1::inet AND a.application_name = 'philotes-iceberg-writer'",
+      [host.peerAddress],
+    ).catch(() => ({ rows: [{ n: '0' }] }))).rows[0].n;
+  try {
+    const deadline = Date.now() + RECOVERY_LIMIT_MS;
+    while (Number(await leasesFar()) < 2 && Date.now() < deadline) await sleep(100); // membership and a table
+    host.cut();
+    const cut = Date.now();
+    while (Number(await leasesFar()) > 0) {
+      if (Date.now() - cut > RECOVERY_LIMIT_MS) return undefined;
+      await sleep(100);
+    }
+    return await movedOn(context.buffer, await progress(context.buffer), Date.now());
+  } finally {
+    far.child.kill('SIGKILL');
+    await far.exited;
+    host.restore();
+    void at;
+  }
 }
 
 async function terminate(url: string, where: string): Promise<void> {
@@ -255,6 +397,18 @@ class Fleet {
     await victim.process.exited;
     this.running.splice(this.running.indexOf(victim), 1);
     await this.start(app);
+  }
+
+  /** The newest process of the app's port. */
+  port(app: StackApp): string {
+    return [...this.running].reverse().find((r) => r.app === app)!.port;
+  }
+
+  /** One more process of the app, on `host`, reaching the databases over its link; not replaced when it dies. */
+  async startFar(app: StackApp, host: IsolatedHost): Promise<RunningApp> {
+    const env = await this.env(app);
+    const remote = (url: string | undefined) => url?.replace('@127.0.0.1:', `@${host.hostAddress}:`);
+    return startApp(app, { ...env, PHILOTES_DATABASE_URL: remote(env.PHILOTES_DATABASE_URL), PHILOTES_CDC_SOURCE_URL: remote(env.PHILOTES_CDC_SOURCE_URL) }, () => undefined, host.netns);
   }
 
   /** When the app's newest process answers ready. */

@@ -29,6 +29,9 @@ async function main(): Promise<number> {
     'restart buffer': 3,
     'terminate replication': 3,
     'terminate writer connections': 3,
+    'pause a table under load': 3,
+    'fill the buffer disk': 2,
+    'cut a writer off the network': 2,
   };
   console.log(`chaos: seed ${seed} (replay the same run with --seed ${seed})`);
   const summary = await runChaos({ seed, durationMs, counts, log: (line) => console.log(line) });

@@ -64,12 +64,14 @@ export interface RunningApp {
 }
 
 /** Starts a built app (`dist/apps/<app>/main.js`) as its own process, its output prefixed with its name. */
-export function startApp(app: StackApp, env: NodeJS.ProcessEnv, onLine: (app: StackApp, line: string) => void): RunningApp {
+/** `netns`: in that network namespace (`ip netns exec`, see tools/netns.ts), as a host of its own. */
+export function startApp(app: StackApp, env: NodeJS.ProcessEnv, onLine: (app: StackApp, line: string) => void, netns?: string): RunningApp {
   const entry = join(ROOT, 'dist', 'apps', app, 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing; run "npm run build" first`);
+  const command = netns ? ['ip', 'netns', 'exec', netns, process.execPath, entry] : [process.execPath, entry];
   // Own process group: Ctrl-C in a terminal reaches only the launcher, which stops the apps in order
   // (one SIGTERM each); otherwise each app would get the terminal's SIGINT and our SIGTERM at once.
-  const child = spawn(process.execPath, [entry], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(command[0], command.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const relay = (chunk: Buffer): void => {
     for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') onLine(app, line);
   };

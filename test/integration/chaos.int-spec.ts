@@ -16,11 +16,14 @@ describe('chaos, short seeded run', () => {
       'restart buffer': 1,
       'terminate replication': 1,
       'terminate writer connections': 1,
+      'pause a table under load': 1,
+      'fill the buffer disk': 1,
+      'cut a writer off the network': 1,
     };
     const lines: string[] = [];
-    const summary = await runChaos({ seed: 20261121, durationMs: 25_000, counts, log: (line) => lines.push(line) });
+    const summary = await runChaos({ seed: 20261121, durationMs: 40_000, counts, log: (line) => lines.push(line) });
     if (!summary.passed) throw new Error(`${summary.report}\n\n${lines.join('\n')}`);
-    expect(summary.faults).toHaveLength(10);
+    expect(summary.faults).toHaveLength(13);
     expect(summary.faults.every((f) => f.recoveryMs !== undefined)).toBe(true);
     expect(summary.verdicts.map((v) => v.table)).toEqual(['public.clicks', 'public.items', 'public.prices']);
     expect(summary.report).toMatch(/PASSED/);

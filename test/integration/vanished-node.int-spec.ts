@@ -8,7 +8,7 @@ import { AppProcess } from '../support/app-process';
 import { CaptureDatabases, readerEnv } from '../support/capture';
 import { query } from '../support/database';
 import { eventually } from '../support/eventually';
-import { IsolatedHost } from '../support/netns';
+import { IsolatedHost } from '../../tools/netns';
 import { testPort } from '../support/ports';
 import { readIcebergTable, tempWarehouse, writerEnv } from '../support/writer';
 

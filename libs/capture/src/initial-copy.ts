@@ -189,7 +189,7 @@ export class InitialCopy {
     const select = size
       ? `SELECT philotes_bytes, ${names.map((name) => `CASE WHEN philotes_bytes > ${maxEvent} THEN NULL ELSE ${name} END`).join(', ')}
            FROM (SELECT ${names.join(', ')}, ${size} AS philotes_bytes FROM ${from}${where}) philotes_rows`
-      : `SELECT 0, ${names.join(', ')} FROM ${from}${where}`;
+      : `SELECT ${['0', ...names].join(', ')} FROM ${from}${where}`; // a table may have no columns at all
     await client.query(`DECLARE philotes_copy NO SCROLL CURSOR FOR ${select}`);
     let copied = 0;
     let batchBytes = 0;

@@ -161,7 +161,14 @@ export class WalReader {
         this.deps.metrics.reconnects.inc();
         const reason = `reconnecting after a ${directive.kind} error (attempt ${attempt}, next in ${delayMs} ms)`;
         this.deps.log.warn(reason, { error });
-        if (this.deps.machine.can(PipelineState.Starting)) this.deps.machine.ensure(PipelineState.Starting, reason);
+        if (directive.kind === 'resources') {
+          // A database out of disk, memory or connections: nothing is read until it has room again.
+          // Paused, with the database's own words (they name a file or a limit, never row values)
+          // and what to do; the next attempt that gets through streams on from the checkpoint.
+          const cause = error instanceof Error ? error.message : String(error);
+          const paused = `waiting for the database to have room: ${cause} (${directive.action}); retrying in ${delayMs} ms, attempt ${attempt}`;
+          if (this.deps.machine.can(PipelineState.Paused)) this.deps.machine.ensure(PipelineState.Paused, paused);
+        } else if (this.deps.machine.can(PipelineState.Starting)) this.deps.machine.ensure(PipelineState.Starting, reason);
         await sleep(delayMs, signal).catch(() => undefined);
       }
     }

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 let made = 0;
 
 /**
- * A host of the test's own: a network namespace joined to this machine by a veth pair, each end
+ * A host of a test's (or a chaos run's) own: a network namespace joined to this machine by a veth pair, each end
  * with an address of a /30. A process started in it (AppProcess.start with `netns`) reaches this
  * machine only at `hostAddress`, over the pair; `cut` takes its end down, so its packets go
  * nowhere and nothing it has open is closed — a node that vanished, which SIGKILL is not (the
@@ -44,6 +44,11 @@ export class IsolatedHost {
   /** The host drops off the network: its link goes down; its processes and sockets stay as they are. */
   cut(): void {
     execFileSync('ip', ['netns', 'exec', this.netns, 'ip', 'link', 'set', this.peerSide, 'down'], { stdio: 'pipe' });
+  }
+
+  /** Back on the network (after the processes cut off were stopped). */
+  restore(): void {
+    execFileSync('ip', ['netns', 'exec', this.netns, 'ip', 'link', 'set', this.peerSide, 'up'], { stdio: 'pipe' });
   }
 
   destroy(): void {
