@@ -69,6 +69,10 @@ describe('a change larger than the event limit', () => {
     const detail = (await api<{ payload: { oversizedBytes?: number; after?: unknown } }>(admin, 'GET', `/api/v1/dead-letters/${letters[1].id}`)).body;
     expect(detail.payload.oversizedBytes).toBeGreaterThan(3_000_000);
     expect(detail.payload.after).toBeUndefined();
+    // The bytea row is 600 kB, under the limit once encoded: only the replication connection's
+    // filter, which weighs the message as sent (hex, 1.2 MB), sets it aside.
+    const bytea = (await api<{ payload: { oversizedBytes?: number } }>(admin, 'GET', `/api/v1/dead-letters/${letters[2].id}`)).body;
+    expect(bytea.payload.oversizedBytes).toBeGreaterThan(1_200_000);
     expect(await metricValue(reader.base, 'philotes_cdc_oversized_events_total', { table: 'public.docs' })).toBe(4);
     // The stream never restarted at the large change: one session throughout.
     expect(reader.process.logs.filter((line) => line.message === 'streaming')).toHaveLength(1);

@@ -40,12 +40,12 @@ describe('one table never stops the others', () => {
   const mirrored = async (name: string) => ((await readIcebergTable(dbs.buffer.url, 'public', name))?.rows ?? []).length;
   const count = async (name: string) => Number((await query<{ n: string }>(dbs.source.url, `SELECT count(*)::text AS n FROM ${name}`))[0].n);
   const waitMirrored = (name: string) => eventually(`${name} to be mirrored whole`, async () => (await mirrored(name)) === (await count(name)), { timeoutMs: 60_000 });
-  /** Waits until the writer says it let the paused table go (it acts at its next rebalance). */
-  const writerLetGo = (name: string) =>
+  /** Waits until the writer says it let the paused (or failed) table go (it acts at its next rebalance). */
+  const writerLetGo = (name: string, as: 'pausedTables' | 'failedTables' = 'pausedTables') =>
     eventually(`the writer to let ${name} go`, async () => {
-      const { instances } = (await api<{ instances: Array<{ app: string; alive: boolean; details: { tables?: string[]; pausedTables?: string[] } }> }>(admin, 'GET', '/api/v1/pipelines')).body;
+      const { instances } = (await api<{ instances: Array<{ app: string; alive: boolean; details: { tables?: string[]; pausedTables?: string[]; failedTables?: string[] } }> }>(admin, 'GET', '/api/v1/pipelines')).body;
       const details = instances.find((i) => i.app === 'iceberg-writer' && i.alive)?.details;
-      return details?.pausedTables?.includes(`test:public.${name}`) === true && !details.tables?.includes(`public.${name}`);
+      return details?.[as]?.includes(`test:public.${name}`) === true && !details.tables?.includes(`public.${name}`);
     }, { timeoutMs: 15_000 });
   /** Transitions of the reader into `paused` since `since` (backpressure would be one). */
   const readerPauses = async (since: Date) =>
@@ -159,6 +159,7 @@ describe('one table never stops the others', () => {
 
   it('a resume brings back a failed table too (its events never left the buffer)', async () => {
     await query(dbs.buffer.url, "INSERT INTO cdc_table_failures (table_id, error_kind, error_message, action, attempts) SELECT table_id, 'storage', 'AccessDenied', 'fix access', 3 FROM cdc_tables WHERE table_name = 'other'");
+    await writerLetGo('other', 'failedTables');
     await source.query(`INSERT INTO other VALUES (300, 'while failed')`);
     await waitCaughtUp(dbs);
     await eventually('the failed table to wait', async () => (await tableRow('other')).backlogBytes > 0);

@@ -44,6 +44,8 @@ export interface InitialCopyDeps {
 /** Same output settings as the replication session, so copied rows parse exactly like streamed ones. */
 const OUTPUT_SETTINGS = '-c DateStyle=ISO,YMD -c TimeZone=UTC -c IntervalStyle=iso_8601 -c extra_float_digits=3 -c bytea_output=hex';
 const CURSOR_FETCH_ROWS = 5_000;
+/** The first fetch of a table, before any of its rows was seen. */
+const FIRST_FETCH_ROWS = 64;
 /** Re-exported for the reader's callers; the buffer defines copy positions. */
 export { COPY_SEQ_BASE } from '@philotes/buffer';
 
@@ -193,7 +195,12 @@ export class InitialCopy {
     await client.query(`DECLARE philotes_copy NO SCROLL CURSOR FOR ${select}`);
     let copied = 0;
     let batchBytes = 0;
-    let rowBytes = 256; // a running estimate of a row's text, for how many rows one fetch may take
+    // How many rows a fetch may take: a batch's bytes over the largest row of the last fetch (or
+    // four times their average, were that larger), starting small and growing at most fourfold
+    // per fetch, so a table of large rows never arrives thousands at a time. (A run of rows far
+    // larger than the ones before can still make one fetch hold that many of them; a row over
+    // PHILOTES_CDC_MAX_EVENT_BYTES never arrives whole.)
+    let fetch = FIRST_FETCH_ROWS;
     // The copy's TRUNCATE went with its plan (BackfillStore.begin); here come its rows.
     let batch: BufferedEvent[] = [];
     const flush = async (): Promise<void> => {
@@ -205,11 +212,10 @@ export class InitialCopy {
       this.deps.onProgress({ table: state.qualifiedName, rowsCopied: copied, tablesLeft });
     };
     for (;;) {
-      // As many rows as a batch's bytes hold, by the rows seen so far (at least one).
-      const fetch = Math.max(1, Math.min(CURSOR_FETCH_ROWS, Math.floor(this.deps.bytes().batch / rowBytes)));
       // Raw text for every column: the same parsers as the stream then read it.
       const result = await client.query<string[]>({ text: `FETCH ${fetch} FROM philotes_copy`, rowMode: 'array', types: { getTypeParser: () => (text: string) => text } });
       let fetchedBytes = 0;
+      let largest = 0;
       for (const row of result.rows) {
         const bytes = Number(row[0]);
         const oversized = size !== undefined && bytes > maxEvent;
@@ -222,14 +228,17 @@ export class InitialCopy {
           const after = tupleValues(row.slice(1), state, (column) => this.deps.log.warn('a value did not parse as its column type; kept as text', { table: state.qualifiedName, column }));
           payload = encodePayload(encoder, { after }, state.kinds);
         }
-        fetchedBytes += oversized ? 0 : Math.max(bytes, payload.length);
+        const rowBytes = oversized ? 0 : Math.max(bytes, payload.length);
+        fetchedBytes += rowBytes;
+        largest = Math.max(largest, rowBytes);
         batch.push({ tableId, commitLsn: copyLsn, seq: copyRowSeq(copied), op: 'R', xid: null, commitTime, schemaVersion: state.schemaVersion, payload });
         batchBytes += payload.length;
         copied++;
         if (batch.length >= this.deps.batchSize() || batchBytes >= this.deps.bytes().batch) await flush();
       }
-      if (result.rows.length > 0) rowBytes = Math.max(1, fetchedBytes / result.rows.length);
       if (result.rows.length < fetch) break;
+      const estimate = Math.max(1, largest, (4 * fetchedBytes) / result.rows.length);
+      fetch = Math.max(1, Math.min(CURSOR_FETCH_ROWS, fetch * 4, Math.floor(this.deps.bytes().batch / estimate)));
     }
     await flush();
     await client.query('CLOSE philotes_copy');

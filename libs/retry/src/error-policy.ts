@@ -67,7 +67,7 @@ const WAREHOUSE_MISSING = 'check PHILOTES_ICEBERG_WAREHOUSE and the bucket or di
 /** First matching row wins. Errors that match nothing are retried: a bounded retry costs little. */
 export const ERROR_POLICY: readonly PolicyRow[] = [
   { when: 'network error', matches: (e) => e.code !== undefined && NETWORK_CODES.has(e.code), directive: RETRY('connection', 'check that the database is up and reachable') },
-  { when: 'connection dropped', matches: (e) => /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e.message), directive: RETRY('connection', 'check that the database is up and reachable') },
+  { when: 'connection dropped', matches: (e) => /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(e.message), directive: RETRY('connection', 'check that the database is up and reachable') },
   { when: 'SQLSTATE 08 connection exception', matches: sqlClass('08'), directive: RETRY('connection', 'check that the database is up and reachable') },
   { when: 'SQLSTATE 40001 / 40P01 serialization, deadlock', matches: sqlState('40001', '40P01'), directive: RETRY('concurrency', 'none; retried automatically') },
   { when: 'SQLSTATE 55P03 lock not available', matches: sqlState('55P03'), directive: RETRY('concurrency', 'none; retried automatically') },

@@ -107,6 +107,7 @@ describe('classifyError', () => {
     [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), true, 'connection'],
     [Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), true, 'connection'],
     [new Error('Connection terminated unexpectedly'), true, 'connection'],
+    [new Error('timeout exceeded when trying to connect'), true, 'connection'],
     [pgError('08006'), true, 'connection'],
     [pgError('40001'), true, 'concurrency'],
     [pgError('40P01'), true, 'concurrency'],

@@ -105,6 +105,18 @@ export class BufferedChanges {
     return rowCount === 1;
   }
 
+  /** The schema version of the table's first event after `after`, or undefined when none waits. */
+  async nextVersion(tableId: number, after: Position): Promise<number | undefined> {
+    const { rows } = await withIndexOrder(this.pool, (client) =>
+      client.query<{ version: number }>(
+        `SELECT e.schema_version AS version FROM cdc_events e
+          WHERE e.table_id = $1 AND (e.commit_lsn, e.seq) > ($2::pg_lsn, $3::bigint) ORDER BY e.commit_lsn, e.seq LIMIT 1`,
+        [tableId, formatLsn(after.lsn), after.seq],
+      ),
+    );
+    return rows[0]?.version;
+  }
+
   async latestVersion(tableId: number): Promise<number | undefined> {
     const { rows } = await this.pool.query<{ version: number }>('SELECT max(version) AS version FROM cdc_schema_history WHERE table_id = $1', [tableId]);
     return rows[0]?.version ?? undefined;

@@ -36,6 +36,11 @@ describe('a dead letter onto the current schema', () => {
     expect(ontoSchema(change([column('id', 'int4'), column('doc', 'text')], [1, toast]), 2, [column('id', 'int8'), column('doc', 'text')], 'public.t').after).toEqual([1n, toast]);
   });
 
+  it('widens a real as PostgreSQL does (the single-precision value), and never prints a float as text', () => {
+    expect(ontoSchema(change([column('x', 'float4')], [0.1]), 2, [column('x', 'float8')], 'public.t').after).toEqual([0.10000000149011612]);
+    expect(() => ontoSchema(change([column('x', 'float8')], [1e-7]), 2, [column('x', 'text')], 'public.t')).toThrow(PoisonValueError);
+  });
+
   it('refuses a change of type it cannot convert exactly, naming the column and both types', () => {
     const attempt = () => ontoSchema(change([column('id', 'int4'), column('at', 'text')], [1, 'soon']), 2, [column('id', 'int4'), column('at', 'timestamptz')], 'public.t');
     expect(attempt).toThrow(PoisonValueError);

@@ -14,9 +14,9 @@ import { PoisonValueError } from './type-mapping';
  * | the same kind          | the same kind          | as captured                             |
  * | int2                   | int4                   | as captured                             |
  * | int2, int4             | int8                   | the same integer                        |
- * | float4                 | float8                 | as captured                             |
+ * | float4                 | float8                 | the single-precision value, widened     |
  * | int2, int4, int8       | numeric                | the same number                         |
- * | bool, integers, floats, numeric, enum, uuid, json(b) | text | its text form, as PostgreSQL prints it |
+ * | bool, integers, numeric, enum, uuid, json(b) | text | its text form, as PostgreSQL prints it |
  * | json                   | jsonb                  | the same document                       |
  * | anything else          |                        | refused: the letter fails again, saying so |
  */
@@ -43,17 +43,22 @@ export function ontoSchema(change: BufferedChange, version: number, columns: rea
 
 const WIDER: ReadonlyArray<readonly [ValueKind, ValueKind]> = [
   ['int2', 'int4'],
-  ['float4', 'float8'],
   ['json', 'jsonb'],
 ];
-/** Kinds whose captured values are their text form already, or a number that prints as one. */
-const PRINTABLE: ReadonlySet<ValueKind> = new Set(['bool', 'int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'enum', 'uuid', 'json', 'jsonb']);
+/**
+ * Kinds whose captured values print as PostgreSQL prints them: strings, integers, booleans and
+ * decimals (floats are left out: JavaScript prints 1e-7 where PostgreSQL prints 1e-07).
+ */
+const PRINTABLE: ReadonlySet<ValueKind> = new Set(['bool', 'int2', 'int4', 'int8', 'numeric', 'enum', 'uuid', 'json', 'jsonb']);
 
 function convert(value: CdcValue, from: ColumnSchema, to: ColumnSchema, qualified: string): CdcValue {
   if (value === null || value instanceof UnchangedToast) return value;
   if (from.kind === to.kind && (from.kind !== 'array' || from.element?.kind === to.element?.kind)) return value;
   if (WIDER.some(([a, b]) => a === from.kind && b === to.kind)) return value;
   if ((from.kind === 'int2' || from.kind === 'int4') && to.kind === 'int8') return BigInt(value as number);
+  // real → double precision: PostgreSQL widens the single-precision value itself (0.1 becomes
+  // 0.10000000149011612), not the decimal it printed.
+  if (from.kind === 'float4' && to.kind === 'float8') return Math.fround(value as number);
   if ((from.kind === 'int2' || from.kind === 'int4' || from.kind === 'int8') && to.kind === 'numeric') return new PgNumeric(String(value));
   if (to.kind === 'text' && PRINTABLE.has(from.kind)) return value instanceof PgNumeric ? value.text : String(value);
   throw new PoisonValueError(

@@ -91,6 +91,8 @@ interface CommitExtras {
  */
 export class TableWriter {
   private position?: Position;
+  /** Where the last step began (kept through reset): a failure is recorded against it. */
+  private stepPosition?: Position;
   private table?: LoadedTable;
   private poisonAttempts = 0;
   /** How long the last batch took to read and fold, for the commit's debug line. */
@@ -134,6 +136,10 @@ export class TableWriter {
     return (await this.deps.changes.after(this.ref.tableId, position, 1))[0];
   }
 
+  get lastStepPosition(): Position | undefined {
+    return this.stepPosition;
+  }
+
   /** Applies the next commit's worth of changes; 'more' when it left some for the next step. */
   async step(): Promise<StepOutcome> {
     const settings = this.deps.settings();
@@ -142,13 +148,17 @@ export class TableWriter {
     if (await copyHoldsTable(this.deps.pool, this.ref.tableId)) return 'idle';
     // Read on every step: a copy planned by the reader moves it (back, to just before the copy).
     this.position = await this.deps.progress.load(this.ref.tableId);
+    this.stepPosition = this.position;
     // Dead letters still open: replays to apply first, keys a newer change would supersede.
     const open = await this.deps.deadLetters.open(this.ref.tableId);
     if (open.some((letter) => letter.status === 'replaying')) return this.replay(open, settings);
     const position = this.position;
     const page = await this.deps.changes.storedAfter(this.ref.tableId, position, settings.batchSize, settings.readBytes);
     if (!this.table && !(await this.ensureTable(page[0], settings))) return 'idle';
-    if (page.length === 0) return 'idle';
+    if (page.length === 0) {
+      await WriterProgress.settleCaughtUp(this.deps.pool, this.ref.tableId, position);
+      return 'idle';
+    }
 
     const layout = this.layoutFor(page[0], settings);
     if (isCopyStart(page[0])) return this.applyCopy(page, layout, settings, open);
@@ -177,9 +187,13 @@ export class TableWriter {
     const stored = await this.deps.deadLetters.replaying(this.ref.tableId, settings.batchSize);
     if (stored.length === 0) return 'more';
     const decoded = await Promise.all(stored.map((letter) => this.deps.changes.decode(this.ref.tableId, letter)));
-    // Every letter onto the table's current schema version, whatever it was captured under: a
-    // replay must not move the Iceberg table back to an older shape (see ontoSchema).
-    const version = (await this.deps.changes.latestVersion(this.ref.tableId)) ?? decoded[0].schemaVersion;
+    // Every letter onto the schema version the stream applies next (the newest one once it is
+    // caught up), whatever it was captured under: a replay must not move the Iceberg table back to
+    // an older shape, nor ahead of changes still waiting under an older one (see ontoSchema).
+    const version =
+      (this.position ? await this.deps.changes.nextVersion(this.ref.tableId, this.position) : undefined) ??
+      (await this.deps.changes.latestVersion(this.ref.tableId)) ??
+      decoded[0].schemaVersion;
     const { columns } = await this.deps.changes.version(this.ref.tableId, version);
     const unmappable = new Map<number, PoisonValueError>();
     const run = decoded.map((change, i) => {

@@ -36,6 +36,25 @@ export class WriterProgress {
   }
 
   /**
+   * A table caught up at `at` has no backlog: its applied bytes become its stored bytes. Heals any
+   * drift of the counters (a process of an earlier release stores or applies without counting
+   * during a rolling upgrade, say), each time a writer finds nothing after its position. Exact:
+   * the volume row and the events are read in the statement's one snapshot, and the reader raises
+   * the volume in the transaction that stores the events; a position moved meanwhile (a copy's
+   * plan) leaves the row alone.
+   */
+  static async settleCaughtUp(db: Pool | ClientBase, tableId: number, at: Position): Promise<void> {
+    await db.query(
+      `UPDATE cdc_writer_progress p SET applied_bytes = v.stored_bytes
+         FROM cdc_table_volume v
+        WHERE p.table_id = $1 AND v.table_id = $1 AND p.applied_lsn = $2::pg_lsn AND p.applied_seq = $3
+          AND p.applied_bytes IS DISTINCT FROM v.stored_bytes
+          AND NOT EXISTS (SELECT 1 FROM cdc_events e WHERE e.table_id = $1 AND (e.commit_lsn, e.seq) > ($2::pg_lsn, $3::bigint))`,
+      [tableId, formatLsn(at.lsn), at.seq],
+    );
+  }
+
+  /**
    * Moves the table's position from `expected` to `next` inside the caller's transaction; false when
    * the stored position is not `expected` (another writer moved it: this one is stale).
    */

@@ -5,7 +5,8 @@ import { FaultInjector } from '@philotes/faults';
 import { IcebergTables } from '@philotes/iceberg';
 import { backoffDelay, BackoffPolicy, classifyError, ErrorDirective, sleep } from '@philotes/retry';
 import type { RetentionSettings } from './buffer-retention';
-import { BufferedChanges } from './buffered-changes';
+import { BEFORE_FIRST, BufferedChanges } from './buffered-changes';
+import { formatLsn } from '@philotes/pgoutput';
 import { PostgresDeadLetterStore } from './dead-letters';
 import { LeaseConnection } from './lease-connection';
 import type { UpkeepSettings } from './table-upkeep';
@@ -60,6 +61,8 @@ interface OwnedTable {
   readonly writer: TableWriter;
   readonly schedule: TableSchedule;
   attempt: number;
+  /** Steps failed in a row (upkeep aside): what fails the table (see failsTableAfter). */
+  stepFailures: number;
   releasing: boolean;
   nextUpkeepAt: number;
   lastError?: string;
@@ -92,6 +95,8 @@ export class WriterService {
   private view = { liveWriters: 0, share: 0, connected: false };
   /** Tables an operator paused (none of them is stepped), for the state row. */
   private paused: readonly string[] = [];
+  /** Tables that failed (none of them is stepped), as `source:schema.table`, for the state row. */
+  private failedTables: readonly string[] = [];
 
   constructor(private readonly deps: WriterServiceDeps) {
     this.changes = new BufferedChanges(deps.pool);
@@ -121,6 +126,7 @@ export class WriterService {
       liveWriters: this.view.liveWriters,
       share: this.view.share,
       ...(this.paused.length > 0 ? { pausedTables: this.paused } : {}),
+      ...(this.failedTables.length > 0 ? { failedTables: this.failedTables } : {}),
       ...(Object.keys(failing).length > 0 ? { failing } : {}),
     };
   }
@@ -206,8 +212,9 @@ export class WriterService {
         if (kind === 'upkeep') {
           table.nextUpkeepAt = Date.now() + this.deps.settings().maintenanceIntervalMs;
           await this.deps.upkeep!.run(writer);
-        } else if ((await writer.step()) === 'more') {
-          schedule.forced = true;
+        } else {
+          if ((await writer.step()) === 'more') schedule.forced = true;
+          table.stepFailures = 0;
         }
         table.attempt = 0;
         table.lastError = undefined;
@@ -240,7 +247,7 @@ export class WriterService {
       return;
     }
     table.lastError = message;
-    if (kind === 'step' && table.attempt >= failsTableAfter(directive, settings.maxAttempts)) {
+    if (kind === 'step' && ++table.stepFailures >= failsTableAfter(directive, settings.maxAttempts)) {
       if (await this.giveUp(table, directive, message)) return;
     }
     const delay = directive.retry ? backoffDelay(settings.backoff, table.attempt) : settings.backoff.maxIntervalMs;
@@ -257,20 +264,25 @@ export class WriterService {
    */
   private async giveUp(table: OwnedTable, directive: ErrorDirective, message: string): Promise<boolean> {
     const name = table.writer.qualified;
+    const at = table.writer.lastStepPosition;
     try {
-      await recordTableFailure(this.deps.pool, table.writer.ref.tableId, {
-        kind: directive.kind,
-        message,
-        action: directive.action,
-        attempts: table.attempt,
-        ...(this.deps.instanceId ? { failedBy: this.deps.instanceId } : {}),
-      });
+      const recorded = await recordTableFailure(
+        this.deps.pool,
+        table.writer.ref.tableId,
+        { kind: directive.kind, message, action: directive.action, attempts: table.stepFailures, ...(this.deps.instanceId ? { failedBy: this.deps.instanceId } : {}) },
+        at && at.lsn !== BEFORE_FIRST.lsn ? { lsn: formatLsn(at.lsn), seq: at.seq } : undefined,
+      );
+      if (!recorded) {
+        // The position moved since these steps began (a copy was planned): what failed is gone.
+        table.stepFailures = 0;
+        return false;
+      }
     } catch (error) {
       this.deps.log.warn('could not mark the table failed; retrying it', { table: name, error });
       return false;
     }
     this.deps.log.error('the table cannot be written: it is failed and left alone until an operator resumes or resyncs it; the other tables keep flowing', {
-      table: name, kind: directive.kind, action: directive.action, attempts: table.attempt, reason: message,
+      table: name, kind: directive.kind, action: directive.action, attempts: table.stepFailures, reason: message,
     });
     table.releasing = true;
     return true;
@@ -281,6 +293,7 @@ export class WriterService {
     const { writable, paused, failed } = await writableTables(this.deps.pool);
     const eligible = new Map(writable.map((ref) => [ref.tableId, ref]));
     this.paused = paused;
+    this.failedTables = failed.map((entry) => `${entry.source}:${entry.table}`);
     this.deps.metrics.tableFailed.reset();
     for (const entry of failed) this.deps.metrics.tableFailed.set({ source: entry.source, table: entry.table, error_kind: entry.kind }, 1);
     const view = await leases.view();
@@ -321,7 +334,7 @@ export class WriterService {
       log: this.deps.log,
     });
     // Upkeep of a table just taken waits a while: its previous owner may have just run it.
-    this.owned.set(ref.tableId, { writer, schedule: newSchedule(now), attempt: 0, releasing: false, nextUpkeepAt: now + this.deps.settings().maintenanceIntervalMs });
+    this.owned.set(ref.tableId, { writer, schedule: newSchedule(now), attempt: 0, stepFailures: 0, releasing: false, nextUpkeepAt: now + this.deps.settings().maintenanceIntervalMs });
     this.deps.log.info('took the table', { table: writer.qualified });
   }
 

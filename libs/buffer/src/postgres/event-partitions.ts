@@ -51,44 +51,71 @@ export async function eventPartitions(db: Pick<ClientBase, 'query'>): Promise<Ev
 /**
  * Makes the wanted partition: an empty table attached to cdc_events. ATTACH takes only a SHARE
  * UPDATE EXCLUSIVE lock on cdc_events (CREATE ... PARTITION OF would take an exclusive one and stop
- * the reader's writes meanwhile); the default partition is checked for rows of the range, which
- * keeps a range the default already holds from being made. A short lock timeout: the upkeep tries
- * again later rather than queue the pipeline's statements behind it.
+ * the reader's writes meanwhile), but it must know the default partition holds no row of the range:
+ * proved first by a CHECK constraint validated beside the pipeline's statements (VALIDATE scans
+ * under a lock that lets inserts through), so ATTACH itself locks the default only for a moment
+ * and never scans it — which, on a buffer upgraded with all its events in the default, would stop
+ * the reader for the whole scan. A range the default does hold fails validation and is not made.
+ * Short lock timeouts: the upkeep tries again later rather than queue the pipeline behind it.
  */
 export async function createPartition(db: Pick<ClientBase, 'query'>, partition: EventPartition): Promise<void> {
   const name = quoteIdent(partition.name);
-  await db.query('BEGIN');
+  const guard = quoteIdent(`${partition.name}_not_in_default`);
+  const from = `'${partition.from.toISOString()}'`;
+  const to = `'${partition.to.toISOString()}'`;
+  const step = async (statements: readonly string[]) => {
+    await db.query('BEGIN');
+    try {
+      await db.query("SET LOCAL lock_timeout = '500ms'");
+      for (const statement of statements) await db.query(statement);
+      await db.query('COMMIT');
+    } catch (error) {
+      await db.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  };
+  await step([
+    `CREATE TABLE IF NOT EXISTS ${name} (LIKE cdc_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
+    `ALTER TABLE cdc_events_default DROP CONSTRAINT IF EXISTS ${guard}`,
+    `ALTER TABLE cdc_events_default ADD CONSTRAINT ${guard} CHECK (commit_ts < ${from} OR commit_ts >= ${to}) NOT VALID`,
+  ]);
   try {
-    await db.query("SET LOCAL lock_timeout = '2s'");
-    await db.query(`CREATE TABLE ${name} (LIKE cdc_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
-    await db.query(`ALTER TABLE cdc_events ATTACH PARTITION ${name} FOR VALUES FROM ('${partition.from.toISOString()}') TO ('${partition.to.toISOString()}')`);
-    await db.query('COMMIT');
+    await db.query(`ALTER TABLE cdc_events_default VALIDATE CONSTRAINT ${guard}`);
+    await step([`ALTER TABLE cdc_events ATTACH PARTITION ${name} FOR VALUES FROM (${from}) TO (${to})`, `ALTER TABLE cdc_events_default DROP CONSTRAINT ${guard}`]);
   } catch (error) {
-    await db.query('ROLLBACK').catch(() => undefined);
+    await step([`ALTER TABLE cdc_events_default DROP CONSTRAINT IF EXISTS ${guard}`, `DROP TABLE IF EXISTS ${name}`]).catch(() => undefined);
     throw error;
   }
 }
 
 /**
- * Drops the partition when every event in it is applied (at or before its table's writer position),
- * checked under an exclusive lock on the partition, so no copy plan moves a writer back over its
- * events meanwhile (a plan deletes from cdc_events: it waits, or went first and the check sees
- * it). True when dropped. Each table's check is one probe of the partition's primary key.
+ * Drops the partition when every event in it is applied (at or before its table's writer position).
+ * Checked first without locks (a partition a paused table still needs is left at once), then again
+ * under exclusive locks on cdc_events and the partition, taken together, the parent first — the
+ * order every query of cdc_events takes them, so none deadlocks with the drop — and with a short
+ * timeout, since while they are asked for the pipeline's statements wait. Under them no copy plan
+ * moves a writer back over the partition's events (a plan deletes from cdc_events: it waits, or
+ * went first and the check sees it). True when dropped. Each table's check is one probe of the
+ * partition's primary key.
  */
 export async function dropPartitionIfApplied(db: Pick<ClientBase, 'query'>, partition: EventPartition): Promise<boolean> {
   const name = quoteIdent(partition.name);
+  const unapplied = async () =>
+    (
+      await db.query<{ unapplied: boolean }>(
+        `SELECT EXISTS (
+           SELECT 1 FROM cdc_tables t LEFT JOIN cdc_writer_progress p USING (table_id)
+            WHERE EXISTS (SELECT 1 FROM ${name} e
+                           WHERE e.table_id = t.table_id
+                             AND (p.table_id IS NULL OR (e.commit_lsn, e.seq) > (p.applied_lsn, p.applied_seq)))) AS unapplied`,
+      )
+    ).rows[0].unapplied;
+  if (await unapplied()) return false;
   await db.query('BEGIN');
   try {
-    await db.query("SET LOCAL lock_timeout = '2s'");
-    await db.query(`LOCK TABLE ${name} IN ACCESS EXCLUSIVE MODE`);
-    const { rows } = await db.query<{ unapplied: boolean }>(
-      `SELECT EXISTS (
-         SELECT 1 FROM cdc_tables t LEFT JOIN cdc_writer_progress p USING (table_id)
-          WHERE EXISTS (SELECT 1 FROM ${name} e
-                         WHERE e.table_id = t.table_id
-                           AND (p.table_id IS NULL OR (e.commit_lsn, e.seq) > (p.applied_lsn, p.applied_seq)))) AS unapplied`,
-    );
-    if (rows[0].unapplied) {
+    await db.query("SET LOCAL lock_timeout = '500ms'");
+    await db.query(`LOCK TABLE cdc_events, ${name} IN ACCESS EXCLUSIVE MODE`);
+    if (await unapplied()) {
       await db.query('ROLLBACK');
       return false;
     }

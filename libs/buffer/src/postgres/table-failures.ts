@@ -10,15 +10,23 @@ export interface TableFailure {
   readonly failedBy?: string;
 }
 
-/** Marks the table failed (or updates the record of a failure seen again). */
-export async function recordTableFailure(db: Pick<ClientBase, 'query'>, tableId: number, failure: TableFailure): Promise<void> {
-  await db.query(
+/**
+ * Marks the table failed (or updates the record of a failure seen again) — only while its writer
+ * position is still `at`, the one the failing steps started from (an LSN and position as text, or
+ * undefined before the first event): a copy planned meanwhile moved it and replaced what failed,
+ * and a stale failure must not hold the copied table. False when not recorded.
+ */
+export async function recordTableFailure(db: Pick<ClientBase, 'query'>, tableId: number, failure: TableFailure, at: { readonly lsn: string; readonly seq: number } | undefined): Promise<boolean> {
+  const result = await db.query(
     `INSERT INTO cdc_table_failures (table_id, error_kind, error_message, action, attempts, failed_by)
-     VALUES ($1, $2, $3, $4, $5, $6)
+     SELECT $1, $2, $3, $4, $5, $6
+      WHERE CASE WHEN $7::pg_lsn IS NULL THEN NOT EXISTS (SELECT 1 FROM cdc_writer_progress WHERE table_id = $1)
+                 ELSE EXISTS (SELECT 1 FROM cdc_writer_progress WHERE table_id = $1 AND applied_lsn = $7::pg_lsn AND applied_seq = $8) END
      ON CONFLICT (table_id) DO UPDATE SET error_kind = EXCLUDED.error_kind, error_message = EXCLUDED.error_message,
        action = EXCLUDED.action, attempts = EXCLUDED.attempts, failed_by = EXCLUDED.failed_by, failed_at = now()`,
-    [tableId, failure.kind, failure.message.slice(0, 2_000), failure.action, failure.attempts, failure.failedBy ?? null],
+    [tableId, failure.kind, failure.message.slice(0, 2_000), failure.action, failure.attempts, failure.failedBy ?? null, at?.lsn ?? null, at?.seq ?? 0],
   );
+  return (result.rowCount ?? 0) > 0;
 }
 
 /**
