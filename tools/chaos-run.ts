@@ -227,7 +227,7 @@ async function inject(fault: PlannedFault, context: FaultContext): Promise<Fault
     case 'fill the buffer disk':
       return outcome(fault, context, at, await fillDisk(context, at));
     case 'cut a writer off the network':
-      return outcome(fault, context, at, await cutWriter(context, at));
+      return outcome(fault, context, at, await cutWriter(context));
   }
   const recovered = fault.kind === 'kill dlq-admin' ? await apps.ready('dlq-admin', at) : await movedOn(context.buffer, before, at);
   const recoveryMs = recovered === undefined ? undefined : recovered - at;
@@ -304,7 +304,7 @@ async function fillDisk(context: FaultContext, at: number): Promise<number | und
  * the network without closing a socket. Its leases must move to the other writers within the
  * dead-peer timeout, and the tables flow again.
  */
-async function cutWriter(context: FaultContext, at: number): Promise<number | undefined | 'skipped'> {
+async function cutWriter(context: FaultContext): Promise<number | undefined | 'skipped'> {
   const host = context.host;
   if (!host) return 'skipped';
   const far = await context.apps.startFar('iceberg-writer', host);
@@ -327,7 +327,6 @@ async function cutWriter(context: FaultContext, at: number): Promise<number | un
     far.child.kill('SIGKILL');
     await far.exited;
     host.restore();
-    void at;
   }
 }
 
