@@ -225,7 +225,7 @@ async function inject(fault: PlannedFault, context: FaultContext): Promise<Fault
     case 'pause a table under load':
       return outcome(fault, context, at, await pausedUnderLoad(context, before, at));
     case 'fill the buffer disk':
-      return outcome(fault, context, at, await fillDisk(context, at));
+      return outcome(fault, context, at, await fillDisk(context));
     case 'cut a writer off the network':
       return outcome(fault, context, at, await cutWriter(context));
   }
@@ -271,7 +271,7 @@ async function pausedUnderLoad(context: FaultContext, before: Progress | undefin
  * The buffer's events filesystem filled to the last byte: the reader must pause saying why (the
  * database's "No space left on device"), and go on once the space is back.
  */
-async function fillDisk(context: FaultContext, at: number): Promise<number | undefined | 'skipped'> {
+async function fillDisk(context: FaultContext): Promise<number | undefined | 'skipped'> {
   if (!context.disk) return 'skipped';
   const ballast = join(context.disk.directory, 'ballast');
   const fd = openSync(ballast, 'w');
