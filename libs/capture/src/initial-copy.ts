@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { BufferedEvent, copyRowSeq, LeaderFence, CopyReason, CopySnapshot, PostgresBackfillStore, PostgresEventStore, PostgresSchemaStore, SchemaStore } from '@philotes/buffer';
 import { createEncoder, encodePayload } from '@philotes/events';
 import { FaultInjector } from '@philotes/faults';
-import { parseLsn } from '@philotes/pgoutput';
+import { parseLsn, pgMicrosOfTimestamptz } from '@philotes/pgoutput';
 import { ReplicationTarget } from '@philotes/replication';
 import { classifyError } from '@philotes/retry';
 import { ReaderMetrics } from './reader-metrics';
@@ -44,8 +44,8 @@ export interface InitialCopyDeps {
 /** Same output settings as the replication session, so copied rows parse exactly like streamed ones. */
 const OUTPUT_SETTINGS = '-c DateStyle=ISO,YMD -c TimeZone=UTC -c IntervalStyle=iso_8601 -c extra_float_digits=3 -c bytea_output=hex';
 const CURSOR_FETCH_ROWS = 5_000;
-/** The first fetch of a table, before any of its rows was seen. */
-const FIRST_FETCH_ROWS = 64;
+/** The first fetch of a table, before any of its rows was seen: one (it may be 64 MB). */
+const FIRST_FETCH_ROWS = 1;
 /** Re-exported for the reader's callers; the buffer defines copy positions. */
 export { COPY_SEQ_BASE } from '@philotes/buffer';
 
@@ -196,8 +196,8 @@ export class InitialCopy {
     let copied = 0;
     let batchBytes = 0;
     // How many rows a fetch may take: a batch's bytes over the largest row of the last fetch (or
-    // four times their average, were that larger), starting small and growing at most fourfold
-    // per fetch, so a table of large rows never arrives thousands at a time. (A run of rows far
+    // four times their average, were that larger), starting at one and growing at most fourfold
+    // per fetch (5,000 after seven), so a table of large rows never arrives thousands at a time. (A run of rows far
     // larger than the ones before can still make one fetch hold that many of them; a row over
     // PHILOTES_CDC_MAX_EVENT_BYTES never arrives whole.)
     let fetch = FIRST_FETCH_ROWS;
@@ -264,7 +264,7 @@ export class InitialCopy {
 
   /** The snapshot's time as PostgreSQL-epoch microseconds: the commit time copied rows carry. */
   private async now(client: Client): Promise<bigint> {
-    const { rows } = await client.query<{ micros: string }>("SELECT (extract(epoch FROM now() - timestamptz '2000-01-01 00:00:00+00') * 1000000)::bigint::text AS micros");
+    const { rows } = await client.query<{ micros: string }>(`SELECT ${pgMicrosOfTimestamptz('now()')}::text AS micros`);
     return BigInt(rows[0].micros);
   }
 }

@@ -16,7 +16,7 @@ import {
 } from '@philotes/buffer';
 import { FaultInjector } from '@philotes/faults';
 import { PipelineState, StateMachine } from '@philotes/lifecycle';
-import { formatLsn } from '@philotes/pgoutput';
+import { formatLsn, unixSecondsOfPgMicros } from '@philotes/pgoutput';
 import { ReplicationConnection, ReplicationTarget } from '@philotes/replication';
 import { backoffDelay, BackoffPolicy, classifyError, sleep } from '@philotes/retry';
 import { copiesDue, CopyWatch } from './copy-plan';
@@ -461,7 +461,7 @@ export class WalReader {
     if (info.safeWalBytes !== undefined) this.deps.metrics.slotSafeWalBytes.set({ slot }, info.safeWalBytes);
     const bytes = info.confirmedFlushLsn !== undefined ? Number(current - info.confirmedFlushLsn) : undefined;
     const lastCommit = session.checkpoint.lastCommitTime;
-    const seconds = session.idle || lastCommit === undefined ? 0 : Math.max(0, Date.now() / 1000 - (Number(lastCommit) / 1e6 + 946_684_800));
+    const seconds = session.idle || lastCommit === undefined ? 0 : Math.max(0, Date.now() / 1000 - unixSecondsOfPgMicros(lastCommit));
     this.lag = { bytes, seconds };
     if (bytes !== undefined) this.deps.metrics.lagBytes.set(bytes);
     this.deps.metrics.lagSeconds.set(seconds);

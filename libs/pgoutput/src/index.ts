@@ -1,3 +1,4 @@
 export * from './decoder';
 export * from './lsn';
 export * from './messages';
+export * from './pg-epoch';

@@ -1,7 +1,4 @@
-import { Lsn } from '@philotes/pgoutput';
-
-/** Microseconds between 1970-01-01 and PostgreSQL's epoch, 2000-01-01. */
-export const PG_EPOCH_OFFSET_MICROS = 946_684_800_000_000n;
+import { Lsn, PG_EPOCH_UNIX_MICROS } from '@philotes/pgoutput';
 
 export type StreamMessage =
   | { readonly kind: 'xlog'; readonly walStart: Lsn; readonly walEnd: Lsn; readonly body: Buffer }
@@ -49,7 +46,7 @@ export function standbyStatusUpdate(confirmed: Lsn, replyRequested: boolean, now
   message.writeBigUInt64BE(confirmed, 1);
   message.writeBigUInt64BE(confirmed, 9);
   message.writeBigUInt64BE(confirmed, 17);
-  message.writeBigInt64BE(nowMicros - PG_EPOCH_OFFSET_MICROS, 25);
+  message.writeBigInt64BE(nowMicros - PG_EPOCH_UNIX_MICROS, 25);
   message[33] = replyRequested ? 1 : 0;
   return message;
 }

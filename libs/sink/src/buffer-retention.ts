@@ -1,6 +1,6 @@
 import { Pool, PoolClient } from 'pg';
 import { Counter, Registry } from 'prom-client';
-import { createPartition, dropPartitionIfApplied, eventPartitions, wantedPartitions } from '@philotes/buffer';
+import { cleanupGuards, createPartition, dropPartitionIfApplied, eventPartitions, wantedPartitions } from '@philotes/buffer';
 import { LockSpace, withPoolClient } from '@philotes/db';
 import { MetricName } from '@philotes/metrics';
 import type { BufferUpkeep } from './writer-service';
@@ -86,14 +86,20 @@ export class BufferRetention implements BufferUpkeep {
   /** Makes the partitions ahead, then drops those past the cutoff whose events are all applied. */
   private async partitions(client: PoolClient, cutoff: Date): Promise<void> {
     const settings = this.deps.settings();
+    const stuck = await cleanupGuards(client);
+    if (stuck > 0) this.deps.log.warn('could not drop a partition guard left on the default partition; trying again next run', { guards: stuck });
     const existing = await eventPartitions(client);
     const names = new Set(existing.map((p) => p.name));
     const overlaps = (a: { from: Date; to: Date }, b: { from: Date; to: Date }) => a.from < b.to && b.from < a.to;
     for (const wanted of wantedPartitions(new Date(), settings.bufferPartitionIntervalMs)) {
       // A range some partition already covers (made under another interval setting) is left to it.
       if (names.has(wanted.name) || existing.some((p) => overlaps(p, wanted))) continue;
+      // Made only well before its range begins (two cleanup intervals): the guard that proves the
+      // default partition holds none of it is gone by then. A range too close waits in the default.
+      const done = new Date(wanted.from.getTime() - settings.bufferCleanupIntervalMs);
+      if (done.getTime() - Date.now() < settings.bufferCleanupIntervalMs) continue;
       try {
-        await createPartition(client, wanted);
+        await createPartition(client, wanted, done);
       } catch (error) {
         // Busy (the lock timeout) or refused (the default partition holds rows of the range): next run.
         this.deps.log.warn('could not make a buffer partition; events of its range go to the default partition meanwhile', { partition: wanted.name, error });

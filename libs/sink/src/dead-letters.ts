@@ -1,5 +1,5 @@
 import { ClientBase, Pool } from 'pg';
-import { formatLsn, parseLsn } from '@philotes/pgoutput';
+import { formatLsn, parseLsn, pgMicrosOfTimestamptz, timestamptzOfPgMicros } from '@philotes/pgoutput';
 import { BufferedChange, Position } from './buffered-changes';
 
 export interface DeadLetter {
@@ -53,7 +53,6 @@ export interface DeadLetterStore {
   settle(db: ClientBase, outcomes: readonly ReplayOutcome[]): Promise<boolean>;
 }
 
-const EPOCH_2000 = `timestamptz '2000-01-01 00:00:00+00'`;
 
 export class PostgresDeadLetterStore implements DeadLetterStore {
   constructor(private readonly pool: Pool) {}
@@ -67,7 +66,7 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
       // The event's identity is unique: a re-run of the same commit (after a crash) adds nothing twice.
       await db.query(
         `INSERT INTO cdc_dead_letters (table_id, commit_lsn, seq, op, xid, commit_ts, schema_version, payload, error_kind, error_message, attempts, history, row_key, status)
-         VALUES ($1, $2, $3, $4, $5, ${EPOCH_2000} + $6::bigint * interval '1 microsecond', $7, $8, $9, $10, $11, $12::jsonb, $13, $14)
+         VALUES ($1, $2, $3, $4, $5, ${timestamptzOfPgMicros('$6')}, $7, $8, $9, $10, $11, $12::jsonb, $13, $14)
          ON CONFLICT (table_id, commit_lsn, seq, commit_ts) DO NOTHING`,
         [
           tableId,
@@ -106,7 +105,7 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
   async replaying(tableId: number, limit: number): Promise<StoredDeadLetter[]> {
     const { rows } = await this.pool.query<{ id: string; commit_lsn: string; seq: string; op: StoredDeadLetter['op']; xid: string | null; micros: string; schema_version: number; payload: Buffer }>(
       `SELECT id::text, commit_lsn::text, seq::text, op, xid::text, schema_version, payload,
-              ((extract(epoch FROM commit_ts) - 946684800) * 1000000)::bigint::text AS micros
+              ${pgMicrosOfTimestamptz('commit_ts')}::text AS micros
          FROM cdc_dead_letters
         WHERE table_id = $1 AND status = 'replaying' ORDER BY commit_lsn, seq LIMIT $2`,
       [tableId, limit],

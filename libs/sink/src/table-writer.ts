@@ -71,6 +71,9 @@ export class PoisonRetryError extends ClassifiedError {
 
 export type StepOutcome = 'idle' | 'more';
 
+/** A caught-up table settles its byte counters at most this often: drift is rare, the check cheap but not free. */
+const SETTLE_EVERY_MS = 60_000;
+
 /** What a commit settles besides the rows: dead letters superseded, and the outcome of a replay. */
 interface CommitExtras {
   readonly open: readonly OpenDeadLetter[];
@@ -91,6 +94,8 @@ interface CommitExtras {
  */
 export class TableWriter {
   private position?: Position;
+  /** When a caught-up step next settles the byte counters (see WriterProgress.settleCaughtUp). */
+  private nextSettleAt = 0;
   /** Where the last step began (kept through reset): a failure is recorded against it. */
   private stepPosition?: Position;
   private table?: LoadedTable;
@@ -143,6 +148,7 @@ export class TableWriter {
   /** Applies the next commit's worth of changes; 'more' when it left some for the next step. */
   async step(): Promise<StepOutcome> {
     const settings = this.deps.settings();
+    this.stepPosition = undefined;
     // A copy the reader asked for since this writer took the table (a new relation, say): its
     // changes wait for the copy (the scheduler lets the table go at its next round).
     if (await copyHoldsTable(this.deps.pool, this.ref.tableId)) return 'idle';
@@ -156,7 +162,10 @@ export class TableWriter {
     const page = await this.deps.changes.storedAfter(this.ref.tableId, position, settings.batchSize, settings.readBytes);
     if (!this.table && !(await this.ensureTable(page[0], settings))) return 'idle';
     if (page.length === 0) {
-      await WriterProgress.settleCaughtUp(this.deps.pool, this.ref.tableId, position);
+      if (Date.now() >= this.nextSettleAt) {
+        this.nextSettleAt = Date.now() + SETTLE_EVERY_MS;
+        await WriterProgress.settleCaughtUp(this.deps.pool, this.ref.tableId, position);
+      }
       return 'idle';
     }
 

@@ -1,5 +1,6 @@
 import { CdcValue, ColumnSchema, numericPrecision, PgDate, PgInterval, PgNumeric, PgTime, PgTimestamp, PgTimeTz, UnchangedToast, ValueKind } from '@philotes/events';
 import { decimalParts, decimalType, IcebergType, PrimitiveType } from '@philotes/iceberg';
+import { PG_EPOCH_UNIX_MICROS } from '@philotes/pgoutput';
 import { ClassifiedError } from '@philotes/retry';
 
 /**
@@ -34,7 +35,7 @@ export const UNBOUNDED_NUMERIC = { precision: 38, scale: 9 } as const;
 const MAX_DECIMAL_PRECISION = 38;
 const MICROS_PER_DAY = 86_400_000_000n;
 /** Microseconds from 1970-01-01 to 2000-01-01, PostgreSQL's epoch. */
-export const PG_EPOCH_MICROS = 946_684_800_000_000n;
+export const PG_EPOCH_MICROS = PG_EPOCH_UNIX_MICROS;
 
 const SCALAR: Readonly<Record<Exclude<ValueKind, 'array' | 'numeric'>, PrimitiveType>> = {
   bool: 'boolean',

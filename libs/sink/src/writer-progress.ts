@@ -1,5 +1,6 @@
 import { ClientBase, Pool } from 'pg';
-import { formatLsn, parseLsn } from '@philotes/pgoutput';
+import { withPoolClient } from '@philotes/db';
+import { formatLsn, parseLsn, timestamptzOfPgMicros } from '@philotes/pgoutput';
 import { BEFORE_FIRST, Position } from './buffered-changes';
 
 /**
@@ -43,15 +44,26 @@ export class WriterProgress {
    * the volume in the transaction that stores the events; a position moved meanwhile (a copy's
    * plan) leaves the row alone.
    */
-  static async settleCaughtUp(db: Pool | ClientBase, tableId: number, at: Position): Promise<void> {
-    await db.query(
-      `UPDATE cdc_writer_progress p SET applied_bytes = v.stored_bytes
-         FROM cdc_table_volume v
-        WHERE p.table_id = $1 AND v.table_id = $1 AND p.applied_lsn = $2::pg_lsn AND p.applied_seq = $3
-          AND p.applied_bytes IS DISTINCT FROM v.stored_bytes
-          AND NOT EXISTS (SELECT 1 FROM cdc_events e WHERE e.table_id = $1 AND (e.commit_lsn, e.seq) > ($2::pg_lsn, $3::bigint))`,
-      [tableId, formatLsn(at.lsn), at.seq],
-    );
+  static async settleCaughtUp(pool: Pool, tableId: number, at: Position): Promise<void> {
+    // REPEATABLE READ: a settle that waited on the row for a start over (which zeroes both
+    // counters) must not write the stored bytes it read before; it fails (40001) and is skipped.
+    await withPoolClient(pool, async (db) => {
+      await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+      try {
+        await db.query(
+          `UPDATE cdc_writer_progress p SET applied_bytes = v.stored_bytes
+             FROM cdc_table_volume v
+            WHERE p.table_id = $1 AND v.table_id = $1 AND p.applied_lsn = $2::pg_lsn AND p.applied_seq = $3
+              AND p.applied_bytes IS DISTINCT FROM v.stored_bytes
+              AND NOT EXISTS (SELECT 1 FROM cdc_events e WHERE e.table_id = $1 AND (e.commit_lsn, e.seq) > ($2::pg_lsn, $3::bigint))`,
+          [tableId, formatLsn(at.lsn), at.seq],
+        );
+        await db.query('COMMIT');
+      } catch (error) {
+        await db.query('ROLLBACK').catch(() => undefined);
+        if ((error as { code?: string }).code !== '40001') throw error;
+      }
+    });
   }
 
   /**
@@ -59,7 +71,7 @@ export class WriterProgress {
    * the stored position is not `expected` (another writer moved it: this one is stale).
    */
   static async advance(db: ClientBase, tableId: number, expected: Position, next: Position, commitTime: bigint): Promise<boolean> {
-    const time = `timestamptz '2000-01-01 00:00:00+00' + ${commitTime.toString()}::bigint * interval '1 microsecond'`;
+    const time = timestamptzOfPgMicros(commitTime.toString());
     if (expected === BEFORE_FIRST || (expected.lsn === BEFORE_FIRST.lsn && expected.seq === BEFORE_FIRST.seq)) {
       const inserted = await db.query(
         `INSERT INTO cdc_writer_progress (table_id, applied_lsn, applied_seq, applied_commit_ts, applied_bytes)

@@ -264,7 +264,9 @@ export class WriterService {
    */
   private async giveUp(table: OwnedTable, directive: ErrorDirective, message: string): Promise<boolean> {
     const name = table.writer.qualified;
-    const at = table.writer.lastStepPosition;
+    // Where the failing steps stood: a step that failed before reading its position stands where
+    // the table does now.
+    const at = table.writer.lastStepPosition ?? (await this.progress.load(table.writer.ref.tableId).catch(() => undefined));
     try {
       const recorded = await recordTableFailure(
         this.deps.pool,

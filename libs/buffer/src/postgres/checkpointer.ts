@@ -1,4 +1,5 @@
 import { ClientBase } from 'pg';
+import { pgMicrosOfTimestamptz } from '@philotes/pgoutput';
 import { Checkpoint } from '../buffered-event';
 import { Checkpointer } from '../ports';
 import { lsnColumn, lsnParam, PG_EPOCH_MICROS_SQL } from './sql';
@@ -11,7 +12,7 @@ export class PostgresCheckpointer implements Checkpointer {
   async load(sourceId: string): Promise<Checkpoint | undefined> {
     const { rows } = await this.client.query<{ confirmed_lsn: string; partial_commit_lsn: string | null; partial_seq: string | null; last_commit_micros: string | null }>(
       `SELECT confirmed_lsn, partial_commit_lsn, partial_seq,
-              (extract(epoch FROM last_commit_ts - timestamptz '2000-01-01 00:00:00+00') * 1000000)::bigint AS last_commit_micros
+              ${pgMicrosOfTimestamptz('last_commit_ts')} AS last_commit_micros
          FROM cdc_checkpoints WHERE source_id = $1`,
       [sourceId],
     );

@@ -58,9 +58,13 @@ export async function eventPartitions(db: Pick<ClientBase, 'query'>): Promise<Ev
  * the reader for the whole scan. A range the default does hold fails validation and is not made.
  * Short lock timeouts: the upkeep tries again later rather than queue the pipeline behind it.
  */
-export async function createPartition(db: Pick<ClientBase, 'query'>, partition: EventPartition): Promise<void> {
+export async function createPartition(db: Pick<ClientBase, 'query'>, partition: EventPartition, done: Date = partition.from): Promise<void> {
+  // While the guard stands it refuses the default partition any row of the range: it must be gone
+  // before the range begins (`done`, at the latest), or the reader's inserts there would fail.
+  const left = () => done.getTime() - Date.now();
+  if (left() <= 0) throw new Error(`too late to make partition ${partition.name}: its range begins before it could be attached`);
   const name = quoteIdent(partition.name);
-  const guard = quoteIdent(`${partition.name}_not_in_default`);
+  const guard = quoteIdent(`${partition.name}${GUARD_SUFFIX}`);
   const from = `'${partition.from.toISOString()}'`;
   const to = `'${partition.to.toISOString()}'`;
   const step = async (statements: readonly string[]) => {
@@ -80,12 +84,50 @@ export async function createPartition(db: Pick<ClientBase, 'query'>, partition: 
     `ALTER TABLE cdc_events_default ADD CONSTRAINT ${guard} CHECK (commit_ts < ${from} OR commit_ts >= ${to}) NOT VALID`,
   ]);
   try {
-    await db.query(`ALTER TABLE cdc_events_default VALIDATE CONSTRAINT ${guard}`);
+    // The scan may be long (a buffer upgraded with all its events in the default): bounded so the
+    // guard is dropped in time.
+    await db.query('BEGIN');
+    try {
+      await db.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(left()))}`);
+      await db.query(`ALTER TABLE cdc_events_default VALIDATE CONSTRAINT ${guard}`);
+      await db.query('COMMIT');
+    } catch (error) {
+      await db.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
     await step([`ALTER TABLE cdc_events ATTACH PARTITION ${name} FOR VALUES FROM (${from}) TO (${to})`, `ALTER TABLE cdc_events_default DROP CONSTRAINT ${guard}`]);
   } catch (error) {
+    // Left behind, the guard would refuse events of its range: cleanupGuards drops it next run.
     await step([`ALTER TABLE cdc_events_default DROP CONSTRAINT IF EXISTS ${guard}`, `DROP TABLE IF EXISTS ${name}`]).catch(() => undefined);
     throw error;
   }
+}
+
+const GUARD_SUFFIX = '_not_in_default';
+
+/**
+ * Drops every guard left on the default partition (a run interrupted between its steps, a drop
+ * that timed out): one upkeep runs at a time, so any guard found at its start is a leftover.
+ * Returns how many remain (they could not be dropped now).
+ */
+export async function cleanupGuards(db: Pick<ClientBase, 'query'>): Promise<number> {
+  const { rows } = await db.query<{ name: string }>(
+    `SELECT conname AS name FROM pg_constraint WHERE conrelid = 'cdc_events_default'::regclass AND contype = 'c' AND conname LIKE '%' || $1`,
+    [GUARD_SUFFIX],
+  );
+  let left = 0;
+  for (const { name } of rows) {
+    try {
+      await db.query('BEGIN');
+      await db.query("SET LOCAL lock_timeout = '2s'");
+      await db.query(`ALTER TABLE cdc_events_default DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`);
+      await db.query('COMMIT');
+    } catch {
+      await db.query('ROLLBACK').catch(() => undefined);
+      left++;
+    }
+  }
+  return left;
 }
 
 /**

@@ -1,11 +1,11 @@
 /** Conversions between our representations and SQL parameters. */
-import { formatLsn, parseLsn } from '@philotes/pgoutput';
+import { formatLsn, parseLsn, timestamptzOfPgMicros } from '@philotes/pgoutput';
 
 export const lsnParam = (lsn: bigint): string => formatLsn(lsn);
 export const lsnColumn = (text: string): bigint => parseLsn(text);
 
 /** A timestamptz expression for a parameter holding microseconds since 2000-01-01 UTC. */
-export const PG_EPOCH_MICROS_SQL = (param: string): string => `(timestamptz '2000-01-01 00:00:00+00' + ${param}::bigint * interval '1 microsecond')`;
+export const PG_EPOCH_MICROS_SQL = timestamptzOfPgMicros;
 
 /** The channel writers LISTEN on; the payload is a wake-up message (wake-up.ts). */
 export const EVENTS_CHANNEL = 'philotes_events';
