@@ -14,4 +14,4 @@ export * from './postgres/schema-store';
 export * from './postgres/source-controls';
 export * from './postgres/table-failures';
 export * from './postgres/sql';
-export * from './wake-up';
+export * from './notices';

@@ -1,6 +1,5 @@
 import { Pool } from 'pg';
-import { CONTROL_CHANNEL, decodeWakeUp, EVENTS_CHANNEL, recordTableFailure } from '@philotes/buffer';
-import { controlTables } from './control-notice';
+import { CONTROL_CHANNEL, controlTables, decodeWakeUp, EVENTS_CHANNEL, recordTableFailure } from '@philotes/buffer';
 import { FaultInjector } from '@philotes/faults';
 import { IcebergTables } from '@philotes/iceberg';
 import { backoffDelay, BackoffPolicy, classifyError, ErrorDirective, sleep } from '@philotes/retry';

@@ -4,8 +4,8 @@ import { BackfillState, BackfillStore, CopyPlan, CopyReason, CopyStart } from '.
 import { CopyFencedError } from './copy-fence';
 import { copyEvents } from './event-store';
 import { assertLeading, LeaderFence } from './leader-lock';
-import { encodeWakeUp } from '../wake-up';
-import { EVENTS_CHANNEL, lsnColumn, lsnParam } from './sql';
+import { encodeWakeUp, EVENTS_CHANNEL } from '../notices';
+import { lsnColumn, lsnParam } from './sql';
 
 /** `cdc_backfill`: each table's copy, its snapshot and progress. */
 export class PostgresBackfillStore implements BackfillStore {

@@ -9,8 +9,7 @@ import { EventStore } from '../ports';
 import { CopyFencedError } from './copy-fence';
 import { PostgresCheckpointer } from './checkpointer';
 import { assertLeading, LeaderFence } from './leader-lock';
-import { encodeWakeUp } from '../wake-up';
-import { EVENTS_CHANNEL } from './sql';
+import { encodeWakeUp, EVENTS_CHANNEL } from '../notices';
 
 /** Appends events with one binary COPY per batch, inside the transaction that moves the checkpoint. */
 export class PostgresEventStore implements EventStore {
