@@ -4,7 +4,7 @@ export * from './initial-copy';
 export * from './operator-pause-watch';
 export * from './reader-holds';
 export * from './reader-metrics';
-export * from './reader-session';
+export * from './streaming-session';
 export * from './relation-registry';
 export * from './source-catalog';
 export * from './tuple-values';

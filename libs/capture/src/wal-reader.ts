@@ -26,7 +26,7 @@ import { InitialCopy } from './initial-copy';
 import { OperatorPauseWatch } from './operator-pause-watch';
 import { HoldOutcome } from './reader-holds';
 import { ReaderMetrics } from './reader-metrics';
-import { SessionSettings, StreamingSession } from './reader-session';
+import { SessionSettings, StreamingSession } from './streaming-session';
 import { RelationRegistry } from './relation-registry';
 import { SourceCatalog } from './source-catalog';
 import { TypeResolver } from './type-resolver';

@@ -3,7 +3,7 @@ import { DataFile, ManifestEntry } from './manifest';
 import { currentSchema, currentSnapshot } from './metadata';
 import { deletedKeys, isDeleted, sequenceOf } from './equality-deletes';
 import { readRows } from './parquet/read-rows';
-import { LiveFiles, LoadedTable, TableChange } from './table-operations';
+import { LiveFiles, LoadedTable, TableChange } from './iceberg-tables';
 import { ObjectStore } from './storage/object-store';
 
 export interface CompactionPolicy {

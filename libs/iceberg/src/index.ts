@@ -12,7 +12,7 @@ export * from './storage/create-store';
 export * from './storage/filesystem-store';
 export * from './storage/object-store';
 export * from './storage/s3-store';
-export * from './table-operations';
+export * from './iceberg-tables';
 export * from './parquet/read-rows';
 export * from './snapshot-expiry';
 export * from './equality-deletes';

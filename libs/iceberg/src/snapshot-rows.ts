@@ -2,7 +2,7 @@ import { isDeleted, deletedKeys, sequenceOf } from './equality-deletes';
 import { SnapshotId, TableMetadata } from './metadata';
 import { readRows } from './parquet/read-rows';
 import { NestedField } from './schema';
-import { IcebergTables } from './table-operations';
+import { IcebergTables } from './iceberg-tables';
 
 /**
  * The rows a snapshot holds, equality deletes applied, one data file at a time: memory is bounded
