@@ -158,7 +158,10 @@ describe('resync through the admin API', () => {
     await source.query(`CREATE SCHEMA "."; CREATE TABLE "."."..." (id int PRIMARY KEY, v text); CREATE TABLE ".".".." (id int PRIMARY KEY, v text);
       INSERT INTO ".".".." VALUES (1, 'dots'); ALTER PUBLICATION ${dbs.publication} ADD TABLE ".".".."`);
     await source.end();
-    await eventually('the reader to know the table', async () => (await query(dbs.buffer.url, "SELECT 1 FROM cdc_tables WHERE schema_name = '.' AND table_name = '..'")).length === 1);
+    // Its first copy (it joined the publication) done: a resync asked while a copy runs is left to that copy.
+    await eventually('the joined table copied', async () =>
+      (await query(dbs.buffer.url, "SELECT 1 FROM cdc_backfill b JOIN cdc_tables t USING (table_id) WHERE t.schema_name = '.' AND t.table_name = '..' AND b.status = 'done'")).length === 1,
+    );
     const named = await api(admin, 'POST', '/api/v1/sources/test/resync', { body: { table: { schema: '.', name: '..' }, requestedBy: 'carol' } });
     expect(named.status).toBe(202);
     expect(named.body).toEqual({ source: 'test', table: '....', tables: 1, fromScratch: false });
