@@ -1,5 +1,6 @@
 import { ClientBase } from 'pg';
-import { COPY_MARKER_SEQ, lsnParam, PG_EPOCH_MICROS_SQL } from '@philotes/buffer';
+import { COPY_MARKER_SEQ, lsnParam } from '@philotes/buffer';
+import { timestamptzOfPgMicros } from '@philotes/pgoutput';
 import { ClassifiedError } from '@philotes/retry';
 import { DataFile } from '@philotes/iceberg';
 import { AssembledBatch, BatchAssembler, PoisonChange } from './batch-assembler';
@@ -42,7 +43,7 @@ export function copyFinished(state: { status: string; finished: boolean } | unde
 export async function copyIsWhole(db: Pick<ClientBase, 'query'>, tableId: number, marker: Pick<StoredChange, 'position' | 'commitTime'>, rows: number): Promise<boolean> {
   const { rows: found } = await db.query<{ whole: boolean }>(
     `SELECT b.status IN ('done', 'requested') AND b.finished_at IS NOT NULL AND b.rows_copied = $4
-            AND EXISTS (SELECT 1 FROM cdc_events e WHERE e.table_id = $1 AND e.commit_lsn = $2::pg_lsn AND e.seq = $3 AND e.commit_ts = ${PG_EPOCH_MICROS_SQL('$5')}) AS whole
+            AND EXISTS (SELECT 1 FROM cdc_events e WHERE e.table_id = $1 AND e.commit_lsn = $2::pg_lsn AND e.seq = $3 AND e.commit_ts = ${timestamptzOfPgMicros('$5')}) AS whole
        FROM cdc_backfill b WHERE b.table_id = $1 FOR SHARE`,
     [tableId, lsnParam(marker.position.lsn), marker.position.seq, rows, marker.commitTime.toString()],
   );

@@ -34,8 +34,6 @@ export class OversizedEventError extends PoisonValueError {
 export const UNBOUNDED_NUMERIC = { precision: 38, scale: 9 } as const;
 const MAX_DECIMAL_PRECISION = 38;
 const MICROS_PER_DAY = 86_400_000_000n;
-/** Microseconds from 1970-01-01 to 2000-01-01, PostgreSQL's epoch. */
-export const PG_EPOCH_MICROS = PG_EPOCH_UNIX_MICROS;
 
 const SCALAR: Readonly<Record<Exclude<ValueKind, 'array' | 'numeric'>, PrimitiveType>> = {
   bool: 'boolean',
@@ -226,7 +224,7 @@ function smallDecimal(text: string, precision: number, scale: number): bigint | 
 
 /** Commit times of the buffer (PostgreSQL-epoch microseconds) as Unix microseconds. */
 export function unixMicros(pgEpochMicros: bigint): bigint {
-  return pgEpochMicros + PG_EPOCH_MICROS;
+  return pgEpochMicros + PG_EPOCH_UNIX_MICROS;
 }
 
 /** Promotions Iceberg allows (spec, Schema Evolution): int→long, float→double, decimal precision up. */

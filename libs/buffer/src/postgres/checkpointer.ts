@@ -1,8 +1,8 @@
 import { ClientBase } from 'pg';
-import { pgMicrosOfTimestamptz } from '@philotes/pgoutput';
+import { pgMicrosOfTimestamptz, timestamptzOfPgMicros } from '@philotes/pgoutput';
 import { Checkpoint } from '../buffered-event';
 import { Checkpointer } from '../ports';
-import { lsnColumn, lsnParam, PG_EPOCH_MICROS_SQL } from './sql';
+import { lsnColumn, lsnParam } from './sql';
 
 /** Where a source's checkpoint is read and saved: `cdc_checkpoints`, one row per source. */
 export class PostgresCheckpointer implements Checkpointer {
@@ -82,7 +82,7 @@ export class PostgresCheckpointer implements Checkpointer {
    */
   static saveStatement(client: ClientBase, sourceId: string, checkpoint: Checkpoint): string {
     const literal = (value: string | null) => (value === null ? 'NULL' : client.escapeLiteral(value));
-    const time = checkpoint.lastCommitTime === undefined ? 'last_commit_ts' : PG_EPOCH_MICROS_SQL(checkpoint.lastCommitTime.toString());
+    const time = checkpoint.lastCommitTime === undefined ? 'last_commit_ts' : timestamptzOfPgMicros(checkpoint.lastCommitTime.toString());
     return `UPDATE cdc_checkpoints
                SET confirmed_lsn = GREATEST(confirmed_lsn, ${literal(lsnParam(checkpoint.confirmedLsn))}::pg_lsn),
                    partial_commit_lsn = ${literal(checkpoint.partial ? lsnParam(checkpoint.partial.commitLsn) : null)}::pg_lsn,

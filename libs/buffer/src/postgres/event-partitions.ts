@@ -67,17 +67,10 @@ export async function createPartition(db: Pick<ClientBase, 'query'>, partition: 
   const guard = quoteIdent(`${partition.name}${GUARD_SUFFIX}`);
   const from = `'${partition.from.toISOString()}'`;
   const to = `'${partition.to.toISOString()}'`;
-  const step = async (statements: readonly string[]) => {
-    await db.query('BEGIN');
-    try {
-      await db.query("SET LOCAL lock_timeout = '500ms'");
+  const step = (statements: readonly string[]) =>
+    bounded(db, "lock_timeout = '500ms'", async () => {
       for (const statement of statements) await db.query(statement);
-      await db.query('COMMIT');
-    } catch (error) {
-      await db.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
-  };
+    });
   await step([
     `CREATE TABLE IF NOT EXISTS ${name} (LIKE cdc_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
     `ALTER TABLE cdc_events_default DROP CONSTRAINT IF EXISTS ${guard}`,
@@ -86,15 +79,7 @@ export async function createPartition(db: Pick<ClientBase, 'query'>, partition: 
   try {
     // The scan may be long (a buffer upgraded with all its events in the default): bounded so the
     // guard is dropped in time.
-    await db.query('BEGIN');
-    try {
-      await db.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(left()))}`);
-      await db.query(`ALTER TABLE cdc_events_default VALIDATE CONSTRAINT ${guard}`);
-      await db.query('COMMIT');
-    } catch (error) {
-      await db.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
+    await bounded(db, `statement_timeout = ${Math.max(1, Math.floor(left()))}`, () => db.query(`ALTER TABLE cdc_events_default VALIDATE CONSTRAINT ${guard}`));
     await step([`ALTER TABLE cdc_events ATTACH PARTITION ${name} FOR VALUES FROM (${from}) TO (${to})`, `ALTER TABLE cdc_events_default DROP CONSTRAINT ${guard}`]);
   } catch (error) {
     // Left behind, the guard would refuse events of its range: cleanupGuards drops it next run.
@@ -117,15 +102,7 @@ export async function cleanupGuards(db: Pick<ClientBase, 'query'>): Promise<numb
   );
   let left = 0;
   for (const { name } of rows) {
-    try {
-      await db.query('BEGIN');
-      await db.query("SET LOCAL lock_timeout = '2s'");
-      await db.query(`ALTER TABLE cdc_events_default DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`);
-      await db.query('COMMIT');
-    } catch {
-      await db.query('ROLLBACK').catch(() => undefined);
-      left++;
-    }
+    await bounded(db, "lock_timeout = '2s'", () => db.query(`ALTER TABLE cdc_events_default DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`)).catch(() => left++);
   }
   return left;
 }
@@ -153,18 +130,26 @@ export async function dropPartitionIfApplied(db: Pick<ClientBase, 'query'>, part
       )
     ).rows[0].unapplied;
   if (await unapplied()) return false;
-  await db.query('BEGIN');
-  try {
-    await db.query("SET LOCAL lock_timeout = '500ms'");
+  return bounded(db, "lock_timeout = '500ms'", async () => {
     await db.query(`LOCK TABLE cdc_events, ${name} IN ACCESS EXCLUSIVE MODE`);
-    if (await unapplied()) {
-      await db.query('ROLLBACK');
-      return false;
-    }
+    if (await unapplied()) return false;
     await db.query(`ALTER TABLE cdc_events DETACH PARTITION ${name}`);
     await db.query(`DROP TABLE ${name}`);
-    await db.query('COMMIT');
     return true;
+  });
+}
+
+/**
+ * `work` in a transaction with one setting bounding it (`SET LOCAL`: a lock or statement
+ * timeout), so partition upkeep never holds the pipeline's statements behind it for long.
+ */
+async function bounded<T>(db: Pick<ClientBase, 'query'>, setting: string, work: () => Promise<T>): Promise<T> {
+  await db.query('BEGIN');
+  try {
+    await db.query(`SET LOCAL ${setting}`);
+    const result = await work();
+    await db.query('COMMIT');
+    return result;
   } catch (error) {
     await db.query('ROLLBACK').catch(() => undefined);
     throw error;

@@ -45,11 +45,3 @@ export async function clearTableFailures(db: Pick<ClientBase, 'query'>, tableIds
   const result = await db.query('DELETE FROM cdc_table_failures WHERE table_id = ANY ($1::int[])', [tableIds]);
   return result.rowCount ?? 0;
 }
-
-/** Every failed table, for the writers' gauge: its source, `schema.table` and the error kind. */
-export async function failedTables(db: ClientBase | Pool): Promise<Array<{ readonly source: string; readonly table: string; readonly kind: string }>> {
-  const { rows } = await db.query<{ source_id: string; schema_name: string; table_name: string; error_kind: string }>(
-    'SELECT t.source_id, t.schema_name, t.table_name, f.error_kind FROM cdc_table_failures f JOIN cdc_tables t USING (table_id) ORDER BY t.table_id',
-  );
-  return rows.map((row) => ({ source: row.source_id, table: `${row.schema_name}.${row.table_name}`, kind: row.error_kind }));
-}
