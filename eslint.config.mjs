@@ -2,9 +2,10 @@
 // write nobody waits for, and a lost error.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import philotes from './lint/buffer-sql.cjs';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', '*.config.js', 'eslint.config.mjs', 'helm/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'data/**', '*.config.js', 'eslint.config.mjs', 'helm/**', 'lint/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -18,6 +19,13 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       'no-console': 'off',
     },
+  },
+  {
+    // One owner for the buffer schema (lint/buffer-sql.cjs says why tests are exempt).
+    files: ['apps/**/*.ts', 'libs/**/*.ts', 'tools/**/*.ts'],
+    ignores: ['libs/buffer/**', '**/*.spec.ts'],
+    plugins: { philotes },
+    rules: { 'philotes/buffer-sql': 'error' },
   },
   {
     // Plain scripts shipped in the image, outside the TypeScript project.

@@ -5,15 +5,15 @@ const moduleNameMapper = { '^@philotes/([a-z-]+)$': '<rootDir>/libs/$1/src' };
 
 module.exports = {
   // Only our code: PostgreSQL's data directories hold *.snap files jest would take for snapshots.
-  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test', '<rootDir>/tools'],
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test', '<rootDir>/tools', '<rootDir>/lint'],
   projects: [
     {
       displayName: 'unit',
-      roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools'],
+      roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools', '<rootDir>/lint'],
       testEnvironment: 'node',
       transform,
       moduleNameMapper,
-      testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,tools,lint}/**/*.spec.ts'],
     },
     {
       displayName: 'integration',

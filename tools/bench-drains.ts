@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { applyMigrations } from '../libs/db/src';
+import { applyMigrations, checkpointsReached, lastEventOf, writeOneTableAfresh, writerReached } from '../libs/buffer/src';
 import { EmbeddedPostgres, freePort } from '../libs/embedded-pg/src';
 import { createObjectStore, IcebergTables, SqlCatalog } from '../libs/iceberg/src';
 import { formatLsn } from '../libs/pgoutput/src';
@@ -125,8 +125,7 @@ export async function drainWithReader(server: EmbeddedPostgres, drain: ReaderDra
       if (reader.child.exitCode !== null) throw new Error(`the reader exited:\n${reader.output().slice(-2000)}`);
       if (started === undefined && reader.output().includes('"message":"streaming"')) started = process.hrtime.bigint();
       peakKb = Math.max(peakKb, peakRssKb(reader.child.pid!));
-      const { rows } = await buffer.query<{ done: boolean }>('SELECT confirmed_lsn >= $1::pg_lsn AS done FROM cdc_checkpoints', [formatLsn(drain.endLsn)]);
-      if (started !== undefined && rows[0]?.done) break;
+      if (started !== undefined && (await checkpointsReached(buffer, drain.endLsn))) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     return { seconds: Number(process.hrtime.bigint() - started) / 1e9, peakRssMb: peakKb / 1024 };
@@ -158,15 +157,11 @@ export async function drainWithWriter(bufferUrl: string, table: string, mode: 'a
   const warehouse = mkdtempSync(join(tmpdir(), 'philotes-bench-warehouse-'));
   let writer: BenchApp | undefined;
   try {
-    await buffer.query('DELETE FROM cdc_writer_progress; DELETE FROM iceberg_tables; DELETE FROM pipeline_controls');
-    await buffer.query('INSERT INTO pipeline_controls (source_id, table_id, paused) SELECT source_id, table_id, true FROM cdc_tables WHERE table_name <> $1', [table]);
-    const [{ lsn, seq, events }] = (
-      await buffer.query<{ lsn: string; seq: string; events: string }>(
-        `SELECT e.commit_lsn::text AS lsn, e.seq::text AS seq, (SELECT count(*) FROM cdc_events WHERE table_id = t.table_id)::text AS events
-           FROM cdc_events e JOIN cdc_tables t USING (table_id) WHERE t.table_name = $1 ORDER BY e.commit_lsn DESC, e.seq DESC LIMIT 1`,
-        [table],
-      )
-    ).rows;
+    await writeOneTableAfresh(buffer, table);
+    await buffer.query('DELETE FROM iceberg_tables');
+    const last = await lastEventOf(buffer, table);
+    if (!last) throw new Error(`the buffer holds no events of ${table}`);
+    const { lsn, seq, events } = last;
     writer = startBenchApp('iceberg-writer', {
       PHILOTES_DATABASE_URL: bufferUrl,
       PHILOTES_ICEBERG_WAREHOUSE: warehouse,
@@ -181,11 +176,7 @@ export async function drainWithWriter(bufferUrl: string, table: string, mode: 'a
       if (writer.child.exitCode !== null) throw new Error(`the writer exited:\n${writer.output().slice(-2000)}`);
       if (started === undefined && writer.output().includes('"message":"took the table"')) started = process.hrtime.bigint();
       peakKb = Math.max(peakKb, peakRssKb(writer.child.pid!));
-      const { rows } = await buffer.query<{ done: boolean }>(
-        'SELECT (applied_lsn, applied_seq) >= ($1::pg_lsn, $2::bigint) AS done FROM cdc_writer_progress p JOIN cdc_tables t USING (table_id) WHERE t.table_name = $3',
-        [lsn, seq, table],
-      );
-      if (started !== undefined && rows[0]?.done) break;
+      if (started !== undefined && (await writerReached(buffer, table, lsn, seq))) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

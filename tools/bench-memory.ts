@@ -13,6 +13,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { instanceReasons, storedCounts, unappliedEvents, wholeCheckpointOf } from '../libs/buffer/src';
 import { EmbeddedPostgres, freePort } from '../libs/embedded-pg/src';
 import { parseLsn } from '../libs/pgoutput/src';
 import { BenchApp, startBenchApp, stopBenchApp, until } from './bench-drains';
@@ -94,7 +95,7 @@ async function runScenario(server: EmbeddedPostgres, scenario: Scenario, index: 
         PHILOTES_HEALTH_LISTEN_ADDR: `127.0.0.1:${await freePort()}`,
       }),
     );
-    await until(async () => (await buffer.query("SELECT 1 FROM pipeline_instances WHERE app = 'wal-reader' AND state = 'running'").catch(() => ({ rows: [] }))).rows.length > 0, () => 'the reader to run');
+    await until(async () => (await instanceReasons(buffer, 'wal-reader', 'running', 3_600_000).catch(() => [])).length > 0, () => 'the reader to run');
     apps.push(
       startBenchApp('iceberg-writer', {
         PHILOTES_DATABASE_URL: server.url(bufferDb),
@@ -107,21 +108,17 @@ async function runScenario(server: EmbeddedPostgres, scenario: Scenario, index: 
     const target = parseLsn((await source.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn);
     await until(async () => {
       sample();
-      const { rows } = await buffer.query<{ lsn: string | null }>("SELECT confirmed_lsn::text AS lsn FROM cdc_checkpoints WHERE source_id = 'bench' AND partial_commit_lsn IS NULL");
-      return rows[0]?.lsn !== null && rows[0] !== undefined && parseLsn(rows[0].lsn!) >= target;
+      const lsn = await wholeCheckpointOf(buffer, 'bench');
+      return lsn !== undefined && parseLsn(lsn) >= target;
     }, () => `the buffer to hold the workload (reader said: ${apps[0].output().slice(-800)})`, 3_600_000);
     await until(async () => {
       sample();
-      const { rows } = await buffer.query<{ behind: string }>(
-        `SELECT count(*)::text AS behind FROM cdc_events e LEFT JOIN cdc_writer_progress p USING (table_id)
-          WHERE p.table_id IS NULL OR (e.commit_lsn, e.seq) > (p.applied_lsn, p.applied_seq)`,
-      );
-      return rows[0].behind === '0';
+      return (await unappliedEvents(buffer)) === 0;
     }, () => `the writer to apply everything (writer said: ${apps[1].output().slice(-800)})`, 3_600_000);
     const seconds = (performance.now() - started) / 1000;
     sample();
-    const counts = await buffer.query<{ events: string; letters: string }>('SELECT (SELECT count(*) FROM cdc_events)::text AS events, (SELECT count(*) FROM cdc_dead_letters)::text AS letters');
-    return { name: scenario.name, seconds, readerMb: peaks.reader / 1024, writerMb: peaks.writer / 1024, events: Number(counts.rows[0].events), deadLetters: Number(counts.rows[0].letters) };
+    const counts = await storedCounts(buffer);
+    return { name: scenario.name, seconds, readerMb: peaks.reader / 1024, writerMb: peaks.writer / 1024, events: counts.events, deadLetters: counts.deadLetters };
   } finally {
     for (const app of apps) await stopBenchApp(app);
     await source.end();

@@ -15,9 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
 import { Registry } from 'prom-client';
-import { BufferedEvent, copyEvents, createPartition, partitionName } from '../libs/buffer/src';
-import { applyMigrations } from '../libs/db/src';
+import { applyMigrations, BEFORE_FIRST, BufferedEvent, copyEvents, createPartition, eventStorageBytes, partitionName, PostgresSchemaStore, storedCounts, truncateEvents, WriterProgress } from '../libs/buffer/src';
 import { EmbeddedPostgres, freePort } from '../libs/embedded-pg/src';
+import { PG_EPOCH_UNIX_MICROS } from '../libs/pgoutput/src';
 import { BufferRetention } from '../libs/sink/src';
 import { machineDescription, median, replaceSection, serverVersion } from './bench-report';
 
@@ -27,8 +27,6 @@ const PAYLOAD = 120;
 const BATCH = 20_000;
 const ROOT = join(__dirname, '..');
 const HOUR = 3_600_000;
-/** PostgreSQL's epoch (2000-01-01) in Unix milliseconds: event commit times count from it. */
-const PG_EPOCH_MS = 946_684_800_000;
 
 interface Pass {
   readonly seconds: number;
@@ -40,7 +38,7 @@ const silent = { info: () => undefined, warn: (message: string, meta?: unknown) 
 
 async function fill(client: Client, tableId: number, at: Date): Promise<void> {
   const payload = new Uint8Array(PAYLOAD).fill(7);
-  const micros = BigInt(at.getTime() - PG_EPOCH_MS) * 1000n;
+  const micros = BigInt(at.getTime()) * 1000n - PG_EPOCH_UNIX_MICROS;
   for (let from = 0; from < EVENTS; from += BATCH) {
     const events: BufferedEvent[] = [];
     for (let i = from; i < Math.min(EVENTS, from + BATCH); i++) {
@@ -50,7 +48,7 @@ async function fill(client: Client, tableId: number, at: Date): Promise<void> {
     await copyEvents(client, events);
     await client.query('COMMIT');
   }
-  await client.query(`INSERT INTO cdc_writer_progress (table_id, applied_lsn, applied_seq) VALUES ($1, $2::pg_lsn, 0)`, [tableId, `0/${(0x1000 + EVENTS).toString(16)}`]);
+  if (!(await WriterProgress.advance(client, tableId, BEFORE_FIRST, { lsn: BigInt(0x1000 + EVENTS), seq: 0 }, micros + BigInt(EVENTS)))) throw new Error('the writer position was already set');
   await client.query('CHECKPOINT');
 }
 
@@ -65,8 +63,7 @@ async function onePass(server: EmbeddedPostgres, where: 'partition' | 'default' 
   await client.connect();
   const pool = new Pool({ connectionString: url, max: 2 });
   try {
-    const { rows } = await client.query<{ table_id: number }>("INSERT INTO cdc_tables (source_id, schema_name, table_name) VALUES ('bench', 'public', 'narrow') RETURNING table_id");
-    const tableId = rows[0].table_id;
+    const tableId = await new PostgresSchemaStore(client).tableId('bench', 'public', 'narrow');
     // Two days ago, in a partition of its own, or in the default partition (no range covers it).
     const at = new Date(Math.floor((Date.now() - 48 * HOUR) / HOUR) * HOUR);
     const retention = new BufferRetention({
@@ -82,17 +79,14 @@ async function onePass(server: EmbeddedPostgres, where: 'partition' | 'default' 
     await fill(client, tableId, new Date(at.getTime() + 1_000));
     const walBefore = await walNow(client);
     const started = performance.now();
-    if (where === 'truncate') await client.query('TRUNCATE cdc_events');
+    if (where === 'truncate') await truncateEvents(client);
     else await retention.run();
     const seconds = (performance.now() - started) / 1000;
     const walBytes = Number((await walNow(client)) - walBefore);
-    const left = await client.query<{ n: string }>('SELECT count(*)::text AS n FROM cdc_events');
-    if (Number(left.rows[0].n) !== 0) throw new Error(`${where}: ${left.rows[0].n} events left after retention`);
+    const { events: left } = await storedCounts(client);
+    if (left !== 0) throw new Error(`${where}: ${left} events left after retention`);
     // What the events' tables and indexes still take: a delete frees nothing until vacuum.
-    const size = await client.query<{ bytes: string }>(
-      `SELECT coalesce(sum(pg_total_relation_size(i.inhrelid)), 0)::text AS bytes FROM pg_inherits i WHERE i.inhparent = 'cdc_events'::regclass`,
-    );
-    return { seconds, walBytes, bytesLeft: Number(size.rows[0].bytes) };
+    return { seconds, walBytes, bytesLeft: await eventStorageBytes(client) };
   } finally {
     await pool.end();
     await client.end();

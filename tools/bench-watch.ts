@@ -4,6 +4,7 @@
  * at) and the reader's checkpoint. Polled on its own connection while the benchmark runs.
  */
 import { Client } from 'pg';
+import { soleCheckpoint } from '../libs/buffer/src';
 import { createObjectStore, currentSnapshot, IcebergTables, SqlCatalog } from '../libs/iceberg/src';
 import { parseLsn } from '../libs/pgoutput/src';
 import { CheckpointSeen, SnapshotSeen } from './bench-timeline';
@@ -74,8 +75,8 @@ export class CatalogWatch {
       const lsn = summary?.['philotes.source-lsn'];
       if (lsn) this.snapshots.push({ table, atMs, lsn: parseLsn(lsn), seq: Number(summary['philotes.source-seq'] ?? 0) });
     }
-    const checkpoint = await this.buffer.query<{ lsn: string }>('SELECT confirmed_lsn::text AS lsn FROM cdc_checkpoints');
-    const confirmedLsn = checkpoint.rows[0] ? parseLsn(checkpoint.rows[0].lsn) : undefined;
+    const checkpoint = await soleCheckpoint(this.buffer);
+    const confirmedLsn = checkpoint !== undefined ? parseLsn(checkpoint) : undefined;
     if (confirmedLsn !== undefined && confirmedLsn !== this.checkpoints.at(-1)?.confirmedLsn) this.checkpoints.push({ atMs: Date.now(), confirmedLsn });
   }
 }

@@ -12,7 +12,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { applyMigrations } from '../libs/db/src';
+import { applyMigrations, checkpointsReached } from '../libs/buffer/src';
+import { parseLsn } from '../libs/pgoutput/src';
 import { EmbeddedPostgres, freePort } from '../libs/embedded-pg/src';
 import { drainWithWriter, startBenchApp, stopBenchApp, until, WriterRun } from './bench-drains';
 import { machineDescription, median, replaceSection } from './bench-report';
@@ -56,7 +57,7 @@ async function fillBuffer(server: EmbeddedPostgres): Promise<void> {
     const [{ lsn }] = (await source.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows;
     const buffer = new Client({ connectionString: server.url('bench_buffer') });
     await buffer.connect();
-    await until(async () => (await buffer.query<{ ok: boolean }>('SELECT confirmed_lsn >= $1::pg_lsn AS ok FROM cdc_checkpoints', [lsn])).rows[0]?.ok === true, () => 'the reader to catch up');
+    await until(() => checkpointsReached(buffer, parseLsn(lsn)), () => 'the reader to catch up');
     await buffer.end();
   } finally {
     await stopBenchApp(reader);

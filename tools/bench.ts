@@ -20,10 +20,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { checkpointsReached, eventsInRange, lastEventsBefore, tableTransactions } from '../libs/buffer/src';
 import { loadSettings } from '../libs/config/src';
 import { freePort } from '../libs/embedded-pg/src';
 import { createObjectStore, IcebergTables, SqlCatalog } from '../libs/iceberg/src';
-import { formatLsn, parseLsn } from '../libs/pgoutput/src';
+import { parseLsn } from '../libs/pgoutput/src';
 import { renderChart } from './bench-chart';
 import { cpuShares, cpuSnapshot, CpuSnapshot, postmasterPid } from './bench-cpu';
 import { BenchApp, drainWithReader, drainWithRecvlogical, drainWithWriter, startBenchApp, until } from './bench-drains';
@@ -88,35 +89,23 @@ async function currentLsn(source: Client): Promise<bigint> {
 
 /** Each source transaction's changes per table in the phase, with PostgreSQL's commit time. */
 async function transactionsOf(buffer: Client, phase: Phase): Promise<TableTransaction[]> {
-  const { rows } = await buffer.query<{ table_name: string; commit_lsn: string; last_seq: string; rows: string; commit_ms: string }>(
-    `SELECT t.table_name, e.commit_lsn::text, max(e.seq)::text AS last_seq, count(*)::text AS rows,
-            (extract(epoch FROM min(e.commit_ts)) * 1000)::text AS commit_ms
-       FROM cdc_events e JOIN cdc_tables t USING (table_id)
-      WHERE t.table_name = ANY($1) AND e.commit_lsn >= $2::pg_lsn AND e.commit_lsn < $3::pg_lsn
-      GROUP BY t.table_name, e.commit_lsn`,
-    [WORKLOAD_TABLES, formatLsn(phase.fromLsn), formatLsn(phase.toLsn)],
-  );
-  return rows.map((r) => ({ table: r.table_name, commitLsn: parseLsn(r.commit_lsn), lastSeq: Number(r.last_seq), rows: Number(r.rows), commitMs: Number(r.commit_ms) }));
+  const transactions = await tableTransactions(buffer, WORKLOAD_TABLES, phase.fromLsn, phase.toLsn);
+  return transactions.map((t) => ({ ...t, commitLsn: parseLsn(t.commitLsn), lastSeq: Number(t.lastSeq) }));
 }
 
 /** Waits until the reader stored everything before `lsn` and every table's current snapshot covers its part of it. */
 async function allVisible(buffer: Client, watch: CatalogWatch, lsn: bigint): Promise<void> {
   await until(
-    async () => (await buffer.query<{ ok: boolean }>('SELECT confirmed_lsn >= $1::pg_lsn AS ok FROM cdc_checkpoints', [formatLsn(lsn)])).rows[0]?.ok === true,
+    () => checkpointsReached(buffer, lsn),
     () => 'the reader to store the phase',
     CATCH_UP_TIMEOUT_MS,
   );
-  const { rows: last } = await buffer.query<{ table_name: string; commit_lsn: string; seq: string }>(
-    `SELECT t.table_name, e.commit_lsn::text, e.seq::text FROM cdc_tables t
-       CROSS JOIN LATERAL (SELECT commit_lsn, seq FROM cdc_events WHERE table_id = t.table_id AND commit_lsn < $1::pg_lsn ORDER BY commit_lsn DESC, seq DESC LIMIT 1) e
-      WHERE t.table_name = ANY($2)`,
-    [formatLsn(lsn), WORKLOAD_TABLES],
-  );
+  const last = await lastEventsBefore(buffer, lsn, WORKLOAD_TABLES);
   await until(
     () =>
-      last.every(({ table_name, commit_lsn, seq }) => {
-        const seen = watch.latest(table_name);
-        const position = parseLsn(commit_lsn);
+      last.every(({ table, commitLsn, seq }) => {
+        const seen = watch.latest(table);
+        const position = parseLsn(commitLsn);
         return seen !== undefined && (seen.lsn > position || (seen.lsn === position && seen.seq >= Number(seq)));
       }),
     () => 'every table to be visible in Iceberg',
@@ -218,11 +207,7 @@ async function runOnce(index: number, settings: Readonly<Record<string, string>>
     const pacedRows = paced.reduce((sum, t) => sum + t.rows, 0);
 
     console.log(`run ${index + 1}: drains (each stage alone) ...`);
-    const { rows: drained } = await buffer.query<{ events: string }>('SELECT count(*)::text AS events FROM cdc_events WHERE commit_lsn >= $1::pg_lsn AND commit_lsn < $2::pg_lsn', [
-      formatLsn(slotsFrom),
-      formatLsn(throughputEnd),
-    ]);
-    const events = Number(drained[0].events);
+    const events = await eventsInRange(buffer, slotsFrom, throughputEnd);
     const recvSeconds = await drainWithRecvlogical(sourceUrl, 'bench_recv', 'philotes_pub', throughputEnd);
     const reader = await drainWithReader(server, { sourceUrl, slot: 'bench_reader', publication: 'philotes_pub', endLsn: throughputEnd, bufferDatabase: 'bench_drain_buffer' });
     const append = await drainWithWriter(bufferUrl, 'bench_log', 'append');

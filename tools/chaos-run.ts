@@ -3,9 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
-import { applyMigrations } from '../libs/db/src';
+import { applyMigrations, confirmedLsnOf, furthestApplied, instanceReasons, moveDefaultEventPartition } from '../libs/buffer/src';
 import { EmbeddedPostgres, freePort } from '../libs/embedded-pg/src';
-import { parseLsn } from '../libs/pgoutput/src';
+import { formatLsn, parseLsn } from '../libs/pgoutput/src';
 import { createObjectStore, IcebergTables, SqlCatalog } from '../libs/iceberg/src';
 import { formatReport, TableVerdict, verifyPipeline } from '../libs/verify/src';
 import { FaultKind, planFaults, PlannedFault, seededRandom, spread } from './chaos-plan';
@@ -163,7 +163,7 @@ async function smallDisk(bufferUrl: string, directory: string, dataDir: string, 
   try {
     await client.query(`CREATE TABLESPACE chaos_events LOCATION '${directory}'`);
     // Today's events land in the default partition (partitions are made for the days ahead).
-    await client.query('ALTER TABLE cdc_events_default SET TABLESPACE chaos_events');
+    await moveDefaultEventPartition(client, 'chaos_events');
   } finally {
     await client.end();
   }
@@ -286,8 +286,8 @@ async function fillDisk(context: FaultContext): Promise<number | undefined | 'sk
   const deadline = Date.now() + RECOVERY_LIMIT_MS;
   let said: string | undefined;
   while (!said && Date.now() < deadline) {
-    const { rows } = await context.buffer.query<{ reason: string | null }>("SELECT reason FROM pipeline_instances WHERE app = 'wal-reader' AND state = 'paused' AND heartbeat_at > now() - interval '5 seconds'").catch(() => ({ rows: [] as Array<{ reason: string | null }> }));
-    said = rows.find((row) => /No space left on device/.test(row.reason ?? ''))?.reason ?? undefined;
+    const reasons = await instanceReasons(context.buffer, 'wal-reader', 'paused', 5_000).catch(() => [] as Array<string | null>);
+    said = reasons.find((reason) => /No space left on device/.test(reason ?? '')) ?? undefined;
     if (!said) await sleep(100);
   }
   rmSync(ballast, { force: true });
@@ -345,11 +345,8 @@ interface Progress {
 /** The reader's checkpoint and the furthest applied position; both move while the workload runs. */
 async function progress(buffer: Pool): Promise<Progress | undefined> {
   try {
-    const { rows } = await buffer.query<{ stored: string | null; applied: string | null }>(
-      `SELECT (SELECT confirmed_lsn::text FROM cdc_checkpoints WHERE source_id = 'chaos') AS stored,
-              (SELECT max(applied_lsn)::text FROM cdc_writer_progress) AS applied`,
-    );
-    return { stored: rows[0].stored ?? '0/0', applied: rows[0].applied ?? '0/0' };
+    const stored = await confirmedLsnOf(buffer, 'chaos');
+    return { stored: stored === undefined ? '0/0' : formatLsn(stored), applied: await furthestApplied(buffer) };
   } catch {
     return undefined;
   }

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { applyMigrations } from '../libs/db/src';
+import { applyMigrations } from '../libs/buffer/src';
 import { EmbeddedPostgres } from '../libs/embedded-pg/src';
 
 export const ROOT = resolve(__dirname, '..');

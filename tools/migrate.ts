@@ -1,6 +1,6 @@
 /** `npm run migrate`: applies pending buffer-schema migrations to PHILOTES_DATABASE_URL and exits. */
+import { applyMigrations } from '../libs/buffer/src';
 import { ConfigError, loadSettings } from '../libs/config/src';
-import { applyMigrations } from '../libs/db/src';
 
 async function main(): Promise<void> {
   const { settings } = loadSettings(process.env);

@@ -1,17 +1,7 @@
 import { Client } from 'pg';
 import { encodePayload, createEncoder } from '../../libs/events/src';
-import {
-  AdvisoryLeaderLock,
-  backendPid,
-  COPY_MARKER_SEQ,
-  copyRowSeq,
-  CopyFencedError,
-  LeadershipLostError,
-  PostgresBackfillStore,
-  PostgresEventStore,
-  PostgresSchemaStore,
-} from '../../libs/buffer/src';
-import { locateMigrations, migrate, readMigrations } from '../../libs/db/src';
+import { AdvisoryLeaderLock, backendPid, COPY_MARKER_SEQ, CopyFencedError, copyRowSeq, LeadershipLostError, locateMigrations, PostgresBackfillStore, PostgresEventStore, PostgresSchemaStore } from '../../libs/buffer/src';
+import { migrate, readMigrations } from '../../libs/db/src';
 import { createTestDatabase, query, TestDatabase } from '../support/database';
 
 const silent = { info: () => undefined, warn: () => undefined };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createFileDecoder } from 'avsc';
 import { Client } from 'pg';
-import { applyMigrations } from '../../libs/db/src';
+import { applyMigrations } from '../../libs/buffer/src';
 import {
   currentSnapshot,
   DataFile,

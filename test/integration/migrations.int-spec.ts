@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import { locateMigrations, migrate, readMigrations } from '../../libs/db/src';
+import { locateMigrations } from '../../libs/buffer/src';
+import { migrate, readMigrations } from '../../libs/db/src';
 import { AppProcess } from '../support/app-process';
 import { createTestDatabase, query, TestDatabase } from '../support/database';
 

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { ConfigStore } from '@philotes/config';
-import { pendingPastRetention, removeExpiredDeadLetters } from '@philotes/dead-letters';
+import { DEAD_LETTER_STATUSES, PostgresDeadLetterStore } from '@philotes/buffer';
 import type { Logger } from '@philotes/logging';
 import { Label, METRICS_REGISTRY, MetricName } from '@philotes/metrics';
 import { BUFFER_POOL, CONFIG_STORE, LOGGER, PipelineWorker } from '@philotes/runtime';
@@ -18,13 +18,15 @@ export class DeadLetterRetentionWorker implements PipelineWorker {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private readonly expired: Counter<string>;
+  private readonly store: PostgresDeadLetterStore;
 
   constructor(
     @Inject(CONFIG_STORE) private readonly config: ConfigStore,
     @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(BUFFER_POOL) private readonly pool: Pool,
+    @Inject(BUFFER_POOL) pool: Pool,
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
+    const store = (this.store = new PostgresDeadLetterStore(pool));
     this.expired = new Counter({ name: MetricName.DeadLettersExpired, help: 'Dead letters removed by PHILOTES_DLQ_RETENTION.', registers: [registry] });
     const counts = new Gauge({
       name: MetricName.DeadLetters,
@@ -32,9 +34,9 @@ export class DeadLetterRetentionWorker implements PipelineWorker {
       labelNames: [Label.Status],
       registers: [registry],
       async collect() {
-        const { rows } = await pool.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM cdc_dead_letters GROUP BY status');
+        const byStatus = await store.countByStatus();
         counts.reset();
-        for (const status of ['pending', 'replaying', 'replayed', 'discarded', 'superseded']) counts.set({ [Label.Status]: status }, rows.find((r) => r.status === status)?.n ?? 0);
+        for (const status of DEAD_LETTER_STATUSES) counts.set({ [Label.Status]: status }, byStatus.get(status) ?? 0);
       },
     });
     const overdue = new Gauge({
@@ -42,7 +44,7 @@ export class DeadLetterRetentionWorker implements PipelineWorker {
       help: 'Pending dead letters older than PHILOTES_DLQ_RETENTION: kept until an operator replays or discards them.',
       registers: [registry],
       async collect() {
-        overdue.set(await pendingPastRetention(pool, config.settings.dlqRetentionMs));
+        overdue.set(await store.pendingPastRetention(config.settings.dlqRetentionMs));
       },
     });
   }
@@ -68,7 +70,7 @@ export class DeadLetterRetentionWorker implements PipelineWorker {
 
   private async removeExpired(): Promise<void> {
     try {
-      const removed = await removeExpiredDeadLetters(this.pool, this.config.settings.dlqRetentionMs);
+      const removed = await this.store.removeExpired(this.config.settings.dlqRetentionMs);
       this.expired.inc(removed);
       if (removed > 0) this.logger.info('removed dead letters past retention', { removed });
     } catch (error) {

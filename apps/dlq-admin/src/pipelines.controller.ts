@@ -1,8 +1,9 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Pool } from 'pg';
+import { pipelineView, PipelineView } from '@philotes/buffer';
 import { ConfigStore } from '@philotes/config';
-import { ControlResult, ControlScope, pipelineView, PipelineView, requestResync, ResyncResult, setPaused } from '@philotes/pipelines';
+import { ControlResult, ControlScope, requestResync, ResyncResult, setPaused } from '@philotes/pipelines';
 import { BUFFER_POOL, CONFIG_STORE } from '@philotes/runtime';
 import { AdminAuthGuard } from './admin-auth.guard';
 import { badRequest, PatternParamPipe } from './api-errors';

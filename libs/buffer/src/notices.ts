@@ -120,3 +120,18 @@ export function controlTables(payload: string | undefined): number[] {
     return [];
   }
 }
+
+/** Anything that runs a statement: NOTIFY is delivered when its transaction commits. */
+interface Statements {
+  query(sql: string, values?: unknown[]): Promise<unknown>;
+}
+
+/** Sends a notice on a channel (at the commit of the caller's transaction, if it is in one). */
+export async function notify(db: Statements, channel: typeof EVENTS_CHANNEL | typeof CONTROL_CHANNEL, payload: string): Promise<void> {
+  await db.query('SELECT pg_notify($1, $2)', [channel, payload]);
+}
+
+/** Starts receiving a channel's notices on this connection (the caller handles `notification` events). */
+export async function listen(client: Statements & { escapeIdentifier(name: string): string }, channel: typeof EVENTS_CHANNEL | typeof CONTROL_CHANNEL): Promise<void> {
+  await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
+}

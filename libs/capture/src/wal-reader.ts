@@ -6,6 +6,7 @@ import {
   Checkpoint,
   CONTROL_CHANNEL,
   controlNoticeSource,
+  listen,
   operatorPauseOf,
   markUnpublished,
   requestCopy,
@@ -341,7 +342,7 @@ export class WalReader {
     // The operator's pause applies from the first streamed message: listen, then read it.
     const controls = new OperatorPauseWatch({ read: () => operatorPauseOf(this.deps.bufferPool, sourceId), intervalMs: OPERATOR_PAUSE_POLL_MS, log: this.deps.log });
     this.controls = controls;
-    await leader.query(`LISTEN ${leader.escapeIdentifier(CONTROL_CHANNEL)}`);
+    await listen(leader, CONTROL_CHANNEL);
     await controls.load();
     if (signal.aborted) return;
     const session = new StreamingSession({

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client, ClientBase } from 'pg';
 import { LockSpace } from './advisory-locks';
 
@@ -16,18 +16,6 @@ export interface MigrationLog {
 }
 
 const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
-
-/** `deployments/migrations`, found by walking up from here (source tree, dist bundle or image). */
-export function locateMigrations(start: string = __dirname): string {
-  let current = resolve(start);
-  for (;;) {
-    const candidate = join(current, 'deployments', 'migrations');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(current);
-    if (parent === current) throw new Error(`no deployments/migrations directory above ${start}`);
-    current = parent;
-  }
-}
 
 /** The migrations of a directory, in version order. Files are append-only once released. */
 export function readMigrations(directory: string): Migration[] {
@@ -89,13 +77,13 @@ export async function migrate(client: ClientBase, migrations: readonly Migration
   }
 }
 
-/** Connects, applies what is pending from `deployments/migrations`, disconnects. */
-export async function applyMigrations(connectionString: string, log: MigrationLog): Promise<number[]> {
+/** Connects, applies what is pending from the directory, disconnects. */
+export async function applyMigrationsFrom(directory: string, connectionString: string, log: MigrationLog): Promise<number[]> {
   const client = new Client({ connectionString, application_name: 'philotes-migrate' });
   client.on('error', () => undefined); // the statement in flight rejects with the cause
   await client.connect();
   try {
-    return await migrate(client, readMigrations(locateMigrations()), log);
+    return await migrate(client, readMigrations(directory), log);
   } finally {
     await client.end();
   }

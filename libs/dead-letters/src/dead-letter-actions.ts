@@ -1,28 +1,15 @@
 import { Pool, PoolClient } from 'pg';
-import { CONTROL_CHANNEL, encodeTableNotices } from '@philotes/buffer';
+import { CONTROL_CHANNEL, DEAD_LETTER_MOVES, DeadLetterFilter, DeadLetterStatus, encodeTableNotices, LockedDeadLetter, mayMove, notify, PostgresDeadLetterStore, REFUSAL } from '@philotes/buffer';
 import { inTransaction } from '@philotes/db';
 import { NotFoundError, OutOfBoundsError, StateConflictError } from './dead-letter-errors';
-import { DeadLetterFilter, DeadLetterStatus, filterConditions } from './dead-letter-filter';
 
 /** Who asked, for the letter's history (the API has one shared token, so the caller says). */
 export interface Requester {
   readonly requestedBy?: string;
 }
 
-/** The state changes an operator may ask for, per current status. */
-const ALLOWED: Record<'replay' | 'discard', ReadonlySet<DeadLetterStatus>> = {
-  replay: new Set(['pending']),
-  discard: new Set(['pending', 'superseded']),
-};
-
-/** Why a state change is refused, per current status: the 409's message. */
-const REFUSAL: Record<DeadLetterStatus, string> = {
-  pending: 'it is pending',
-  replaying: 'a replay of it is in progress',
-  replayed: 'it was already replayed',
-  discarded: 'it was discarded',
-  superseded: 'a later change of the same row was written after it; replaying it would move the row back in time',
-};
+/** The moves an operator asks for, by the API's action name. */
+const OPERATOR_MOVE = { replay: 'requestReplay', discard: 'discard' } as const;
 
 export interface BulkResult {
   /** Dead letters this request moved. */
@@ -38,18 +25,22 @@ export interface BulkResult {
  * table applies it and settles it in the same transaction as its Iceberg commit.
  */
 export class DeadLetterActions {
+  private readonly store: PostgresDeadLetterStore;
+
   constructor(
     private readonly pool: Pool,
     private readonly bulkLimit: () => number,
-  ) {}
+  ) {
+    this.store = new PostgresDeadLetterStore(pool);
+  }
 
   /** Queues one letter for replay. Already queued: nothing changes (asking twice replays once). */
   async replay(id: string, requester: Requester): Promise<{ readonly status: 'replaying'; readonly alreadyQueued: boolean }> {
     return inTransaction(this.pool, async (db) => {
       const current = await this.lock(db, id);
-      if (current.status === 'replaying') return { status: 'replaying', alreadyQueued: true };
+      if (current.status === DEAD_LETTER_MOVES.requestReplay.to) return { status: 'replaying', alreadyQueued: true };
       this.mayMove('replay', id, current.status);
-      await this.move(db, [id], 'replaying', { event: 'replay-requested', by: requester.requestedBy ?? null });
+      await this.store.move(db, [id], 'requestReplay', { by: requester.requestedBy });
       await notifyWriters(db, [{ source: current.source, tableId: current.tableId }]);
       return { status: 'replaying', alreadyQueued: false };
     });
@@ -60,7 +51,7 @@ export class DeadLetterActions {
     return inTransaction(this.pool, async (db) => {
       const current = await this.lock(db, id);
       this.mayMove('discard', id, current.status);
-      await this.move(db, [id], 'discarded', { event: 'discarded', reason, by: requester.requestedBy ?? null }, reason);
+      await this.store.move(db, [id], 'discard', { by: requester.requestedBy, reason });
       return { status: 'discarded' };
     });
   }
@@ -69,10 +60,11 @@ export class DeadLetterActions {
   async replayMatching(filter: Omit<DeadLetterFilter, 'status'>, limit: number, requester: Requester): Promise<BulkResult> {
     this.checkLimit(limit);
     return inTransaction(this.pool, async (db) => {
-      const picked = await this.pick(db, { ...filter }, ['pending'], limit);
-      await this.move(db, picked.map((p) => p.id), 'replaying', { event: 'replay-requested', by: requester.requestedBy ?? null });
+      const from = DEAD_LETTER_MOVES.requestReplay.from;
+      const picked = await this.store.pick(db, filter, from, limit);
+      await this.store.move(db, picked.map((p) => p.id), 'requestReplay', { by: requester.requestedBy });
       await notifyWriters(db, picked);
-      return { count: picked.length, more: picked.length === limit && (await this.pick(db, filter, ['pending'], 1)).length > 0 };
+      return { count: picked.length, more: picked.length === limit && (await this.store.pick(db, filter, from, 1)).length > 0 };
     });
   }
 
@@ -83,12 +75,14 @@ export class DeadLetterActions {
     if (Object.values(filter).every((value) => value === undefined)) {
       throw new OutOfBoundsError('filter', 'a discard by filter needs at least one of source, schema, table, errorClass, status, from, to (discarding every dead letter is never implied)');
     }
-    const statuses = filter.status ? [filter.status].filter((s) => ALLOWED.discard.has(s)) : [...ALLOWED.discard];
-    if (statuses.length === 0) throw new OutOfBoundsError('status', `only ${[...ALLOWED.discard].join(' or ')} dead letters can be discarded`);
+    const discardable = DEAD_LETTER_MOVES.discard.from;
+    const statuses = filter.status ? discardable.filter((s) => s === filter.status) : [...discardable];
+    if (statuses.length === 0) throw new OutOfBoundsError('status', `only ${discardable.join(' or ')} dead letters can be discarded`);
+    const { status: _status, ...rest } = filter;
     return inTransaction(this.pool, async (db) => {
-      const picked = await this.pick(db, { ...filter, status: undefined }, statuses, limit);
-      await this.move(db, picked.map((p) => p.id), 'discarded', { event: 'discarded', reason, by: requester.requestedBy ?? null }, reason);
-      return { count: picked.length, more: picked.length === limit && (await this.pick(db, { ...filter, status: undefined }, statuses, 1)).length > 0 };
+      const picked = await this.store.pick(db, rest, statuses, limit);
+      await this.store.move(db, picked.map((p) => p.id), 'discard', { by: requester.requestedBy, reason });
+      return { count: picked.length, more: picked.length === limit && (await this.store.pick(db, rest, statuses, 1)).length > 0 };
     });
   }
 
@@ -97,44 +91,14 @@ export class DeadLetterActions {
     if (limit > most) throw new OutOfBoundsError('limit', `limit must not be greater than ${most} (PHILOTES_ADMIN_REPLAY_LIMIT)`);
   }
 
-  private mayMove(action: 'replay' | 'discard', id: string, status: DeadLetterStatus): void {
-    if (!ALLOWED[action].has(status)) throw new StateConflictError(`dead letter ${id} cannot be ${action === 'replay' ? 'replayed' : 'discarded'}: ${REFUSAL[status]}`, status);
+  private mayMove(action: keyof typeof OPERATOR_MOVE, id: string, status: DeadLetterStatus): void {
+    if (!mayMove(OPERATOR_MOVE[action], status)) throw new StateConflictError(`dead letter ${id} cannot be ${action === 'replay' ? 'replayed' : 'discarded'}: ${REFUSAL[status]}`, status);
   }
 
-  private async lock(db: PoolClient, id: string): Promise<{ status: DeadLetterStatus; source: string; tableId: number }> {
-    const { rows } = await db.query<{ status: DeadLetterStatus; source: string; table_id: number }>(
-      `SELECT d.status, t.source_id AS source, d.table_id FROM cdc_dead_letters d JOIN cdc_tables t ON t.table_id = d.table_id
-        WHERE d.id = $1::bigint FOR UPDATE OF d`,
-      [id],
-    );
-    if (!rows[0]) throw new NotFoundError(`dead letter ${id}`);
-    return { status: rows[0].status, source: rows[0].source, tableId: rows[0].table_id };
-  }
-
-  /** Locks up to `limit` matching letters in the given statuses; ones another request holds are skipped. */
-  private async pick(db: PoolClient, filter: DeadLetterFilter, statuses: readonly DeadLetterStatus[], limit: number): Promise<Array<{ id: string; source: string; tableId: number }>> {
-    const params: unknown[] = [statuses];
-    const conditions = ['d.status = ANY($1::text[])', ...filterConditions({ ...filter, status: undefined }, params)];
-    params.push(limit);
-    const { rows } = await db.query<{ id: string; source: string; table_id: number }>(
-      `SELECT d.id::text AS id, t.source_id AS source, d.table_id FROM cdc_dead_letters d JOIN cdc_tables t ON t.table_id = d.table_id
-        WHERE ${conditions.join(' AND ')}
-        ORDER BY d.table_id, d.commit_lsn, d.seq LIMIT $${params.length}
-        FOR UPDATE OF d SKIP LOCKED`,
-      params,
-    );
-    return rows.map((row) => ({ id: row.id, source: row.source, tableId: row.table_id }));
-  }
-
-  private async move(db: PoolClient, ids: readonly string[], status: DeadLetterStatus, entry: Record<string, unknown>, reason?: string): Promise<void> {
-    if (ids.length === 0) return;
-    await db.query(
-      `UPDATE cdc_dead_letters
-          SET status = $2, status_reason = coalesce($3, status_reason), updated_at = now(),
-              history = history || jsonb_build_array(jsonb_strip_nulls($4::jsonb || jsonb_build_object('at', now())))
-        WHERE id = ANY($1::bigint[])`,
-      [ids, status, reason ?? null, JSON.stringify(entry)],
-    );
+  private async lock(db: PoolClient, id: string): Promise<LockedDeadLetter> {
+    const locked = await this.store.lock(db, id);
+    if (!locked) throw new NotFoundError(`dead letter ${id}`);
+    return locked;
   }
 }
 
@@ -146,6 +110,6 @@ async function notifyWriters(db: PoolClient, picked: ReadonlyArray<{ source: str
     bySource.get(source)!.add(tableId);
   }
   for (const [source, tables] of bySource) {
-    for (const notice of encodeTableNotices(source, [...tables])) await db.query('SELECT pg_notify($1, $2)', [CONTROL_CHANNEL, notice]);
+    for (const notice of encodeTableNotices(source, [...tables])) await notify(db, CONTROL_CHANNEL, notice);
   }
 }

@@ -1,45 +1,27 @@
 import { Pool } from 'pg';
-import { ColumnSchema, PayloadReader } from '@philotes/events';
-import { JsonValue, rowToJson } from '@philotes/pg-types';
+import { DEAD_LETTER_STATUSES, DeadLetterCounts, DeadLetterDetail, DeadLetterFilter, DeadLetterPage, DeadLetterStats, PostgresDeadLetterStore } from '@philotes/buffer';
+import { PayloadReader } from '@philotes/events';
+import { rowToJson } from '@philotes/pg-types';
 import { NotFoundError } from './dead-letter-errors';
-import { DEAD_LETTER_STATUSES, DeadLetterFilter, filterConditions, whereClause } from './dead-letter-filter';
-import { DeadLetterCounts, DeadLetterDetail, DeadLetterPage, DeadLetterStats, DeadLetterSummary, SUMMARY_COLUMNS } from './dead-letter-views';
 
 /** Reading dead letters for operators: pages, one whole, and counts. */
 export class DeadLetterQueries {
   /** The writer's decoder: an operator sees each value as the writer read it. */
   private readonly payloads = new PayloadReader();
 
-  constructor(private readonly pool: Pool) {}
+  private readonly store: PostgresDeadLetterStore;
+
+  constructor(pool: Pool) {
+    this.store = new PostgresDeadLetterStore(pool);
+  }
 
   /** Newest first, `limit` per page; `after` is the previous page's cursor (keyset, stable under inserts). */
   async list(filter: DeadLetterFilter, page: { readonly limit: number; readonly after?: string }): Promise<DeadLetterPage> {
-    const params: unknown[] = [];
-    const conditions = filterConditions(filter, params);
-    if (page.after !== undefined) {
-      params.push(page.after);
-      conditions.push(`d.id < $${params.length}::bigint`);
-    }
-    params.push(page.limit + 1);
-    const { rows } = await this.pool.query<DeadLetterSummary>(
-      `SELECT ${SUMMARY_COLUMNS} FROM cdc_dead_letters d JOIN cdc_tables t ON t.table_id = d.table_id
-        ${whereClause(conditions)} ORDER BY d.id DESC LIMIT $${params.length}`,
-      params,
-    );
-    const items = rows.slice(0, page.limit);
-    return rows.length > page.limit ? { items, nextCursor: items[items.length - 1].id } : { items };
+    return this.store.list(filter, page);
   }
 
   async get(id: string): Promise<DeadLetterDetail> {
-    const { rows } = await this.pool.query<DeadLetterSummary & { payload: Buffer; history: JsonValue[]; columns: ColumnSchema[] | null }>(
-      `SELECT ${SUMMARY_COLUMNS}, d.payload, d.history, h.columns
-         FROM cdc_dead_letters d
-         JOIN cdc_tables t ON t.table_id = d.table_id
-         LEFT JOIN cdc_schema_history h ON h.table_id = d.table_id AND h.version = d.schema_version
-        WHERE d.id = $1::bigint`,
-      [id],
-    );
-    const row = rows[0];
+    const row = await this.store.get(id);
     if (!row) throw new NotFoundError(`dead letter ${id}`);
     const { payload, history, columns, ...summary } = row;
     const known = columns ?? [];
@@ -59,20 +41,12 @@ export class DeadLetterQueries {
 
   /** Counts by status: overall, per table and per error class, within the filter (status aside). */
   async stats(filter: Omit<DeadLetterFilter, 'status'>): Promise<DeadLetterStats> {
-    const params: unknown[] = [];
-    const where = whereClause(filterConditions(filter, params));
-    const { rows } = await this.pool.query<{ source: string; schema: string; table: string; errorClass: string; status: string; count: string }>(
-      `SELECT t.source_id AS source, t.schema_name AS schema, t.table_name AS "table", d.error_kind AS "errorClass", d.status, count(*)::text AS count
-         FROM cdc_dead_letters d JOIN cdc_tables t ON t.table_id = d.table_id
-         ${where}
-        GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`,
-      params,
-    );
+    const rows = await this.store.counts(filter);
     const total = emptyCounts();
     const byTable = new Map<string, { source: string; schema: string; table: string; counts: Record<string, number> }>();
     const byError = new Map<string, Record<string, number>>();
     for (const row of rows) {
-      const n = Number(row.count);
+      const n = row.count;
       const tableKey = JSON.stringify([row.source, row.schema, row.table]);
       if (!byTable.has(tableKey)) byTable.set(tableKey, { source: row.source, schema: row.schema, table: row.table, counts: emptyCounts() });
       if (!byError.has(row.errorClass)) byError.set(row.errorClass, emptyCounts());

@@ -1,3 +1,2 @@
 export * from './pipeline-controls';
-export * from './pipeline-view';
 export * from './resync';

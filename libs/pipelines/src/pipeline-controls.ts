@@ -1,5 +1,5 @@
-import { Pool } from 'pg';
-import { CONTROL_CHANNEL, clearTableFailures, encodeControlNotice } from '@philotes/buffer';
+import { Pool, PoolClient } from 'pg';
+import { clearTableFailures, CONTROL_CHANNEL, encodeControlNotice, findTableId, lockControl, notify, saveControl, sourceKnown, sourceTableIds } from '@philotes/buffer';
 import { inTransaction } from '@philotes/db';
 import { NotFoundError } from '@philotes/dead-letters';
 
@@ -35,48 +35,31 @@ export interface ControlResult {
 export async function setPaused(pool: Pool, scope: ControlScope, change: ControlChange): Promise<ControlResult> {
   return inTransaction(pool, async (db) => {
     const tableId = await resolve(db, scope);
-    const before = await db.query<{ paused: boolean }>(
-      'SELECT paused FROM pipeline_controls WHERE source_id = $1 AND coalesce(table_id, 0) = coalesce($2::int, 0) FOR UPDATE',
-      [scope.source, tableId],
-    );
-    await db.query(
-      `INSERT INTO pipeline_controls (source_id, table_id, paused, reason, requested_by, updated_at)
-       VALUES ($1, $2, $3, $4, $5, now())
-       ON CONFLICT (source_id, coalesce(table_id, 0))
-       DO UPDATE SET paused = EXCLUDED.paused, reason = EXCLUDED.reason, requested_by = EXCLUDED.requested_by, updated_at = now()`,
-      [scope.source, tableId, change.paused, change.reason ?? null, change.requestedBy ?? null],
-    );
+    const wasPaused = await lockControl(db, scope.source, tableId);
+    await saveControl(db, scope.source, tableId, change);
     let failuresCleared: number | undefined;
     if (!change.paused) {
-      const inScope = tableId !== null ? [tableId] : (await db.query<{ table_id: number }>('SELECT table_id FROM cdc_tables WHERE source_id = $1', [scope.source])).rows.map((row) => row.table_id);
+      const inScope = tableId !== null ? [tableId] : await sourceTableIds(db, scope.source);
       failuresCleared = await clearTableFailures(db, inScope);
     }
-    await db.query('SELECT pg_notify($1, $2)', [CONTROL_CHANNEL, encodeControlNotice(scope.source)]);
+    await notify(db, CONTROL_CHANNEL, encodeControlNotice(scope.source));
     return {
       source: scope.source,
       ...(scope.table ? { table: `${scope.table.schema}.${scope.table.name}` } : {}),
       paused: change.paused,
-      changed: (before.rows[0]?.paused ?? false) !== change.paused || (failuresCleared ?? 0) > 0,
+      changed: wasPaused !== change.paused || (failuresCleared ?? 0) > 0,
       ...(failuresCleared !== undefined ? { failuresCleared } : {}),
     };
   });
 }
 
 /** The table's id (null for a whole source); unknown sources and tables are a 404. */
-async function resolve(db: Pick<Pool, 'query'>, scope: ControlScope): Promise<number | null> {
+async function resolve(db: PoolClient, scope: ControlScope): Promise<number | null> {
   if (scope.table) {
-    const { rows } = await db.query<{ table_id: number }>(
-      'SELECT table_id FROM cdc_tables WHERE source_id = $1 AND schema_name = $2 AND table_name = $3',
-      [scope.source, scope.table.schema, scope.table.name],
-    );
-    if (!rows[0]) throw new NotFoundError(`table ${scope.table.schema}.${scope.table.name} of source ${scope.source}`);
-    return rows[0].table_id;
+    const tableId = await findTableId(db, scope.source, scope.table.schema, scope.table.name);
+    if (tableId === undefined) throw new NotFoundError(`table ${scope.table.schema}.${scope.table.name} of source ${scope.source}`);
+    return tableId;
   }
-  const { rows } = await db.query(
-    `SELECT 1 FROM cdc_checkpoints WHERE source_id = $1 UNION ALL SELECT 1 FROM cdc_tables WHERE source_id = $1
-     UNION ALL SELECT 1 FROM pipeline_instances WHERE source_id = $1 LIMIT 1`,
-    [scope.source],
-  );
-  if (rows.length === 0) throw new NotFoundError(`source ${scope.source}`);
+  if (!(await sourceKnown(db, scope.source))) throw new NotFoundError(`source ${scope.source}`);
   return null;
 }

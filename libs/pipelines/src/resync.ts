@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { CONTROL_CHANNEL, encodeControlNotice } from '@philotes/buffer';
+import { CONTROL_CHANNEL, encodeControlNotice, findTableId, notify, requestCopies, requestStartOver, sourceTableIds } from '@philotes/buffer';
 import { inTransaction } from '@philotes/db';
 import { NotFoundError, OutOfBoundsError } from '@philotes/dead-letters';
 import { ControlScope } from './pipeline-controls';
@@ -30,27 +30,17 @@ export interface ResyncResult {
 export async function requestResync(pool: Pool, scope: ControlScope, request: ResyncRequest): Promise<ResyncResult> {
   return inTransaction(pool, async (db) => {
     if (request.fromScratch && scope.table) throw new OutOfBoundsError('fromScratch', 'fromScratch starts a whole source over: resync the source, not one table');
-    const { rows: tables } = await db.query<{ table_id: number }>(
-      scope.table
-        ? 'SELECT table_id FROM cdc_tables WHERE source_id = $1 AND schema_name = $2 AND table_name = $3'
-        : 'SELECT table_id FROM cdc_tables WHERE source_id = $1',
-      scope.table ? [scope.source, scope.table.schema, scope.table.name] : [scope.source],
-    );
+    const tables = scope.table
+      ? [await findTableId(db, scope.source, scope.table.schema, scope.table.name)].filter((id) => id !== undefined)
+      : await sourceTableIds(db, scope.source);
     if (scope.table && tables.length === 0) throw new NotFoundError(`table ${scope.table.schema}.${scope.table.name} of source ${scope.source}`);
     if (request.fromScratch) {
-      const updated = await db.query('UPDATE cdc_checkpoints SET resync_requested_at = now(), resync_requested_by = $2 WHERE source_id = $1', [scope.source, request.requestedBy ?? null]);
-      if (updated.rowCount === 0) throw new NotFoundError(`source ${scope.source}`);
+      if (!(await requestStartOver(db, scope.source, request.requestedBy))) throw new NotFoundError(`source ${scope.source}`);
     } else {
       if (tables.length === 0) throw new NotFoundError(`source ${scope.source}`);
-      await db.query(
-        `INSERT INTO cdc_backfill (table_id, status, reason, requested_by)
-         SELECT id, 'requested', 'resync', $2 FROM unnest($1::int[]) AS id
-         ON CONFLICT (table_id) DO UPDATE SET status = 'requested', reason = 'resync', requested_by = EXCLUDED.requested_by
-          WHERE cdc_backfill.status <> 'copying'`,
-        [tables.map((t) => t.table_id), request.requestedBy ?? null],
-      );
+      await requestCopies(db, tables, request.requestedBy);
     }
-    await db.query('SELECT pg_notify($1, $2)', [CONTROL_CHANNEL, encodeControlNotice(scope.source)]);
+    await notify(db, CONTROL_CHANNEL, encodeControlNotice(scope.source));
     return {
       source: scope.source,
       ...(scope.table ? { table: `${scope.table.schema}.${scope.table.name}` } : {}),

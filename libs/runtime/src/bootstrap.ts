@@ -1,7 +1,7 @@
 import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { applyMigrations } from '@philotes/buffer';
 import { ConfigError, ConfigProblem, formatListenAddress, ListenAddress, LoadedConfig, loadSettings, PhilotesSettings } from '@philotes/config';
-import { applyMigrations } from '@philotes/db';
 import { createLogger, NestWinstonLogger } from '@philotes/logging';
 import { LifecycleService } from './lifecycle.service';
 import { PipelineWorker } from './pipeline-worker';

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { locateMigrations, PostgresInstanceStateStore } from '@philotes/buffer';
 import { ConfigStore } from '@philotes/config';
-import { locateMigrations, migrate, readMigrations, withPoolClient } from '@philotes/db';
-import { ALL_STATES, InstanceReporter, PipelineState, PostgresInstanceStateStore, StateMachine } from '@philotes/lifecycle';
+import { migrate, readMigrations, withPoolClient } from '@philotes/db';
+import { ALL_STATES, InstanceReporter, PipelineState, StateMachine } from '@philotes/lifecycle';
 import type { InstanceIdentity } from '@philotes/lifecycle';
 import type { Logger } from '@philotes/logging';
 import { Label, METRICS_REGISTRY, MetricName } from '@philotes/metrics';

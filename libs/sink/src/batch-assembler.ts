@@ -1,6 +1,6 @@
 import { CdcValue, UnchangedToast } from '@philotes/events';
 import { NestedField } from '@philotes/iceberg';
-import { BufferedChange, Position } from './buffered-changes';
+import { BufferedChange, Position } from '@philotes/buffer';
 import { TableLayout } from './table-layout';
 import { OversizedEventError, PoisonValueError, unixMicros } from './type-mapping';
 

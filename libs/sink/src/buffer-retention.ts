@@ -1,6 +1,6 @@
 import { Pool, PoolClient } from 'pg';
 import { Counter, Registry } from 'prom-client';
-import { cleanupGuards, createPartition, dropPartitionIfApplied, eventPartitions, wantedPartitions } from '@philotes/buffer';
+import { cleanupGuards, createPartition, deleteAppliedEvents, dropPartitionIfApplied, eventPartitions, wantedPartitions } from '@philotes/buffer';
 import { LockSpace, withPoolClient } from '@philotes/db';
 import { MetricName } from '@philotes/metrics';
 import type { BufferUpkeep } from './writer-service';
@@ -11,9 +11,6 @@ export interface RetentionSettings {
   readonly bufferCleanupIntervalMs: number;
   readonly bufferPartitionIntervalMs: number;
 }
-
-/** Rows deleted per statement: short transactions, so the reader's writes never wait long. */
-const DELETE_BATCH = 10_000;
 
 /**
  * Removes applied events older than the retention from the buffer, so it does not grow without
@@ -54,30 +51,10 @@ export class BufferRetention implements BufferUpkeep {
       if (!rows[0].ok) return;
       try {
         await this.partitions(client, cutoff);
-        // Walk the primary key in order (see withIndexOrder): never fetch a whole backlog to sort it.
-        await client.query('SET enable_sort = off; SET enable_bitmapscan = off');
-        let total = 0;
-        const { rows: tables } = await client.query<{ table_id: number; applied_lsn: string; applied_seq: string }>(
-          'SELECT table_id, applied_lsn::text, applied_seq::text FROM cdc_writer_progress ORDER BY table_id',
-        );
-        for (const table of tables) {
-          for (;;) {
-            // The primary key's order: a table's oldest events first, found by an index range scan.
-            const { rowCount } = await client.query(
-              `DELETE FROM cdc_events WHERE (table_id, commit_lsn, seq, commit_ts) IN (
-                 SELECT table_id, commit_lsn, seq, commit_ts FROM cdc_events
-                  WHERE table_id = $1 AND (commit_lsn, seq) <= ($2::pg_lsn, $3::bigint) AND commit_ts < $4
-                  ORDER BY commit_lsn, seq LIMIT ${DELETE_BATCH})`,
-              [table.table_id, table.applied_lsn, table.applied_seq, cutoff],
-            );
-            total += rowCount ?? 0;
-            if ((rowCount ?? 0) < DELETE_BATCH) break;
-          }
-        }
+        const total = await deleteAppliedEvents(client, cutoff);
         this.removed.inc(total);
         if (total > 0) this.deps.log.info('removed applied events past the buffer retention', { events: total, olderThan: cutoff.toISOString() });
       } finally {
-        await client.query('RESET enable_sort; RESET enable_bitmapscan');
         await client.query('SELECT pg_advisory_unlock($1, 0)', [LockSpace.BufferRetention]);
       }
     });

@@ -1,7 +1,6 @@
-import { COPY_MARKER_SEQ, copyRowSeq } from '@philotes/buffer';
+import { BufferedChange, COPY_MARKER_SEQ, copyRowSeq, StoredChange } from '@philotes/buffer';
 import { DataFile, FileContent } from '@philotes/iceberg';
 import { AssembledBatch } from './batch-assembler';
-import { BufferedChange, StoredChange } from './buffered-changes';
 import { CopyChangedError, foldCopyRun, isCopyStart } from './copy-run';
 import { column } from './sink-fixtures';
 import { planLayout, TableMode } from './table-layout';

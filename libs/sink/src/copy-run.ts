@@ -1,10 +1,7 @@
-import { ClientBase } from 'pg';
-import { COPY_MARKER_SEQ, lsnParam } from '@philotes/buffer';
-import { timestamptzOfPgMicros } from '@philotes/pgoutput';
+import { BufferedChange, COPY_MARKER_SEQ, StoredChange } from '@philotes/buffer';
 import { ClassifiedError } from '@philotes/retry';
 import { DataFile } from '@philotes/iceberg';
 import { AssembledBatch, BatchAssembler, PoisonChange } from './batch-assembler';
-import { BufferedChange, StoredChange } from './buffered-changes';
 import { fillsCommit } from './commit-size';
 import { TableLayout } from './table-layout';
 
@@ -20,34 +17,12 @@ export class CopyChangedError extends ClassifiedError {
   }
 }
 
-/** The reader's state of the table's latest copy: writers apply a copy only once it is done. */
-export async function copyState(db: Pick<ClientBase, 'query'>, tableId: number): Promise<{ status: string; finished: boolean } | undefined> {
-  const { rows } = await db.query<{ status: string; finished: boolean }>('SELECT status, finished_at IS NOT NULL AS finished FROM cdc_backfill WHERE table_id = $1', [tableId]);
-  return rows[0];
-}
-
 /**
  * Whether the table's latest copy is complete in the buffer: done, or done and since asked for
  * again (a resync, the table left the publication) — its rows stay the table's until the next copy.
  */
 export function copyFinished(state: { status: string; finished: boolean } | undefined): boolean {
   return state !== undefined && state.finished && (state.status === 'done' || state.status === 'requested');
-}
-
-/**
- * Inside the commit's transaction: whether the copy folded is still the table's copy, finished,
- * with exactly the rows folded — its TRUNCATE still in the buffer with the same commit time (a copy
- * planned again at the same position gets another). The backfill row is locked (shared) so a new
- * plan waits for this commit.
- */
-export async function copyIsWhole(db: Pick<ClientBase, 'query'>, tableId: number, marker: Pick<StoredChange, 'position' | 'commitTime'>, rows: number): Promise<boolean> {
-  const { rows: found } = await db.query<{ whole: boolean }>(
-    `SELECT b.status IN ('done', 'requested') AND b.finished_at IS NOT NULL AND b.rows_copied = $4
-            AND EXISTS (SELECT 1 FROM cdc_events e WHERE e.table_id = $1 AND e.commit_lsn = $2::pg_lsn AND e.seq = $3 AND e.commit_ts = ${timestamptzOfPgMicros('$5')}) AS whole
-       FROM cdc_backfill b WHERE b.table_id = $1 FOR SHARE`,
-    [tableId, lsnParam(marker.position.lsn), marker.position.seq, rows, marker.commitTime.toString()],
-  );
-  return found[0]?.whole === true;
 }
 
 export interface CopyRunDeps {

@@ -1,4 +1,5 @@
 import { Client, ClientBase } from 'pg';
+import { CONTROL_CHANNEL, EVENTS_CHANNEL, listen } from '@philotes/buffer';
 import { deadPeerConfig, LockSpace } from '@philotes/db';
 
 /** Who holds which table leases right now, and how many writers are running (from pg_locks). */
@@ -31,7 +32,7 @@ export class LeaseConnection {
   /** Connects, joins the writers (membership lock) and listens on `channels`. */
   static async open(
     connectionString: string,
-    channels: readonly string[],
+    channels: ReadonlyArray<typeof EVENTS_CHANNEL | typeof CONTROL_CHANNEL>,
     onNotification: (channel: string, payload: string | undefined) => void,
     deadPeerTimeoutMs = 0,
   ): Promise<LeaseConnection> {
@@ -44,7 +45,7 @@ export class LeaseConnection {
       const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       connection.pid = rows[0].pid;
       await client.query('SELECT pg_advisory_lock($1, $2)', [LockSpace.WriterMember, connection.pid]);
-      for (const channel of channels) await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
+      for (const channel of channels) await listen(client, channel);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;

@@ -1,5 +1,5 @@
 import { ColumnSchema, PgNumeric, UnchangedToast } from '@philotes/events';
-import { BufferedChange } from './buffered-changes';
+import { BufferedChange } from '@philotes/buffer';
 import { ontoSchema } from './replay-schema';
 import { PoisonValueError } from './type-mapping';
 

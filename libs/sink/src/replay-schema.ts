@@ -1,5 +1,5 @@
 import { CdcValue, ColumnSchema, PgNumeric, UnchangedToast, ValueKind } from '@philotes/events';
-import { BufferedChange } from './buffered-changes';
+import { BufferedChange } from '@philotes/buffer';
 import { PoisonValueError } from './type-mapping';
 
 /**

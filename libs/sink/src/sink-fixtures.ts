@@ -1,5 +1,5 @@
 import { CdcValue, ColumnSchema, ValueKind } from '@philotes/events';
-import { BufferedChange } from './buffered-changes';
+import { BufferedChange } from '@philotes/buffer';
 
 /** A source column for tests. */
 export function column(name: string, kind: ValueKind, options: Partial<ColumnSchema> = {}): ColumnSchema {

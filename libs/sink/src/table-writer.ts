@@ -1,30 +1,19 @@
 import { Pool } from 'pg';
-import { copyHoldsTable } from '@philotes/buffer';
+import { BufferedChange, BufferedChanges, comparePositions, copyHoldsTable, copyIsWhole, copyState, DeadLetterStore, OpenDeadLetter, Position, ReplayOutcome, StoredChange, TableRef, WriterProgress } from '@philotes/buffer';
 import { inTransaction } from '@philotes/db';
 import { FaultInjector } from '@philotes/faults';
 import { currentSchema, DataFile, FileContent, IcebergTables, LoadedTable, TableChange, TableIdentifier, writeDataFile } from '@philotes/iceberg';
 import { formatLsn } from '@philotes/pgoutput';
 import { ClassifiedError } from '@philotes/retry';
 import { AssembledBatch, BatchAssembler, resolveToast } from './batch-assembler';
-import { BufferedChange, BufferedChanges, comparePositions, Position, StoredChange } from './buffered-changes';
 import { fillsCommit } from './commit-size';
-import { copyFinished, copyIsWhole, CopyChangedError, copyState, foldCopyRun, isCopyStart } from './copy-run';
-import { DeadLetterStore, OpenDeadLetter, ReplayOutcome } from './dead-letters';
+import { copyFinished, CopyChangedError, foldCopyRun, isCopyStart } from './copy-run';
 import { ontoSchema } from './replay-schema';
 import { modeFor, planLayout, TableLayout, TableMode } from './table-layout';
 import { icebergIdentifier, legacyIdentifier, ownershipProblem, sourceProperties, TableOwnershipError } from './table-identity';
 import { currentRows } from './toast-lookup';
 import { PoisonValueError, Unrepresentable } from './type-mapping';
 import { WriterMetrics } from './writer-metrics';
-import { WriterProgress } from './writer-progress';
-
-/** A source table as the writer sees it. */
-export interface TableRef {
-  readonly tableId: number;
-  readonly sourceId: string;
-  readonly schema: string;
-  readonly table: string;
-}
 
 /** The settings a table writer reads on each step (reloads apply between commits). */
 export interface WriterSettings {
@@ -67,7 +56,6 @@ export class PoisonRetryError extends ClassifiedError {
     super(`table ${table}: ${poison.message} (attempt ${attempt})`, { retry: true, kind: 'poison', action: poison.directive.action });
   }
 }
-
 
 export type StepOutcome = 'idle' | 'more';
 

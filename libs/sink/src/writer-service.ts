@@ -1,22 +1,19 @@
 import { Pool } from 'pg';
-import { CONTROL_CHANNEL, controlTables, decodeWakeUp, EVENTS_CHANNEL, recordTableFailure } from '@philotes/buffer';
+import { BEFORE_FIRST, BufferedChanges, CONTROL_CHANNEL, controlTables, decodeWakeUp, EVENTS_CHANNEL, PostgresDeadLetterStore, recordTableFailure, tableLag, writableTables, TableRef, WriterProgress } from '@philotes/buffer';
 import { FaultInjector } from '@philotes/faults';
 import { IcebergTables } from '@philotes/iceberg';
 import { backoffDelay, BackoffPolicy, classifyError, ErrorDirective, sleep } from '@philotes/retry';
 import type { RetentionSettings } from './buffer-retention';
-import { BEFORE_FIRST, BufferedChanges } from './buffered-changes';
 import { formatLsn } from '@philotes/pgoutput';
-import { PostgresDeadLetterStore } from './dead-letters';
+
 import { LeaseConnection } from './lease-connection';
 import type { UpkeepSettings } from './table-upkeep';
 import { CopyChangedError } from './copy-run';
 import { failsTableAfter } from './failure-policy';
 import { beginStep, dueAt, newSchedule, ScheduleSettings, TableSchedule } from './table-schedule';
-import { CommitConflictError, PoisonRetryError, StalePositionError, TableRef, TableWriter, WriterLog, WriterSettings } from './table-writer';
-import { tableLag, writableTables } from './writable-tables';
+import { CommitConflictError, PoisonRetryError, StalePositionError, TableWriter, WriterLog, WriterSettings } from './table-writer';
 import { planShare } from './work-share';
 import { WriterMetrics } from './writer-metrics';
-import { WriterProgress } from './writer-progress';
 
 export interface WriterServiceSettings extends WriterSettings, ScheduleSettings, UpkeepSettings, RetentionSettings {
   /** Tables stepped at the same time. */

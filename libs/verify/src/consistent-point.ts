@@ -1,5 +1,6 @@
 import { Client, ClientConfig, Pool } from 'pg';
-import { formatLsn, parseLsn } from '@philotes/pgoutput';
+import { confirmedLsnOf, eventsBetween, eventsUpTo, unappliedBefore } from '@philotes/buffer';
+import { parseLsn } from '@philotes/pgoutput';
 import { LoadedTable, Snapshot } from '@philotes/iceberg';
 
 /** A source snapshot, open in a REPEATABLE READ transaction, bracketed by two WAL positions. */
@@ -44,32 +45,15 @@ export interface ComparablePoint {
   readonly sourceLsn: string;
 }
 
-/** Events of the table with positions in a range (by commit LSN, and seq at the ends). */
-async function eventsBetween(buffer: Pool, tableId: number, from: { lsn: bigint; seq: number; inclusive: boolean }, toLsnExclusive: bigint): Promise<number> {
-  const { rows } = await buffer.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM cdc_events
-      WHERE table_id = $1 AND (commit_lsn, seq) ${from.inclusive ? '>=' : '>'} ($2::pg_lsn, $3) AND commit_lsn < $4::pg_lsn`,
-    [tableId, formatLsn(from.lsn), from.seq, formatLsn(toLsnExclusive)],
-  );
-  return rows[0].n;
-}
-
 /**
  * Whether the table can be compared at this source point, and against which Iceberg snapshot: one
  * whose applied position holds exactly the table's changes committed before the point — none of
  * the table's changes lie between that position and the point, nor in the point's own window.
  */
 export async function comparablePoint(buffer: Pool, sourceId: string, tableId: number, point: SourcePoint, table: LoadedTable | undefined): Promise<ComparablePoint | NotReady | 'empty'> {
-  const checkpoint = await buffer.query<{ lsn: string }>('SELECT confirmed_lsn::text AS lsn FROM cdc_checkpoints WHERE source_id = $1', [sourceId]);
-  if (!checkpoint.rows[0] || parseLsn(checkpoint.rows[0].lsn) < point.after) return 'reader-behind';
-  const unapplied = await buffer.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM cdc_events e LEFT JOIN cdc_writer_progress p ON p.table_id = e.table_id
-      WHERE e.table_id = $1 AND e.commit_lsn < $2::pg_lsn
-        AND (p.table_id IS NULL OR (e.commit_lsn, e.seq) > (p.applied_lsn, p.applied_seq))
-        AND NOT EXISTS (SELECT 1 FROM cdc_dead_letters d WHERE d.table_id = e.table_id AND d.commit_lsn = e.commit_lsn AND d.seq = e.seq AND d.commit_ts = e.commit_ts)`,
-    [tableId, formatLsn(point.after)],
-  );
-  if (unapplied.rows[0].n > 0) return 'writer-behind';
+  const checkpoint = await confirmedLsnOf(buffer, sourceId);
+  if (checkpoint === undefined || checkpoint < point.after) return 'reader-behind';
+  if ((await unappliedBefore(buffer, tableId, point.after)) > 0) return 'writer-behind';
   if ((await eventsBetween(buffer, tableId, { lsn: point.before, seq: Number.MIN_SAFE_INTEGER, inclusive: true }, point.after)) > 0) return 'ambiguous';
   if (!table) return 'empty';
   // Newest first: normally the current snapshot is the one.
@@ -82,17 +66,8 @@ export async function comparablePoint(buffer: Pool, sourceId: string, tableId: n
     const clean =
       lsn < point.before
         ? (await eventsBetween(buffer, tableId, { lsn, seq, inclusive: false }, point.before)) === 0
-        : await positionReached(buffer, tableId, point.before, lsn, seq);
+        : (await eventsUpTo(buffer, tableId, point.before, lsn, seq)) === 0;
     if (clean) return { snapshot, sourceLsn: lsnText };
   }
   return 'no-matching-snapshot';
-}
-
-/** True when the table has no events after `from` up to (lsn, seq) inclusive. */
-async function positionReached(buffer: Pool, tableId: number, from: bigint, lsn: bigint, seq: number): Promise<boolean> {
-  const { rows } = await buffer.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM cdc_events WHERE table_id = $1 AND commit_lsn >= $2::pg_lsn AND (commit_lsn, seq) <= ($3::pg_lsn, $4)`,
-    [tableId, formatLsn(from), formatLsn(lsn), seq],
-  );
-  return rows[0].n === 0;
 }

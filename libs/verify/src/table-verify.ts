@@ -1,10 +1,10 @@
+import { BufferedChanges, expectedEventPositions, oldestRetainedLsn, PostgresDeadLetterStore } from '@philotes/buffer';
 import { ClientConfig, CustomTypesConfig, Pool, QueryArrayConfig } from 'pg';
 import { ColumnSchema } from '@philotes/events';
 import { currentSchema, IcebergTables, LoadedTable, NestedField, SnapshotId, snapshotRows } from '@philotes/iceberg';
 import { textParser } from '@philotes/pg-types';
 // The writer's own mapping, by module: the sink's barrel also brings the writer service and its Nest metrics.
 import { rowKey } from '../../sink/src/batch-assembler';
-import { BufferedChanges } from '../../sink/src/buffered-changes';
 import { icebergIdentifier } from '../../sink/src/table-identity';
 import { planLayout, TableLayout, TableMode } from '../../sink/src/table-layout';
 import { PoisonValueError, Unrepresentable } from '../../sink/src/type-mapping';
@@ -219,20 +219,14 @@ async function compareChangelog(
   for (const [id, count] of seen) if (count > 1) result.duplicated.push({ key: `event ${id}` });
 
   // Every buffered event up to the position, once (those in the dead letters excepted, unless replayed).
-  const { rows: events } = await deps.buffer.query<{ lsn: string; seq: string }>(
-    `SELECT (e.commit_lsn - '0/0'::pg_lsn)::text AS lsn, e.seq::text AS seq FROM cdc_events e
-      WHERE e.table_id = $1 AND e.commit_lsn <= $2::pg_lsn
-        AND NOT EXISTS (SELECT 1 FROM cdc_dead_letters d WHERE d.table_id = e.table_id AND d.commit_lsn = e.commit_lsn AND d.seq = e.seq AND d.commit_ts = e.commit_ts AND d.status <> 'replayed')`,
-    [target.tableId, sourceLsn],
-  );
+  const events = await expectedEventPositions(deps.buffer, target.tableId, sourceLsn);
   for (const event of events) {
     const id = `${event.lsn}/${event.seq}`;
     if (!seen.has(id)) result.missing.push({ key: `event ${id}` });
     seen.delete(id);
   }
   // What is left is in the log but not in the buffer: rows from events retention removed, or extra.
-  const { rows: oldest } = await deps.buffer.query<{ lsn: string | null }>('SELECT (min(commit_lsn) - \'0/0\'::pg_lsn)::text AS lsn FROM cdc_events WHERE table_id = $1', [target.tableId]);
-  const retainedFrom = oldest[0].lsn === null ? undefined : BigInt(oldest[0].lsn);
+  const retainedFrom = await oldestRetainedLsn(deps.buffer, target.tableId);
   for (const id of seen.keys()) {
     const eventLsn = BigInt(id.split('/')[0]);
     if (retainedFrom === undefined || eventLsn >= retainedFrom) result.extra.push({ key: `event ${id}` });
@@ -263,11 +257,7 @@ function later(a: readonly [bigint, bigint], b: readonly [bigint, bigint]): bool
 /** Notes the dead letter of each differing row, where one exists (an expected difference until replayed). */
 async function explainByDeadLetters(buffer: Pool, tableId: number, differences: KeyDifference[]): Promise<void> {
   if (differences.length === 0) return;
-  const { rows } = await buffer.query<{ id: string; status: string; row_key: string }>(
-    'SELECT DISTINCT ON (row_key) id::text, status, row_key FROM cdc_dead_letters WHERE table_id = $1 AND row_key = ANY($2) ORDER BY row_key, id DESC',
-    [tableId, differences.map((d) => d.key)],
-  );
-  const byKey = new Map(rows.map((r) => [r.row_key, { id: r.id, status: r.status }]));
+  const byKey = await new PostgresDeadLetterStore(buffer).newestByKey(tableId, differences.map((d) => d.key));
   for (const difference of differences) {
     const letter = byKey.get(difference.key);
     if (letter) (difference as { deadLetter?: KeyDifference['deadLetter'] }).deadLetter = letter;

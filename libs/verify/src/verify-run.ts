@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { registeredTables } from '@philotes/buffer';
 import { TableVerdict, verifyTable, VerifyDeps } from './table-verify';
 
 export interface VerifyScope {
@@ -18,13 +19,7 @@ export async function verifyPipeline(deps: VerifyDeps, scope: VerifyScope = {}):
 
 async function knownTables(buffer: Pool, scope: VerifyScope) {
   const [schema, table] = scope.table ? splitName(scope.table) : [undefined, undefined];
-  const { rows } = await buffer.query<{ table_id: number; source_id: string; schema_name: string; table_name: string }>(
-    `SELECT table_id, source_id, schema_name, table_name FROM cdc_tables
-      WHERE ($1::text IS NULL OR source_id = $1) AND ($2::text IS NULL OR schema_name = $2) AND ($3::text IS NULL OR table_name = $3)
-      ORDER BY source_id, schema_name, table_name`,
-    [scope.source ?? null, schema ?? null, table ?? null],
-  );
-  return rows.map((r) => ({ tableId: r.table_id, sourceId: r.source_id, schema: r.schema_name, table: r.table_name }));
+  return registeredTables(buffer, { source: scope.source, schema, table });
 }
 
 function splitName(name: string): [string, string] {

@@ -1,10 +1,13 @@
 import { ClientBase } from 'pg';
+import { timestamptzOfPgMicros } from '@philotes/pgoutput';
+import { StoredChange } from '../buffered-change';
 import { BEFORE_COPY_SEQ, COPY_MARKER_SEQ } from '../copy-positions';
 import { BackfillState, BackfillStore, CopyPlan, CopyReason, CopyStart } from '../ports';
 import { CopyFencedError } from './copy-fence';
+import { PostgresDeadLetterStore } from './dead-letter-store';
 import { copyEvents } from './event-store';
 import { assertLeading, LeaderFence } from './leader-lock';
-import { encodeWakeUp, EVENTS_CHANNEL } from '../notices';
+import { encodeWakeUp, EVENTS_CHANNEL, notify } from '../notices';
 import { lsnColumn, lsnParam } from './sql';
 
 /** `cdc_backfill`: each table's copy, its snapshot and progress. */
@@ -96,12 +99,7 @@ export class PostgresBackfillStore implements BackfillStore {
         [tableId, lsnParam(copyLsn), BEFORE_COPY_SEQ],
       );
       // Replaying a letter captured before the copy would move its row back in time.
-      await this.client.query(
-        `UPDATE cdc_dead_letters SET status = 'superseded', status_reason = 'the table was copied again', updated_at = now(),
-                history = history || jsonb_build_array(jsonb_build_object('at', now(), 'status', 'superseded', 'reason', 'the table was copied again'))
-          WHERE table_id = $1 AND status IN ('pending', 'replaying')`,
-        [tableId],
-      );
+      await PostgresDeadLetterStore.supersedeCopied(this.client, tableId);
       const planned = await this.client.query<{ generation: string }>(
         `INSERT INTO cdc_backfill (table_id, status, snapshot_lsn, snapshot_xmin, snapshot_xmax, snapshot_xip, relation_oid, copy_lsn, reason, generation, membership_oid)
          VALUES ($1, 'copying', $2, $3, $4, $5::bigint[], $6, $7, $8, 1, $9)
@@ -145,7 +143,7 @@ export class PostgresBackfillStore implements BackfillStore {
         [tableId, generation, rowsCopied],
       );
       if (result.rowCount !== 1) throw new CopyFencedError(tableId, generation);
-      await this.client.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, encodeWakeUp(sourceId)]);
+      await notify(this.client, EVENTS_CHANNEL, encodeWakeUp(sourceId));
       await this.client.query('COMMIT');
     } catch (error) {
       await this.client.query('ROLLBACK').catch(() => undefined);
@@ -184,5 +182,44 @@ async function recountBacklog(client: Pick<ClientBase, 'query'>, tableId: number
                WHERE e.table_id = $1 AND (e.commit_lsn, e.seq) > (p.applied_lsn, p.applied_seq)))
       WHERE p.table_id = $1`,
     [tableId],
+  );
+}
+
+/** The reader's state of the table's latest copy: writers apply a copy only once it is done. */
+export async function copyState(db: Pick<ClientBase, 'query'>, tableId: number): Promise<{ status: string; finished: boolean } | undefined> {
+  const { rows } = await db.query<{ status: string; finished: boolean }>('SELECT status, finished_at IS NOT NULL AS finished FROM cdc_backfill WHERE table_id = $1', [tableId]);
+  return rows[0];
+}
+
+/** Whether the reader finished copying this table (then it exists in Iceberg even when empty). */
+export async function copyDone(db: Pick<ClientBase, 'query'>, tableId: number): Promise<boolean> {
+  const { rowCount } = await db.query("SELECT 1 FROM cdc_backfill WHERE table_id = $1 AND status = 'done'", [tableId]);
+  return rowCount === 1;
+}
+
+/**
+ * Inside the commit's transaction: whether the copy folded is still the table's copy, finished,
+ * with exactly the rows folded — its TRUNCATE still in the buffer with the same commit time (a copy
+ * planned again at the same position gets another). The backfill row is locked (shared) so a new
+ * plan waits for this commit.
+ */
+export async function copyIsWhole(db: Pick<ClientBase, 'query'>, tableId: number, marker: Pick<StoredChange, 'position' | 'commitTime'>, rows: number): Promise<boolean> {
+  const { rows: found } = await db.query<{ whole: boolean }>(
+    `SELECT b.status IN ('done', 'requested') AND b.finished_at IS NOT NULL AND b.rows_copied = $4
+            AND EXISTS (SELECT 1 FROM cdc_events e WHERE e.table_id = $1 AND e.commit_lsn = $2::pg_lsn AND e.seq = $3 AND e.commit_ts = ${timestamptzOfPgMicros('$5')}) AS whole
+       FROM cdc_backfill b WHERE b.table_id = $1 FOR SHARE`,
+    [tableId, lsnParam(marker.position.lsn), marker.position.seq, rows, marker.commitTime.toString()],
+  );
+  return found[0]?.whole === true;
+}
+
+/** An operator's request to copy these tables again (planned at the reader's next start); a running copy is left to it. */
+export async function requestCopies(db: Pick<ClientBase, 'query'>, tableIds: readonly number[], requestedBy: string | undefined): Promise<void> {
+  await db.query(
+    `INSERT INTO cdc_backfill (table_id, status, reason, requested_by)
+     SELECT id, 'requested', 'resync', $2 FROM unnest($1::int[]) AS id
+     ON CONFLICT (table_id) DO UPDATE SET status = 'requested', reason = 'resync', requested_by = EXCLUDED.requested_by
+      WHERE cdc_backfill.status <> 'copying'`,
+    [tableIds, requestedBy ?? null],
   );
 }

@@ -91,3 +91,15 @@ export class PostgresCheckpointer implements Checkpointer {
              WHERE source_id = ${literal(sourceId)}`;
   }
 }
+
+/** An operator's request to start the source over (a new slot); false when the source has no checkpoint. */
+export async function requestStartOver(db: Pick<ClientBase, 'query'>, sourceId: string, requestedBy: string | undefined): Promise<boolean> {
+  const updated = await db.query('UPDATE cdc_checkpoints SET resync_requested_at = now(), resync_requested_by = $2 WHERE source_id = $1', [sourceId, requestedBy ?? null]);
+  return updated.rowCount === 1;
+}
+
+/** Where the source's stored changes end (everything before is in the buffer), or undefined before its first start. */
+export async function confirmedLsnOf(db: Pick<ClientBase, 'query'>, sourceId: string): Promise<bigint | undefined> {
+  const { rows } = await db.query<{ lsn: string }>('SELECT confirmed_lsn::text AS lsn FROM cdc_checkpoints WHERE source_id = $1', [sourceId]);
+  return rows[0] ? lsnColumn(rows[0].lsn) : undefined;
+}

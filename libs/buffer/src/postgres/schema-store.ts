@@ -1,4 +1,5 @@
 import { ClientBase } from 'pg';
+import { TableRef } from '../buffered-change';
 import { RelationSchema, SchemaStore } from '../ports';
 import { lsnParam } from './sql';
 
@@ -38,4 +39,37 @@ export class PostgresSchemaStore implements SchemaStore {
       if (inserted.rowCount === 1) return version;
     }
   }
+}
+
+/** The id of a source's table, or undefined when the readers never registered it. */
+export async function findTableId(db: Pick<ClientBase, 'query'>, sourceId: string, schema: string, table: string): Promise<number | undefined> {
+  const { rows } = await db.query<{ table_id: number }>('SELECT table_id FROM cdc_tables WHERE source_id = $1 AND schema_name = $2 AND table_name = $3', [sourceId, schema, table]);
+  return rows[0]?.table_id;
+}
+
+/** The ids of every table of the source the readers registered. */
+export async function sourceTableIds(db: Pick<ClientBase, 'query'>, sourceId: string): Promise<number[]> {
+  const { rows } = await db.query<{ table_id: number }>('SELECT table_id FROM cdc_tables WHERE source_id = $1 ORDER BY table_id', [sourceId]);
+  return rows.map((row) => row.table_id);
+}
+
+/** Whether the buffer knows the source at all (a checkpoint, a table, or a process that serves it). */
+export async function sourceKnown(db: Pick<ClientBase, 'query'>, sourceId: string): Promise<boolean> {
+  const { rows } = await db.query(
+    `SELECT 1 FROM cdc_checkpoints WHERE source_id = $1 UNION ALL SELECT 1 FROM cdc_tables WHERE source_id = $1
+     UNION ALL SELECT 1 FROM pipeline_instances WHERE source_id = $1 LIMIT 1`,
+    [sourceId],
+  );
+  return rows.length > 0;
+}
+
+/** The tables the readers registered within the scope (each field narrows it), by source and name. */
+export async function registeredTables(db: Pick<ClientBase, 'query'>, scope: { readonly source?: string; readonly schema?: string; readonly table?: string } = {}): Promise<TableRef[]> {
+  const { rows } = await db.query<{ table_id: number; source_id: string; schema_name: string; table_name: string }>(
+    `SELECT table_id, source_id, schema_name, table_name FROM cdc_tables
+      WHERE ($1::text IS NULL OR source_id = $1) AND ($2::text IS NULL OR schema_name = $2) AND ($3::text IS NULL OR table_name = $3)
+      ORDER BY source_id, schema_name, table_name`,
+    [scope.source ?? null, scope.schema ?? null, scope.table ?? null],
+  );
+  return rows.map((row) => ({ tableId: row.table_id, sourceId: row.source_id, schema: row.schema_name, table: row.table_name }));
 }

@@ -1,7 +1,8 @@
 import { Pool } from 'pg';
-import { copyHoldsTableSql, PAUSED_SQL } from '@philotes/buffer';
 import { withIndexOrder } from '@philotes/db';
-import { TableRef } from './table-writer';
+import { TableRef } from '../buffered-change';
+import { PAUSED_SQL } from './buffer-depth';
+import { copyHoldsTableSql } from './copy-holds';
 
 /** The tables the readers know, split into those a writer may work on now and those an operator paused. */
 export interface TableAvailability {

@@ -1,78 +1,11 @@
 import { Pool } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { COPY_COLUMNS, decodeBinaryCopy } from '@philotes/buffer';
 import { withIndexOrder } from '@philotes/db';
-import { CdcValue, ColumnSchema, PayloadReader } from '@philotes/events';
+import { ColumnSchema, PayloadReader } from '@philotes/events';
 import { formatLsn } from '@philotes/pgoutput';
-import { ClassifiedError } from '@philotes/retry';
-
-/** Where a table's writer is in its event stream (the last event applied, or before the first). */
-export interface Position {
-  readonly lsn: bigint;
-  readonly seq: number;
-}
-
-export const BEFORE_FIRST: Position = { lsn: 0n, seq: Number.MIN_SAFE_INTEGER };
-
-/**
- * Whether a sequence number is an integer a double holds exactly. Wider than `isSafeInteger` by
- * one at each end: earlier readers gave the first copied row -(2^53), which is exact (a power of
- * two) but not "safe", and buffers may still hold it.
- */
-export function isExactSeq(seq: number): boolean {
-  return Number.isInteger(seq) && Math.abs(seq) <= 2 ** 53;
-}
-
-/** Source order: negative when `a` comes first. */
-export function comparePositions(a: Position, b: Position): number {
-  return a.lsn === b.lsn ? a.seq - b.seq : a.lsn < b.lsn ? -1 : 1;
-}
-
-/** A buffered event, decoded with its schema version. */
-export interface BufferedChange {
-  readonly position: Position;
-  readonly op: 'I' | 'U' | 'D' | 'T' | 'R';
-  readonly xid: number | null;
-  /** PostgreSQL-epoch microseconds. */
-  readonly commitTime: bigint;
-  readonly schemaVersion: number;
-  readonly columns: readonly ColumnSchema[];
-  readonly after?: readonly CdcValue[];
-  readonly before?: readonly CdcValue[];
-  readonly beforeIsKeyOnly: boolean;
-  /** The stored bytes, kept for the dead letters. */
-  readonly payload: Buffer;
-  /** A change too large to store: its size, and no row (see ChangePayload.oversized). */
-  readonly oversized?: number;
-}
-
-/** An event as stored, before decoding. */
-export type StoredEvent = Pick<BufferedChange, 'position' | 'op' | 'xid' | 'commitTime' | 'schemaVersion' | 'payload'>;
-
-/**
- * A buffered event whose payload does not decode (a bug, or a hand-edited buffer). Retrying cannot
- * help and skipping it would lose a change: the table fails and waits for a resync.
- */
-export class CorruptEventError extends ClassifiedError {
-  constructor(position: Position, cause: unknown) {
-    // The decoder's message names the fault (a byte, a length), never the row's values.
-    super(`the buffered event at ${formatLsn(position.lsn)}/${position.seq} does not decode: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      retry: false,
-      kind: 'data',
-      action: 'the buffer holds a corrupt event: resync the table (POST /api/v1/sources/{source}/tables/{schema}/{table}/resync)',
-    }, { cause });
-  }
-}
-
-/** A stored event with the columns of its schema version: decoded when it is folded ({@link BufferedChanges.decodeStored}). */
-export interface StoredChange extends StoredEvent {
-  readonly columns: readonly ColumnSchema[];
-}
-
-export interface TableSchemaVersion {
-  readonly columns: readonly ColumnSchema[];
-  readonly replicaIdentity: string;
-}
+import { BufferedChange, CorruptEventError, isExactSeq, Position, StoredChange, StoredEvent, TableSchemaVersion } from '../buffered-change';
+import { COPY_COLUMNS, decodeBinaryCopy } from '../copy-binary';
+import { copyDone } from './backfill-store';
 
 /**
  * Reads one table's events from the buffer in commit order, after a position, decoding each with
@@ -101,8 +34,7 @@ export class BufferedChanges {
 
   /** Whether the reader finished copying this table (then it exists in Iceberg even when empty). */
   async copied(tableId: number): Promise<boolean> {
-    const { rowCount } = await this.pool.query("SELECT 1 FROM cdc_backfill WHERE table_id = $1 AND status = 'done'", [tableId]);
-    return rowCount === 1;
+    return copyDone(this.pool, tableId);
   }
 
   /** The schema version of the table's first event after `after`, or undefined when none waits. */

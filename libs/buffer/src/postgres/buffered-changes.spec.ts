@@ -1,6 +1,5 @@
-// The module itself: the capture barrel also brings the reader's Nest wiring.
-import { COPY_SEQ_BASE } from '../../capture/src/initial-copy';
-import { BEFORE_FIRST, comparePositions, isExactSeq } from './buffered-changes';
+import { BEFORE_FIRST, comparePositions, isExactSeq } from '../buffered-change';
+import { COPY_SEQ_BASE } from '../copy-positions';
 
 describe('buffer positions', () => {
   it('accepts every sequence number a double holds exactly, the legacy first copied row included', () => {

@@ -1,5 +1,6 @@
 import { Pool } from 'pg';
-import { BACKLOG_BYTES_SQL, FAILED_SQL, PAUSED_SQL } from '@philotes/buffer';
+import { OPEN_STATUSES } from '../dead-letter-model';
+import { BACKLOG_BYTES_SQL, FAILED_SQL, PAUSED_SQL } from './buffer-depth';
 import { withIndexOrder } from '@philotes/db';
 
 /** One running (or recently running) process, as it reports itself. */
@@ -106,7 +107,7 @@ export async function pipelineView(pool: Pool, settings: { readonly heartbeatInt
               b.status AS "initialCopy",
               coalesce(tc.paused, false) OR coalesce(sc.paused, false) AS paused,
               CASE WHEN tc.paused THEN tc.reason WHEN sc.paused THEN sc.reason END AS "pauseReason",
-              (SELECT count(*) FROM cdc_dead_letters d WHERE d.table_id = t.table_id AND d.status IN ('pending', 'replaying'))::int AS "openDeadLetters",
+              (SELECT count(*) FROM cdc_dead_letters d WHERE d.table_id = t.table_id AND d.status = ANY($2::text[]))::int AS "openDeadLetters",
               (SELECT jsonb_build_object('kind', f.error_kind, 'message', f.error_message, 'action', f.action, 'attempts', f.attempts,
                                          'failedBy', f.failed_by, 'failedAt', ${ISO('f.failed_at')})
                  FROM cdc_table_failures f WHERE f.table_id = t.table_id) AS failure,
@@ -119,7 +120,7 @@ export async function pipelineView(pool: Pool, settings: { readonly heartbeatInt
          LEFT JOIN pipeline_controls tc ON tc.source_id = t.source_id AND tc.table_id = t.table_id
          LEFT JOIN pipeline_controls sc ON sc.source_id = t.source_id AND sc.table_id IS NULL
         ORDER BY t.source_id, t.schema_name, t.table_name`,
-      [settings.stoppedTableMaxBytes],
+      [settings.stoppedTableMaxBytes, OPEN_STATUSES],
     ),
   );
   return { instances: instances.rows, sources: sources.rows, tables: tables.rows };

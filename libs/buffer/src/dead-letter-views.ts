@@ -1,5 +1,5 @@
 import { JsonValue } from '@philotes/pg-types';
-import { DeadLetterStatus } from './dead-letter-filter';
+import { DeadLetterStatus } from './dead-letter-model';
 
 /** A dead letter in a list: what failed, where, and where it stands. No row values. */
 export interface DeadLetterSummary {
@@ -57,13 +57,3 @@ export interface DeadLetterStats {
   readonly byTable: ReadonlyArray<{ readonly source: string; readonly schema: string; readonly table: string } & DeadLetterCounts>;
   readonly byErrorClass: ReadonlyArray<{ readonly errorClass: string } & DeadLetterCounts>;
 }
-
-/** The columns a summary is read from (`d` dead letters, `t` tables), microseconds kept as text. */
-export const SUMMARY_COLUMNS = `
-  d.id::text AS id, t.source_id AS source, t.schema_name AS schema, t.table_name AS "table", d.op,
-  d.commit_lsn::text AS "commitLsn", d.seq::text AS seq, d.xid::text AS xid,
-  to_char(d.commit_ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "commitTs",
-  d.schema_version AS "schemaVersion", d.error_kind AS "errorClass", d.error_message AS "errorMessage",
-  d.attempts, d.status, d.status_reason AS "statusReason",
-  to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "createdAt",
-  to_char(d.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "updatedAt"`;
