@@ -18,7 +18,7 @@ import { Registry } from 'prom-client';
 import { applyMigrations, BEFORE_FIRST, BufferedEvent, copyEvents, createPartition, eventStorageBytes, partitionName, PostgresSchemaStore, storedCounts, truncateEvents, WriterProgress } from '../libs/buffer/src';
 import { EmbeddedPostgres, freePort } from '../libs/embedded-pg/src';
 import { PG_EPOCH_UNIX_MICROS } from '../libs/pgoutput/src';
-import { BufferRetention } from '../libs/sink/src';
+import { BufferRetention } from '../libs/writer/src';
 import { machineDescription, median, replaceSection, serverVersion } from './bench-report';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);

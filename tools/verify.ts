@@ -8,7 +8,7 @@
 import { Pool } from 'pg';
 import { ConfigError, loadSettings, parseDuration, sourceConnection } from '../libs/config/src';
 import { IcebergTables, SqlCatalog, warehouseStore } from '../libs/iceberg/src';
-import { writerSettingsOf } from '../libs/sink/src';
+import { writerSettingsOf } from '../libs/writer/src';
 import { formatReport, verifyPipeline, VerifyScope } from '../libs/verify/src';
 
 function parseArgs(argv: readonly string[]): VerifyScope & { timeoutMs: number } {

@@ -8,7 +8,7 @@ import type { Logger } from '@philotes/logging';
 import { METRICS_REGISTRY } from '@philotes/metrics';
 import type { InstanceIdentity } from '@philotes/lifecycle';
 import { BUFFER_POOL, CONFIG_STORE, FAULTS, INSTANCE_IDENTITY, LOGGER, PipelineWorker } from '@philotes/runtime';
-import { BufferRetention, IcebergUpkeep, WriterMetrics, WriterService, writerSettingsOf } from '@philotes/sink';
+import { BufferRetention, IcebergUpkeep, WriterMetrics, WriterService, writerSettingsOf } from '@philotes/writer';
 
 /** The writer as the lifecycle runs it: started after boot; on SIGTERM it finishes its commits. */
 @Injectable()

@@ -1,4 +1,4 @@
-export * from './buffered-change';
+export * from './event-forms';
 export * from './buffered-event';
 export * from './copy-binary';
 export * from './copy-positions';
@@ -11,7 +11,7 @@ export * from './postgres/copy-fence';
 export * from './postgres/copy-holds';
 export * from './postgres/dead-letter-store';
 export * from './postgres/buffer-depth';
-export * from './postgres/buffered-changes';
+export * from './postgres/event-reader';
 export * from './postgres/checkpointer';
 export * from './postgres/event-store';
 export * from './postgres/event-partitions';

@@ -1,13 +1,10 @@
-import { BufferedChanges, expectedEventPositions, oldestRetainedLsn, PostgresDeadLetterStore } from '@philotes/buffer';
+import { EventReader, expectedEventPositions, oldestRetainedLsn, PostgresDeadLetterStore } from '@philotes/buffer';
 import { ClientConfig, CustomTypesConfig, Pool, QueryArrayConfig } from 'pg';
 import { ColumnSchema } from '@philotes/events';
 import { currentSchema, IcebergTables, LoadedTable, NestedField, SnapshotId, snapshotRows } from '@philotes/iceberg';
 import { textParser } from '@philotes/pg-types';
 // The writer's own mapping, by module: the sink's barrel also brings the writer service and its Nest metrics.
-import { rowKey } from '../../sink/src/batch-assembler';
-import { icebergIdentifier } from '../../sink/src/table-identity';
-import { planLayout, TableLayout, TableMode } from '../../sink/src/table-layout';
-import { PoisonValueError, Unrepresentable } from '../../sink/src/type-mapping';
+import { icebergIdentifier, planLayout, PoisonValueError, rowKey, TableLayout, TableMode, Unrepresentable } from '@philotes/table-mapping';
 import { BucketSums, cellText, rowText } from './canonical';
 import { closeSourcePoint, comparablePoint, NotReady, openSourcePoint, SourcePoint } from './consistent-point';
 
@@ -110,7 +107,7 @@ interface Side {
 
 async function compare(deps: VerifyDeps, target: VerifyTarget, point: SourcePoint, table: LoadedTable, snapshotId: SnapshotId, sourceLsn: string): Promise<TableVerdict> {
   const name = `${target.schema}.${target.table}`;
-  const changes = new BufferedChanges(deps.buffer);
+  const changes = new EventReader(deps.buffer);
   const version = await changes.latestVersion(target.tableId);
   const columns = version === undefined ? [] : (await changes.version(target.tableId, version)).columns;
   const mode = (table.metadata.properties['philotes.mode'] as TableMode | undefined) ?? 'upsert';

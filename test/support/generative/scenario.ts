@@ -1,7 +1,7 @@
 import { Client, Pool } from 'pg';
 
 import { parseLsn } from '../../../libs/pgoutput/src';
-import { icebergIdentifier } from '../../../libs/sink/src/table-identity';
+import { icebergIdentifier } from '../../../libs/table-mapping/src';
 import { api, RunningAdmin, startAdmin } from '../admin';
 import { AppProcess } from '../app-process';
 import { createTestDatabase, query, TestDatabase } from '../database';

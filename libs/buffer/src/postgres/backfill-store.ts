@@ -1,6 +1,6 @@
 import { ClientBase } from 'pg';
 import { timestamptzOfPgMicros } from '@philotes/pgoutput';
-import { StoredChange } from '../buffered-change';
+import { StoredEvent } from '../event-forms';
 import { BEFORE_COPY_SEQ, COPY_MARKER_SEQ } from '../copy-positions';
 import { BackfillState, BackfillStore, CopyPlan, CopyReason, CopyStart } from '../ports';
 import { CopyFencedError } from './copy-fence';
@@ -203,7 +203,7 @@ export async function copyDone(db: Pick<ClientBase, 'query'>, tableId: number): 
  * planned again at the same position gets another). The backfill row is locked (shared) so a new
  * plan waits for this commit.
  */
-export async function copyIsWhole(db: Pick<ClientBase, 'query'>, tableId: number, marker: Pick<StoredChange, 'position' | 'commitTime'>, rows: number): Promise<boolean> {
+export async function copyIsWhole(db: Pick<ClientBase, 'query'>, tableId: number, marker: Pick<StoredEvent, 'position' | 'commitTime'>, rows: number): Promise<boolean> {
   const { rows: found } = await db.query<{ whole: boolean }>(
     `SELECT b.status IN ('done', 'requested') AND b.finished_at IS NOT NULL AND b.rows_copied = $4
             AND EXISTS (SELECT 1 FROM cdc_events e WHERE e.table_id = $1 AND e.commit_lsn = $2::pg_lsn AND e.seq = $3 AND e.commit_ts = ${timestamptzOfPgMicros('$5')}) AS whole

@@ -3,12 +3,12 @@ import { LockSpace, withPoolClient } from '@philotes/db';
 import { ColumnSchema } from '@philotes/events';
 import { JsonValue } from '@philotes/pg-types';
 import { formatLsn, parseLsn, pgMicrosOfTimestamptz, timestamptzOfPgMicros } from '@philotes/pgoutput';
-import { BufferedChange, Position } from '../buffered-change';
+import { DecodedEvent, Position } from '../event-forms';
 import { DEAD_LETTER_MOVES, DeadLetterFilter, DeadLetterMoveName, DeadLetterStatus, OPEN_STATUSES, SETTLED_STATUSES } from '../dead-letter-model';
 import { DeadLetterPage, DeadLetterSummary } from '../dead-letter-views';
 
 export interface DeadLetter {
-  readonly change: BufferedChange;
+  readonly change: DecodedEvent;
   readonly kind: string;
   readonly message: string;
   readonly attempts: number;
@@ -30,7 +30,7 @@ export interface OpenDeadLetter {
 export interface StoredDeadLetter {
   readonly id: string;
   readonly position: Position;
-  readonly op: BufferedChange['op'];
+  readonly op: DecodedEvent['op'];
   readonly xid: number | null;
   /** PostgreSQL-epoch microseconds. */
   readonly commitTime: bigint;

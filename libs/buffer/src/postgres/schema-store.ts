@@ -1,5 +1,5 @@
 import { ClientBase } from 'pg';
-import { TableRef } from '../buffered-change';
+import { TableRef } from '../event-forms';
 import { RelationSchema, SchemaStore } from '../ports';
 import { lsnParam } from './sql';
 

@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { withIndexOrder } from '@philotes/db';
-import { TableRef } from '../buffered-change';
+import { TableRef } from '../event-forms';
 import { PAUSED_SQL } from './buffer-depth';
 import { copyHoldsTableSql } from './copy-holds';
 

@@ -1,7 +1,7 @@
 import { ClientBase, Pool } from 'pg';
 import { withPoolClient } from '@philotes/db';
 import { formatLsn, parseLsn, timestamptzOfPgMicros } from '@philotes/pgoutput';
-import { BEFORE_FIRST, Position } from '../buffered-change';
+import { BEFORE_FIRST, Position } from '../event-forms';
 
 /**
  * The payload bytes of the table's events in a range (the caller appends the range): what a move of

@@ -3,7 +3,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { withIndexOrder } from '@philotes/db';
 import { ColumnSchema, PayloadReader } from '@philotes/events';
 import { formatLsn } from '@philotes/pgoutput';
-import { BufferedChange, CorruptEventError, isExactSeq, Position, StoredChange, StoredEvent, TableSchemaVersion } from '../buffered-change';
+import { DecodedEvent, CorruptEventError, isExactSeq, Position, StoredEvent, TableSchemaVersion, UnversionedEvent } from '../event-forms';
 import { COPY_COLUMNS, decodeBinaryCopy } from '../copy-binary';
 import { copyDone } from './backfill-store';
 
@@ -11,7 +11,7 @@ import { copyDone } from './backfill-store';
  * Reads one table's events from the buffer in commit order, after a position, decoding each with
  * its schema version (cached: versions never change once written).
  */
-export class BufferedChanges {
+export class EventReader {
   private readonly versions = new Map<string, TableSchemaVersion>();
   private readonly payloads = new PayloadReader();
 
@@ -59,7 +59,7 @@ export class BufferedChanges {
    * and commit time arrive as the integers they are and the payload as its bytes, where a query
    * result would spell them out as text and hex to be parsed back — most of the read cost.
    */
-  async after(tableId: number, after: Position, limit: number): Promise<BufferedChange[]> {
+  async after(tableId: number, after: Position, limit: number): Promise<DecodedEvent[]> {
     return (await this.storedAfter(tableId, after, limit)).map((stored) => this.decodeStored(stored));
   }
 
@@ -68,7 +68,7 @@ export class BufferedChanges {
    * rows then die young, where a page decoded up front (tens of megabytes of objects) outlived the
    * young generation and was copied into the old one — a large part of the writer's GC time.
    */
-  async storedAfter(tableId: number, after: Position, limit: number, maxBytes = 0): Promise<StoredChange[]> {
+  async storedAfter(tableId: number, after: Position, limit: number, maxBytes = 0): Promise<StoredEvent[]> {
     if (![tableId, limit, maxBytes].every(Number.isSafeInteger) || !isExactSeq(after.seq)) throw new Error('buffer positions must be integers');
     const bytes = await withIndexOrder(this.pool, async (client) => {
       // COPY takes no parameters; every value inlined is an integer or an LSN we formatted.
@@ -89,7 +89,7 @@ export class BufferedChanges {
       for await (const chunk of stream) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks);
     });
-    const changes: StoredChange[] = [];
+    const changes: StoredEvent[] = [];
     let columnsOf: { version: number; columns: readonly ColumnSchema[] } | undefined;
     for (const event of decodeBinaryCopy(bytes)) {
       if (columnsOf?.version !== event.schemaVersion) columnsOf = { version: event.schemaVersion, columns: (await this.version(tableId, event.schemaVersion)).columns };
@@ -107,16 +107,16 @@ export class BufferedChanges {
   }
 
   /** A stored change decoded (synchronous: its schema version came with it). */
-  decodeStored(stored: StoredChange): BufferedChange {
+  decodeStored(stored: StoredEvent): DecodedEvent {
     return this.toChange(stored, stored.columns);
   }
 
   /** A stored event (a dead letter's copy, say) decoded as the buffer's events are. */
-  async decode(tableId: number, event: StoredEvent): Promise<BufferedChange> {
+  async decode(tableId: number, event: UnversionedEvent): Promise<DecodedEvent> {
     return this.toChange(event, (await this.version(tableId, event.schemaVersion)).columns);
   }
 
-  private toChange(event: StoredEvent, columns: readonly ColumnSchema[]): BufferedChange {
+  private toChange(event: UnversionedEvent, columns: readonly ColumnSchema[]): DecodedEvent {
     let payload;
     try {
       payload = this.payloads.read(event.payload, columns);
@@ -124,7 +124,7 @@ export class BufferedChanges {
       throw new CorruptEventError(event.position, error);
     }
     // Field by field, no spreads: this runs once per event on the writer's hot path.
-    const change: { -readonly [K in keyof BufferedChange]: BufferedChange[K] } = {
+    const change: { -readonly [K in keyof DecodedEvent]: DecodedEvent[K] } = {
       position: event.position,
       op: event.op,
       xid: event.xid,

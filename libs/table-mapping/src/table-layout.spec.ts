@@ -1,5 +1,5 @@
 import { IcebergSchema } from '@philotes/iceberg';
-import { column, numericModifier } from './sink-fixtures';
+import { column, numericModifier } from './mapping-fixtures';
 import { IncompatibleSchemaError, LayoutInput, modeFor, planLayout } from './table-layout';
 
 const ID = column('id', 'int8', { key: true, primaryKey: true });

@@ -1,5 +1,5 @@
 import { PgDate, PgInterval, PgNumeric, PgTime, PgTimestamp, PgTimeTz, TIMESTAMP_INFINITY } from '@philotes/events';
-import { column, numericModifier } from './sink-fixtures';
+import { column, numericModifier } from './mapping-fixtures';
 import { converterFor, icebergTypeFor, intervalText, isPromotion, PoisonValueError } from './type-mapping';
 
 describe('icebergTypeFor', () => {

@@ -1,12 +1,11 @@
-import { BufferedChange, COPY_MARKER_SEQ, StoredChange } from '@philotes/buffer';
+import { DecodedEvent, COPY_MARKER_SEQ, StoredEvent } from '@philotes/buffer';
 import { ClassifiedError } from '@philotes/retry';
 import { DataFile } from '@philotes/iceberg';
-import { AssembledBatch, BatchAssembler, PoisonChange } from './batch-assembler';
+import { AssembledBatch, BatchAssembler, PoisonChange, TableLayout } from '@philotes/table-mapping';
 import { fillsCommit } from './commit-size';
-import { TableLayout } from './table-layout';
 
 /** The opening TRUNCATE of a copy: what follows is the table's whole content as of a snapshot. */
-export function isCopyStart(stored: Pick<StoredChange, 'op' | 'position'>): boolean {
+export function isCopyStart(stored: Pick<StoredEvent, 'op' | 'position'>): boolean {
   return stored.op === 'T' && stored.position.seq === COPY_MARKER_SEQ;
 }
 
@@ -27,8 +26,8 @@ export function copyFinished(state: { status: string; finished: boolean } | unde
 
 export interface CopyRunDeps {
   /** The next page of the table's events after a position. */
-  readonly next: (after: StoredChange) => Promise<StoredChange[]>;
-  readonly decode: (stored: StoredChange) => BufferedChange;
+  readonly next: (after: StoredEvent) => Promise<StoredEvent[]>;
+  readonly decode: (stored: StoredEvent) => DecodedEvent;
   /** Writes rows as one data file of the table. */
   readonly writeFile: (batch: AssembledBatch) => Promise<DataFile>;
   readonly targetFileSize: number;
@@ -53,7 +52,7 @@ export interface CopyRun {
  * lists them all. An upsert table's old files go in that commit (the TRUNCATE); an append table's
  * log gets the TRUNCATE and the copied rows. A crash before the commit leaves the files orphans.
  */
-export async function foldCopyRun(first: readonly StoredChange[], layout: TableLayout, deps: CopyRunDeps): Promise<CopyRun> {
+export async function foldCopyRun(first: readonly StoredEvent[], layout: TableLayout, deps: CopyRunDeps): Promise<CopyRun> {
   const files: DataFile[] = [];
   const poison: PoisonChange[] = [];
   const version = first[0].schemaVersion;
@@ -61,7 +60,7 @@ export async function foldCopyRun(first: readonly StoredChange[], layout: TableL
   let rows = 0;
   let bytes = 0;
   let count = 0;
-  let last: StoredChange = first[0];
+  let last: StoredEvent = first[0];
   let lastBatch: AssembledBatch | undefined;
   const flush = async (): Promise<void> => {
     const batch = assembler.result();
@@ -73,7 +72,7 @@ export async function foldCopyRun(first: readonly StoredChange[], layout: TableL
     bytes = 0;
   };
 
-  let page: readonly StoredChange[] = first;
+  let page: readonly StoredEvent[] = first;
   let more = false;
   scan: for (;;) {
     for (const stored of page) {

@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { BEFORE_FIRST, BufferedChanges, CONTROL_CHANNEL, controlTables, decodeWakeUp, EVENTS_CHANNEL, PostgresDeadLetterStore, recordTableFailure, tableLag, writableTables, TableRef, WriterProgress } from '@philotes/buffer';
+import { BEFORE_FIRST, EventReader, CONTROL_CHANNEL, controlTables, decodeWakeUp, EVENTS_CHANNEL, PostgresDeadLetterStore, recordTableFailure, tableLag, writableTables, TableRef, WriterProgress } from '@philotes/buffer';
 import { FaultInjector } from '@philotes/faults';
 import { IcebergTables } from '@philotes/iceberg';
 import { backoffDelay, BackoffPolicy, classifyError, ErrorDirective, sleep } from '@philotes/retry';
@@ -78,7 +78,7 @@ export class WriterService {
   private readonly stopSignal = new AbortController();
   private readonly owned = new Map<number, OwnedTable>();
   private readonly tasks = new Set<Promise<void>>();
-  private readonly changes: BufferedChanges;
+  private readonly changes: EventReader;
   private readonly progress: WriterProgress;
   private readonly deadLetters: PostgresDeadLetterStore;
   private running?: Promise<void>;
@@ -95,7 +95,7 @@ export class WriterService {
   private failedTables: readonly string[] = [];
 
   constructor(private readonly deps: WriterServiceDeps) {
-    this.changes = new BufferedChanges(deps.pool);
+    this.changes = new EventReader(deps.pool);
     this.progress = new WriterProgress(deps.pool);
     this.deadLetters = new PostgresDeadLetterStore(deps.pool);
   }

@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { FaultInjector } from '@philotes/faults';
 import { compact, CompactionPolicy, IcebergTables, LoadedTable, orphanFiles, planCompaction, PreparedCommit, reachableFiles, snapshotsToExpire } from '@philotes/iceberg';
-import { ownershipProblem, TableOwnershipError } from './table-identity';
+import { ownershipProblem, TableOwnershipError } from '@philotes/table-mapping';
 import { CommitConflictError, TableWriter, WriterLog } from './table-writer';
 import type { TableUpkeep } from './writer-service';
 import { WriterMetrics } from './writer-metrics';

@@ -1,5 +1,5 @@
 import { CdcValue, ColumnSchema, ValueKind } from '@philotes/events';
-import { BufferedChange } from '@philotes/buffer';
+import { DecodedEvent } from '@philotes/buffer';
 
 /** A source column for tests. */
 export function column(name: string, kind: ValueKind, options: Partial<ColumnSchema> = {}): ColumnSchema {
@@ -14,7 +14,7 @@ export function numericModifier(precision: number, scale: number): number {
 let seq = 0;
 
 /** A buffered change for tests, at increasing positions. */
-export function change(op: BufferedChange['op'], columns: readonly ColumnSchema[], images: { after?: CdcValue[]; before?: CdcValue[]; keyOnly?: boolean }): BufferedChange {
+export function change(op: DecodedEvent['op'], columns: readonly ColumnSchema[], images: { after?: CdcValue[]; before?: CdcValue[]; keyOnly?: boolean }): DecodedEvent {
   seq++;
   return {
     position: { lsn: 0x1000n + BigInt(seq), seq },

@@ -1,11 +1,9 @@
-export * from './batch-assembler';
+// The iceberg-writer's logic: scheduling and leases, the table writer and its commits, failure
+// state, upkeep and buffer retention.
 export * from './buffer-retention';
 export * from './lease-connection';
-export * from './table-identity';
-export * from './table-layout';
 export * from './table-upkeep';
 export * from './table-writer';
-export * from './type-mapping';
 export * from './writer-metrics';
 export * from './writer-service';
 export * from './writer-settings';

@@ -32,8 +32,13 @@ export function comparePositions(a: Position, b: Position): number {
   return a.lsn === b.lsn ? a.seq - b.seq : a.lsn < b.lsn ? -1 : 1;
 }
 
-/** A buffered event, decoded with its schema version. */
-export interface BufferedChange {
+/**
+ * A row of `cdc_events` has three forms, one per stage, and these names only:
+ * - `BufferedEvent` (buffered-event.ts): as the reader writes it;
+ * - `StoredEvent`: as a writer reads it, undecoded, with the columns of its schema version;
+ * - `DecodedEvent`: its payload decoded into row images, as the fold consumes it.
+ */
+export interface DecodedEvent {
   readonly position: Position;
   readonly op: 'I' | 'U' | 'D' | 'T' | 'R';
   readonly xid: number | null;
@@ -50,9 +55,6 @@ export interface BufferedChange {
   readonly oversized?: number;
 }
 
-/** An event as stored, before decoding. */
-export type StoredEvent = Pick<BufferedChange, 'position' | 'op' | 'xid' | 'commitTime' | 'schemaVersion' | 'payload'>;
-
 /**
  * A buffered event whose payload does not decode (a bug, or a hand-edited buffer). Retrying cannot
  * help and skipping it would lose a change: the table fails and waits for a resync.
@@ -68,10 +70,11 @@ export class CorruptEventError extends ClassifiedError {
   }
 }
 
-/** A stored event with the columns of its schema version: decoded when it is folded ({@link BufferedChanges.decodeStored}). */
-export interface StoredChange extends StoredEvent {
-  readonly columns: readonly ColumnSchema[];
-}
+/** An event as a writer reads it, with the columns of its schema version: decoded when it is folded ({@link EventReader.decodeStored}). */
+export type StoredEvent = Pick<DecodedEvent, 'position' | 'op' | 'xid' | 'commitTime' | 'schemaVersion' | 'payload' | 'columns'>;
+
+/** A stored event whose schema version is not looked up yet (a dead letter's copy, say). */
+export type UnversionedEvent = Omit<StoredEvent, 'columns'>;
 
 export interface TableSchemaVersion {
   readonly columns: readonly ColumnSchema[];

@@ -1,4 +1,4 @@
-import { BEFORE_FIRST, comparePositions, isExactSeq } from '../buffered-change';
+import { BEFORE_FIRST, comparePositions, isExactSeq } from '../event-forms';
 import { COPY_SEQ_BASE } from '../copy-positions';
 
 describe('buffer positions', () => {

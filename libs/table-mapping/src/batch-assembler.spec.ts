@@ -1,6 +1,6 @@
 import { PgNumeric, UNCHANGED_TOAST } from '@philotes/events';
 import { BatchAssembler, resolveToast, rowKey, UNRESOLVED } from './batch-assembler';
-import { change, column } from './sink-fixtures';
+import { change, column } from './mapping-fixtures';
 import { planLayout, TableMode } from './table-layout';
 import { PoisonValueError } from './type-mapping';
 

@@ -1,6 +1,6 @@
 import { CdcValue, UnchangedToast } from '@philotes/events';
 import { NestedField } from '@philotes/iceberg';
-import { BufferedChange, Position } from '@philotes/buffer';
+import { DecodedEvent, Position } from '@philotes/buffer';
 import { TableLayout } from './table-layout';
 import { OversizedEventError, PoisonValueError, unixMicros } from './type-mapping';
 
@@ -9,12 +9,12 @@ export interface PendingToast {
   readonly key: string;
   readonly keyValues: readonly unknown[];
   readonly fieldIndex: number;
-  readonly change: BufferedChange;
+  readonly change: DecodedEvent;
 }
 
 /** A change that cannot be written, with the key of the row it would change (upsert tables). */
 export interface PoisonChange {
-  readonly change: BufferedChange;
+  readonly change: DecodedEvent;
   readonly error: PoisonValueError;
   /** The row key in the writer's form; undefined for append tables or an unreadable key. */
   readonly key?: string;
@@ -51,7 +51,7 @@ export interface AssembledBatch {
  * with the change (REPLICA IDENTITY FULL, whose old tuple PostgreSQL logs detoasted): a key of
  * every column (FULL without a primary key) then holds them all.
  */
-function withToastFromBefore(after: readonly CdcValue[], change: BufferedChange): readonly CdcValue[] {
+function withToastFromBefore(after: readonly CdcValue[], change: DecodedEvent): readonly CdcValue[] {
   const before = change.before;
   if (!before || change.beforeIsKeyOnly || !after.some((value) => value instanceof UnchangedToast)) return after;
   return after.map((value, i) => (value instanceof UnchangedToast && before[i] !== undefined && !(before[i] instanceof UnchangedToast) ? before[i] : value));
@@ -107,7 +107,7 @@ export class BatchAssembler {
     this.placementIndexes = layout.placements.map((placement) => this.fieldIndex.get(placement.field.id)!);
   }
 
-  add(change: BufferedChange, skipPoison: boolean): void {
+  add(change: DecodedEvent, skipPoison: boolean): void {
     this.last = change.position;
     this.lastCommitTime = change.commitTime;
     this.count++;
@@ -128,7 +128,7 @@ export class BatchAssembler {
   }
 
   /** The row key a change would write (upsert tables), or undefined when it cannot be read. */
-  keyOfChange(change: BufferedChange): string | undefined {
+  keyOfChange(change: DecodedEvent): string | undefined {
     if (this.layout.mode !== 'upsert' || change.op === 'T') return undefined;
     try {
       return this.keyOf(change.op === 'D' ? this.required(change.before, change) : withToastFromBefore(this.required(change.after, change), change)).key;
@@ -171,7 +171,7 @@ export class BatchAssembler {
   }
 
   /** Upsert: the table empties. Append: the change log records the TRUNCATE and keeps its history. */
-  private truncate(change: BufferedChange): void {
+  private truncate(change: DecodedEvent): void {
     if (this.layout.mode === 'append') {
       this.appended.push(this.cdcRow(this.emptyRow(), change));
       return;
@@ -184,7 +184,7 @@ export class BatchAssembler {
     for (const key of [...this.poisonByKey.keys()]) this.written(key);
   }
 
-  private upsert(change: BufferedChange): void {
+  private upsert(change: DecodedEvent): void {
     if (change.op === 'D') {
       const before = this.required(change.before, change);
       const { key, values } = this.keyOf(before);
@@ -215,7 +215,7 @@ export class BatchAssembler {
     if (touched || this.options.replay || (change.op !== 'I' && change.op !== 'R')) this.deleteKeys.set(key, values);
   }
 
-  private append(change: BufferedChange): void {
+  private append(change: DecodedEvent): void {
     const image = change.op === 'D' ? this.required(change.before, change) : withToastFromBefore(this.required(change.after, change), change);
     const identified = this.layout.keyPositions.length > 0;
     if (!identified || (!this.lastByKey && !image.some((value) => value instanceof UnchangedToast))) {
@@ -236,7 +236,7 @@ export class BatchAssembler {
   }
 
   /** A row aligned with the table's fields: converted values, unchanged TOAST filled when known. */
-  private convert(image: readonly CdcValue[], change: BufferedChange, key: string, keyValues: readonly unknown[], previous: unknown[] | undefined): unknown[] {
+  private convert(image: readonly CdcValue[], change: DecodedEvent, key: string, keyValues: readonly unknown[], previous: unknown[] | undefined): unknown[] {
     const row = this.emptyRow();
     const placements = this.layout.placements;
     // A plain loop: this runs for every change, and a callback per call was measurable garbage.
@@ -263,7 +263,7 @@ export class BatchAssembler {
     return row;
   }
 
-  private cdcRow(row: unknown[], change: BufferedChange): unknown[] {
+  private cdcRow(row: unknown[], change: DecodedEvent): unknown[] {
     this.cdcIndexes ??= this.cdcFieldIndexes();
     const [op, lsn, ts, seq] = this.cdcIndexes;
     row[op] = change.op;
@@ -304,7 +304,7 @@ export class BatchAssembler {
     return new Array<unknown>(this.fields.length).fill(null);
   }
 
-  private required(image: readonly CdcValue[] | undefined, change: BufferedChange): readonly CdcValue[] {
+  private required(image: readonly CdcValue[] | undefined, change: DecodedEvent): readonly CdcValue[] {
     if (!image) throw new Error(`a ${change.op} event without its row image`);
     return image;
   }

@@ -1,18 +1,14 @@
 import { Pool } from 'pg';
-import { BufferedChange, BufferedChanges, comparePositions, copyHoldsTable, copyIsWhole, copyState, DeadLetterStore, OpenDeadLetter, Position, ReplayOutcome, StoredChange, TableRef, WriterProgress } from '@philotes/buffer';
+import { DecodedEvent, EventReader, copyHoldsTable, copyIsWhole, copyState, DeadLetterStore, OpenDeadLetter, Position, ReplayOutcome, StoredEvent, TableRef, WriterProgress } from '@philotes/buffer';
 import { inTransaction } from '@philotes/db';
 import { FaultInjector } from '@philotes/faults';
 import { currentSchema, DataFile, FileContent, IcebergTables, LoadedTable, TableChange, TableIdentifier, writeDataFile } from '@philotes/iceberg';
 import { formatLsn } from '@philotes/pgoutput';
 import { ClassifiedError } from '@philotes/retry';
-import { AssembledBatch, BatchAssembler, resolveToast } from './batch-assembler';
+import { AssembledBatch, BatchAssembler, currentRows, icebergIdentifier, legacyIdentifier, modeFor, ontoSchema, ownershipProblem, planLayout, PoisonValueError, resolveToast, sourceProperties, TableLayout, TableMode, TableOwnershipError, Unrepresentable } from '@philotes/table-mapping';
 import { fillsCommit } from './commit-size';
 import { copyFinished, CopyChangedError, foldCopyRun, isCopyStart } from './copy-run';
-import { ontoSchema } from './replay-schema';
-import { modeFor, planLayout, TableLayout, TableMode } from './table-layout';
-import { icebergIdentifier, legacyIdentifier, ownershipProblem, sourceProperties, TableOwnershipError } from './table-identity';
-import { currentRows } from './toast-lookup';
-import { PoisonValueError, Unrepresentable } from './type-mapping';
+import { countOutcomes, ReplayedLetter, settleReplay } from './dead-letter-replay';
 import { WriterMetrics } from './writer-metrics';
 
 /** The settings a table writer reads on each step (reloads apply between commits). */
@@ -68,7 +64,7 @@ interface CommitExtras {
   /** Data files already written for this commit (a copy writes them as it folds). */
   readonly files?: readonly DataFile[];
   /** A copy: checked, in the commit's transaction, to be still whole (see {@link copyIsWhole}). */
-  readonly copy?: { readonly marker: StoredChange; readonly rows: number };
+  readonly copy?: { readonly marker: StoredEvent; readonly rows: number };
   /** A replay of dead letters: the table's position stays where it is. */
   readonly replay?: { readonly outcomes: readonly ReplayOutcome[]; readonly supersede: readonly string[] };
 }
@@ -97,7 +93,7 @@ export class TableWriter {
     private readonly deps: {
       readonly pool: Pool;
       readonly tables: IcebergTables;
-      readonly changes: BufferedChanges;
+      readonly changes: EventReader;
       readonly progress: WriterProgress;
       readonly deadLetters: DeadLetterStore;
       readonly settings: () => WriterSettings;
@@ -124,7 +120,7 @@ export class TableWriter {
   }
 
   /** The oldest change not yet applied, for the lag metric; undefined when caught up. */
-  async oldestPending(): Promise<BufferedChange | undefined> {
+  async oldestPending(): Promise<DecodedEvent | undefined> {
     const position = this.position ?? (await this.deps.progress.load(this.ref.tableId));
     return (await this.deps.changes.after(this.ref.tableId, position, 1))[0];
   }
@@ -192,47 +188,26 @@ export class TableWriter {
       (await this.deps.changes.latestVersion(this.ref.tableId)) ??
       decoded[0].schemaVersion;
     const { columns } = await this.deps.changes.version(this.ref.tableId, version);
-    const unmappable = new Map<number, PoisonValueError>();
-    const run = decoded.map((change, i) => {
+    const letters = decoded.map((change, i): ReplayedLetter => {
       try {
-        return ontoSchema(change, version, columns, this.qualified);
+        return { id: stored[i].id, change: ontoSchema(change, version, columns, this.qualified) };
       } catch (error) {
         if (!(error instanceof PoisonValueError)) throw error;
-        unmappable.set(i, error);
-        return undefined;
+        return { id: stored[i].id, refused: error };
       }
     });
-    const mapped = run.filter((change): change is BufferedChange => change !== undefined);
+    const mapped = letters.flatMap((letter) => ('change' in letter ? [letter.change] : []));
     if (!this.table && !(await this.ensureTable(mapped[0] ?? { columns }, settings))) return 'idle';
     const layout = this.layoutFor({ columns }, settings);
     const assembler = new BatchAssembler(layout, { replay: true });
     for (const change of mapped) assembler.add(change, true);
     const batch = await this.resolveToast(assembler.result());
 
-    const failed = new Map(batch.poison.map((p) => [p.change, p]));
-    const outcomes = run.map((change, i): ReplayOutcome => {
-      const id = stored[i].id;
-      const refused = unmappable.get(i);
-      if (refused || !change) return { id, outcome: 'failed', kind: refused!.directive.kind, message: refused!.message };
-      const poison = failed.get(change);
-      if (!poison) return { id, outcome: 'replayed' };
-      if (poison.superseded) return { id, outcome: 'superseded' };
-      return { id, outcome: 'failed', kind: poison.error.directive.kind, message: poison.error.message };
-    });
-    // An older pending letter of a key a replay just wrote is superseded by it.
-    const written = new Map<string, Position>();
-    for (const change of mapped) {
-      const key = failed.has(change) ? undefined : assembler.keyOfChange(change);
-      if (key !== undefined && batch.touchedKeys.has(key)) written.set(key, change.position);
-    }
-    const inRun = new Set(outcomes.map((o) => o.id));
-    const supersede = open
-      .filter((letter) => !inRun.has(letter.id) && letter.key !== undefined && written.has(letter.key) && comparePositions(letter.position, written.get(letter.key)!) < 0)
-      .map((letter) => letter.id);
+    const { outcomes, supersede } = settleReplay(letters, batch, (change) => assembler.keyOfChange(change), open);
     await this.commit(layout, batch, { open, replay: { outcomes, supersede } });
-    const count = (outcome: ReplayOutcome['outcome']) => outcomes.filter((o) => o.outcome === outcome).length;
-    for (const outcome of ['replayed', 'superseded', 'failed'] as const) this.deps.metrics.replays.inc({ outcome }, count(outcome));
-    this.deps.log.info('replayed dead letters', { table: this.qualified, replayed: count('replayed'), superseded: count('superseded'), failedAgain: count('failed') });
+    const counts = countOutcomes(outcomes);
+    for (const outcome of ['replayed', 'superseded', 'failed'] as const) this.deps.metrics.replays.inc({ outcome }, counts[outcome]);
+    this.deps.log.info('replayed dead letters', { table: this.qualified, replayed: counts.replayed, superseded: counts.superseded, failedAgain: counts.failed });
     return 'more';
   }
 
@@ -248,7 +223,7 @@ export class TableWriter {
    * the latest schema the reader recorded, so a copied empty table exists too). False when there is
    * nothing to create it from yet, or it was never copied and has no change.
    */
-  private async ensureTable(first: Pick<BufferedChange, 'columns'> | undefined, settings: WriterSettings): Promise<boolean> {
+  private async ensureTable(first: Pick<DecodedEvent, 'columns'> | undefined, settings: WriterSettings): Promise<boolean> {
     let id = this.identifier(settings.namespace);
     let existing = await this.deps.tables.load(this.deps.pool, id);
     const legacy = legacyIdentifier(settings.namespace, this.ref);
@@ -285,7 +260,7 @@ export class TableWriter {
     return table;
   }
 
-  private layoutFor(first: Pick<BufferedChange, 'columns'>, settings: WriterSettings): TableLayout {
+  private layoutFor(first: Pick<DecodedEvent, 'columns'>, settings: WriterSettings): TableLayout {
     const table = this.table;
     const mode = (table?.metadata.properties['philotes.mode'] as TableMode | undefined) ?? modeFor(this.qualified, first.columns, settings.mode, settings.tableModes);
     return planLayout({
@@ -304,7 +279,7 @@ export class TableWriter {
    * (estimated) or the row cap. Poison values throw until their attempts are spent, then go along
    * as dead letters.
    */
-  private async assemble(first: StoredChange[], layout: TableLayout, settings: WriterSettings): Promise<{ batch: AssembledBatch; more: boolean }> {
+  private async assemble(first: StoredEvent[], layout: TableLayout, settings: WriterSettings): Promise<{ batch: AssembledBatch; more: boolean }> {
     const assembler = new BatchAssembler(layout);
     const skipPoison = this.poisonAttempts + 1 >= settings.maxAttempts;
     const version = first[0].schemaVersion;
@@ -341,7 +316,7 @@ export class TableWriter {
   }
 
   /** Applies a copy (its TRUNCATE and all its rows) in one commit; see {@link foldCopyRun}. */
-  private async applyCopy(page: StoredChange[], layout: TableLayout, settings: WriterSettings, open: readonly OpenDeadLetter[]): Promise<StepOutcome> {
+  private async applyCopy(page: StoredEvent[], layout: TableLayout, settings: WriterSettings, open: readonly OpenDeadLetter[]): Promise<StepOutcome> {
     // Only a finished copy: its rows are all in the buffer (the reader's finish wakes us).
     if (!copyFinished(await copyState(this.deps.pool, this.ref.tableId))) {
       this.deps.log.debug('waiting for the reader to finish copying the table', { table: this.qualified });
@@ -489,7 +464,7 @@ export class TableWriter {
 }
 
 /** Payload bytes of a page of stored changes. */
-function pageBytes(page: readonly StoredChange[]): number {
+function pageBytes(page: readonly StoredEvent[]): number {
   let bytes = 0;
   for (const change of page) bytes += change.payload.length;
   return bytes;

@@ -1,6 +1,5 @@
 import { backoffPolicyOf } from '@philotes/retry';
-import { TableMode } from './table-layout';
-import { Unrepresentable } from './type-mapping';
+import { TableMode, Unrepresentable } from '@philotes/table-mapping';
 import { WriterServiceSettings } from './writer-service';
 
 /** The PHILOTES_* settings the writer reads (structural, so the sink does not depend on config). */

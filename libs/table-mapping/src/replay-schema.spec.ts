@@ -1,10 +1,10 @@
 import { ColumnSchema, PgNumeric, UnchangedToast } from '@philotes/events';
-import { BufferedChange } from '@philotes/buffer';
+import { DecodedEvent } from '@philotes/buffer';
 import { ontoSchema } from './replay-schema';
 import { PoisonValueError } from './type-mapping';
 
 const column = (name: string, kind: ColumnSchema['kind'], typeName: string = kind, key = false): ColumnSchema => ({ name, typeOid: 0, typeModifier: -1, typeName, kind, key });
-const change = (columns: ColumnSchema[], after: BufferedChange['after'], before?: BufferedChange['before']): BufferedChange => ({
+const change = (columns: ColumnSchema[], after: DecodedEvent['after'], before?: DecodedEvent['before']): DecodedEvent => ({
   position: { lsn: 1n, seq: 0 },
   op: before ? 'U' : 'I',
   xid: 1,

@@ -1,9 +1,7 @@
-import { BufferedChange, COPY_MARKER_SEQ, copyRowSeq, StoredChange } from '@philotes/buffer';
+import { DecodedEvent, COPY_MARKER_SEQ, copyRowSeq, StoredEvent } from '@philotes/buffer';
 import { DataFile, FileContent } from '@philotes/iceberg';
-import { AssembledBatch } from './batch-assembler';
+import { AssembledBatch, column, planLayout, TableMode } from '@philotes/table-mapping';
 import { CopyChangedError, foldCopyRun, isCopyStart } from './copy-run';
-import { column } from './sink-fixtures';
-import { planLayout, TableMode } from './table-layout';
 
 const COLUMNS = [column('id', 'int4', { key: true, primaryKey: true }), column('doc', 'text')];
 const layoutFor = (mode: TableMode) => planLayout({ table: 'public.t', columns: COLUMNS, mode, lastColumnId: 0, asText: new Set(), unrepresentable: 'reject' });
@@ -11,11 +9,11 @@ const LSN = 0x5000n;
 const PAYLOAD = 1_100; // bytes each stored change claims: two fill a 1 kB target (Parquet is estimated at half)
 
 /** Stored events with their decoded form kept beside them (the run decodes through deps.decode). */
-function events(ops: Array<['T' | 'R' | 'I', number]>): { stored: StoredChange[]; decoded: Map<StoredChange, BufferedChange> } {
-  const decoded = new Map<StoredChange, BufferedChange>();
+function events(ops: Array<['T' | 'R' | 'I', number]>): { stored: StoredEvent[]; decoded: Map<StoredEvent, DecodedEvent> } {
+  const decoded = new Map<StoredEvent, DecodedEvent>();
   const stored = ops.map(([op, n]) => {
     const position = op === 'T' ? { lsn: LSN, seq: COPY_MARKER_SEQ } : op === 'R' ? { lsn: LSN, seq: copyRowSeq(n) } : { lsn: LSN + 1n, seq: n };
-    const event: StoredChange = { position, op, xid: null, commitTime: 1n, schemaVersion: 1, payload: Buffer.alloc(op === 'T' ? 10 : PAYLOAD), columns: COLUMNS };
+    const event: StoredEvent = { position, op, xid: null, commitTime: 1n, schemaVersion: 1, payload: Buffer.alloc(op === 'T' ? 10 : PAYLOAD), columns: COLUMNS };
     decoded.set(event, { ...event, beforeIsKeyOnly: false, ...(op === 'T' ? {} : { after: [n, `row ${n}`] }) });
     return event;
   });
@@ -28,7 +26,7 @@ async function fold(mode: TableMode, ops: Array<['T' | 'R' | 'I', number]>, page
   const stored = original.map((event, i) => (replannedAt !== undefined && i >= replannedAt ? { ...event, commitTime: 2n } : event));
   stored.forEach((event, i) => decoded.set(event, { ...decoded.get(original[i])!, commitTime: event.commitTime }));
   const written: AssembledBatch[] = [];
-  const pages = (after?: StoredChange) => {
+  const pages = (after?: StoredEvent) => {
     const from = after ? stored.indexOf(after) + 1 : 0;
     return stored.slice(from, from + pageSize);
   };

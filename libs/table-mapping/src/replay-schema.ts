@@ -1,5 +1,5 @@
 import { CdcValue, ColumnSchema, PgNumeric, UnchangedToast, ValueKind } from '@philotes/events';
-import { BufferedChange } from '@philotes/buffer';
+import { DecodedEvent } from '@philotes/buffer';
 import { PoisonValueError } from './type-mapping';
 
 /**
@@ -20,7 +20,7 @@ import { PoisonValueError } from './type-mapping';
  * | json                   | jsonb                  | the same document                       |
  * | anything else          |                        | refused: the letter fails again, saying so |
  */
-export function ontoSchema(change: BufferedChange, version: number, columns: readonly ColumnSchema[], table: string): BufferedChange {
+export function ontoSchema(change: DecodedEvent, version: number, columns: readonly ColumnSchema[], table: string): DecodedEvent {
   if (change.schemaVersion === version) return change;
   const from = new Map(change.columns.map((column, index) => [column.name, { column, index }]));
   const move = (values: readonly CdcValue[] | undefined): CdcValue[] | undefined => {
