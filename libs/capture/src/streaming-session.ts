@@ -1,10 +1,10 @@
-import { Pool } from 'pg';
-import { BufferedEvent, Checkpoint, Checkpointer, EventStore, OperatorPause, sourceBacklog } from '@philotes/buffer';
+import { BufferedEvent, Checkpoint, Checkpointer, EventStore, OperatorPause, SourceBacklog } from '@philotes/buffer';
 import { createEncoder } from '@philotes/events';
 import { FaultInjector } from '@philotes/faults';
 import { decodePgoutputRaw, formatLsn, Lsn, PgoutputMessage, RawTuple } from '@philotes/pgoutput';
 import { OversizedChange, ReplicationConnection, StreamMessage } from '@philotes/replication';
-import { BackpressureSettings, limitCrossings, nextBackpressure, overLimit } from './backpressure';
+import { BackpressureSettings } from './backpressure';
+import { BackpressureMonitor } from './backpressure-monitor';
 import { ChangeAssembler } from './change-assembler';
 import { checkpointAfter, checkpointMoved } from './checkpoint-rule';
 import { HoldOutcome, holdOutcome, isHeld, ReaderHolds } from './reader-holds';
@@ -46,7 +46,8 @@ export interface StreamingSessionDeps {
   readonly copies: Map<number, CopyVisibility>;
   /** The source's next xid (64-bit) as the session starts: pgoutput's xids are widened from it. */
   readonly xidReference: number;
-  readonly bufferPool: Pool;
+  /** The source's unapplied buffer, for backpressure (sourceBacklog on the buffer pool). */
+  readonly backlog: () => Promise<SourceBacklog>;
   readonly settings: () => SessionSettings;
   readonly metrics: ReaderMetrics;
   readonly faults: FaultInjector;
@@ -91,7 +92,7 @@ export class StreamingSession {
   private socketPaused = false;
   private holds: ReaderHolds;
   /** Stopped tables over their backlog limit at the last measurement. */
-  private overLimit: ReadonlySet<number> = new Set();
+  private readonly backpressure: BackpressureMonitor;
   private stopping = false;
   private failure?: unknown;
 
@@ -118,6 +119,13 @@ export class StreamingSession {
     this.holds = deps.operatorPause ? { operator: deps.operatorPause } : {};
     this.completedEnd = deps.checkpoint.confirmedLsn;
     this.completedCommitTime = deps.checkpoint.lastCommitTime;
+    this.backpressure = new BackpressureMonitor({
+      backlog: () => deps.backlog(),
+      settings: () => deps.settings(),
+      metrics: deps.metrics,
+      log: deps.log,
+      onChange: (reason) => this.setBackpressure(reason),
+    });
     this.assembler = new ChangeAssembler(
       deps.relations,
       createEncoder(),
@@ -455,37 +463,7 @@ export class StreamingSession {
   }
 
   private tickBackpressure(): void {
-    const settings = this.deps.settings();
-    sourceBacklog(this.deps.bufferPool, this.deps.sourceId).then(
-      (backlog) => {
-        const { metrics } = this.deps;
-        metrics.bufferUnappliedBytes.set(backlog.flowingBytes);
-        metrics.stoppedTableBacklog.reset();
-        for (const table of backlog.stopped) metrics.stoppedTableBacklog.set({ table: `${table.schema}.${table.table}`, stopped_by: table.stoppedBy }, table.backlogBytes);
-        this.reportOverLimit(overLimit(backlog, settings));
-        if (!settings.backpressureEnabled) {
-          if (this.holds.backpressure !== undefined) this.setBackpressure(undefined);
-          return;
-        }
-        const next = nextBackpressure(this.holds.backpressure, backlog.flowingBytes, settings);
-        if (next !== this.holds.backpressure) this.setBackpressure(next);
-      },
-      (error: unknown) => this.deps.log.warn('could not measure the buffer backlog', { error }),
-    );
-  }
-
-  /** Paused or failed tables past their backlog limit: counted, and logged once as each crosses. */
-  private reportOverLimit(over: ReturnType<typeof overLimit>): void {
-    const { crossed, back } = limitCrossings(this.overLimit, over);
-    const limit = this.deps.settings().backpressureStoppedTableMaxBytes;
-    for (const table of crossed) {
-      this.deps.log.warn('a stopped table piled up more than its limit in the buffer; still capturing it, nothing is dropped: resume or resync it, or raise PHILOTES_BACKPRESSURE_STOPPED_TABLE_MAX_BYTES', {
-        table: `${table.schema}.${table.table}`, stoppedBy: table.stoppedBy, backlogBytes: table.backlogBytes, limitBytes: limit,
-      });
-    }
-    for (const tableId of back) this.deps.log.info('a stopped table is back under its backlog limit', { tableId });
-    this.overLimit = new Set(over.map((table) => table.tableId));
-    this.deps.metrics.stoppedTablesOverLimit.set(over.length);
+    void this.backpressure.check();
   }
 
   /** Backpressure holds (with its reason) or is released (undefined). */

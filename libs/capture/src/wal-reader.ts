@@ -10,6 +10,7 @@ import {
   operatorPauseOf,
   markUnpublished,
   requestCopy,
+  sourceBacklog,
   PostgresBackfillStore,
   PostgresCheckpointer,
   PostgresEventStore,
@@ -17,16 +18,18 @@ import {
 } from '@philotes/buffer';
 import { FaultInjector } from '@philotes/faults';
 import { PipelineState, StateMachine } from '@philotes/lifecycle';
-import { formatLsn, unixSecondsOfPgMicros } from '@philotes/pgoutput';
+import { formatLsn } from '@philotes/pgoutput';
 import { ReplicationConnection, ReplicationTarget } from '@philotes/replication';
 import { backoffDelay, BackoffPolicy, classifyError, sleep } from '@philotes/retry';
 import { copiesDue, CopyWatch } from './copy-plan';
 import { CopyRunner } from './copy-runner';
 import { LostSlotError, ReaderConfigurationError, StartOverError } from './errors';
 import { InitialCopy } from './initial-copy';
+import { LagMonitor } from './lag-monitor';
 import { OperatorPauseWatch } from './operator-pause-watch';
 import { HoldOutcome } from './reader-holds';
 import { ReaderMetrics } from './reader-metrics';
+import { planSlotStart } from './slot-plan';
 import { SessionSettings, StreamingSession } from './streaming-session';
 import { RelationRegistry } from './relation-registry';
 import { SourceCatalog } from './source-catalog';
@@ -73,8 +76,8 @@ export type ReaderRole = 'starting' | 'standby' | 'active';
 const STANDBY_POLL_MS = 1_000;
 /** A session that streamed this long resets the reconnect backoff. */
 const HEALTHY_SESSION_MS = 30_000;
+/** How often the lag is measured and waiting copies looked for. */
 const MONITOR_INTERVAL_MS = 5_000;
-const LAG_WARNING_EVERY_MS = 60_000;
 /** How often the operator's pause is read; a NOTIFY on CONTROL_CHANNEL makes it at once. */
 const OPERATOR_PAUSE_POLL_MS = 500;
 
@@ -94,8 +97,7 @@ export class WalReader {
   private role: ReaderRole = 'starting';
   private streaming = false;
   private copyProgress?: { table: string; rowsCopied: number; tablesLeft: number };
-  private lag: { bytes?: number; seconds?: number } = {};
-  private lastLagWarning = 0;
+  private lagMonitor?: LagMonitor;
   private monitor?: NodeJS.Timeout;
   /** The source catalog of the running session, for the monitor's checks. */
   private catalog?: SourceCatalog;
@@ -127,13 +129,14 @@ export class WalReader {
     const settings = this.deps.settings();
     const checkpoint = this.session?.checkpoint;
     const operatorPause = this.session?.operatorPause;
+    const lag = this.lagMonitor?.lag;
     return {
       role: this.role,
       slot: settings.replicationSlot,
       publication: settings.publication,
       ...(checkpoint ? { confirmedLsn: formatLsn(checkpoint.confirmedLsn) } : {}),
-      ...(this.lag.bytes !== undefined ? { lagBytes: this.lag.bytes } : {}),
-      ...(this.lag.seconds !== undefined ? { lagSeconds: this.lag.seconds } : {}),
+      ...(lag?.bytes !== undefined ? { lagBytes: lag.bytes } : {}),
+      ...(lag?.seconds !== undefined ? { lagSeconds: lag.seconds } : {}),
       ...(this.copyProgress ? { initialCopy: this.copyProgress } : {}),
       ...(operatorPause ? { operatorPause: { reason: operatorPause.reason ?? null } } : {}),
     };
@@ -235,26 +238,19 @@ export class WalReader {
       });
     }
     let checkpoint = await checkpointer.load(sourceId);
-    let slotInfo = await catalog.slot(slot);
-    const database = await catalog.database();
-    // An operator asked to start the source over (a lost slot, a restored or moved cluster): the
-    // old slot goes, a new one is taken below, and every table is copied again.
-    const startOver = checkpoint !== undefined && (await checkpointer.resyncRequested(sourceId));
-    if (startOver && settings.snapshotMode !== 'initial') {
-      throw new ReaderConfigurationError('a resync from scratch copies every table again, which needs PHILOTES_CDC_SNAPSHOT_MODE=initial; set it, or withdraw the request (cdc_checkpoints.resync_requested_at)');
-    }
-    if (startOver) {
+    const start = planSlotStart({
+      slotName: slot,
+      sourceId,
+      database: await catalog.database(),
+      checkpoint,
+      slot: await catalog.slot(slot),
+      // An operator asked to start the source over (a lost slot, a restored or moved cluster).
+      startOverRequested: checkpoint !== undefined && (await checkpointer.resyncRequested(sourceId)),
+      snapshotMode: settings.snapshotMode,
+    });
+    if (start.kind === 'start-over') {
       this.deps.log.warn('starting the source over, as an operator asked: a new slot, every table copied again', { source: sourceId, slot });
-      if (slotInfo) await catalog.dropSlot(slot);
-      slotInfo = undefined;
-    }
-    if (slotInfo && (slotInfo.plugin !== 'pgoutput' || slotInfo.database !== database)) {
-      throw new ReaderConfigurationError(`replication slot "${slot}" exists for plugin ${slotInfo.plugin} in database ${slotInfo.database}; Philotes needs a pgoutput slot in ${database}`);
-    }
-    if (checkpoint && !slotInfo && !startOver) throw new LostSlotError(slot, sourceId, 'it no longer exists on the source');
-    if (slotInfo?.unusableReason) throw new LostSlotError(slot, sourceId, slotInfo.unusableReason);
-    if (checkpoint && slotInfo?.confirmedFlushLsn !== undefined && slotInfo.confirmedFlushLsn > checkpoint.confirmedLsn) {
-      throw new LostSlotError(slot, sourceId, `it was advanced to ${formatLsn(slotInfo.confirmedFlushLsn)}, past this source's checkpoint ${formatLsn(checkpoint.confirmedLsn)} (another consumer?)`);
+      if (start.dropSlot) await catalog.dropSlot(slot);
     }
 
     this.replication = await ReplicationConnection.connect(this.deps.source, 'philotes-wal-reader', (error) => this.session?.fail(error), this.deps.settings().tcpUserTimeoutMs);
@@ -274,7 +270,7 @@ export class WalReader {
       onProgress: (progress) => (this.copyProgress = progress),
     });
     const copyWanted = settings.snapshotMode === 'initial';
-    if (startOver) {
+    if (start.kind === 'start-over') {
       const created = await this.replication.createSlot(slot, copyWanted);
       this.deps.log.info('created the replication slot', { slot, consistentPoint: formatLsn(created.consistentPoint) });
       await checkpointer.startOver(sourceId, slot, created.consistentPoint);
@@ -284,32 +280,31 @@ export class WalReader {
         const tables = (await catalog.publishedTables(publication)).map((table) => ({ ...table, reason: 'resync' as const }));
         await copy.run(tables, { before: created.consistentPoint, exportedSnapshot: created.snapshotName, discardHistory: true }, signal);
       }
-    } else if (!checkpoint) {
-      if (!slotInfo) {
-        const created = await this.replication.createSlot(slot, copyWanted);
-        this.deps.faults.hit('reader.after-slot-created');
-        this.deps.log.info('created the replication slot', { slot, consistentPoint: formatLsn(created.consistentPoint) });
-        await checkpointer.initialise(sourceId, slot, created.consistentPoint);
-        this.deps.faults.hit('reader.after-checkpoint-initialised');
-        checkpoint = { confirmedLsn: created.consistentPoint };
-        // Under the snapshot the slot exported, before streaming: nothing streamed is in it.
-        if (copyWanted && created.snapshotName) {
-          this.deps.machine.ensure(PipelineState.Running, 'copying the existing rows');
-          const tables = (await catalog.publishedTables(publication)).map((table) => ({ ...table, reason: 'initial' as const }));
-          await copy.run(tables, { before: created.consistentPoint, exportedSnapshot: created.snapshotName }, signal);
-        }
-      } else {
-        // A slot made by someone else: its snapshot is gone, so the tables are copied beside the stream.
-        const start = slotInfo.confirmedFlushLsn ?? (await catalog.currentWalLsn());
-        await checkpointer.initialise(sourceId, slot, start);
-        this.deps.faults.hit('reader.after-checkpoint-initialised');
-        checkpoint = { confirmedLsn: start };
-        if (copyWanted) {
-          const schemas = new PostgresSchemaStore(leader);
-          for (const table of await catalog.publishedTables(publication)) await requestCopy(leader, await schemas.tableId(sourceId, table.schema, table.table), 'initial');
-        }
+    } else if (start.kind === 'new-slot') {
+      const created = await this.replication.createSlot(slot, copyWanted);
+      this.deps.faults.hit('reader.after-slot-created');
+      this.deps.log.info('created the replication slot', { slot, consistentPoint: formatLsn(created.consistentPoint) });
+      await checkpointer.initialise(sourceId, slot, created.consistentPoint);
+      this.deps.faults.hit('reader.after-checkpoint-initialised');
+      checkpoint = { confirmedLsn: created.consistentPoint };
+      // Under the snapshot the slot exported, before streaming: nothing streamed is in it.
+      if (copyWanted && created.snapshotName) {
+        this.deps.machine.ensure(PipelineState.Running, 'copying the existing rows');
+        const tables = (await catalog.publishedTables(publication)).map((table) => ({ ...table, reason: 'initial' as const }));
+        await copy.run(tables, { before: created.consistentPoint, exportedSnapshot: created.snapshotName }, signal);
+      }
+    } else if (start.kind === 'adopt-slot') {
+      // A slot made by someone else: its snapshot is gone, so the tables are copied beside the stream.
+      const from = start.from ?? (await catalog.currentWalLsn());
+      await checkpointer.initialise(sourceId, slot, from);
+      this.deps.faults.hit('reader.after-checkpoint-initialised');
+      checkpoint = { confirmedLsn: from };
+      if (copyWanted) {
+        const schemas = new PostgresSchemaStore(leader);
+        for (const table of await catalog.publishedTables(publication)) await requestCopy(leader, await schemas.tableId(sourceId, table.schema, table.table), 'initial');
       }
     }
+    if (!checkpoint) throw new Error('the reader has no checkpoint after its slot start (a bug)');
     if (copyWanted) {
       // While streaming, a table no copy covers is marked for a copy before any of its changes is
       // stored (writers hold it from then on), and copied beside the stream.
@@ -356,7 +351,7 @@ export class WalReader {
       relations,
       copies,
       xidReference: await catalog.nextXid(),
-      bufferPool: this.deps.bufferPool,
+      backlog: () => sourceBacklog(this.deps.bufferPool, sourceId),
       settings: () => this.deps.settings(),
       metrics: this.deps.metrics,
       faults: this.deps.faults,
@@ -441,49 +436,33 @@ export class WalReader {
 
   private startMonitor(catalog: SourceCatalog, slot: string): void {
     clearInterval(this.monitor);
+    const lag = new LagMonitor({
+      slot,
+      read: async () => {
+        const [current, info] = await Promise.all([catalog.currentWalLsn(), catalog.slot(slot)]);
+        return { current, slot: info };
+      },
+      position: () => this.session && { idle: this.session.idle, lastCommitTime: this.session.checkpoint.lastCommitTime },
+      settings: () => this.deps.settings(),
+      metrics: this.deps.metrics,
+      log: this.deps.log,
+      slotLost: () => this.session?.fail(new LostSlotError(slot, this.deps.settings().sourceId, 'it was dropped while streaming')),
+    });
+    this.lagMonitor = lag;
     this.monitor = setInterval(() => {
-      this.measureLag(catalog, slot).catch((error: unknown) => this.deps.log.debug('could not measure lag', { error }));
+      lag.check().catch((error: unknown) => this.deps.log.debug('could not measure lag', { error }));
       // A lost notification delays a resync to this tick, never longer.
       this.lookForCopies();
     }, MONITOR_INTERVAL_MS);
     this.monitor.unref();
   }
 
-  private async measureLag(catalog: SourceCatalog, slot: string): Promise<void> {
-    const session = this.session;
-    if (!session) return;
-    const [current, info] = await Promise.all([catalog.currentWalLsn(), catalog.slot(slot)]);
-    if (!info) {
-      session.fail(new LostSlotError(slot, this.deps.settings().sourceId, 'it was dropped while streaming'));
-      return;
-    }
-    this.deps.metrics.slotActive.set(info.active ? 1 : 0);
-    this.deps.metrics.slotSafeWalBytes.reset();
-    if (info.safeWalBytes !== undefined) this.deps.metrics.slotSafeWalBytes.set({ slot }, info.safeWalBytes);
-    const bytes = info.confirmedFlushLsn !== undefined ? Number(current - info.confirmedFlushLsn) : undefined;
-    const lastCommit = session.checkpoint.lastCommitTime;
-    const seconds = session.idle || lastCommit === undefined ? 0 : Math.max(0, Date.now() / 1000 - unixSecondsOfPgMicros(lastCommit));
-    this.lag = { bytes, seconds };
-    if (bytes !== undefined) this.deps.metrics.lagBytes.set(bytes);
-    this.deps.metrics.lagSeconds.set(seconds);
-    const settings = this.deps.settings();
-    const tooFar = (bytes ?? 0) > settings.lagWarningBytes || seconds * 1000 > settings.lagWarningAgeMs;
-    if (tooFar && Date.now() - this.lastLagWarning > LAG_WARNING_EVERY_MS) {
-      this.lastLagWarning = Date.now();
-      this.deps.log.warn('replication lag above the warning threshold', { lagBytes: bytes, lagSeconds: Math.round(seconds) });
-    }
-  }
-
   /** Closes the session's connections; the leader lock goes with the leader connection. */
   private async release(): Promise<void> {
     clearInterval(this.monitor);
-    // Only a streaming reader speaks for the slot: a reader that lost or gave up the lead must not
-    // keep reporting its last lag (a stale high value would alert; the leader's series is the truth).
-    this.deps.metrics.slotActive.set(0);
-    this.deps.metrics.lagBytes.set(0);
-    this.deps.metrics.lagSeconds.set(0);
-    this.deps.metrics.slotSafeWalBytes.reset();
-    this.lag = {};
+    // Only a streaming reader speaks for the slot (the leader's series is the truth).
+    this.lagMonitor?.clear();
+    this.lagMonitor = undefined;
     this.controls?.stop();
     this.controls = undefined;
     this.streaming = false;
