@@ -9,7 +9,8 @@ declare global {
 }
 
 /**
- * One PostgreSQL server for the whole integration run; each test file makes its own databases on it.
+ * One PostgreSQL server for the whole run: the integration and deployment projects both name this
+ * setup, and the second finds the first's server. Each test file makes its own databases on it.
  * PHILOTES_TEST_DATABASE_URL (a superuser URL of a server with wal_level=logical) replaces it;
  * PHILOTES_TEST_POSTGRES_BIN (a directory with initdb and postgres, e.g. Debian's
  * /usr/lib/postgresql/15/bin) runs that server version instead of the npm package's.

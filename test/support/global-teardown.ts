@@ -1,3 +1,6 @@
+/** Stops the run's server; each project (integration, deployment) names this teardown, the first stops it. */
 export default async function globalTeardown(): Promise<void> {
-  await globalThis.__philotesEmbeddedPostgres?.stop();
+  const server = globalThis.__philotesEmbeddedPostgres;
+  globalThis.__philotesEmbeddedPostgres = undefined;
+  await server?.stop();
 }
