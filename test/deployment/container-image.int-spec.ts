@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -117,6 +117,23 @@ describe('container image (deployments/Dockerfile)', () => {
     expect(execForm(last(effective(dockerfile, byDefault.name), 'CMD')!).slice(0, 2)).toEqual(['node', '-e']);
   });
 
+  it('ships the philotes command: built with the apps, on the PATH of every target, and it runs', async () => {
+    const buildRun = dockerfile[0].instructions.find((i) => i.keyword === 'RUN' && i.args.includes('nest build'))!;
+    expect(buildRun.args).toMatch(/nest build[^&]*\bphilotes\b/);
+    for (const target of [...APPS, 'philotes']) {
+      const wrapper = effective(dockerfile, target).find((i) => i.keyword === 'RUN' && i.args.includes('/usr/local/bin/philotes'));
+      expect(wrapper?.args).toMatch(/exec node \/app\/dist\/apps\/philotes\/main\.js "\$@"/);
+    }
+    // The wrapper as the image writes it, pointed at this checkout's /app (the repository root).
+    const script = mkdtempSync(join(tmpdir(), 'philotes-cli-'));
+    const printf = /printf '([^']+)'/.exec(effective(dockerfile, 'philotes').find((i) => i.args.includes('/usr/local/bin/philotes'))!.args)![1];
+    execFileSync('sh', ['-c', `printf '${printf.replace('/app/', `${ROOT}/`)}' > ${script}/philotes && chmod 0755 ${script}/philotes`]);
+    const help = execFileSync(join(script, 'philotes'), ['--help'], { encoding: 'utf8' });
+    for (const command of ['verify', 'migrate', 'config-reference']) expect(help).toContain(command);
+    const refused = await new Promise<number | null>((resolve) => spawn(join(script, 'philotes'), ['verify', '--timeout', 'soon'], { stdio: 'ignore' }).on('exit', resolve));
+    expect(refused).toBe(3);
+  });
+
   it('runs as a numeric non-root user, with NODE_ENV=production', () => {
     for (const target of [...APPS, 'philotes']) {
       const instructions = effective(dockerfile, target);
@@ -134,7 +151,7 @@ describe('container image (deployments/Dockerfile)', () => {
     const runtime = dockerfile.find((s) => s.name === 'runtime')!;
     expect(runtime.instructions.filter((i) => i.keyword === 'COPY' && i.args.includes('node_modules')).map((i) => i.args)).toEqual([`--from=${build.name} /app/node_modules ./node_modules`]);
     const builtins = new Set(builtinModules);
-    for (const app of APPS) {
+    for (const app of [...APPS, 'philotes']) {
       const bundle = readFileSync(join(ROOT, 'dist', 'apps', app, 'main.js'), 'utf8');
       const required = [...new Set([...bundle.matchAll(/require\("([^"./][^"]*)"\)/g)].map(([, name]) => name))];
       const packages = required

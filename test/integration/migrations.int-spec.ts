@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { locateMigrations } from '../../libs/buffer/src';
 import { migrate, readMigrations } from '../../libs/db/src';
@@ -38,6 +40,18 @@ describe('buffer migrations', () => {
     );
     const catalogColumns = await query<{ column_name: string }>(database.url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'iceberg_tables' ORDER BY ordinal_position");
     expect(catalogColumns.map((c) => c.column_name)).toEqual(['catalog_name', 'table_namespace', 'table_name', 'metadata_location', 'previous_metadata_location', 'iceberg_type']);
+  });
+
+  it('run from the `philotes migrate` command, which names a bad setting and exits 3', async () => {
+    const cli = join(__dirname, '..', '..', 'dist', 'apps', 'philotes', 'main.js');
+    const applied = spawnSync(process.execPath, [cli, 'migrate'], { env: { ...process.env, PHILOTES_DATABASE_URL: database.url }, encoding: 'utf8' });
+    expect({ code: applied.status, stderr: applied.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(applied.stdout).toMatch(/Applied migrations 1, 2, 3/);
+    const again = spawnSync(process.execPath, [cli, 'migrate'], { env: { ...process.env, PHILOTES_DATABASE_URL: database.url }, encoding: 'utf8' });
+    expect(again.stdout).toMatch(/The buffer schema is up to date/);
+    const bad = spawnSync(process.execPath, [cli, 'migrate'], { env: { ...process.env, PHILOTES_DATABASE_URL: database.url, PHILOTES_DATABASE_POOL_SIZE: 'many' }, encoding: 'utf8' });
+    expect(bad.status).toBe(3);
+    expect(bad.stderr).toMatch(/PHILOTES_DATABASE_POOL_SIZE/);
   });
 
   it('refuses a migration edited after it was applied', async () => {

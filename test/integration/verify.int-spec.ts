@@ -120,15 +120,18 @@ describe('verify: source tables against their Iceberg mirrors', () => {
     expect(verdict.missing).toEqual([]);
   });
 
-  it('runs as `npm run verify`: prints the report and exits non-zero on a difference', async () => {
+  it('runs as `philotes verify` (the built command): prints the report and exits non-zero on a difference', async () => {
     const env = { ...process.env, ...readerEnv(dbs), PHILOTES_ICEBERG_WAREHOUSE: warehouse, PHILOTES_LOG_LEVEL: 'error' };
-    const failed = await run(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'tools/verify.ts', '--table', 'public.orders'], { cwd: ROOT, env }).then(
+    const cli = join(ROOT, 'dist', 'apps', 'philotes', 'main.js');
+    const failed = await run(process.execPath, [cli, 'verify', '--table', 'public.orders'], { cwd: ROOT, env }).then(
       () => ({ code: 0, stdout: '' }),
       (error: { code: number; stdout: string }) => error,
     );
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(/✗ public\.orders \(upsert\) at snapshot \d+ \(source position [0-9A-F]+\/[0-9A-F]+\).*1 extra, 1 duplicated/);
-    const passed = await run(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'tools/verify.ts', '--table', 'public.clicks'], { cwd: ROOT, env });
+    const passed = await run(process.execPath, [cli, 'verify', '--table', 'public.clicks'], { cwd: ROOT, env });
     expect(passed.stdout).toMatch(/✓ public\.clicks \(append\).*no differences/);
+    const json = await run(process.execPath, [cli, 'verify', '--table', 'public.clicks', '--json'], { cwd: ROOT, env });
+    expect((JSON.parse(json.stdout) as Array<{ table: string; ok: boolean }>).map((v) => [v.table, v.ok])).toEqual([['public.clicks', true]]);
   });
 });

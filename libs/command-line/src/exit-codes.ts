@@ -1,0 +1,12 @@
+/** What `philotes` exits with; documented in the README and in `philotes --help`. */
+export const ExitCode = {
+  /** Done; for verify, every table matches. */
+  Ok: 0,
+  /** verify found a difference; any other command failed (the message says why). */
+  Failed: 1,
+  /** verify could not compare a table yet (the pipeline is behind); try again. */
+  NotCompared: 2,
+  /** Bad arguments or configuration: nothing was done. */
+  Usage: 3,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -1,0 +1,3 @@
+export * from './commands';
+export * from './exit-codes';
+export * from './run';
