@@ -18,6 +18,9 @@ export default tseslint.config(
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       'no-console': 'off',
+      // A lib is imported by its alias, never by a path into its folder (which skips its barrel
+      // and hides the dependency from the lib graph).
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/libs/*/src', '**/libs/*/src/**', '../../*/src', '../../*/src/**'], message: 'import a lib as @philotes/<lib>' }] }],
     },
   },
   {

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { MetricName } from '../../libs/metrics/src/metric-names';
+import { MetricName } from '@philotes/metrics';
 import { AppProcess } from '../support/app-process';
 import { CaptureDatabases, createCaptureDatabases } from '../support/capture';
 import { appOf, CHART, containersOf, METRICS_PATH, ofKind, probePort, render, resolveEnv, runCommand, standIn } from '../support/chart';

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMap, parseDocument, YAMLMap } from 'yaml';
 import { loadSettings, SETTING_DEFINITIONS } from '@philotes/config';
-import { MetricName } from '../../libs/metrics/src/metric-names';
-import { CHART_OWNED_SETTINGS, CHART_SCHEMA, chartConfigNames, withChartSettings } from '../../tools/chart-settings';
-import { runHelm } from '../../tools/helm';
+import { MetricName } from '@philotes/metrics';
+import { CHART_OWNED_SETTINGS, CHART_SCHEMA, chartConfigNames, withChartSettings } from '../../tools/chart/settings';
+import { runHelm } from '../../tools/chart/helm';
 import { AppName } from '../support/app-process';
 import {
   appOf,
@@ -103,7 +103,7 @@ describe('helm chart', () => {
 
   it('lets `config` maps take exactly the settings the chart does not set itself, secrets excluded', () => {
     const schemaText = readFileSync(CHART_SCHEMA, 'utf8');
-    // Run `npx tsx tools/chart-settings.ts` when this fails after a setting was added or renamed.
+    // Run `npx tsx tools/chart/settings.ts` when this fails after a setting was added or renamed.
     expect(withChartSettings(schemaText)).toBe(schemaText);
     const known = new Set(SETTING_DEFINITIONS.map((d) => d.env));
     expect(Object.keys(CHART_OWNED_SETTINGS).filter((name) => !known.has(name))).toEqual([]);

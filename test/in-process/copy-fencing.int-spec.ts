@@ -1,7 +1,7 @@
 import { Client } from 'pg';
-import { encodePayload, createEncoder } from '../../libs/events/src';
-import { AdvisoryLeaderLock, backendPid, COPY_MARKER_SEQ, CopyFencedError, copyRowSeq, LeadershipLostError, locateMigrations, PostgresBackfillStore, PostgresEventStore, PostgresSchemaStore } from '../../libs/buffer/src';
-import { migrate, readMigrations } from '../../libs/db/src';
+import { encodePayload, createEncoder } from '@philotes/events';
+import { AdvisoryLeaderLock, backendPid, COPY_MARKER_SEQ, CopyFencedError, copyRowSeq, LeadershipLostError, locateMigrations, PostgresBackfillStore, PostgresEventStore, PostgresSchemaStore } from '@philotes/buffer';
+import { migrate, readMigrations } from '@philotes/db';
 import { createTestDatabase, query, TestDatabase } from '../support/database';
 
 const silent = { info: () => undefined, warn: () => undefined };

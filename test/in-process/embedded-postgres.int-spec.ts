@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { EmbeddedPostgres } from '../../libs/embedded-pg/src';
+import { EmbeddedPostgres } from '@philotes/embedded-pg';
 import { eventually } from '../support/eventually';
 import { testPort } from '../support/ports';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createFileDecoder } from 'avsc';
 import { Client } from 'pg';
-import { applyMigrations } from '../../libs/buffer/src';
+import { applyMigrations } from '@philotes/buffer';
 import {
   currentSnapshot,
   DataFile,
@@ -16,7 +16,7 @@ import {
   readManifestList,
   SqlCatalog,
   writeParquetFile,
-} from '../../libs/iceberg/src';
+} from '@philotes/iceberg';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { duckdb, readWithIcebird } from '../support/iceberg';
 

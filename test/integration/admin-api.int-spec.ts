@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { CONTROL_CHANNEL } from '../../libs/buffer/src';
+import { CONTROL_CHANNEL } from '@philotes/buffer';
 import { AppProcess, httpGet } from '../support/app-process';
 import { ADMIN_TOKEN, api, RunningAdmin, startAdmin } from '../support/admin';
 import { createTestDatabase, query, TestDatabase } from '../support/database';

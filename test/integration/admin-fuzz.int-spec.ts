@@ -1,4 +1,4 @@
-import { seededRandom } from '../../libs/faults/src';
+import { seededRandom } from '@philotes/faults';
 import { api, RunningAdmin, startAdmin } from '../support/admin';
 import { createTestDatabase, query, TestDatabase } from '../support/database';
 import { seedDeadLetters } from '../support/dead-letters';

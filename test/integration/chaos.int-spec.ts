@@ -1,5 +1,5 @@
-import { FaultKind } from '../../tools/chaos-plan';
-import { runChaos } from '../../tools/chaos-run';
+import { FaultKind } from '../../tools/chaos/plan';
+import { runChaos } from '../../tools/chaos/run';
 
 /**
  * The short, seeded chaos run (the full one is `npm run chaos`): every fault kind while a workload

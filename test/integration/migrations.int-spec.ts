@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { locateMigrations } from '../../libs/buffer/src';
-import { migrate, readMigrations } from '../../libs/db/src';
+import { locateMigrations } from '@philotes/buffer';
+import { migrate, readMigrations } from '@philotes/db';
 import { AppProcess } from '../support/app-process';
 import { createTestDatabase, query, TestDatabase } from '../support/database';
 

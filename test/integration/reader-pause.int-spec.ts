@@ -1,6 +1,6 @@
 import { Client } from 'pg';
-import { CONTROL_CHANNEL } from '../../libs/buffer/src';
-import { parseLsn } from '../../libs/pgoutput/src';
+import { CONTROL_CHANNEL } from '@philotes/buffer';
+import { parseLsn } from '@philotes/pgoutput';
 import { AppProcess } from '../support/app-process';
 import { bufferedEvents, CaptureDatabases, createCaptureDatabases, RunningReader, sourceClient, startReader, waitCaughtUp } from '../support/capture';
 import { query } from '../support/database';

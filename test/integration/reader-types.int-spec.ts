@@ -1,4 +1,4 @@
-import { PgDate, PgInterval, PgNumeric, PgTime, PgTimestamp, PgTimeTz, UNCHANGED_TOAST } from '../../libs/events/src';
+import { PgDate, PgInterval, PgNumeric, PgTime, PgTimestamp, PgTimeTz, UNCHANGED_TOAST } from '@philotes/events';
 import { eventuallyStatus } from '../support/app-process';
 import { bufferedEvents, CaptureDatabases, createCaptureDatabases, DecodedEvent, RunningReader, sourceClient, startReader, waitCaughtUp } from '../support/capture';
 import { query } from '../support/database';

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmbeddedPostgres } from '../../libs/embedded-pg/src';
+import { EmbeddedPostgres } from '@philotes/embedded-pg';
 import { AppProcess, eventuallyStatus, httpGet } from '../support/app-process';
 import { testPort } from '../support/ports';
 

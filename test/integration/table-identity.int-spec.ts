@@ -4,7 +4,7 @@ import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from 'pg';
-import { parseLsn } from '../../libs/pgoutput/src';
+import { parseLsn } from '@philotes/pgoutput';
 import { eventuallyStatus } from '../support/app-process';
 import { CaptureDatabases, createCaptureDatabases, RunningReader, startReader } from '../support/capture';
 import { createTestDatabase, query, TestDatabase } from '../support/database';

@@ -2,13 +2,13 @@ import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { LockSpace } from '../../libs/db/src';
-import { EmbeddedPostgres } from '../../libs/embedded-pg/src';
+import { LockSpace } from '@philotes/db';
+import { EmbeddedPostgres } from '@philotes/embedded-pg';
 import { AppProcess } from '../support/app-process';
 import { CaptureDatabases, readerEnv } from '../support/capture';
 import { query } from '../support/database';
 import { eventually } from '../support/eventually';
-import { IsolatedHost } from '../../tools/netns';
+import { IsolatedHost } from '../../tools/dev/netns';
 import { testPort } from '../support/ports';
 import { readIcebergTable, tempWarehouse, writerEnv } from '../support/writer';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client } from 'pg';
-import { BEFORE_COPY_SEQ } from '../../libs/buffer/src';
+import { BEFORE_COPY_SEQ } from '@philotes/buffer';
 import { AppProcess } from '../support/app-process';
 import { bufferedEvents, CaptureDatabases, createCaptureDatabases, RunningReader, sourceClient, startReader, waitCaughtUp } from '../support/capture';
 import { query } from '../support/database';

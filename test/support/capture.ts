@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { ColumnSchema, createDecoder, decodePayload, CdcValue } from '../../libs/events/src';
-import { formatLsn, parseLsn } from '../../libs/pgoutput/src';
+import { ColumnSchema, createDecoder, decodePayload, CdcValue } from '@philotes/events';
+import { formatLsn, parseLsn } from '@philotes/pgoutput';
 
 import { AppProcess } from './app-process';
 import { createTestDatabase, query, TestDatabase } from './database';

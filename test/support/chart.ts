@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { runHelm } from '../../tools/helm';
+import { runHelm } from '../../tools/chart/helm';
 import { AppName } from './app-process';
 
 /** The Helm chart under test and its CI value sets, rendered by the real helm binary. */

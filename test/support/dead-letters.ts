@@ -1,4 +1,4 @@
-import { ColumnSchema, createEncoder, encodePayload, PgNumeric } from '../../libs/events/src';
+import { ColumnSchema, createEncoder, encodePayload, PgNumeric } from '@philotes/events';
 import { query } from './database';
 
 export const DEAD_LETTER_COLUMNS: ColumnSchema[] = [

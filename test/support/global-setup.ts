@@ -1,6 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+// jest loads a globalSetup outside its module registry, where moduleNameMapper (the @philotes alias) does not apply.
+// eslint-disable-next-line no-restricted-imports
 import { EmbeddedPostgres, freePort } from '../../libs/embedded-pg/src';
 
 declare global {

@@ -1,4 +1,4 @@
-import { seededRandom } from '../../libs/faults/src/seeded-random';
+import { seededRandom } from '@philotes/faults';
 
 /**
  * Legal PostgreSQL identifiers users really have, and the ones that break naive code: quotes,

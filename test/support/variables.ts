@@ -1,4 +1,4 @@
-import { SETTING_DEFINITIONS } from '../../libs/config/src';
+import { SETTING_DEFINITIONS } from '@philotes/config';
 
 /** Variables the apps read that are not settings (see libs/config/src/load.ts and the image). */
 export const NOT_SETTINGS = ['PHILOTES_CONFIG_FILE', 'NODE_ENV', 'PHILOTES_APP'] as const;

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { seededRandom } from '../../tools/chaos-plan';
+import { seededRandom } from '../../tools/chaos/plan';
 
 // One seeded PRNG for the chaos runs and the crash tests: a failing run replays with its seed.
 export { seededRandom };

@@ -1,4 +1,2 @@
 export * from './metric-names';
-export * from './metrics.controller';
-export * from './metrics.module';
 export * from './registry';

@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { MetricsModule } from '@philotes/metrics';
+import { MetricsModule } from './metrics.module';
 import { LifecycleService } from './lifecycle.service';
 import { ProcessContext } from './process-context';
 import { BUFFER_POOL, CONFIG_STORE, FAULTS, INSTANCE_IDENTITY, LOGGER, STATE_MACHINE } from './tokens';

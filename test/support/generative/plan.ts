@@ -1,4 +1,4 @@
-import { seededRandom } from '../../../libs/faults/src/seeded-random';
+import { seededRandom } from '@philotes/faults';
 import { HOSTILE_NAMES } from '../hostile-names';
 
 /** Column types the generator draws, each compared as text on both sides (see `canonical`). */

@@ -1,7 +1,7 @@
 import { Client, Pool } from 'pg';
 
-import { parseLsn } from '../../../libs/pgoutput/src';
-import { icebergIdentifier } from '../../../libs/table-mapping/src';
+import { parseLsn } from '@philotes/pgoutput';
+import { icebergIdentifier } from '@philotes/table-mapping';
 import { api, RunningAdmin, startAdmin } from '../admin';
 import { AppProcess } from '../app-process';
 import { createTestDatabase, query, TestDatabase } from '../database';
@@ -10,7 +10,7 @@ import { byKey, readIcebergTable, tempWarehouse } from '../writer';
 import { duckdbRows } from './duckdb-table';
 import { GenerativePlan, SourcePlan, TablePlan } from './plan';
 import { comparableCell, icebergCanonical, randomValue, sourceCanonical } from './values';
-import { seededRandom } from '../../../libs/faults/src/seeded-random';
+import { seededRandom } from '@philotes/faults';
 import { testPort } from '../ports';
 
 export interface ScenarioResult {

@@ -1,4 +1,4 @@
-import { seededRandom } from '../libs/faults/src';
+import { seededRandom } from '@philotes/faults';
 
 export { seededRandom };
 

@@ -13,13 +13,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { instanceReasons, storedCounts, unappliedEvents, wholeCheckpointOf } from '../libs/buffer/src';
-import { EmbeddedPostgres, freePort } from '../libs/embedded-pg/src';
-import { parseLsn } from '../libs/pgoutput/src';
-import { BenchApp, startBenchApp, stopBenchApp, until } from './bench-drains';
-import { machineDescription, peakRssKb, replaceSection, serverVersion } from './bench-report';
+import { instanceReasons, storedCounts, unappliedEvents, wholeCheckpointOf } from '@philotes/buffer';
+import { EmbeddedPostgres, freePort } from '@philotes/embedded-pg';
+import { parseLsn } from '@philotes/pgoutput';
+import { BenchApp, startBenchApp, stopBenchApp, until } from './drains';
+import { machineDescription, peakRssKb, replaceSection, serverVersion } from './report';
 
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 const LIMITS_MB = { reader: 768, writer: 2048 };
 
 interface Scenario {

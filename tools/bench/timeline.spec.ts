@@ -1,4 +1,4 @@
-import { attribute, freshness, movingAverage, perSecond, rates, TableTransaction, weightedPercentile } from './bench-timeline';
+import { attribute, freshness, movingAverage, perSecond, rates, TableTransaction, weightedPercentile } from './timeline';
 
 // Pure: transactions and observations are literals; no database, no clock.
 

@@ -4,9 +4,9 @@
  * replication and writer connections, a poison event — then `verify`. Prints the summary table;
  * exit code 0 when nothing was lost or duplicated and every fault was recovered from.
  */
-import { parseDuration } from '../libs/config/src';
-import { FaultKind } from './chaos-plan';
-import { runChaos } from './chaos-run';
+import { parseDuration } from '@philotes/config';
+import { FaultKind } from './plan';
+import { runChaos } from './run';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);

@@ -12,10 +12,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { EmbeddedPostgres, freePort } from '../libs/embedded-pg/src';
-import { parseLsn } from '../libs/pgoutput/src';
-import { drainWithReader, drainWithRecvlogical } from './bench-drains';
-import { machineDescription, median, replaceSection, serverVersion } from './bench-report';
+import { EmbeddedPostgres, freePort } from '@philotes/embedded-pg';
+import { parseLsn } from '@philotes/pgoutput';
+import { drainWithReader, drainWithRecvlogical } from './drains';
+import { machineDescription, median, replaceSection, serverVersion } from './report';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const INSERTS = 300_000;
@@ -24,7 +24,7 @@ const DELETES = 50_000;
 const CHANGES = INSERTS + UPDATES + DELETES;
 const PER_TRANSACTION = 100;
 const BIG_TRANSACTION_ROWS = Number(process.env.BENCH_BIG_ROWS ?? 1_000_000);
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 
 async function sql(client: Client, text: string, params: unknown[] = []): Promise<Array<Record<string, string>>> {
   return (await client.query(text, params)).rows;

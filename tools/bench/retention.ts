@@ -15,17 +15,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
 import { Registry } from 'prom-client';
-import { applyMigrations, BEFORE_FIRST, BufferedEvent, copyEvents, createPartition, eventStorageBytes, partitionName, PostgresSchemaStore, storedCounts, truncateEvents, WriterProgress } from '../libs/buffer/src';
-import { EmbeddedPostgres, freePort } from '../libs/embedded-pg/src';
-import { PG_EPOCH_UNIX_MICROS } from '../libs/pgoutput/src';
-import { BufferRetention } from '../libs/writer/src';
-import { machineDescription, median, replaceSection, serverVersion } from './bench-report';
+import { applyMigrations, BEFORE_FIRST, BufferedEvent, copyEvents, createPartition, eventStorageBytes, partitionName, PostgresSchemaStore, storedCounts, truncateEvents, WriterProgress } from '@philotes/buffer';
+import { EmbeddedPostgres, freePort } from '@philotes/embedded-pg';
+import { PG_EPOCH_UNIX_MICROS } from '@philotes/pgoutput';
+import { BufferRetention } from '@philotes/writer';
+import { machineDescription, median, replaceSection, serverVersion } from './report';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const EVENTS = Number(process.env.BENCH_RETENTION_EVENTS ?? 1_000_000);
 const PAYLOAD = 120;
 const BATCH = 20_000;
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 const HOUR = 3_600_000;
 
 interface Pass {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { EmbeddedPostgres } from '../libs/embedded-pg/src';
+import { EmbeddedPostgres } from '@philotes/embedded-pg';
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -1,4 +1,4 @@
-import { ChartInput, compactNumber, escapeXml, niceTicks, renderChart } from './bench-chart';
+import { ChartInput, compactNumber, escapeXml, niceTicks, renderChart } from './chart';
 
 // Pure: the chart is text; these check its arithmetic and structure, not pixels.
 

@@ -1,5 +1,5 @@
-import { E2eReportInput, E2eRun, e2eChart, formatE2eReport } from './bench-e2e-report';
-import { Attributed } from './bench-timeline';
+import { E2eReportInput, E2eRun, e2eChart, formatE2eReport } from './e2e-report';
+import { Attributed } from './timeline';
 
 // Pure: runs are literals; checks the medians, the same-run ratio, the verdicts and the wording.
 

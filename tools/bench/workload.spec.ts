@@ -1,4 +1,4 @@
-import { ROUND_CHANGES, roundSteps } from './bench-workload';
+import { ROUND_CHANGES, roundSteps } from './workload';
 
 // Pure: the round plan is checked by replaying the id ranges it touches, without a database.
 

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { Registry } from 'prom-client';
-import { METRICS_REGISTRY } from './registry';
+import { METRICS_REGISTRY } from '@philotes/metrics';
 
 @Controller('metrics')
 export class MetricsController {

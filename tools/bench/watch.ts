@@ -4,10 +4,10 @@
  * at) and the reader's checkpoint. Polled on its own connection while the benchmark runs.
  */
 import { Client } from 'pg';
-import { soleCheckpoint } from '../libs/buffer/src';
-import { createObjectStore, currentSnapshot, IcebergTables, SqlCatalog } from '../libs/iceberg/src';
-import { parseLsn } from '../libs/pgoutput/src';
-import { CheckpointSeen, SnapshotSeen } from './bench-timeline';
+import { soleCheckpoint } from '@philotes/buffer';
+import { createObjectStore, currentSnapshot, IcebergTables, SqlCatalog } from '@philotes/iceberg';
+import { parseLsn } from '@philotes/pgoutput';
+import { CheckpointSeen, SnapshotSeen } from './timeline';
 
 const POLL_MS = 50;
 const CATALOG = 'philotes';

@@ -3,9 +3,9 @@
  * measures, this formats, so the wording and the arithmetic (medians, ratios, targets) are tested
  * without a database.
  */
-import { ChartInput, compactNumber } from './bench-chart';
-import { median } from './bench-report';
-import { Attributed, Freshness, movingAverage, perSecond, Rates } from './bench-timeline';
+import { ChartInput, compactNumber } from './chart';
+import { median } from './report';
+import { Attributed, Freshness, movingAverage, perSecond, Rates } from './timeline';
 
 export interface StageDrains {
   /** pg_recvlogical and wal-reader draining the throughput phase's WAL alone, changes/s. */

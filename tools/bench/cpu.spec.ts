@@ -1,4 +1,4 @@
-import { cpuShares, parseCpuLine, parseProcStat } from './bench-cpu';
+import { cpuShares, parseCpuLine, parseProcStat } from './cpu';
 
 // Pure: /proc lines and snapshots are literals.
 

@@ -1,4 +1,4 @@
-import { FAULT_KINDS, FaultKind, planFaults, spread } from './chaos-plan';
+import { FAULT_KINDS, FaultKind, planFaults, spread } from './plan';
 
 const counts = (n: number) => Object.fromEntries(FAULT_KINDS.map((k) => [k, n])) as Record<FaultKind, number>;
 

@@ -3,14 +3,14 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
-import { applyMigrations, confirmedLsnOf, furthestApplied, instanceReasons, moveDefaultEventPartition } from '../libs/buffer/src';
-import { EmbeddedPostgres, freePort } from '../libs/embedded-pg/src';
-import { formatLsn, parseLsn } from '../libs/pgoutput/src';
-import { createObjectStore, IcebergTables, SqlCatalog } from '../libs/iceberg/src';
-import { formatReport, TableVerdict, verifyPipeline } from '../libs/verify/src';
-import { FaultKind, planFaults, PlannedFault, seededRandom, spread } from './chaos-plan';
-import { RunningApp, StackApp, startApp } from './local-stack';
-import { IsolatedHost } from './netns';
+import { applyMigrations, confirmedLsnOf, furthestApplied, instanceReasons, moveDefaultEventPartition } from '@philotes/buffer';
+import { EmbeddedPostgres, freePort } from '@philotes/embedded-pg';
+import { formatLsn, parseLsn } from '@philotes/pgoutput';
+import { createObjectStore, IcebergTables, SqlCatalog } from '@philotes/iceberg';
+import { formatReport, TableVerdict, verifyPipeline } from '@philotes/verify';
+import { FaultKind, planFaults, PlannedFault, seededRandom, spread } from './plan';
+import { RunningApp, StackApp, startApp } from '../dev/local-stack';
+import { IsolatedHost } from '../dev/netns';
 
 export interface ChaosOptions {
   readonly seed: number;

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { MetricsController } from './metrics.controller';
-import { METRICS_REGISTRY } from './registry';
+import { METRICS_REGISTRY } from '@philotes/metrics';
 
 /**
  * Lets any provider inject the process's registry to register metrics, and serves `/metrics` from

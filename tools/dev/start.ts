@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { APPS, LOCAL, ROOT, RunningApp, StackApp, startApp, startEmbeddedDatabases, stopApps } from './local-stack';
-import { EmbeddedPostgres } from '../libs/embedded-pg/src';
+import { EmbeddedPostgres } from '@philotes/embedded-pg';
 
 const EMBEDDED_PORT = Number(process.env.PHILOTES_LOCAL_PG_PORT ?? 5433);
 const DATA_DIR = process.env.PHILOTES_LOCAL_DATA_DIR ?? join(ROOT, 'data', 'postgres');

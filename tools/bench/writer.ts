@@ -12,16 +12,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { applyMigrations, checkpointsReached } from '../libs/buffer/src';
-import { parseLsn } from '../libs/pgoutput/src';
-import { EmbeddedPostgres, freePort } from '../libs/embedded-pg/src';
-import { drainWithWriter, startBenchApp, stopBenchApp, until, WriterRun } from './bench-drains';
-import { machineDescription, median, replaceSection } from './bench-report';
+import { applyMigrations, checkpointsReached } from '@philotes/buffer';
+import { parseLsn } from '@philotes/pgoutput';
+import { EmbeddedPostgres, freePort } from '@philotes/embedded-pg';
+import { drainWithWriter, startBenchApp, stopBenchApp, until, WriterRun } from './drains';
+import { machineDescription, median, replaceSection } from './report';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const PER_TRANSACTION = 1_000;
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 
 /** Append: ROWS inserts. Upsert: 60% inserts, then 30% updates and 10% deletes of those rows. */
 async function workloads(source: Client): Promise<void> {

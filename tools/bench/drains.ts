@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { applyMigrations, checkpointsReached, lastEventOf, writeOneTableAfresh, writerReached } from '../libs/buffer/src';
-import { EmbeddedPostgres, freePort } from '../libs/embedded-pg/src';
-import { createObjectStore, IcebergTables, SqlCatalog } from '../libs/iceberg/src';
-import { formatLsn } from '../libs/pgoutput/src';
-import { peakRssKb } from './bench-report';
-import { ROOT, RunningApp, StackApp } from './local-stack';
+import { applyMigrations, checkpointsReached, lastEventOf, writeOneTableAfresh, writerReached } from '@philotes/buffer';
+import { EmbeddedPostgres, freePort } from '@philotes/embedded-pg';
+import { createObjectStore, IcebergTables, SqlCatalog } from '@philotes/iceberg';
+import { formatLsn } from '@philotes/pgoutput';
+import { peakRssKb } from './report';
+import { ROOT, RunningApp, StackApp } from '../dev/local-stack';
 
 const run = promisify(execFile);
 

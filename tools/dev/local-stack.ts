@@ -1,10 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { applyMigrations } from '../libs/buffer/src';
-import { EmbeddedPostgres } from '../libs/embedded-pg/src';
+import { applyMigrations } from '@philotes/buffer';
+import { EmbeddedPostgres } from '@philotes/embedded-pg';
 
-export const ROOT = resolve(__dirname, '..');
+export const ROOT = resolve(__dirname, '..', '..');
 export const APPS = ['wal-reader', 'iceberg-writer', 'dlq-admin'] as const;
 export type StackApp = (typeof APPS)[number];
 
@@ -64,7 +64,7 @@ export interface RunningApp {
 }
 
 /** Starts a built app (`dist/apps/<app>/main.js`) as its own process, its output prefixed with its name. */
-/** `netns`: in that network namespace (`ip netns exec`, see tools/netns.ts), as a host of its own. */
+/** `netns`: in that network namespace (`ip netns exec`, see tools/dev/netns.ts), as a host of its own. */
 export function startApp(app: StackApp, env: NodeJS.ProcessEnv, onLine: (app: StackApp, line: string) => void, netns?: string): RunningApp {
   const entry = join(ROOT, 'dist', 'apps', app, 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing; run "npm run build" first`);
