@@ -2,6 +2,7 @@ import { ArgumentMetadata, ArgumentsHost, BadRequestException, Catch, ExceptionF
 import type { HttpResponse } from './http-types';
 import type { Logger } from '@philotes/logging';
 import { NotFoundError, OutOfBoundsError, StateConflictError } from '@philotes/dead-letters';
+import { classifyError, ErrorKind } from '@philotes/retry';
 import { LOGGER } from '@philotes/runtime';
 
 /** Every error the API answers with has this shape; `fields` names what was wrong in the request. */
@@ -81,14 +82,15 @@ export function badRequest(field: string, message: string): BadRequestException 
   return new BadRequestException({ statusCode: 400, error: 'Bad Request', message, fields: [{ field, problems: [message] }] });
 }
 
-/** Errors from the connection to the buffer database: the service is unavailable, not broken. */
+/**
+ * Errors the error policy retries by itself (the buffer database unreachable, restarting, out of
+ * connections, a lock or serialization conflict): the service is unavailable for now, not broken.
+ */
+const UNAVAILABLE: ReadonlySet<ErrorKind> = new Set(['connection', 'server-shutdown', 'resources', 'concurrency']);
+
 function unavailable(error: unknown): boolean {
-  const e = error as { code?: string; message?: string };
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P03', '53300'].includes(e.code ?? '') ||
-    (e.code ?? '').startsWith('08') ||
-    /Connection terminated|timeout exceeded when trying to connect/i.test(e.message ?? '')
-  );
+  const directive = classifyError(error);
+  return directive.recovery === 'timed' && UNAVAILABLE.has(directive.kind);
 }
 
 /**

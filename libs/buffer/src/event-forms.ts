@@ -1,6 +1,6 @@
 import { CdcValue, ColumnSchema } from '@philotes/events';
 import { formatLsn } from '@philotes/pgoutput';
-import { ClassifiedError } from '@philotes/retry';
+import { ClassifiedError, needsOperator } from '@philotes/retry';
 
 /** A source table as the writer sees it. */
 export interface TableRef {
@@ -62,11 +62,7 @@ export interface DecodedEvent {
 export class CorruptEventError extends ClassifiedError {
   constructor(position: Position, cause: unknown) {
     // The decoder's message names the fault (a byte, a length), never the row's values.
-    super(`the buffered event at ${formatLsn(position.lsn)}/${position.seq} does not decode: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      retry: false,
-      kind: 'data',
-      action: 'the buffer holds a corrupt event: resync the table (POST /api/v1/sources/{source}/tables/{schema}/{table}/resync)',
-    }, { cause });
+    super(`the buffered event at ${formatLsn(position.lsn)}/${position.seq} does not decode: ${cause instanceof Error ? cause.message : String(cause)}`, needsOperator('data', 'the buffer holds a corrupt event: resync the table (POST /api/v1/sources/{source}/tables/{schema}/{table}/resync)'), { cause });
   }
 }
 

@@ -1,4 +1,4 @@
-import { ClassifiedError } from '@philotes/retry';
+import { ClassifiedError, needsOperator, timedRetry } from '@philotes/retry';
 
 /**
  * The slot is gone or can no longer stream: the WAL between our checkpoint and now may be lost.
@@ -11,7 +11,7 @@ export class LostSlotError extends ClassifiedError {
         `so Philotes will not recreate the slot by itself. To start this source over, resync it from scratch ` +
         `(dlq-admin: POST /api/v1/sources/${sourceId}/resync with {"fromScratch": true}) and restart the reader: it takes a new ` +
         `slot and copies every table again, replacing each Iceberg table's content in one snapshot.`,
-      { retry: false, kind: 'configuration', action: 'resynchronise the source (see the message)' },
+      needsOperator('configuration', 'resynchronise the source (see the message)'),
     );
   }
 }
@@ -19,13 +19,13 @@ export class LostSlotError extends ClassifiedError {
 /** Configuration that cannot work (a slot of another plugin or database). */
 export class ReaderConfigurationError extends ClassifiedError {
   constructor(message: string) {
-    super(message, { retry: false, kind: 'configuration', action: 'fix the reader configuration' });
+    super(message, needsOperator('configuration', 'fix the reader configuration'));
   }
 }
 
 /** An operator asked to start the source over: the session ends, the next start takes a new slot and copies every table. */
 export class StartOverError extends ClassifiedError {
   constructor() {
-    super('an operator asked to start the source over; restarting on a new slot', { retry: true, kind: 'conflict', action: 'none; the reader copies every table again and streams on' });
+    super('an operator asked to start the source over; restarting on a new slot', timedRetry('conflict', 'none; the reader copies every table again and streams on'));
   }
 }

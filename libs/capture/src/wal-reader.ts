@@ -20,7 +20,7 @@ import { FaultInjector } from '@philotes/faults';
 import { PipelineState, StateMachine } from '@philotes/lifecycle';
 import { formatLsn } from '@philotes/pgoutput';
 import { ReplicationConnection, ReplicationTarget } from '@philotes/replication';
-import { backoffDelay, BackoffPolicy, classifyError, sleep } from '@philotes/retry';
+import { BackoffPolicy, sleep, SqlState, sqlStateOf, supervise } from '@philotes/retry';
 import { copiesDue, CopyWatch } from './copy-plan';
 import { CopyRunner } from './copy-runner';
 import { LostSlotError, ReaderConfigurationError, StartOverError } from './errors';
@@ -143,25 +143,13 @@ export class WalReader {
   }
 
   private async supervise(): Promise<void> {
-    const signal = this.stopSignal.signal;
-    let attempt = 0;
-    while (!signal.aborted) {
-      const started = Date.now();
-      try {
-        await this.lead(signal);
-        if (signal.aborted) break;
-        throw new Error('the reader session ended unexpectedly');
-      } catch (error) {
-        await this.release();
-        if (signal.aborted) break;
-        const directive = classifyError(error);
-        if (error instanceof LostSlotError || error instanceof ReaderConfigurationError || !directive.retry) {
-          this.deps.log.error('the reader cannot continue', { error });
-          this.deps.fail((error as Error).message);
-          return;
-        }
-        attempt = Date.now() - started > HEALTHY_SESSION_MS ? 1 : attempt + 1;
-        const delayMs = backoffDelay(this.deps.settings().backoff, attempt);
+    const end = await supervise('the reader session', (signal) => this.lead(signal), {
+      signal: this.stopSignal.signal,
+      backoff: () => this.deps.settings().backoff,
+      healthyAfterMs: HEALTHY_SESSION_MS,
+      release: () => this.release(),
+      giveUp: (error, directive) => error instanceof LostSlotError || error instanceof ReaderConfigurationError || directive.recovery !== 'timed',
+      onRetry: ({ attempt, error, directive, delayMs }) => {
         this.deps.metrics.reconnects.inc();
         const reason = `reconnecting after a ${directive.kind} error (attempt ${attempt}, next in ${delayMs} ms)`;
         this.deps.log.warn(reason, { error });
@@ -173,10 +161,12 @@ export class WalReader {
           const paused = `waiting for the database to have room: ${cause} (${directive.action}); retrying in ${delayMs} ms, attempt ${attempt}`;
           if (this.deps.machine.can(PipelineState.Paused)) this.deps.machine.ensure(PipelineState.Paused, paused);
         } else if (this.deps.machine.can(PipelineState.Starting)) this.deps.machine.ensure(PipelineState.Starting, reason);
-        await sleep(delayMs, signal).catch(() => undefined);
-      }
+      },
+    });
+    if (end.kind === 'gave-up') {
+      this.deps.log.error('the reader cannot continue', { error: end.error });
+      this.deps.fail(end.error instanceof Error ? end.error.message : String(end.error));
     }
-    await this.release();
   }
 
   /** Takes the leader lock (standing by until it is free), then runs the source. */
@@ -481,10 +471,10 @@ export class WalReader {
 
 /** Errors from START_REPLICATION that mean the slot itself is gone or unusable. */
 function slotErrorOf(error: unknown, slot: string, sourceId: string): LostSlotError | undefined {
-  const code = (error as { code?: string }).code;
+  const code = sqlStateOf(error);
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof LostSlotError) return error;
-  if (code === '42704' && /replication slot/.test(message)) return new LostSlotError(slot, sourceId, 'it no longer exists on the source');
-  if (code === '55000' && /can no longer get changes|has been invalidated/.test(message)) return new LostSlotError(slot, sourceId, message);
+  if (code === SqlState.UndefinedObject && /replication slot/.test(message)) return new LostSlotError(slot, sourceId, 'it no longer exists on the source');
+  if (code === SqlState.ObjectNotInPrerequisiteState && /can no longer get changes|has been invalidated/.test(message)) return new LostSlotError(slot, sourceId, message);
   return undefined;
 }

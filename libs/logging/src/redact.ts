@@ -1,3 +1,5 @@
+import { quotesRowValues, sqlStateOf } from '@philotes/retry';
+
 /**
  * What must never reach a log line: secrets and row values. Redaction runs on every line, so a
  * careless `log.info('...', { config })` or `{ row }` cannot leak; the call sites still avoid them.
@@ -5,8 +7,6 @@
 const SECRET_KEY = /pass(word)?|secret|token|authorization|credential|api[-_]?key|private[-_]?key|access[-_]?key/i;
 /** Keys that carry row data by convention in this codebase (and in pgoutput messages). */
 const ROW_KEYS = new Set(['row', 'rows', 'before', 'after', 'values', 'value', 'payload', 'tuple', 'old', 'new', 'key', 'keys', 'record', 'records', 'cells', 'data']);
-/** PostgreSQL errors of these classes quote the offending value in their message. */
-const VALUE_BEARING_SQLSTATE = /^(22|23)/;
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^:@/\s]+:)([^@/\s]+)(@)/gi;
 const CONNINFO_PASSWORD = /(\bpassword\s*=\s*)('[^']*'|\S+)/gi;
 const MAX_DEPTH = 6;
@@ -41,9 +41,9 @@ export function redactField(key: string, value: unknown, depth = 0): unknown {
 
 function redactError(error: Error): Record<string, unknown> {
   const code = (error as { code?: unknown }).code;
-  const sqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  const sqlState = sqlStateOf(error);
   const message =
-    sqlState && VALUE_BEARING_SQLSTATE.test(sqlState)
+    quotesRowValues(sqlState)
       ? `SQLSTATE ${sqlState} (message withheld: it may quote row values)`
       : redactText(error.message);
   return { name: error.name, message, ...(typeof code === 'string' ? { code } : {}) };

@@ -1,13 +1,29 @@
+import { inSqlClass, SqlState, sqlStateOf } from './sqlstate';
+
 /**
- * What to do about an error: retry it, or stop and let an operator (or the dead-letter queue) deal
- * with it. `kind` names the error class in dead letters and metrics (low cardinality); `action`
- * tells the operator what to do.
+ * How an error is recovered from:
+ * - `timed`: retried with backoff; it clears by itself (a connection, a lock, a restart, a full disk freed);
+ * - `operator`: retrying cannot fix it until somebody changes something (a grant, a setting, the
+ *   warehouse, a resync); the work waits, with `action` saying what to do;
+ * - `never`: the event itself can never be written as it is; it goes to the dead letters.
+ */
+export type Recovery = 'timed' | 'operator' | 'never';
+
+/**
+ * What to do about an error. `kind` names the error class in dead letters and metrics (low
+ * cardinality); `action` tells the operator what to do; `retry` is `recovery === 'timed'`. Made by
+ * timedRetry, needsOperator and neverRetry only, so the two cannot disagree.
  */
 export interface ErrorDirective {
   readonly retry: boolean;
+  readonly recovery: Recovery;
   readonly kind: ErrorKind;
   readonly action: string;
 }
+
+export const timedRetry = (kind: ErrorKind, action: string): ErrorDirective => ({ retry: true, recovery: 'timed', kind, action });
+export const needsOperator = (kind: ErrorKind, action: string): ErrorDirective => ({ retry: false, recovery: 'operator', kind, action });
+export const neverRetry = (kind: ErrorKind, action: string): ErrorDirective => ({ retry: false, recovery: 'never', kind, action });
 
 export type ErrorKind =
   | 'connection'
@@ -37,8 +53,6 @@ export class ClassifiedError extends Error {
   }
 }
 
-const RETRY = (kind: ErrorKind, action: string): ErrorDirective => ({ retry: true, kind, action });
-const STOP = (kind: ErrorKind, action: string): ErrorDirective => ({ retry: false, kind, action });
 
 interface PolicyRow {
   /** What the row matches, for reading the table. */
@@ -56,7 +70,7 @@ interface ErrorFacts {
 }
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED']);
-const sqlClass = (prefix: string) => (e: ErrorFacts) => typeof e.code === 'string' && e.code.length === 5 && e.code.startsWith(prefix);
+const sqlClass = (prefix: string) => (e: ErrorFacts) => inSqlClass(sqlStateOf(e), prefix);
 const sqlState = (...codes: string[]) => (e: ErrorFacts) => e.code !== undefined && codes.includes(e.code);
 const errno = sqlState;
 const storeError = (...names: string[]) => (e: ErrorFacts) => e.store !== undefined && names.includes(e.store.name);
@@ -66,33 +80,33 @@ const WAREHOUSE_MISSING = 'check PHILOTES_ICEBERG_WAREHOUSE and the bucket or di
 
 /** First matching row wins. Errors that match nothing are retried: a bounded retry costs little. */
 export const ERROR_POLICY: readonly PolicyRow[] = [
-  { when: 'network error', matches: (e) => e.code !== undefined && NETWORK_CODES.has(e.code), directive: RETRY('connection', 'check that the database is up and reachable') },
-  { when: 'connection dropped', matches: (e) => /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(e.message), directive: RETRY('connection', 'check that the database is up and reachable') },
-  { when: 'SQLSTATE 08 connection exception', matches: sqlClass('08'), directive: RETRY('connection', 'check that the database is up and reachable') },
-  { when: 'SQLSTATE 40001 / 40P01 serialization, deadlock', matches: sqlState('40001', '40P01'), directive: RETRY('concurrency', 'none; retried automatically') },
-  { when: 'SQLSTATE 55P03 lock not available', matches: sqlState('55P03'), directive: RETRY('concurrency', 'none; retried automatically') },
-  { when: 'SQLSTATE 53 insufficient resources', matches: sqlClass('53'), directive: RETRY('resources', 'the database is out of disk, memory or connections; free some') },
-  { when: 'SQLSTATE 57P01-57P05 server shutting down', matches: sqlState('57P01', '57P02', '57P03', '57P04', '57P05'), directive: RETRY('server-shutdown', 'the database is restarting; wait') },
-  { when: 'SQLSTATE 57014 query cancelled', matches: sqlState('57014'), directive: RETRY('server-shutdown', 'a statement was cancelled; check statement_timeout') },
-  { when: 'SQLSTATE 28 invalid authorization', matches: sqlClass('28'), directive: STOP('authorization', 'check the user name and password') },
-  { when: 'SQLSTATE 42501 insufficient privilege', matches: sqlState('42501'), directive: STOP('authorization', 'grant the missing privilege to the configured user') },
-  { when: 'SQLSTATE 22 data exception', matches: sqlClass('22'), directive: STOP('data', 'the value cannot be stored as is; inspect the event') },
-  { when: 'SQLSTATE 23 integrity constraint', matches: sqlClass('23'), directive: STOP('constraint', 'the change breaks a constraint; inspect the event') },
-  { when: 'SQLSTATE 42 syntax or schema error', matches: sqlClass('42'), directive: STOP('schema', 'a table or column is missing or changed; check migrations and the source schema') },
+  { when: 'network error', matches: (e) => e.code !== undefined && NETWORK_CODES.has(e.code), directive: timedRetry('connection', 'check that the database is up and reachable') },
+  { when: 'connection dropped', matches: (e) => /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(e.message), directive: timedRetry('connection', 'check that the database is up and reachable') },
+  { when: 'SQLSTATE 08 connection exception', matches: sqlClass('08'), directive: timedRetry('connection', 'check that the database is up and reachable') },
+  { when: 'SQLSTATE 40001 / 40P01 serialization, deadlock', matches: sqlState(SqlState.SerializationFailure, SqlState.DeadlockDetected), directive: timedRetry('concurrency', 'none; retried automatically') },
+  { when: 'SQLSTATE 55P03 lock not available', matches: sqlState(SqlState.LockNotAvailable), directive: timedRetry('concurrency', 'none; retried automatically') },
+  { when: 'SQLSTATE 53 insufficient resources', matches: sqlClass('53'), directive: timedRetry('resources', 'the database is out of disk, memory or connections; free some') },
+  { when: 'SQLSTATE 57P01-57P05 server shutting down', matches: sqlState('57P01', '57P02', '57P03', '57P04', '57P05'), directive: timedRetry('server-shutdown', 'the database is restarting; wait') },
+  { when: 'SQLSTATE 57014 query cancelled', matches: sqlState(SqlState.QueryCanceled), directive: timedRetry('server-shutdown', 'a statement was cancelled; check statement_timeout') },
+  { when: 'SQLSTATE 28 invalid authorization', matches: sqlClass('28'), directive: needsOperator('authorization', 'check the user name and password') },
+  { when: 'SQLSTATE 42501 insufficient privilege', matches: sqlState(SqlState.InsufficientPrivilege), directive: needsOperator('authorization', 'grant the missing privilege to the configured user') },
+  { when: 'SQLSTATE 22 data exception', matches: sqlClass('22'), directive: neverRetry('data', 'the value cannot be stored as is; inspect the event') },
+  { when: 'SQLSTATE 23 integrity constraint', matches: sqlClass('23'), directive: neverRetry('constraint', 'the change breaks a constraint; inspect the event') },
+  { when: 'SQLSTATE 42 syntax or schema error', matches: sqlClass('42'), directive: needsOperator('schema', 'a table or column is missing or changed; check migrations and the source schema') },
   // Storage: an object store's error response, or a file system's errno. Never `unknown`.
-  { when: 'store refuses access (AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch, 401, 403)', matches: (e) => storeError('AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AllAccessDisabled', 'InvalidToken', 'ExpiredToken')(e) || storeStatus((s) => s === 401 || s === 403)(e), directive: STOP('storage', WAREHOUSE_ACCESS) },
-  { when: 'store has no such bucket (NoSuchBucket, PermanentRedirect: another region)', matches: storeError('NoSuchBucket', 'PermanentRedirect', 'AuthorizationHeaderMalformed'), directive: STOP('storage', WAREHOUSE_MISSING) },
-  { when: 'store has no such object (NoSuchKey, 404)', matches: (e) => storeError('NoSuchKey', 'NotFound')(e) || storeStatus((s) => s === 404)(e), directive: STOP('storage', 'a file the table\'s metadata names is missing from the warehouse: restore it, or resync the table') },
-  { when: 'store throttles or fails (SlowDown, RequestTimeout, 5xx)', matches: (e) => storeError('SlowDown', 'RequestTimeout', 'InternalError', 'ServiceUnavailable')(e) || storeStatus((s) => s === 429 || s >= 500)(e), directive: RETRY('storage', 'the object store is throttling or failing; retried with backoff') },
-  { when: 'store refuses the request otherwise (4xx)', matches: storeStatus((s) => s >= 400 && s < 500), directive: STOP('storage', 'the object store refused the request: check the warehouse settings (PHILOTES_ICEBERG_S3_*)') },
-  { when: 'file system refuses access (EACCES, EPERM)', matches: errno('EACCES', 'EPERM'), directive: STOP('storage', WAREHOUSE_ACCESS) },
-  { when: 'file system is read-only (EROFS)', matches: errno('EROFS'), directive: STOP('storage', WAREHOUSE_MISSING) },
-  { when: 'file system is full (ENOSPC, EDQUOT)', matches: errno('ENOSPC', 'EDQUOT'), directive: RETRY('resources', 'the disk is full: free space; retried with backoff') },
-  { when: 'file or directory missing (ENOENT, ENOTDIR)', matches: errno('ENOENT', 'ENOTDIR'), directive: STOP('storage', 'a file the table\'s metadata names is missing: restore it, or resync the table') },
-  { when: 'any other store response', matches: (e) => e.store !== undefined, directive: RETRY('storage', 'inspect the object store error') },
+  { when: 'store refuses access (AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch, 401, 403)', matches: (e) => storeError('AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AllAccessDisabled', 'InvalidToken', 'ExpiredToken')(e) || storeStatus((s) => s === 401 || s === 403)(e), directive: needsOperator('storage', WAREHOUSE_ACCESS) },
+  { when: 'store has no such bucket (NoSuchBucket, PermanentRedirect: another region)', matches: storeError('NoSuchBucket', 'PermanentRedirect', 'AuthorizationHeaderMalformed'), directive: needsOperator('storage', WAREHOUSE_MISSING) },
+  { when: 'store has no such object (NoSuchKey, 404)', matches: (e) => storeError('NoSuchKey', 'NotFound')(e) || storeStatus((s) => s === 404)(e), directive: needsOperator('storage', 'a file the table\'s metadata names is missing from the warehouse: restore it, or resync the table') },
+  { when: 'store throttles or fails (SlowDown, RequestTimeout, 5xx)', matches: (e) => storeError('SlowDown', 'RequestTimeout', 'InternalError', 'ServiceUnavailable')(e) || storeStatus((s) => s === 429 || s >= 500)(e), directive: timedRetry('storage', 'the object store is throttling or failing; retried with backoff') },
+  { when: 'store refuses the request otherwise (4xx)', matches: storeStatus((s) => s >= 400 && s < 500), directive: needsOperator('storage', 'the object store refused the request: check the warehouse settings (PHILOTES_ICEBERG_S3_*)') },
+  { when: 'file system refuses access (EACCES, EPERM)', matches: errno('EACCES', 'EPERM'), directive: needsOperator('storage', WAREHOUSE_ACCESS) },
+  { when: 'file system is read-only (EROFS)', matches: errno('EROFS'), directive: needsOperator('storage', WAREHOUSE_MISSING) },
+  { when: 'file system is full (ENOSPC, EDQUOT)', matches: errno('ENOSPC', 'EDQUOT'), directive: timedRetry('resources', 'the disk is full: free space; retried with backoff') },
+  { when: 'file or directory missing (ENOENT, ENOTDIR)', matches: errno('ENOENT', 'ENOTDIR'), directive: needsOperator('storage', 'a file the table\'s metadata names is missing: restore it, or resync the table') },
+  { when: 'any other store response', matches: (e) => e.store !== undefined, directive: timedRetry('storage', 'inspect the object store error') },
 ];
 
-const UNKNOWN: ErrorDirective = RETRY('unknown', 'inspect the error message');
+const UNKNOWN: ErrorDirective = timedRetry('unknown', 'inspect the error message');
 
 /** The directive for any thrown value. */
 export function classifyError(error: unknown): ErrorDirective {

@@ -1,3 +1,5 @@
 export * from './backoff';
 export * from './error-policy';
 export * from './retry';
+export * from './supervise';
+export * from './sqlstate';

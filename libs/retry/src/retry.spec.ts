@@ -1,5 +1,5 @@
 import { BackoffPolicy } from './backoff';
-import { ClassifiedError, classifyError, ERROR_POLICY } from './error-policy';
+import { ClassifiedError, classifyError, ERROR_POLICY, neverRetry } from './error-policy';
 import { retry, RetryAttempt, RetryError, sleep } from './retry';
 
 const FAST: BackoffPolicy = { initialIntervalMs: 1, maxIntervalMs: 4, multiplier: 2, jitter: 0, maxAttempts: 4 };
@@ -141,7 +141,7 @@ describe('classifyError', () => {
   });
 
   it('uses the directive an error carries', () => {
-    const poison = new ClassifiedError('NaN into decimal', { retry: false, kind: 'poison', action: 'map the column' });
+    const poison = new ClassifiedError('NaN into decimal', neverRetry('poison', 'map the column'));
     expect(classifyError(poison)).toBe(poison.directive);
     expect(poison.name).toBe('ClassifiedError');
   });

@@ -1,5 +1,5 @@
 import { TableIdentifier, TableMetadata } from '@philotes/iceberg';
-import { ClassifiedError } from '@philotes/retry';
+import { ClassifiedError, needsOperator } from '@philotes/retry';
 
 /** A source table by name: what an Iceberg table mirrors. */
 export interface SourceTableName {
@@ -87,11 +87,12 @@ export function ownershipProblem(metadata: Pick<TableMetadata, 'properties'>, re
  */
 export class TableOwnershipError extends ClassifiedError {
   constructor(ref: SourceTableName, id: TableIdentifier, problem: string) {
-    super(`table ${ref.schema}.${ref.table} of source "${ref.sourceId}" maps to Iceberg table ${id.namespace}.${id.name}, but ${problem}`, {
-      retry: false,
-      kind: 'configuration',
-      action:
+    super(
+      `table ${ref.schema}.${ref.table} of source "${ref.sourceId}" maps to Iceberg table ${id.namespace}.${id.name}, but ${problem}`,
+      needsOperator(
+        'configuration',
         'give the sources or schemas their own namespaces (PHILOTES_ICEBERG_NAMESPACE with {source} and {schema}), or drop or rename the Iceberg table in the catalog; a renamed PHILOTES_CDC_SOURCE_ID keeps its tables only by renaming it back',
-    });
+      ),
+    );
   }
 }

@@ -1,6 +1,6 @@
 import { ColumnSchema } from '@philotes/events';
 import { IcebergSchema, IcebergType, isList, NestedField } from '@philotes/iceberg';
-import { ClassifiedError } from '@philotes/retry';
+import { ClassifiedError, needsOperator } from '@philotes/retry';
 import { converterFor, Converter, icebergTypeFor, isPromotion, Unrepresentable } from './type-mapping';
 
 export type TableMode = 'append' | 'upsert';
@@ -39,7 +39,7 @@ export interface TableLayout {
 /** A schema change Philotes refuses to apply silently (the table stops; the message says why). */
 export class IncompatibleSchemaError extends ClassifiedError {
   constructor(table: string, reason: string, action = 'recreate the Iceberg table (drop it from the catalog) or revert the source change') {
-    super(`table ${table}: ${reason}`, { retry: false, kind: 'schema', action });
+    super(`table ${table}: ${reason}`, needsOperator('schema', action));
   }
 }
 

@@ -1,7 +1,7 @@
 import { CdcValue, ColumnSchema, numericPrecision, PgDate, PgInterval, PgNumeric, PgTime, PgTimestamp, PgTimeTz, UnchangedToast, ValueKind } from '@philotes/events';
 import { decimalParts, decimalType, IcebergType, PrimitiveType } from '@philotes/iceberg';
 import { PG_EPOCH_UNIX_MICROS } from '@philotes/pgoutput';
-import { ClassifiedError } from '@philotes/retry';
+import { ClassifiedError, neverRetry } from '@philotes/retry';
 
 /**
  * A value that can never be written to its column as mapped (numeric NaN into a decimal, a
@@ -10,7 +10,7 @@ import { ClassifiedError } from '@philotes/retry';
  */
 export class PoisonValueError extends ClassifiedError {
   constructor(column: string, reason: string, action: string, kind: 'poison' | 'oversized' = 'poison') {
-    super(`column ${column}: ${reason}`, { retry: false, kind, action });
+    super(`column ${column}: ${reason}`, neverRetry(kind, action));
   }
 }
 

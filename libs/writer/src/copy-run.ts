@@ -1,5 +1,5 @@
 import { DecodedEvent, COPY_MARKER_SEQ, StoredEvent } from '@philotes/buffer';
-import { ClassifiedError } from '@philotes/retry';
+import { ClassifiedError, timedRetry } from '@philotes/retry';
 import { DataFile } from '@philotes/iceberg';
 import { AssembledBatch, BatchAssembler, PoisonChange, TableLayout } from '@philotes/table-mapping';
 import { fillsCommit } from './commit-size';
@@ -12,7 +12,7 @@ export function isCopyStart(stored: Pick<StoredEvent, 'op' | 'position'>): boole
 /** The copy changed under the writer (copied again, or not finished): fold it again later. */
 export class CopyChangedError extends ClassifiedError {
   constructor(table: string, detail: string) {
-    super(`table ${table}: its copy ${detail}; applying it again`, { retry: true, kind: 'conflict', action: 'none; retried automatically' });
+    super(`table ${table}: its copy ${detail}; applying it again`, timedRetry('conflict', 'none; retried automatically'));
   }
 }
 

@@ -1,7 +1,7 @@
-import { classifyError, ClassifiedError } from '@philotes/retry';
+import { classifyError, ClassifiedError, needsOperator, timedRetry } from '@philotes/retry';
 import { failsTableAfter } from './failure-policy';
 
-const directive = (retry: boolean, kind: Parameters<typeof failsTableAfter>[0]['kind']) => ({ retry, kind, action: 'x' });
+const directive = (retry: boolean, kind: Parameters<typeof failsTableAfter>[0]['kind']) => (retry ? timedRetry(kind, 'x') : needsOperator(kind, 'x'));
 
 describe('when a table fails', () => {
   it.each([
@@ -25,6 +25,6 @@ describe('when a table fails', () => {
     const denied = Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
     expect(failsTableAfter(classifyError(denied), 3)).toBe(3);
     expect(failsTableAfter(classifyError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })), 3)).toBe(Infinity);
-    expect(failsTableAfter(classifyError(new ClassifiedError('pk changed', { retry: false, kind: 'schema', action: 'resync' })), 3)).toBe(3);
+    expect(failsTableAfter(classifyError(new ClassifiedError('pk changed', needsOperator('schema', 'resync'))), 3)).toBe(3);
   });
 });

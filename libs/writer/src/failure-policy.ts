@@ -10,7 +10,7 @@ import { ErrorDirective, ErrorKind } from '@philotes/retry';
  * | storage, retryable (throttling, 5xx)                        | never: a store outage is shared too |
  * | poison, retryable                                           | never: the event goes to the dead letters after its attempts |
  * | anything else retryable (unknown)                           | 4 × PHILOTES_RETRY_MAX_ATTEMPTS |
- * | not retryable (schema, primary key, authorization, storage access, corrupt payload, ...) | PHILOTES_RETRY_MAX_ATTEMPTS |
+ * | needs an operator or never retryable (schema, primary key, authorization, storage access, corrupt payload, ...) | PHILOTES_RETRY_MAX_ATTEMPTS |
  *
  * Attempts are spaced by the backoff, so a blip (a lock, a restart) never fails a table.
  */
@@ -18,7 +18,7 @@ const SHARED: ReadonlySet<ErrorKind> = new Set(['connection', 'server-shutdown',
 
 export function failsTableAfter(directive: ErrorDirective, maxAttempts: number): number {
   if (SHARED.has(directive.kind)) return Infinity;
-  if (!directive.retry) return maxAttempts;
+  if (directive.recovery !== 'timed') return maxAttempts;
   if (directive.kind === 'storage' || directive.kind === 'poison') return Infinity;
   return 4 * maxAttempts;
 }

@@ -4,7 +4,7 @@ import { inTransaction } from '@philotes/db';
 import { FaultInjector } from '@philotes/faults';
 import { currentSchema, DataFile, FileContent, IcebergTables, LoadedTable, TableChange, TableIdentifier, writeDataFile } from '@philotes/iceberg';
 import { formatLsn } from '@philotes/pgoutput';
-import { ClassifiedError } from '@philotes/retry';
+import { ClassifiedError, needsOperator, timedRetry } from '@philotes/retry';
 import { AssembledBatch, BatchAssembler, currentRows, icebergIdentifier, legacyIdentifier, modeFor, ontoSchema, ownershipProblem, planLayout, PoisonValueError, resolveToast, sourceProperties, TableLayout, TableMode, TableOwnershipError, Unrepresentable } from '@philotes/table-mapping';
 import { fillsCommit } from './commit-size';
 import { copyFinished, CopyChangedError, foldCopyRun, isCopyStart } from './copy-run';
@@ -35,21 +35,21 @@ export interface WriterLog {
 /** The catalog moved under us (a commit of another process): start the step again from the table's state. */
 export class CommitConflictError extends ClassifiedError {
   constructor(table: string) {
-    super(`table ${table}: the catalog changed during the commit`, { retry: true, kind: 'conflict', action: 'none; retried automatically' });
+    super(`table ${table}: the catalog changed during the commit`, timedRetry('conflict', 'none; retried automatically'));
   }
 }
 
 /** The stored position is not ours: another writer applied this table. This one must let it go. */
 export class StalePositionError extends ClassifiedError {
   constructor(table: string) {
-    super(`table ${table}: its position moved under this writer`, { retry: true, kind: 'conflict', action: 'none; the table is picked up again' });
+    super(`table ${table}: its position moved under this writer`, timedRetry('conflict', 'none; the table is picked up again'));
   }
 }
 
 /** Poison events retried until their attempts are spent; the table waits with backoff meanwhile. */
 export class PoisonRetryError extends ClassifiedError {
   constructor(table: string, readonly poison: PoisonValueError, attempt: number) {
-    super(`table ${table}: ${poison.message} (attempt ${attempt})`, { retry: true, kind: 'poison', action: poison.directive.action });
+    super(`table ${table}: ${poison.message} (attempt ${attempt})`, timedRetry('poison', poison.directive.action));
   }
 }
 
@@ -160,11 +160,7 @@ export class TableWriter {
     this.readMs = performance.now() - readStarted;
     const resolved = await this.resolveToast(batch);
     if (resolved.poison.length > 0 && !settings.deadLettersEnabled) {
-      throw new ClassifiedError(`table ${this.qualified}: ${resolved.poison[0].error.message}`, {
-        retry: false,
-        kind: 'poison',
-        action: 'enable PHILOTES_DLQ_ENABLED or fix the cause; the table is stopped at this event',
-      });
+      throw new ClassifiedError(`table ${this.qualified}: ${resolved.poison[0].error.message}`, needsOperator('poison', 'enable PHILOTES_DLQ_ENABLED or fix the cause; the table is stopped at this event'));
     }
     await this.commit(layout, resolved, { open });
     return more ? 'more' : 'idle';

@@ -2,7 +2,7 @@ import { Pool } from 'pg';
 import { BEFORE_FIRST, EventReader, CONTROL_CHANNEL, controlTables, decodeWakeUp, EVENTS_CHANNEL, PostgresDeadLetterStore, recordTableFailure, tableLag, writableTables, TableRef, WriterProgress } from '@philotes/buffer';
 import { FaultInjector } from '@philotes/faults';
 import { IcebergTables } from '@philotes/iceberg';
-import { backoffDelay, BackoffPolicy, classifyError, ErrorDirective, sleep } from '@philotes/retry';
+import { backoffDelay, BackoffPolicy, classifyError, ErrorDirective, supervise } from '@philotes/retry';
 import type { RetentionSettings } from './buffer-retention';
 import { formatLsn } from '@philotes/pgoutput';
 
@@ -128,10 +128,10 @@ export class WriterService {
   }
 
   private async supervise(): Promise<void> {
-    const signal = this.stopSignal.signal;
-    let attempt = 0;
-    while (!signal.aborted) {
-      try {
+    // Never gives up: a writer without its buffer connection waits for it, whatever the error.
+    await supervise(
+      'the writers\' connection',
+      async (signal, healthy) => {
         this.leases = await LeaseConnection.open(
           this.deps.bufferUrl,
           [EVENTS_CHANNEL, CONTROL_CHANNEL],
@@ -139,19 +139,17 @@ export class WriterService {
           this.deps.settings().deadPeerTimeoutMs,
         );
         this.view.connected = true;
-        attempt = 0;
+        healthy();
         this.deps.log.info('connected; sharing the tables with the other writers');
         await this.loop(signal);
-      } catch (error) {
-        if (signal.aborted) break;
-        attempt++;
-        const delay = backoffDelay(this.deps.settings().backoff, attempt);
-        this.deps.log.warn(`lost the buffer connection; reconnecting (attempt ${attempt}, next in ${delay} ms)`, { error });
-        await this.dropAll();
-        await sleep(delay, signal).catch(() => undefined);
-      }
-    }
-    await this.dropAll();
+      },
+      {
+        signal: this.stopSignal.signal,
+        backoff: () => this.deps.settings().backoff,
+        release: () => this.dropAll(),
+        onRetry: ({ attempt, error, delayMs }) => this.deps.log.warn(`lost the buffer connection; reconnecting (attempt ${attempt}, next in ${delayMs} ms)`, { error }),
+      },
+    );
   }
 
   private async loop(signal: AbortSignal): Promise<void> {

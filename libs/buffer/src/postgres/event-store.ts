@@ -1,5 +1,5 @@
 import { ClientBase } from 'pg';
-import { ClassifiedError } from '@philotes/retry';
+import { ClassifiedError, needsOperator, SqlState, sqlStateOf } from '@philotes/retry';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -94,12 +94,8 @@ async function copyRows(client: Pick<ClientBase, 'query'>, events: readonly Buff
   } catch (error) {
     // The key of cdc_events is (table, LSN, position, commit time): no row values, so it may be
     // shown. A duplicate means the checkpoint and the events disagree — a bug to report, not retry.
-    if ((error as { code?: string }).code === '23505') {
-      throw new ClassifiedError(`an event is already in the buffer: ${(error as { detail?: string }).detail ?? 'unknown key'}`, {
-        retry: false,
-        kind: 'constraint',
-        action: 'report this as a bug: the checkpoint and the stored events disagree',
-      }, { cause: error });
+    if (sqlStateOf(error) === SqlState.UniqueViolation) {
+      throw new ClassifiedError(`an event is already in the buffer: ${(error as { detail?: string }).detail ?? 'unknown key'}`, needsOperator('constraint', 'report this as a bug: the checkpoint and the stored events disagree'), { cause: error });
     }
     throw error;
   }
