@@ -28,3 +28,4 @@ export * from './postgres/instance-store';
 export * from './postgres/event-retention';
 export * from './postgres/event-audit';
 export * from './postgres/buffer-probes';
+export * from './memory/memory-buffer';

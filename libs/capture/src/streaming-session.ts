@@ -2,7 +2,7 @@ import { BufferedEvent, Checkpoint, Checkpointer, EventStore, OperatorPause, Sou
 import { createEncoder } from '@philotes/events';
 import { FaultInjector } from '@philotes/faults';
 import { decodePgoutputRaw, formatLsn, Lsn, PgoutputMessage, RawTuple } from '@philotes/pgoutput';
-import { OversizedChange, ReplicationConnection, StreamMessage } from '@philotes/replication';
+import { OversizedChange, ReplicationStream, StreamMessage } from '@philotes/replication';
 import { BackpressureSettings } from './backpressure';
 import { BackpressureMonitor } from './backpressure-monitor';
 import { ChangeAssembler } from './change-assembler';
@@ -37,7 +37,7 @@ export interface StreamingSessionDeps {
   readonly sourceId: string;
   readonly slot: string;
   readonly publication: string;
-  readonly replication: ReplicationConnection;
+  readonly replication: ReplicationStream;
   readonly checkpoint: Checkpoint;
   readonly checkpointer: Checkpointer;
   readonly events: EventStore;

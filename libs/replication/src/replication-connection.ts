@@ -37,11 +37,25 @@ export interface StreamOptions {
 const OUTPUT_SETTINGS = '-c DateStyle=ISO,YMD -c TimeZone=UTC -c IntervalStyle=iso_8601 -c extra_float_digits=3 -c bytea_output=hex';
 
 /**
+ * Port: what a streaming session needs of the replication connection (the session is tested with an
+ * in-memory one; ReplicationConnection is the real one).
+ */
+export interface ReplicationStream {
+  /** Streams the slot's changes from `startLsn` to `onMessage`; resolves when the source ends the stream. */
+  start(options: StreamOptions): Promise<void>;
+  /** Confirms everything before `confirmed` (written, flushed and applied: the same position). */
+  sendStatus(confirmed: Lsn, replyRequested?: boolean): void;
+  /** Stops reading the socket (the source then stops sending); resume() reads on. */
+  pause(): void;
+  resume(): void;
+}
+
+/**
  * A logical replication connection (`replication=database`) to the source, speaking the streaming
  * protocol directly on `pg`. Status updates carry exactly the position the caller confirms; nothing
  * is acknowledged behind its back.
  */
-export class ReplicationConnection {
+export class ReplicationConnection implements ReplicationStream {
   private streaming?: Promise<void>;
   private closed = false;
 
