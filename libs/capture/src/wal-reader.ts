@@ -29,7 +29,7 @@ import { LagMonitor } from './lag-monitor';
 import { OperatorPauseWatch } from './operator-pause-watch';
 import { HoldOutcome } from './reader-holds';
 import { ReaderMetrics } from './reader-metrics';
-import { planSlotStart } from './slot-plan';
+import { prepareSource } from './source-preparation';
 import { SessionSettings, StreamingSession } from './streaming-session';
 import { RelationRegistry } from './relation-registry';
 import { SourceCatalog } from './source-catalog';
@@ -218,32 +218,6 @@ export class WalReader {
     const backfill = new PostgresBackfillStore(leader);
     const relations = new RelationRegistry(sourceId, new PostgresSchemaStore(leader), new TypeResolver(catalog, this.deps.log), (oid) => catalog.primaryKey(oid));
 
-    if ((await catalog.ensurePublication(publication, settings.tables)) === 'created') {
-      this.deps.log.info('created the publication', { publication, tables: settings.tables.length === 0 ? 'all' : settings.tables });
-    }
-    const unidentified = await catalog.tablesWithoutIdentity(publication);
-    if (unidentified.length > 0) {
-      this.deps.log.warn('published tables have no replica identity: the source refuses UPDATE and DELETE on them; add a primary key or set REPLICA IDENTITY FULL', {
-        tables: unidentified,
-      });
-    }
-    let checkpoint = await checkpointer.load(sourceId);
-    const start = planSlotStart({
-      slotName: slot,
-      sourceId,
-      database: await catalog.database(),
-      checkpoint,
-      slot: await catalog.slot(slot),
-      // An operator asked to start the source over (a lost slot, a restored or moved cluster).
-      startOverRequested: checkpoint !== undefined && (await checkpointer.resyncRequested(sourceId)),
-      snapshotMode: settings.snapshotMode,
-    });
-    if (start.kind === 'start-over') {
-      this.deps.log.warn('starting the source over, as an operator asked: a new slot, every table copied again', { source: sourceId, slot });
-      if (start.dropSlot) await catalog.dropSlot(slot);
-    }
-
-    this.replication = await ReplicationConnection.connect(this.deps.source, 'philotes-wal-reader', (error) => this.session?.fail(error), this.deps.settings().tcpUserTimeoutMs);
     const copy = new InitialCopy({
       sourceId,
       publication,
@@ -260,41 +234,22 @@ export class WalReader {
       onProgress: (progress) => (this.copyProgress = progress),
     });
     const copyWanted = settings.snapshotMode === 'initial';
-    if (start.kind === 'start-over') {
-      const created = await this.replication.createSlot(slot, copyWanted);
-      this.deps.log.info('created the replication slot', { slot, consistentPoint: formatLsn(created.consistentPoint) });
-      await checkpointer.startOver(sourceId, slot, created.consistentPoint);
-      checkpoint = { confirmedLsn: created.consistentPoint };
-      if (copyWanted && created.snapshotName) {
-        this.deps.machine.ensure(PipelineState.Running, 'copying every table again');
-        const tables = (await catalog.publishedTables(publication)).map((table) => ({ ...table, reason: 'resync' as const }));
-        await copy.run(tables, { before: created.consistentPoint, exportedSnapshot: created.snapshotName, discardHistory: true }, signal);
-      }
-    } else if (start.kind === 'new-slot') {
-      const created = await this.replication.createSlot(slot, copyWanted);
-      this.deps.faults.hit('reader.after-slot-created');
-      this.deps.log.info('created the replication slot', { slot, consistentPoint: formatLsn(created.consistentPoint) });
-      await checkpointer.initialise(sourceId, slot, created.consistentPoint);
-      this.deps.faults.hit('reader.after-checkpoint-initialised');
-      checkpoint = { confirmedLsn: created.consistentPoint };
-      // Under the snapshot the slot exported, before streaming: nothing streamed is in it.
-      if (copyWanted && created.snapshotName) {
-        this.deps.machine.ensure(PipelineState.Running, 'copying the existing rows');
-        const tables = (await catalog.publishedTables(publication)).map((table) => ({ ...table, reason: 'initial' as const }));
-        await copy.run(tables, { before: created.consistentPoint, exportedSnapshot: created.snapshotName }, signal);
-      }
-    } else if (start.kind === 'adopt-slot') {
-      // A slot made by someone else: its snapshot is gone, so the tables are copied beside the stream.
-      const from = start.from ?? (await catalog.currentWalLsn());
-      await checkpointer.initialise(sourceId, slot, from);
-      this.deps.faults.hit('reader.after-checkpoint-initialised');
-      checkpoint = { confirmedLsn: from };
-      if (copyWanted) {
-        const schemas = new PostgresSchemaStore(leader);
-        for (const table of await catalog.publishedTables(publication)) await requestCopy(leader, await schemas.tableId(sourceId, table.schema, table.table), 'initial');
-      }
-    }
-    if (!checkpoint) throw new Error('the reader has no checkpoint after its slot start (a bug)');
+    const prepared = await prepareSource(
+      {
+        settings,
+        catalog,
+        checkpointer,
+        leader,
+        copy,
+        connect: async () => (this.replication = await ReplicationConnection.connect(this.deps.source, 'philotes-wal-reader', (error) => this.session?.fail(error), this.deps.settings().tcpUserTimeoutMs)),
+        machine: this.deps.machine,
+        faults: this.deps.faults,
+        log: this.deps.log,
+      },
+      signal,
+    );
+    const { checkpoint } = prepared;
+    const replication = prepared.replication;
     if (copyWanted) {
       // While streaming, a table no copy covers is marked for a copy before any of its changes is
       // stored (writers hold it from then on), and copied beside the stream.
@@ -334,7 +289,7 @@ export class WalReader {
       sourceId,
       slot,
       publication,
-      replication: this.replication,
+      replication,
       checkpoint,
       checkpointer,
       events,
