@@ -2,14 +2,14 @@ import { Pool } from 'pg';
 import { BEFORE_FIRST, EventReader, CONTROL_CHANNEL, controlTables, decodeWakeUp, EVENTS_CHANNEL, PostgresDeadLetterStore, recordTableFailure, tableLag, writableTables, TableRef, WriterProgress } from '@philotes/buffer';
 import { FaultInjector } from '@philotes/faults';
 import { IcebergTables } from '@philotes/iceberg';
-import { backoffDelay, BackoffPolicy, classifyError, ErrorDirective, supervise } from '@philotes/retry';
+import { BackoffPolicy, classifyError, ErrorDirective, supervise } from '@philotes/retry';
 import type { RetentionSettings } from './buffer-retention';
 import { formatLsn } from '@philotes/pgoutput';
 
 import { LeaseConnection } from './lease-connection';
 import type { UpkeepSettings } from './table-upkeep';
 import { CopyChangedError } from './copy-run';
-import { failsTableAfter } from './failure-policy';
+import { afterFailure } from './failure-policy';
 import { beginStep, dueAt, newSchedule, ScheduleSettings, TableSchedule } from './table-schedule';
 import { CommitConflictError, PoisonRetryError, StalePositionError, TableWriter, WriterLog, WriterSettings } from './table-writer';
 import { planShare } from './work-share';
@@ -234,20 +234,20 @@ export class WriterService {
     if (kind === 'step') table.schedule.forced = true;
     if (!(error instanceof PoisonRetryError)) table.writer.reset();
     const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof CommitConflictError || error instanceof StalePositionError || error instanceof CopyChangedError) {
+    const changedUnderUs = error instanceof CommitConflictError || error instanceof StalePositionError || error instanceof CopyChangedError;
+    if (!changedUnderUs) table.lastError = message;
+    if (!changedUnderUs && kind === 'step') table.stepFailures++;
+    const next = afterFailure({ directive, changedUnderUs, kind, attempt: table.attempt, stepFailures: table.stepFailures }, settings);
+    if (next.action === 'reload') {
       // Someone else committed this table: pick it up again from the catalog after a short pause.
-      table.schedule.retryAt = Date.now() + backoffDelay(settings.backoff, Math.min(table.attempt, 3)) / 4;
+      table.schedule.retryAt = Date.now() + next.retryInMs;
       this.deps.log.info('the table changed under this writer; reloading it', { table: name, reason: message });
       return;
     }
-    table.lastError = message;
-    if (kind === 'step' && ++table.stepFailures >= failsTableAfter(directive, settings.maxAttempts)) {
-      if (await this.giveUp(table, directive, message)) return;
-    }
-    const delay = directive.retry ? backoffDelay(settings.backoff, table.attempt) : settings.backoff.maxIntervalMs;
-    table.schedule.retryAt = Date.now() + delay;
-    const meta = { table: name, kind: directive.kind, action: directive.action, attempt: table.attempt, retryInMs: delay, error };
-    if (!directive.retry) this.deps.log.error(`${kind === 'step' ? 'cannot write' : 'cannot maintain'} the table; retrying slowly until the cause is fixed`, meta);
+    if (next.failTable && (await this.giveUp(table, directive, message))) return;
+    table.schedule.retryAt = Date.now() + next.retryInMs;
+    const meta = { table: name, kind: directive.kind, action: directive.action, attempt: table.attempt, retryInMs: next.retryInMs, error };
+    if (next.level === 'error') this.deps.log.error(`${kind === 'step' ? 'cannot write' : 'cannot maintain'} the table; retrying slowly until the cause is fixed`, meta);
     else this.deps.log.warn(kind === 'step' ? 'writing the table failed; retrying' : 'table maintenance failed; retrying', meta);
   }
 
