@@ -49,7 +49,7 @@ describe('Iceberg tables written by Philotes, read by other engines', () => {
     await applyMigrations(database.url, { info: () => undefined });
     db = new Client({ connectionString: database.url });
     await db.connect();
-    tables = new IcebergTables(new FileSystemObjectStore(warehouse), new SqlCatalog('philotes'));
+    tables = new IcebergTables(new FileSystemObjectStore(warehouse), new SqlCatalog('philotes', db));
   });
 
   afterAll(async () => {
@@ -60,20 +60,20 @@ describe('Iceberg tables written by Philotes, read by other engines', () => {
   async function dataFile(content: FileContent, columns: Array<{ id: number; values: unknown[] }>, equalityIds?: number[]): Promise<DataFile> {
     const fields = columns.map((c) => SCHEMA.fields.find((f) => f.id === c.id)!);
     const written = writeParquetFile(SCHEMA, columns.map((c, i) => ({ field: fields[i], values: c.values })));
-    const path = `${(await tables.load(db, id))!.metadata.location}/data/${content === FileContent.Data ? 'data' : 'delete'}-${Date.now()}-${Math.random().toString(16).slice(2)}.parquet`;
+    const path = `${(await tables.load(id))!.metadata.location}/data/${content === FileContent.Data ? 'data' : 'delete'}-${Date.now()}-${Math.random().toString(16).slice(2)}.parquet`;
     await tables.store.put(path, written.bytes);
     return { content, filePath: path, fileSizeInBytes: written.bytes.length, ...written, ...(equalityIds ? { equalityIds } : {}) };
   }
 
   async function commit(base: LoadedTable, change: Parameters<IcebergTables['prepare']>[1]): Promise<LoadedTable> {
     const prepared = await tables.prepare(base, change);
-    expect(await tables.publish(db, base, prepared)).toBe(true);
+    expect(await tables.publish(base, prepared)).toBe(true);
     await tables.writeVersionHint(base.metadata.location, prepared.metadataLocation, prepared.metadata);
     return { id, metadataLocation: prepared.metadataLocation, metadata: prepared.metadata };
   }
 
   it('creates a table, appends, then replaces a row with an equality delete, readable by icebird and DuckDB', async () => {
-    let table = await tables.create(db, id, SCHEMA, { 'philotes.mode': 'upsert' });
+    let table = await tables.create(id, SCHEMA, { 'philotes.mode': 'upsert' });
     const at = 1_709_634_896_789_012n;
     table = await commit(table, {
       operation: 'append',
@@ -150,7 +150,7 @@ describe('Iceberg tables written by Philotes, read by other engines', () => {
   });
 
   it('writes manifests whose Avro header carries field ids and Java\'s record names, as avsc reads them', async () => {
-    const table = (await tables.load(db, id))!;
+    const table = (await tables.load(id))!;
     const snapshot = currentSnapshot(table.metadata)!;
     const manifest = readManifestList(await tables.store.get(snapshot['manifest-list']))[0];
     const header = await new Promise<{ schema: string; meta: Record<string, string>; entries: unknown[] }>((resolve, reject) => {

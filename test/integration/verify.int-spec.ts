@@ -26,7 +26,7 @@ describe('verify: source tables against their Iceberg mirrors', () => {
   let buffer: Pool;
   let deps: VerifyDeps;
   const warehouse = tempWarehouse();
-  const tables = new IcebergTables(createObjectStore(warehouseUri(warehouse), { region: 'us-east-1', forcePathStyle: true }), new SqlCatalog('philotes'));
+  let tables: IcebergTables;
   const byTable = (verdicts: TableVerdict[]) => new Map(verdicts.map((v) => [v.table, v]));
 
   beforeAll(async () => {
@@ -49,6 +49,7 @@ describe('verify: source tables against their Iceberg mirrors', () => {
     await waitCaughtUp(dbs);
     await waitWriterCaughtUp(dbs.buffer.url);
     buffer = new Pool({ connectionString: dbs.buffer.url, max: 2 });
+    tables = new IcebergTables(createObjectStore(warehouseUri(warehouse), { region: 'us-east-1', forcePathStyle: true }), new SqlCatalog('philotes', buffer));
     deps = { source: { connectionString: dbs.source.url }, buffer, tables, namespace: '', textColumns: new Set(), unrepresentable: 'reject', timeoutMs: 30_000 };
   });
 
@@ -102,7 +103,7 @@ describe('verify: source tables against their Iceberg mirrors', () => {
   it('finds a row written twice and a row from nowhere in the Iceberg table', async () => {
     await writer.process.stop();
     const id = { namespace: 'public', name: 'orders' };
-    const base = (await tables.load(buffer, id))!;
+    const base = (await tables.load(id))!;
     const schema = currentSchema(base.metadata);
     const rows: unknown[][] = [];
     for await (const row of snapshotRows(tables, base.metadata, currentSnapshot(base.metadata)!['snapshot-id'], schema.fields)) {
@@ -112,7 +113,7 @@ describe('verify: source tables against their Iceberg mirrors', () => {
     const parent = currentSnapshot(base.metadata)!;
     const carried = Object.fromEntries(Object.entries(parent.summary).filter(([key]) => key.startsWith('philotes.')));
     const prepared = await tables.prepare(base, { operation: 'append', addedDataFiles: [file], addedDeleteFiles: [], summary: carried });
-    expect(await tables.publish(buffer, base, prepared)).toBe(true);
+    expect(await tables.publish(base, prepared)).toBe(true);
 
     const [verdict] = await verifyPipeline(deps, { table: 'public.orders' });
     expect(verdict.duplicated.map((d) => d.key)).toEqual(['number:1']);

@@ -181,8 +181,8 @@ export async function drainWithWriter(bufferUrl: string, table: string, mode: 'a
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     peakKb = Math.max(peakKb, peakRssKb(writer.child.pid!));
-    const tables = new IcebergTables(createObjectStore(warehouse, { region: 'us-east-1', forcePathStyle: true }), new SqlCatalog('philotes'));
-    const loaded = await tables.load(buffer, { namespace: 'public', name: table });
+    const tables = new IcebergTables(createObjectStore(warehouse, { region: 'us-east-1', forcePathStyle: true }), new SqlCatalog('philotes', buffer));
+    const loaded = await tables.load({ namespace: 'public', name: table });
     const live = await tables.liveFiles(loaded!.metadata);
     const commits = writer.output().split('\n').filter((line) => line.includes('"message":"committed"')).length;
     return { seconds, peakRssMb: peakKb / 1024, dataFiles: live.data.length, deleteFiles: live.deletes.length, commits, events: Number(events) };

@@ -115,10 +115,10 @@ async function allVisible(buffer: Client, watch: CatalogWatch, lsn: bigint): Pro
 
 /** Live data and delete files of the workload's tables. */
 async function liveFileCount(buffer: Client, warehouse: string): Promise<number> {
-  const tables = new IcebergTables(createObjectStore(warehouse, { region: 'us-east-1', forcePathStyle: true }), new SqlCatalog('philotes'));
+  const tables = new IcebergTables(createObjectStore(warehouse, { region: 'us-east-1', forcePathStyle: true }), new SqlCatalog('philotes', buffer));
   let files = 0;
   for (const name of WORKLOAD_TABLES) {
-    const loaded = await tables.load(buffer, { namespace: 'public', name });
+    const loaded = await tables.load({ namespace: 'public', name });
     if (!loaded) continue;
     const live = await tables.liveFiles(loaded.metadata);
     files += live.data.length + live.deletes.length;

@@ -27,7 +27,7 @@ export class CatalogWatch {
     warehouse: string,
     private readonly watched: readonly string[],
   ) {
-    this.tables = new IcebergTables(createObjectStore(warehouse, { region: 'us-east-1', forcePathStyle: true }), new SqlCatalog(CATALOG));
+    this.tables = new IcebergTables(createObjectStore(warehouse, { region: 'us-east-1', forcePathStyle: true }), new SqlCatalog(CATALOG, buffer));
   }
 
   start(): void {

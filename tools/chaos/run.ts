@@ -103,7 +103,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     const verdicts = await verifyPipeline({
       source: { connectionString: sourceUrl },
       buffer,
-      tables: new IcebergTables(createObjectStore(warehouse, { region: 'us-east-1', forcePathStyle: true }), new SqlCatalog('philotes')),
+      tables: new IcebergTables(createObjectStore(warehouse, { region: 'us-east-1', forcePathStyle: true }), new SqlCatalog('philotes', buffer)),
       namespace: '{schema}',
       textColumns: new Set(),
       unrepresentable: 'reject',

@@ -1,7 +1,8 @@
 import { Provider } from '@nestjs/common';
+import { Pool } from 'pg';
 import { ConfigStore } from '@philotes/config';
 import { IcebergTables, ObjectStore, SqlCatalog, warehouseStore } from '@philotes/iceberg';
-import { CONFIG_STORE } from '@philotes/runtime';
+import { BUFFER_POOL, CONFIG_STORE } from '@philotes/runtime';
 
 export const OBJECT_STORE = Symbol('OBJECT_STORE');
 
@@ -14,7 +15,7 @@ export const warehouseProviders: Provider[] = [
   },
   {
     provide: IcebergTables,
-    inject: [OBJECT_STORE, CONFIG_STORE],
-    useFactory: (store: ObjectStore, config: ConfigStore) => new IcebergTables(store, new SqlCatalog(config.settings.icebergCatalogName)),
+    inject: [OBJECT_STORE, CONFIG_STORE, BUFFER_POOL],
+    useFactory: (store: ObjectStore, config: ConfigStore, pool: Pool) => new IcebergTables(store, new SqlCatalog(config.settings.icebergCatalogName, pool)),
   },
 ];

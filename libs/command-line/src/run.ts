@@ -46,7 +46,7 @@ async function verify(args: VerifyArgs, env: NodeJS.ProcessEnv, io: Output): Pro
       {
         source: sourceConnection(settings),
         buffer,
-        tables: new IcebergTables(warehouseStore(settings), new SqlCatalog(settings.icebergCatalogName)),
+        tables: new IcebergTables(warehouseStore(settings), new SqlCatalog(settings.icebergCatalogName, buffer)),
         namespace: writer.namespace,
         textColumns: writer.textColumns,
         unrepresentable: writer.unrepresentable,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Catalog, Queryable, TableIdentifier } from './catalog/catalog';
+import { Catalog, CommitUnit, TableIdentifier } from './catalog/catalog';
 import { parseIcebergJson, stringifyIcebergJson } from './json';
 import { DataFile, EntryStatus, FileContent, ManifestEntry, ManifestFile, readManifest, readManifestList, writeManifest, writeManifestList } from './manifest';
 import {
@@ -59,7 +59,7 @@ export interface LiveFiles {
 /**
  * Creating tables and committing snapshots, format v2, with the manifest and metadata files the
  * spec describes. A commit is prepared (files written) outside any transaction, then published
- * by a compare-and-swap in the catalog, on a connection the caller controls.
+ * by a compare-and-swap in the catalog, inside the caller's unit of work where the catalog can join it.
  */
 export class IcebergTables {
   constructor(
@@ -72,8 +72,8 @@ export class IcebergTables {
     return newTableLocation(this.store.root, id, tableUuid);
   }
 
-  async load(db: Queryable, id: TableIdentifier): Promise<LoadedTable | undefined> {
-    const metadataLocation = await this.catalog.load(db, id);
+  async load(id: TableIdentifier): Promise<LoadedTable | undefined> {
+    const metadataLocation = await this.catalog.load(id);
     if (!metadataLocation) return undefined;
     return { id, metadataLocation, metadata: await this.readMetadata(metadataLocation) };
   }
@@ -83,19 +83,19 @@ export class IcebergTables {
   }
 
   /** Creates the table, or loads it when another process created it first. */
-  async create(db: Queryable, id: TableIdentifier, schema: IcebergSchema, properties: Record<string, string>): Promise<LoadedTable> {
+  async create(id: TableIdentifier, schema: IcebergSchema, properties: Record<string, string>): Promise<LoadedTable> {
     const tableUuid = randomUUID();
     const location = this.location(id, tableUuid);
     const metadata = newTableMetadata(location, schema, properties, Date.now(), tableUuid);
     const metadataLocation = nextMetadataPath(location, undefined);
     await this.store.put(metadataLocation, Buffer.from(stringifyIcebergJson(metadata)));
-    await this.catalog.ensureNamespace(db, id.namespace);
-    if (await this.catalog.create(db, id, metadataLocation)) {
+    await this.catalog.ensureNamespace(id.namespace);
+    if (await this.catalog.create(id, metadataLocation)) {
       await this.writeVersionHint(location, metadataLocation, metadata);
       return { id, metadataLocation, metadata };
     }
     await this.store.delete([metadataLocation]);
-    const existing = await this.load(db, id);
+    const existing = await this.load(id);
     if (!existing) throw new Error(`table ${id.namespace}.${id.name} neither created nor found`);
     return existing;
   }
@@ -195,9 +195,9 @@ export class IcebergTables {
     return { metadataLocation, metadata, writtenFiles: [metadataLocation] };
   }
 
-  /** The catalog swap; run it inside the transaction that also records what the commit covers. */
-  publish(db: Queryable, base: LoadedTable, prepared: PreparedCommit): Promise<boolean> {
-    return this.catalog.swap(db, base.id, base.metadataLocation, prepared.metadataLocation);
+  /** The catalog swap; `unit`: the transaction that also records what the commit covers, where the catalog can join it. */
+  publish(base: LoadedTable, prepared: PreparedCommit, unit?: CommitUnit): Promise<boolean> {
+    return this.catalog.swap(base.id, base.metadataLocation, prepared.metadataLocation, unit);
   }
 
   /**

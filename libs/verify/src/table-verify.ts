@@ -72,7 +72,7 @@ export async function verifyTable(deps: VerifyDeps, target: VerifyTarget): Promi
     for (;;) {
       point ??= await openSourcePoint(deps.source);
       const id = icebergIdentifier(deps.namespace, target);
-      const table = await deps.tables.load(deps.buffer, id);
+      const table = await deps.tables.load(id);
       const found = await comparablePoint(deps.buffer, target.sourceId, target.tableId, point, table);
       if (found === 'empty') return await compareWithoutTable(point, target, name);
       if (typeof found !== 'string') return await compare(deps, target, point, table!, found.snapshot['snapshot-id'], found.sourceLsn);

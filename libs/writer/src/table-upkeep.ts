@@ -39,7 +39,7 @@ export class IcebergUpkeep implements TableUpkeep {
   async run(writer: TableWriter): Promise<void> {
     const settings = this.deps.settings();
     const id = writer.identifier(settings.namespace);
-    let table = await this.deps.tables.load(this.deps.pool, id);
+    let table = await this.deps.tables.load(id);
     if (!table) return;
     // Never compact, expire or clean a table that mirrors another source table.
     const problem = ownershipProblem(table.metadata, writer.ref);
@@ -88,7 +88,7 @@ export class IcebergUpkeep implements TableUpkeep {
 
   /** The compare-and-swap; the writer forgets its cached table, which is no longer current. */
   private async publish(writer: TableWriter, base: LoadedTable, prepared: PreparedCommit): Promise<LoadedTable> {
-    if (!(await this.deps.tables.publish(this.deps.pool, base, prepared))) {
+    if (!(await this.deps.tables.publish(base, prepared))) {
       this.deps.metrics.commitConflicts.inc();
       throw new CommitConflictError(writer.qualified);
     }

@@ -221,11 +221,11 @@ export class TableWriter {
    */
   private async ensureTable(first: Pick<DecodedEvent, 'columns'> | undefined, settings: WriterSettings): Promise<boolean> {
     let id = this.identifier(settings.namespace);
-    let existing = await this.deps.tables.load(this.deps.pool, id);
+    let existing = await this.deps.tables.load(id);
     const legacy = legacyIdentifier(settings.namespace, this.ref);
     if (!existing && legacy) {
       // Made by a release that did not escape '.' and '%' in schema names: keep writing it.
-      existing = await this.deps.tables.load(this.deps.pool, legacy);
+      existing = await this.deps.tables.load(legacy);
       if (existing) id = legacy;
     }
     if (existing) {
@@ -242,7 +242,7 @@ export class TableWriter {
       columns = (await this.deps.changes.version(this.ref.tableId, latest)).columns;
     }
     const layout = this.layoutFor({ columns }, settings);
-    const created = await this.deps.tables.create(this.deps.pool, id, { ...layout.schema, 'schema-id': 0 }, { 'philotes.mode': layout.mode, ...sourceProperties(this.ref) });
+    const created = await this.deps.tables.create(id, { ...layout.schema, 'schema-id': 0 }, { 'philotes.mode': layout.mode, ...sourceProperties(this.ref) });
     // Another writer may have created it first, or another source table that maps to the same name.
     this.table = this.owned(id, created);
     this.deps.log.info('created the Iceberg table', { table: `${id.namespace}.${id.name}`, mode: layout.mode });
@@ -388,7 +388,7 @@ export class TableWriter {
         if (extras.copy && !(await copyIsWhole(db, this.ref.tableId, extras.copy.marker, extras.copy.rows))) {
           throw new CopyChangedError(this.qualified, 'changed before it was committed');
         }
-        if (prepared && !(await tables.publish(db, base, prepared))) {
+        if (prepared && !(await tables.publish(base, prepared, { db }))) {
           metrics.commitConflicts.inc();
           throw new CommitConflictError(this.qualified);
         }

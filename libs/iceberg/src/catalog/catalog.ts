@@ -10,18 +10,28 @@ export interface TableIdentifier {
 }
 
 /**
- * Port: where a table's current metadata file is recorded. Changes run on the caller's
- * connection so a commit can join the caller's transaction (the writer commits the table's new
- * metadata and its progress offset together).
+ * The caller's unit of work a catalog swap may join: the SQL catalog runs its swap on this
+ * transaction, so the writer's progress and the table's new metadata commit together. A catalog
+ * that cannot join one (a REST catalog) commits on its own, and the caller must recover its
+ * position from the table instead.
+ */
+export interface CommitUnit {
+  readonly db: Queryable;
+}
+
+/**
+ * Port: where a table's current metadata file is recorded. Each catalog holds its own connection
+ * (the SQL catalog: the buffer database), so another catalog can be plugged in; only a swap may
+ * join the caller's unit of work.
  */
 export interface Catalog {
   readonly name: string;
   /** The current metadata location, or undefined when the table does not exist. */
-  load(db: Queryable, table: TableIdentifier): Promise<string | undefined>;
+  load(table: TableIdentifier): Promise<string | undefined>;
   /** Registers a new table; false when one of that name already exists. */
-  create(db: Queryable, table: TableIdentifier, metadataLocation: string): Promise<boolean>;
+  create(table: TableIdentifier, metadataLocation: string): Promise<boolean>;
   /** Compare-and-swap of the metadata location; false when another commit got there first. */
-  swap(db: Queryable, table: TableIdentifier, expected: string, next: string): Promise<boolean>;
-  ensureNamespace(db: Queryable, namespace: string): Promise<void>;
-  list(db: Queryable): Promise<TableIdentifier[]>;
+  swap(table: TableIdentifier, expected: string, next: string, unit?: CommitUnit): Promise<boolean>;
+  ensureNamespace(namespace: string): Promise<void>;
+  list(): Promise<TableIdentifier[]>;
 }
