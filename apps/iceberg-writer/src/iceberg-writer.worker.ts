@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { Registry } from 'prom-client';
+import { EventReader, PostgresDeadLetterStore, WriterProgress } from '@philotes/buffer';
 import { ConfigStore } from '@philotes/config';
 import { FaultInjector } from '@philotes/faults';
 import { IcebergTables } from '@philotes/iceberg';
@@ -34,6 +35,8 @@ export class IcebergWriterWorker implements PipelineWorker {
     this.service = new WriterService({
       bufferUrl: config.settings.databaseUrl,
       pool,
+      // The Postgres stores of the buffer database, shared by every table writer of this process.
+      stores: { changes: new EventReader(pool), progress: new WriterProgress(pool), deadLetters: new PostgresDeadLetterStore(pool) },
       tables,
       settings,
       metrics,

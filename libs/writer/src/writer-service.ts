@@ -1,5 +1,5 @@
 import { Pool } from 'pg';
-import { BEFORE_FIRST, EventReader, CONTROL_CHANNEL, controlTables, decodeWakeUp, EVENTS_CHANNEL, PostgresDeadLetterStore, recordTableFailure, tableLag, writableTables, TableRef, WriterProgress } from '@philotes/buffer';
+import { BEFORE_FIRST, CONTROL_CHANNEL, controlTables, DeadLetterStore, decodeWakeUp, EventReader, EVENTS_CHANNEL, recordTableFailure, tableLag, TableRef, writableTables, WriterProgress } from '@philotes/buffer';
 import { FaultInjector } from '@philotes/faults';
 import { IcebergTables } from '@philotes/iceberg';
 import { BackoffPolicy, classifyError, ErrorDirective, supervise } from '@philotes/retry';
@@ -39,9 +39,17 @@ export interface BufferUpkeep {
   readonly intervalMs: number;
 }
 
+/** The buffer stores the writer reads and moves, built by the app and shared by its table writers. */
+export interface WriterStores {
+  readonly changes: EventReader;
+  readonly progress: WriterProgress;
+  readonly deadLetters: DeadLetterStore;
+}
+
 export interface WriterServiceDeps {
   readonly bufferUrl: string;
   readonly pool: Pool;
+  readonly stores: WriterStores;
   readonly tables: IcebergTables;
   readonly settings: () => WriterServiceSettings;
   readonly metrics: WriterMetrics;
@@ -78,9 +86,6 @@ export class WriterService {
   private readonly stopSignal = new AbortController();
   private readonly owned = new Map<number, OwnedTable>();
   private readonly tasks = new Set<Promise<void>>();
-  private readonly changes: EventReader;
-  private readonly progress: WriterProgress;
-  private readonly deadLetters: PostgresDeadLetterStore;
   private running?: Promise<void>;
   private leases?: LeaseConnection;
   private wakeUp?: () => void;
@@ -94,11 +99,7 @@ export class WriterService {
   /** Tables that failed (none of them is stepped), as `source:schema.table`, for the state row. */
   private failedTables: readonly string[] = [];
 
-  constructor(private readonly deps: WriterServiceDeps) {
-    this.changes = new EventReader(deps.pool);
-    this.progress = new WriterProgress(deps.pool);
-    this.deadLetters = new PostgresDeadLetterStore(deps.pool);
-  }
+  constructor(private readonly deps: WriterServiceDeps) {}
 
   start(): void {
     this.running = this.supervise();
@@ -260,7 +261,7 @@ export class WriterService {
     const name = table.writer.qualified;
     // Where the failing steps stood: a step that failed before reading its position stands where
     // the table does now.
-    const at = table.writer.lastStepPosition ?? (await this.progress.load(table.writer.ref.tableId).catch(() => undefined));
+    const at = table.writer.lastStepPosition ?? (await this.deps.stores.progress.load(table.writer.ref.tableId).catch(() => undefined));
     try {
       const recorded = await recordTableFailure(
         this.deps.pool,
@@ -321,9 +322,7 @@ export class WriterService {
     const writer = new TableWriter(ref, {
       pool: this.deps.pool,
       tables: this.deps.tables,
-      changes: this.changes,
-      progress: this.progress,
-      deadLetters: this.deadLetters,
+      ...this.deps.stores,
       settings: this.deps.settings,
       metrics: this.deps.metrics,
       faults: this.deps.faults,
