@@ -29,26 +29,15 @@ const pg = {
   insert: (oid: number, values: readonly string[]) => Buffer.concat([Buffer.from('I'), u32(oid), Buffer.from('N'), i16(values.length), ...values.flatMap((v) => [Buffer.from('t'), i32(Buffer.byteLength(v)), Buffer.from(v)])]),
   commit: (commitLsn: bigint, endLsn: bigint) => Buffer.concat([Buffer.from('C'), Buffer.from([0]), i64(commitLsn), i64(endLsn), i64(1_000_000n)]),
 };
-function u32(v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(v);
+function int(size: number, write: (b: Buffer) => void): Buffer {
+  const b = Buffer.alloc(size);
+  write(b);
   return b;
 }
-function i32(v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(v);
-  return b;
-}
-function i16(v: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeInt16BE(v);
-  return b;
-}
-function i64(v: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigInt64BE(v);
-  return b;
-}
+const u32 = (v: number) => int(4, (b) => b.writeUInt32BE(v));
+const i32 = (v: number) => int(4, (b) => b.writeInt32BE(v));
+const i16 = (v: number) => int(2, (b) => b.writeInt16BE(v));
+const i64 = (v: bigint) => int(8, (b) => b.writeBigInt64BE(v));
 function cstring(s: string): Buffer {
   return Buffer.concat([Buffer.from(s), Buffer.from([0])]);
 }
