@@ -39,4 +39,10 @@ export default tseslint.config(
       globals: { process: 'readonly', fetch: 'readonly', AbortSignal: 'readonly', Buffer: 'readonly', Response: 'readonly', Headers: 'readonly' },
     },
   },
+  {
+    // The npm bin: CommonJS, it loads the built command line.
+    files: ['bin/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -2,7 +2,7 @@ import { ArgumentMetadata, ArgumentsHost, BadRequestException, Catch, ExceptionF
 import type { HttpResponse } from './http-types';
 import type { Logger } from '@philotes/logging';
 import { NotFoundError, OutOfBoundsError, StateConflictError } from '@philotes/dead-letters';
-import { classifyError, ErrorKind } from '@philotes/retry';
+import { classifyError, ErrorKind, SqlState, sqlStateOf } from '@philotes/retry';
 import { LOGGER } from '@philotes/runtime';
 
 /** Every error the API answers with has this shape; `fields` names what was wrong in the request. */
@@ -83,14 +83,15 @@ export function badRequest(field: string, message: string): BadRequestException 
 }
 
 /**
- * Errors the error policy retries by itself (the buffer database unreachable, restarting, out of
- * connections, a lock or serialization conflict): the service is unavailable for now, not broken.
+ * The buffer database unreachable, restarting or out of connections (as the error policy classes
+ * them): the service is unavailable for now, not broken. A cancelled statement (statement_timeout)
+ * and a lock or serialization conflict are not: they answer 500 and are logged as errors.
  */
-const UNAVAILABLE: ReadonlySet<ErrorKind> = new Set(['connection', 'server-shutdown', 'resources', 'concurrency']);
+const UNAVAILABLE: ReadonlySet<ErrorKind> = new Set(['connection', 'server-shutdown', 'resources']);
 
 function unavailable(error: unknown): boolean {
   const directive = classifyError(error);
-  return directive.recovery === 'timed' && UNAVAILABLE.has(directive.kind);
+  return directive.recovery === 'timed' && UNAVAILABLE.has(directive.kind) && sqlStateOf(error) !== SqlState.QueryCanceled;
 }
 
 /**

@@ -28,6 +28,6 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     io.err(`philotes failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = ExitCode.Failed;
+    process.exitCode = ExitCode.CouldNotRun;
   },
 );

@@ -7,7 +7,9 @@ const slot = (confirmed: bigint | undefined, extra: Partial<SlotInfo> = {}): Slo
 /** PostgreSQL-epoch microseconds of a Unix time in ms. */
 const pgMicros = (ms: number) => BigInt(ms) * 1000n - PG_EPOCH_UNIX_MICROS;
 
-function monitorOf(reads: Array<{ current: bigint; slot: SlotInfo | undefined }>, position: StreamPosition | undefined, now: { ms: number }) {
+type Position = Omit<StreamPosition, 'slotLost'>;
+
+function monitorOf(reads: Array<{ current: bigint; slot: SlotInfo | undefined }>, at: Position | undefined, now: { ms: number }) {
   const registers = [new Registry()];
   const metrics = {
     slotActive: new Gauge({ name: 'active', help: 'h', registers }),
@@ -18,17 +20,17 @@ function monitorOf(reads: Array<{ current: bigint; slot: SlotInfo | undefined }>
   const warnings: unknown[] = [];
   let lost = 0;
   let next = 0;
+  const position = { current: at };
   const deps: LagMonitorDeps = {
     slot: 's',
     read: async () => reads[Math.min(next++, reads.length - 1)],
-    position: () => position,
+    position: () => position.current && { ...position.current, slotLost: () => lost++ },
     settings: () => ({ lagWarningBytes: 1000, lagWarningAgeMs: 60_000 }),
     metrics,
     log: { warn: (_message, meta) => warnings.push(meta) },
-    slotLost: () => lost++,
     now: () => now.ms,
   };
-  return { monitor: new LagMonitor(deps), metrics, warnings, lost: () => lost };
+  return { monitor: new LagMonitor(deps), metrics, warnings, lost: () => lost, position };
 }
 
 const value = async (gauge: Gauge<string>) => (await gauge.get()).values[0]?.value;
@@ -80,5 +82,23 @@ describe('LagMonitor', () => {
     monitor.clear();
     expect([await value(metrics.lagBytes), await value(metrics.lagSeconds), await value(metrics.slotActive), await value(metrics.slotSafeWalBytes)]).toEqual([0, 0, 0, undefined]);
     expect(monitor.lag).toEqual({});
+  });
+
+  it('keeps its once-a-minute warning limit across sessions, and a check under way when the reader stopped reports nothing', async () => {
+    const now = { ms: 1_800_000_000_000 };
+    const { monitor, warnings, metrics } = monitorOf([{ current: 9000n, slot: slot(1000n) }], { idle: false, lastCommitTime: pgMicros(now.ms) }, now);
+    await monitor.check();
+    monitor.clear(); // the session ended; the next one starts at once
+    now.ms += 5_000;
+    await monitor.check();
+    expect(warnings).toHaveLength(1);
+    // A read in flight while the reader stops leading: its answer is dropped.
+    const slow = monitorOf([{ current: 9000n, slot: slot(1000n, { safeWalBytes: 9 }) }], { idle: false, lastCommitTime: pgMicros(now.ms) }, now);
+    const checking = slow.monitor.check();
+    slow.monitor.clear();
+    slow.position.current = undefined;
+    await checking;
+    expect([await value(slow.metrics.lagBytes), await value(slow.metrics.slotActive), await value(slow.metrics.slotSafeWalBytes)]).toEqual([0, 0, undefined]);
+    expect(await value(metrics.lagBytes)).toBe(8000);
   });
 });

@@ -10,23 +10,25 @@ export interface LagSettings {
   readonly lagWarningAgeMs: number;
 }
 
-/** What the monitor reads of the streaming session. */
+/** What the monitor reads of the streaming session, and how it ends that session. */
 export interface StreamPosition {
   /** Nothing pending: a quiet source is not behind, however old its last commit. */
   readonly idle: boolean;
   /** PostgreSQL-epoch microseconds of the last commit stored. */
   readonly lastCommitTime?: bigint;
+  /** Ends this session: its slot was dropped while it streamed. */
+  readonly slotLost: () => void;
 }
 
 export interface LagMonitorDeps {
   readonly slot: string;
   /** The source's WAL end and the slot as it is now (undefined: dropped). */
   readonly read: () => Promise<{ readonly current: Lsn; readonly slot: SlotInfo | undefined }>;
+  /** The session streaming now; undefined while none does (then nothing is measured). */
   readonly position: () => StreamPosition | undefined;
   readonly settings: () => LagSettings;
   readonly metrics: Pick<ReaderMetrics, 'slotActive' | 'slotSafeWalBytes' | 'lagBytes' | 'lagSeconds'>;
   readonly log: { warn(message: string, meta?: Record<string, unknown>): void };
-  readonly slotLost: () => void;
   readonly now?: () => number;
 }
 
@@ -38,12 +40,16 @@ export interface Lag {
 
 /**
  * Measures the leader's replication lag and the slot's health on each check: the metrics, a
- * rate-limited warning above the thresholds, and the end of the session when the slot was dropped.
- * Only a streaming reader speaks for the slot: clear() zeroes what it reported when it stops.
+ * warning above the thresholds at most once a minute (one monitor per reader, so across its
+ * sessions too), and the end of the session when the slot was dropped. Only a streaming reader
+ * speaks for the slot: clear() zeroes what it reported when it stops, and a check that was under
+ * way then reports nothing.
  */
 export class LagMonitor {
   private last: Lag = {};
   private lastWarning = Number.NEGATIVE_INFINITY;
+  /** Bumped by clear(): a check that started before it is stale. */
+  private epoch = 0;
 
   constructor(private readonly deps: LagMonitorDeps) {}
 
@@ -54,9 +60,11 @@ export class LagMonitor {
   async check(): Promise<void> {
     const position = this.deps.position();
     if (!position) return;
+    const epoch = this.epoch;
     const { current, slot } = await this.deps.read();
+    if (epoch !== this.epoch) return;
     if (!slot) {
-      this.deps.slotLost();
+      position.slotLost();
       return;
     }
     const { metrics } = this.deps;
@@ -79,6 +87,7 @@ export class LagMonitor {
 
   /** A reader that lost or gave up the lead must not keep reporting its last lag (a stale high value would alert). */
   clear(): void {
+    this.epoch++;
     const { metrics } = this.deps;
     metrics.slotActive.set(0);
     metrics.lagBytes.set(0);

@@ -97,7 +97,8 @@ export class WalReader {
   private role: ReaderRole = 'starting';
   private streaming = false;
   private copyProgress?: { table: string; rowsCopied: number; tablesLeft: number };
-  private lagMonitor?: LagMonitor;
+  /** One per reader: its warning limit spans sessions. Measures the session streaming now. */
+  private readonly lag: LagMonitor;
   private monitor?: NodeJS.Timeout;
   /** The source catalog of the running session, for the monitor's checks. */
   private catalog?: SourceCatalog;
@@ -106,7 +107,26 @@ export class WalReader {
   /** The backend holding the leader lock, which a copy's writes check (LeaderFence). */
   private leaderPid = 0;
 
-  constructor(private readonly deps: WalReaderDeps) {}
+  constructor(private readonly deps: WalReaderDeps) {
+    this.lag = new LagMonitor({
+      slot: deps.settings().replicationSlot,
+      read: async () => {
+        const catalog = this.catalog!;
+        const slot = this.deps.settings().replicationSlot;
+        const [current, info] = await Promise.all([catalog.currentWalLsn(), catalog.slot(slot)]);
+        return { current, slot: info };
+      },
+      position: () => {
+        const session = this.session;
+        if (!session || !this.catalog) return undefined;
+        const slot = this.deps.settings().replicationSlot;
+        return { idle: session.idle, lastCommitTime: session.checkpoint.lastCommitTime, slotLost: () => session.fail(new LostSlotError(slot, this.deps.settings().sourceId, 'it was dropped while streaming')) };
+      },
+      settings: () => this.deps.settings(),
+      metrics: deps.metrics,
+      log: deps.log,
+    });
+  }
 
   start(): void {
     this.running = this.supervise();
@@ -129,7 +149,7 @@ export class WalReader {
     const settings = this.deps.settings();
     const checkpoint = this.session?.checkpoint;
     const operatorPause = this.session?.operatorPause;
-    const lag = this.lagMonitor?.lag;
+    const lag = this.session ? this.lag.lag : undefined;
     return {
       role: this.role,
       slot: settings.replicationSlot,
@@ -320,7 +340,7 @@ export class WalReader {
     this.copies = runner;
     this.streaming = true;
     this.catalog = catalog;
-    this.startMonitor(catalog, slot);
+    this.startMonitor();
     this.deps.log.info('streaming', { slot, from: formatLsn(checkpoint.confirmedLsn), copyFilters: copies.size });
     if (signal.aborted) session.stop();
     try {
@@ -379,23 +399,10 @@ export class WalReader {
       .catch((error: unknown) => this.deps.log.debug('could not look for copies to run', { error }));
   }
 
-  private startMonitor(catalog: SourceCatalog, slot: string): void {
+  private startMonitor(): void {
     clearInterval(this.monitor);
-    const lag = new LagMonitor({
-      slot,
-      read: async () => {
-        const [current, info] = await Promise.all([catalog.currentWalLsn(), catalog.slot(slot)]);
-        return { current, slot: info };
-      },
-      position: () => this.session && { idle: this.session.idle, lastCommitTime: this.session.checkpoint.lastCommitTime },
-      settings: () => this.deps.settings(),
-      metrics: this.deps.metrics,
-      log: this.deps.log,
-      slotLost: () => this.session?.fail(new LostSlotError(slot, this.deps.settings().sourceId, 'it was dropped while streaming')),
-    });
-    this.lagMonitor = lag;
     this.monitor = setInterval(() => {
-      lag.check().catch((error: unknown) => this.deps.log.debug('could not measure lag', { error }));
+      this.lag.check().catch((error: unknown) => this.deps.log.debug('could not measure lag', { error }));
       // A lost notification delays a resync to this tick, never longer.
       this.lookForCopies();
     }, MONITOR_INTERVAL_MS);
@@ -406,8 +413,7 @@ export class WalReader {
   private async release(): Promise<void> {
     clearInterval(this.monitor);
     // Only a streaming reader speaks for the slot (the leader's series is the truth).
-    this.lagMonitor?.clear();
-    this.lagMonitor = undefined;
+    this.lag.clear();
     this.controls?.stop();
     this.controls = undefined;
     this.streaming = false;

@@ -82,9 +82,10 @@ export type Invocation =
 const EXIT_HELP = [
   'Exit codes:',
   `  ${ExitCode.Ok}  done (verify: every table matches)`,
-  `  ${ExitCode.Failed}  verify found a difference, or the command failed`,
+  `  ${ExitCode.Differences}  verify found a difference`,
   `  ${ExitCode.NotCompared}  verify could not compare a table yet (the pipeline is behind)`,
   `  ${ExitCode.Usage}  bad arguments or configuration; nothing was done`,
+  `  ${ExitCode.CouldNotRun}  the command could not run to the end (a database or the warehouse unreachable); try again`,
 ];
 
 export function mainHelp(): string {

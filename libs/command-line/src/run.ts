@@ -33,7 +33,7 @@ export async function runCommand(invocation: Run, env: NodeJS.ProcessEnv, io: Ou
       return ExitCode.Usage;
     }
     io.err(`philotes ${invocation.command} failed: ${error instanceof Error ? error.message : String(error)}`);
-    return ExitCode.Failed;
+    return ExitCode.CouldNotRun;
   }
 }
 
@@ -56,7 +56,7 @@ async function verify(args: VerifyArgs, env: NodeJS.ProcessEnv, io: Output): Pro
     );
     io.out(args.json ? JSON.stringify(verdicts, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2) : formatReport(verdicts));
     if (verdicts.some((v) => v.notCompared)) return ExitCode.NotCompared;
-    return verdicts.every((v) => v.ok) ? ExitCode.Ok : ExitCode.Failed;
+    return verdicts.every((v) => v.ok) ? ExitCode.Ok : ExitCode.Differences;
   } finally {
     await buffer.end();
   }

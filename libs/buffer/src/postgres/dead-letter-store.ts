@@ -207,7 +207,8 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
   /** Locks up to `limit` matching letters in the given statuses, oldest source position first; ones another request holds are skipped. */
   async pick(db: ClientBase, filter: Omit<DeadLetterFilter, 'status'>, statuses: readonly DeadLetterStatus[], limit: number): Promise<LockedDeadLetter[]> {
     const params: unknown[] = [statuses];
-    const conditions = ['d.status = ANY($1::text[])', ...filterConditions(filter, params)];
+    // The statuses are the caller's list: a status in the filter (a JS caller, say) must not narrow it to nothing.
+    const conditions = ['d.status = ANY($1::text[])', ...filterConditions({ ...filter, status: undefined } as DeadLetterFilter, params)];
     params.push(limit);
     const { rows } = await db.query<{ id: string; status: DeadLetterStatus; source: string; table_id: number }>(
       `SELECT d.id::text AS id, d.status, t.source_id AS source, d.table_id FROM cdc_dead_letters d JOIN cdc_tables t ON t.table_id = d.table_id
