@@ -9,7 +9,7 @@ import type { Logger } from '@philotes/logging';
 import { METRICS_REGISTRY } from '@philotes/metrics';
 import type { InstanceIdentity } from '@philotes/lifecycle';
 import { BUFFER_POOL, CONFIG_STORE, FAULTS, INSTANCE_IDENTITY, LOGGER, PipelineWorker } from '@philotes/runtime';
-import { BufferRetention, IcebergUpkeep, WriterMetrics, WriterService, writerSettingsOf } from '@philotes/writer';
+import { BufferRetention, IcebergUpkeep, postgresWriterBuffer, TableWriter, WriterMetrics, WriterService, writerSettingsOf } from '@philotes/writer';
 
 /** The writer as the lifecycle runs it: started after boot; on SIGTERM it finishes its commits. */
 @Injectable()
@@ -32,15 +32,14 @@ export class IcebergWriterWorker implements PipelineWorker {
     });
     const settings = () => current;
     const metrics = new WriterMetrics(registry);
+    // The Postgres stores of the buffer database, shared by every table writer of this process.
+    const stores = { changes: new EventReader(pool), progress: new WriterProgress(pool), deadLetters: new PostgresDeadLetterStore(pool) };
     this.service = new WriterService({
-      bufferUrl: config.settings.databaseUrl,
-      pool,
-      // The Postgres stores of the buffer database, shared by every table writer of this process.
-      stores: { changes: new EventReader(pool), progress: new WriterProgress(pool), deadLetters: new PostgresDeadLetterStore(pool) },
-      tables,
+      buffer: postgresWriterBuffer(pool, config.settings.databaseUrl),
+      tableWriter: (ref) => new TableWriter(ref, { pool, tables, ...stores, settings, metrics, faults, log: logger }),
+      progress: stores.progress,
       settings,
       metrics,
-      faults,
       log: logger,
       upkeep: new IcebergUpkeep({ pool, tables, settings, metrics, faults, log: logger }),
       bufferUpkeep: new BufferRetention({ pool, settings, registry, log: logger }),

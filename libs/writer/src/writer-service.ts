@@ -1,12 +1,10 @@
 import { Pool } from 'pg';
-import { BEFORE_FIRST, CONTROL_CHANNEL, controlTables, DeadLetterStore, decodeWakeUp, EventReader, EVENTS_CHANNEL, recordTableFailure, tableLag, TableRef, writableTables, WriterProgress } from '@philotes/buffer';
-import { FaultInjector } from '@philotes/faults';
-import { IcebergTables } from '@philotes/iceberg';
+import { BEFORE_FIRST, CONTROL_CHANNEL, controlTables, decodeWakeUp, EVENTS_CHANNEL, Position, recordTableFailure, TableAvailability, TableFailure, tableLag, TableRef, writableTables, WriterProgress } from '@philotes/buffer';
 import { BackoffPolicy, classifyError, ErrorDirective, supervise } from '@philotes/retry';
 import type { RetentionSettings } from './buffer-retention';
 import { formatLsn } from '@philotes/pgoutput';
 
-import { LeaseConnection } from './lease-connection';
+import { LeaseConnection, LeaseView } from './lease-connection';
 import type { UpkeepSettings } from './table-upkeep';
 import { CopyChangedError } from './copy-run';
 import { afterFailure } from './failure-policy';
@@ -28,9 +26,52 @@ export interface ServiceLog extends WriterLog {
   error(message: string, meta?: Record<string, unknown>): void;
 }
 
+/** What the service drives of one table's writer (TableWriter in production). */
+export interface StepWriter {
+  readonly ref: TableRef;
+  /** `schema.table`, for logs and metrics. */
+  readonly qualified: string;
+  /** Where the last step started (the failure record names it). */
+  readonly lastStepPosition: Position | undefined;
+  /** One commit's worth; 'more' when it left work for the next step. */
+  step(): Promise<'more' | 'idle'>;
+  /** Forgets what it cached (after a failure: the table may have changed under it). */
+  reset(): void;
+}
+
 /** Upkeep of one owned table (compaction, snapshot expiry, orphan files), run between its commits. */
-export interface TableUpkeep {
-  run(writer: TableWriter): Promise<void>;
+export interface TableUpkeep<W extends StepWriter = TableWriter> {
+  run(writer: W): Promise<void>;
+}
+
+/** The writers' shared connection: table leases (advisory locks held by the session) and notices. */
+export interface Leases {
+  /** Set once the connection is lost: every lease went with it. */
+  readonly failure: Error | undefined;
+  view(): Promise<LeaseView>;
+  tryLease(tableId: number): Promise<boolean>;
+  release(tableId: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Port: what the service asks of the buffer database (postgresWriterBuffer in production). */
+export interface WriterBuffer {
+  /** Joins the writers: a leases connection that delivers the channels' notices. */
+  openLeases(channels: ReadonlyArray<typeof EVENTS_CHANNEL | typeof CONTROL_CHANNEL>, onNotice: (channel: string, payload: string | undefined) => void, deadPeerTimeoutMs: number): Promise<Leases>;
+  writableTables(): Promise<TableAvailability>;
+  tableLag(tableIds: readonly number[]): Promise<Map<number, number>>;
+  /** False when the table's position moved since `at` (what failed is gone). */
+  recordTableFailure(tableId: number, failure: TableFailure, at: { readonly lsn: string; readonly seq: number } | undefined): Promise<boolean>;
+}
+
+/** The buffer as the service sees it, in PostgreSQL. */
+export function postgresWriterBuffer(pool: Pool, bufferUrl: string): WriterBuffer {
+  return {
+    openLeases: (channels, onNotice, deadPeerTimeoutMs) => LeaseConnection.open(bufferUrl, channels, onNotice, deadPeerTimeoutMs),
+    writableTables: () => writableTables(pool),
+    tableLag: (tableIds) => tableLag(pool, tableIds),
+    recordTableFailure: (tableId, failure, at) => recordTableFailure(pool, tableId, failure, at),
+  };
 }
 
 /** Work done for the whole buffer by one writer at a time (buffer retention). */
@@ -39,30 +80,23 @@ export interface BufferUpkeep {
   readonly intervalMs: number;
 }
 
-/** The buffer stores the writer reads and moves, built by the app and shared by its table writers. */
-export interface WriterStores {
-  readonly changes: EventReader;
-  readonly progress: WriterProgress;
-  readonly deadLetters: DeadLetterStore;
-}
-
-export interface WriterServiceDeps {
-  readonly bufferUrl: string;
-  readonly pool: Pool;
-  readonly stores: WriterStores;
-  readonly tables: IcebergTables;
+export interface WriterServiceDeps<W extends StepWriter = TableWriter> {
+  readonly buffer: WriterBuffer;
+  /** Makes the writer of a table just leased. */
+  readonly tableWriter: (ref: TableRef) => W;
+  /** Where the table stands now, for a failure record when its failing step never read it. */
+  readonly progress: Pick<WriterProgress, 'load'>;
   readonly settings: () => WriterServiceSettings;
   readonly metrics: WriterMetrics;
-  readonly faults: FaultInjector;
   readonly log: ServiceLog;
-  readonly upkeep?: TableUpkeep;
+  readonly upkeep?: TableUpkeep<W>;
   readonly bufferUpkeep?: BufferUpkeep;
   /** Named in a table's failure record as the writer that gave up on it. */
   readonly instanceId?: string;
 }
 
-interface OwnedTable {
-  readonly writer: TableWriter;
+interface OwnedTable<W extends StepWriter> {
+  readonly writer: W;
   readonly schedule: TableSchedule;
   attempt: number;
   /** Steps failed in a row (upkeep aside): what fails the table (see failsTableAfter). */
@@ -82,12 +116,12 @@ const LAG_REFRESH_MS = 5_000;
  * events (LISTEN) or a table's flush interval passes, and steps its tables — one commit each —
  * a few at a time. A table's failures back off on their own; the other tables keep flowing.
  */
-export class WriterService {
+export class WriterService<W extends StepWriter = TableWriter> {
   private readonly stopSignal = new AbortController();
-  private readonly owned = new Map<number, OwnedTable>();
+  private readonly owned = new Map<number, OwnedTable<W>>();
   private readonly tasks = new Set<Promise<void>>();
   private running?: Promise<void>;
-  private leases?: LeaseConnection;
+  private leases?: Leases;
   private wakeUp?: () => void;
   private nextRebalanceAt = 0;
   private nextLagAt = 0;
@@ -99,7 +133,7 @@ export class WriterService {
   /** Tables that failed (none of them is stepped), as `source:schema.table`, for the state row. */
   private failedTables: readonly string[] = [];
 
-  constructor(private readonly deps: WriterServiceDeps) {}
+  constructor(private readonly deps: WriterServiceDeps<W>) {}
 
   start(): void {
     this.running = this.supervise();
@@ -133,8 +167,7 @@ export class WriterService {
     await supervise(
       'the writers\' connection',
       async (signal, healthy) => {
-        this.leases = await LeaseConnection.open(
-          this.deps.bufferUrl,
+        this.leases = await this.deps.buffer.openLeases(
           [EVENTS_CHANNEL, CONTROL_CHANNEL],
           (channel, payload) => (channel === CONTROL_CHANNEL ? this.onControl(payload) : this.onWakeUp(payload)),
           this.deps.settings().deadPeerTimeoutMs,
@@ -180,7 +213,7 @@ export class WriterService {
     // Bytes waiting per source across this writer's tables: the reader's backpressure weighs them together.
     const waiting = new Map<string, number>();
     for (const t of this.owned.values()) waiting.set(t.writer.ref.sourceId, (waiting.get(t.writer.ref.sourceId) ?? 0) + t.schedule.pendingBytes);
-    const due = (t: OwnedTable) => dueAt(t.schedule, settings, waiting.get(t.writer.ref.sourceId));
+    const due = (t: OwnedTable<W>) => dueAt(t.schedule, settings, waiting.get(t.writer.ref.sourceId));
     const candidates = [...this.owned.values()]
       .filter((t) => !t.releasing && !t.schedule.running)
       .map((t) => ({ t, at: due(t) }))
@@ -198,7 +231,7 @@ export class WriterService {
     return next;
   }
 
-  private run(table: OwnedTable, kind: 'step' | 'upkeep', now: number): void {
+  private run(table: OwnedTable<W>, kind: 'step' | 'upkeep', now: number): void {
     const { schedule, writer } = table;
     if (kind === 'step') beginStep(schedule, now);
     else schedule.running = true;
@@ -227,7 +260,7 @@ export class WriterService {
     this.tasks.add(task);
   }
 
-  private async failed(table: OwnedTable, error: unknown, kind: 'step' | 'upkeep'): Promise<void> {
+  private async failed(table: OwnedTable<W>, error: unknown, kind: 'step' | 'upkeep'): Promise<void> {
     const settings = this.deps.settings();
     const name = table.writer.qualified;
     const directive = classifyError(error);
@@ -257,14 +290,13 @@ export class WriterService {
    * it, and it no longer holds its source back (backpressure leaves it out). Its events stay.
    * False when the mark could not be stored (the buffer is unreachable): the table retries.
    */
-  private async giveUp(table: OwnedTable, directive: ErrorDirective, message: string): Promise<boolean> {
+  private async giveUp(table: OwnedTable<W>, directive: ErrorDirective, message: string): Promise<boolean> {
     const name = table.writer.qualified;
     // Where the failing steps stood: a step that failed before reading its position stands where
     // the table does now.
-    const at = table.writer.lastStepPosition ?? (await this.deps.stores.progress.load(table.writer.ref.tableId).catch(() => undefined));
+    const at = table.writer.lastStepPosition ?? (await this.deps.progress.load(table.writer.ref.tableId).catch(() => undefined));
     try {
-      const recorded = await recordTableFailure(
-        this.deps.pool,
+      const recorded = await this.deps.buffer.recordTableFailure(
         table.writer.ref.tableId,
         { kind: directive.kind, message, action: directive.action, attempts: table.stepFailures, ...(this.deps.instanceId ? { failedBy: this.deps.instanceId } : {}) },
         at && at.lsn !== BEFORE_FIRST.lsn ? { lsn: formatLsn(at.lsn), seq: at.seq } : undefined,
@@ -286,8 +318,8 @@ export class WriterService {
   }
 
   /** Takes and gives up leases so tables spread evenly over the running writers. */
-  private async rebalance(leases: LeaseConnection): Promise<void> {
-    const { writable, paused, failed } = await writableTables(this.deps.pool);
+  private async rebalance(leases: Leases): Promise<void> {
+    const { writable, paused, failed } = await this.deps.buffer.writableTables();
     const eligible = new Map(writable.map((ref) => [ref.tableId, ref]));
     this.paused = paused;
     this.failedTables = failed.map((entry) => `${entry.source}:${entry.table}`);
@@ -319,21 +351,13 @@ export class WriterService {
 
   private own(ref: TableRef): void {
     const now = Date.now();
-    const writer = new TableWriter(ref, {
-      pool: this.deps.pool,
-      tables: this.deps.tables,
-      ...this.deps.stores,
-      settings: this.deps.settings,
-      metrics: this.deps.metrics,
-      faults: this.deps.faults,
-      log: this.deps.log,
-    });
+    const writer = this.deps.tableWriter(ref);
     // Upkeep of a table just taken waits a while: its previous owner may have just run it.
     this.owned.set(ref.tableId, { writer, schedule: newSchedule(now), attempt: 0, stepFailures: 0, releasing: false, nextUpkeepAt: now + this.deps.settings().maintenanceIntervalMs });
     this.deps.log.info('took the table', { table: writer.qualified });
   }
 
-  private async release(table: OwnedTable): Promise<void> {
+  private async release(table: OwnedTable<W>): Promise<void> {
     const { tableId } = table.writer.ref;
     if (this.owned.get(tableId) !== table) return;
     this.owned.delete(tableId);
@@ -388,7 +412,7 @@ export class WriterService {
   }
 
   private async refreshLag(): Promise<void> {
-    const lag = await tableLag(this.deps.pool, [...this.owned.keys()]);
+    const lag = await this.deps.buffer.tableLag([...this.owned.keys()]);
     for (const [tableId, seconds] of lag) {
       const table = this.owned.get(tableId);
       if (table) this.deps.metrics.lagSeconds.set({ table: table.writer.qualified }, seconds);
