@@ -4,41 +4,16 @@ import { ClassifiedError, needsOperator } from '@philotes/retry';
 import { LeaseView } from './lease-connection';
 import { WriterMetrics } from './writer-metrics';
 import { Leases, StepWriter, WriterBuffer, WriterService } from './writer-service';
-import { writerSettingsOf, WriterConfig } from './writer-settings';
+import { writerConfig } from './writer-fixtures';
+import { writerSettingsOf } from './writer-settings';
 
 /**
  * WriterService with its buffer, leases and table writers in memory. Real: the service's loop,
  * scheduling, lease sharing (planShare) and failure handling (afterFailure).
  */
 
-const config: WriterConfig = {
-  batchSize: 1_000,
-  flushIntervalMs: 5_000,
-  dlqEnabled: true,
-  retryMaxAttempts: 2,
-  retryInitialIntervalMs: 1,
-  retryMaxIntervalMs: 4,
-  retryMultiplier: 2,
-  retryJitter: 0,
-  icebergNamespace: '{schema}',
-  icebergMode: 'auto',
-  icebergTableModes: [],
-  icebergColumnTypes: [],
-  icebergUnrepresentable: 'reject',
-  icebergTargetFileSize: 64 * 1024 * 1024,
-  icebergWriteConcurrency: 2,
-  icebergMaintenanceIntervalMs: 3_600_000,
-  icebergCompactionMinFiles: 16,
-  icebergSnapshotRetentionMs: 86_400_000,
-  icebergOrphanGraceMs: 3_600_000,
-  bufferRetentionMs: 604_800_000,
-  bufferPartitionIntervalMs: 86_400_000,
-  bufferCleanupIntervalMs: 3_600_000,
-  backpressureEnabled: false,
-  backpressureHighBytes: 8_000_000,
-  icebergReadBytes: 16 * 1024 * 1024,
-  tcpUserTimeoutMs: 30_000,
-};
+// Fast retries, two attempts: a failing table gives up within milliseconds.
+const config = writerConfig({ retryMaxAttempts: 2, retryInitialIntervalMs: 1, retryMaxIntervalMs: 4, retryJitter: 0, icebergMaintenanceIntervalMs: 3_600_000, backpressureEnabled: false, icebergTableModes: [], icebergColumnTypes: [] });
 
 const ref = (tableId: number): TableRef => ({ tableId, sourceId: 'src', schema: 'public', table: `t${tableId}` });
 
