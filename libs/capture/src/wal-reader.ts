@@ -23,11 +23,12 @@ import { ReplicationConnection, ReplicationTarget } from '@philotes/replication'
 import { BackoffPolicy, sleep, SqlState, sqlStateOf, supervise } from '@philotes/retry';
 import { copiesDue, CopyWatch } from './copy-plan';
 import { CopyRunner } from './copy-runner';
-import { LostSlotError, ReaderConfigurationError, StartOverError } from './errors';
+import { LostSlotError, StartOverError } from './errors';
 import { InitialCopy } from './initial-copy';
 import { LagMonitor } from './lag-monitor';
 import { OperatorPauseWatch } from './operator-pause-watch';
 import { HoldOutcome } from './reader-holds';
+import { readerRetry } from './reader-retry';
 import { ReaderMetrics } from './reader-metrics';
 import { prepareSource } from './source-preparation';
 import { SessionSettings, StreamingSession } from './streaming-session';
@@ -168,19 +169,12 @@ export class WalReader {
       backoff: () => this.deps.settings().backoff,
       healthyAfterMs: HEALTHY_SESSION_MS,
       release: () => this.release(),
-      giveUp: (error, directive) => error instanceof LostSlotError || error instanceof ReaderConfigurationError || directive.recovery !== 'timed',
+      giveUp: (error, directive) => readerRetry(error, directive, 0, 0).kind === 'give-up',
       onRetry: ({ attempt, error, directive, delayMs }) => {
         this.deps.metrics.reconnects.inc();
-        const reason = `reconnecting after a ${directive.kind} error (attempt ${attempt}, next in ${delayMs} ms)`;
-        this.deps.log.warn(reason, { error });
-        if (directive.kind === 'resources') {
-          // A database out of disk, memory or connections: nothing is read until it has room again.
-          // Paused, with the database's own words (they name a file or a limit, never row values)
-          // and what to do; the next attempt that gets through streams on from the checkpoint.
-          const cause = error instanceof Error ? error.message : String(error);
-          const paused = `waiting for the database to have room: ${cause} (${directive.action}); retrying in ${delayMs} ms, attempt ${attempt}`;
-          if (this.deps.machine.can(PipelineState.Paused)) this.deps.machine.ensure(PipelineState.Paused, paused);
-        } else if (this.deps.machine.can(PipelineState.Starting)) this.deps.machine.ensure(PipelineState.Starting, reason);
+        this.deps.log.warn(`reconnecting after a ${directive.kind} error (attempt ${attempt}, next in ${delayMs} ms)`, { error });
+        const next = readerRetry(error, directive, attempt, delayMs);
+        if (next.kind === 'retry' && this.deps.machine.can(next.state)) this.deps.machine.ensure(next.state, next.reason);
       },
     });
     if (end.kind === 'gave-up') {
