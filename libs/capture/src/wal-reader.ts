@@ -20,12 +20,13 @@ import { FaultInjector } from '@philotes/faults';
 import { PipelineState, StateMachine } from '@philotes/lifecycle';
 import { formatLsn } from '@philotes/pgoutput';
 import { ReplicationConnection, ReplicationTarget } from '@philotes/replication';
-import { BackoffPolicy, sleep, SqlState, sqlStateOf, supervise } from '@philotes/retry';
+import { BackoffPolicy, SqlState, sqlStateOf, supervise } from '@philotes/retry';
 import { copiesDue, CopyWatch } from './copy-plan';
 import { CopyRunner } from './copy-runner';
 import { LostSlotError, StartOverError } from './errors';
 import { InitialCopy } from './initial-copy';
 import { LagMonitor } from './lag-monitor';
+import { waitToLead } from './leadership';
 import { OperatorPauseWatch } from './operator-pause-watch';
 import { HoldOutcome } from './reader-holds';
 import { readerRetry } from './reader-retry';
@@ -207,16 +208,21 @@ export class WalReader {
     await leader.query('SET synchronous_commit = on');
     const lock = new AdvisoryLeaderLock(leader);
     this.leaderPid = await backendPid(leader);
-    while (!(await lock.tryAcquire(settings.sourceId))) {
-      if (this.role !== 'standby') {
-        this.role = 'standby';
-        this.deps.metrics.readerActive.set(0);
-        this.deps.log.info('standing by: another reader leads this source', { source: settings.sourceId });
-        this.deps.machine.ensure(PipelineState.Running, 'standby');
-      }
-      await sleep(STANDBY_POLL_MS, signal).catch(() => undefined);
-      if (signal.aborted) return;
-    }
+    const leading = await waitToLead(
+      {
+        sourceId: settings.sourceId,
+        lock,
+        pollMs: STANDBY_POLL_MS,
+        onStandby: () => {
+          this.role = 'standby';
+          this.deps.metrics.readerActive.set(0);
+          this.deps.log.info('standing by: another reader leads this source', { source: settings.sourceId });
+          this.deps.machine.ensure(PipelineState.Running, 'standby');
+        },
+      },
+      signal,
+    );
+    if (!leading) return;
     this.role = 'active';
     this.deps.metrics.readerActive.set(1);
     this.deps.log.info('leading the source', { source: settings.sourceId });
