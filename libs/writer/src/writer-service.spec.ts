@@ -100,7 +100,10 @@ function serviceOf(world: World, behaviour: (ref: TableRef) => (step: number) =>
   return { service, writers };
 }
 
-async function until(what: string, condition: () => boolean, deadlineMs = 8_000): Promise<void> {
+// A rebalance runs every second: these tests wait for one or two, with room for a loaded machine.
+jest.setTimeout(30_000);
+
+async function until(what: string, condition: () => boolean, deadlineMs = 20_000): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
