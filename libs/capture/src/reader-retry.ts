@@ -21,10 +21,15 @@ export type ReaderRetry =
  * messages of the SQLSTATE classes that quote values).
  */
 export function readerRetry(error: unknown, directive: ErrorDirective, attempt: number, delayMs: number): ReaderRetry {
-  if (error instanceof LostSlotError || error instanceof ReaderConfigurationError || directive.recovery !== 'timed') return { kind: 'give-up' };
+  if (readerGivesUp(error, directive)) return { kind: 'give-up' };
   if (directive.kind === 'resources') {
     const cause = error instanceof Error ? error.message : String(error);
     return { kind: 'retry', state: PipelineState.Paused, reason: `waiting for the database to have room: ${cause} (${directive.action}); retrying in ${delayMs} ms, attempt ${attempt}` };
   }
   return { kind: 'retry', state: PipelineState.Starting, reason: `reconnecting after a ${directive.kind} error (attempt ${attempt}, next in ${delayMs} ms)` };
+}
+
+/** The give-up rows of readerRetry's table: a lost slot, the reader's configuration, anything not timed. */
+export function readerGivesUp(error: unknown, directive: ErrorDirective): boolean {
+  return error instanceof LostSlotError || error instanceof ReaderConfigurationError || directive.recovery !== 'timed';
 }

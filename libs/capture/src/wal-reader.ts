@@ -29,7 +29,7 @@ import { LagMonitor } from './lag-monitor';
 import { waitToLead } from './leadership';
 import { OperatorPauseWatch } from './operator-pause-watch';
 import { HoldOutcome } from './reader-holds';
-import { readerRetry } from './reader-retry';
+import { readerGivesUp, readerRetry } from './reader-retry';
 import { ReaderMetrics } from './reader-metrics';
 import { prepareSource } from './source-preparation';
 import { SessionSettings, StreamingSession } from './streaming-session';
@@ -170,7 +170,7 @@ export class WalReader {
       backoff: () => this.deps.settings().backoff,
       healthyAfterMs: HEALTHY_SESSION_MS,
       release: () => this.release(),
-      giveUp: (error, directive) => readerRetry(error, directive, 0, 0).kind === 'give-up',
+      giveUp: readerGivesUp,
       onRetry: ({ attempt, error, directive, delayMs }) => {
         this.deps.metrics.reconnects.inc();
         this.deps.log.warn(`reconnecting after a ${directive.kind} error (attempt ${attempt}, next in ${delayMs} ms)`, { error });

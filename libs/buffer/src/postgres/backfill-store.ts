@@ -191,12 +191,6 @@ export async function copyState(db: Pick<ClientBase, 'query'>, tableId: number):
   return rows[0];
 }
 
-/** Whether the reader finished copying this table (then it exists in Iceberg even when empty). */
-export async function copyDone(db: Pick<ClientBase, 'query'>, tableId: number): Promise<boolean> {
-  const { rowCount } = await db.query("SELECT 1 FROM cdc_backfill WHERE table_id = $1 AND status = 'done'", [tableId]);
-  return rowCount === 1;
-}
-
 /**
  * Inside the commit's transaction: whether the copy folded is still the table's copy, finished,
  * with exactly the rows folded — its TRUNCATE still in the buffer with the same commit time (a copy

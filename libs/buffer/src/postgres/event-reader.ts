@@ -5,7 +5,7 @@ import { ColumnSchema, PayloadReader } from '@philotes/events';
 import { formatLsn } from '@philotes/pgoutput';
 import { DecodedEvent, CorruptEventError, isExactSeq, Position, StoredEvent, TableSchemaVersion, UnversionedEvent } from '../event-forms';
 import { COPY_COLUMNS, decodeBinaryCopy } from '../copy-binary';
-import { copyDone } from './backfill-store';
+import { copyState } from './backfill-store';
 
 /**
  * Reads one table's events from the buffer in commit order, after a position, decoding each with
@@ -34,7 +34,7 @@ export class EventReader {
 
   /** Whether the reader finished copying this table (then it exists in Iceberg even when empty). */
   async copied(tableId: number): Promise<boolean> {
-    return copyDone(this.pool, tableId);
+    return (await copyState(this.pool, tableId))?.status === 'done';
   }
 
   /** The schema version of the table's first event after `after`, or undefined when none waits. */
