@@ -8,7 +8,7 @@ import type { Logger } from '@philotes/logging';
 import { METRICS_REGISTRY } from '@philotes/metrics';
 import { backoffPolicyOf } from '@philotes/retry';
 import { BUFFER_POOL, CONFIG_STORE, FAULTS, LifecycleService, LOGGER, PipelineWorker, STATE_MACHINE } from '@philotes/runtime';
-import { ReaderMetrics, ReaderSettings, WalReader } from '@philotes/capture';
+import { postgresReaderParts, PostgresLeader, ReaderMetrics, ReaderSettings, WalReader } from '@philotes/capture';
 import { SOURCE_POOL } from './source-pool';
 
 /** The reader as the lifecycle runs it: started after boot, drained on SIGTERM. */
@@ -16,7 +16,7 @@ import { SOURCE_POOL } from './source-pool';
 export class WalReaderWorker implements PipelineWorker {
   readonly name = 'wal-reader';
   readonly managesState = true;
-  readonly reader: WalReader;
+  readonly reader: WalReader<PostgresLeader>;
 
   constructor(
     @Inject(CONFIG_STORE) config: ConfigStore,
@@ -35,17 +35,16 @@ export class WalReaderWorker implements PipelineWorker {
     config.onChange(() => {
       current = derive();
     });
+    const log = logger;
+    const metrics = new ReaderMetrics(registry);
+    // Read on every use, so reloadable settings (batch size, flush interval, watermarks) apply live.
+    const readerSettings = () => current;
     this.reader = new WalReader({
-      source: sourceConnection(settings),
-      bufferUrl: settings.databaseUrl,
-      bufferPool,
-      sourcePool,
-      // Read on every use, so reloadable settings (batch size, flush interval, watermarks) apply live.
-      settings: () => current,
+      parts: postgresReaderParts({ source: sourceConnection(settings), bufferUrl: settings.databaseUrl, bufferPool, sourcePool, settings: readerSettings, machine, metrics, faults, log }),
+      settings: readerSettings,
       machine,
-      metrics: new ReaderMetrics(registry),
-      faults,
-      log: logger,
+      metrics,
+      log,
       fail: (reason) => lifecycle.fail(reason),
     });
   }

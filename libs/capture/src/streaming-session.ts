@@ -374,10 +374,9 @@ export class StreamingSession {
   }
 
   private async write(batch: Batch): Promise<void> {
-    const { faults, metrics, events, sourceId } = this.deps;
+    const { faults, events, sourceId } = this.deps;
     faults.hit('reader.before-commit');
     if (batch.checkpoint.partial) faults.hit('reader.before-partial-commit');
-    const stopTimer = metrics.flushDuration.startTimer();
     this.deps.log.debug('writing batch', {
       events: batch.events.length,
       first: batch.events[0] ? `${formatLsn(batch.events[0].commitLsn)}#${batch.events[0].seq}` : undefined,
@@ -386,11 +385,9 @@ export class StreamingSession {
       partial: batch.checkpoint.partial ? `${formatLsn(batch.checkpoint.partial.commitLsn)}#${batch.checkpoint.partial.seq}` : undefined,
     });
     await events.commit(sourceId, batch.events, batch.checkpoint);
-    stopTimer();
     faults.hit('reader.after-commit');
     this.durable = batch.checkpoint;
     this.stored += batch.events.length;
-    metrics.eventsWritten.inc(batch.events.length);
     this.acknowledge();
     faults.hit('reader.after-ack');
   }
