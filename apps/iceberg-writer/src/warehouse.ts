@@ -1,17 +1,21 @@
 import { Provider } from '@nestjs/common';
 import { Pool } from 'pg';
 import { ConfigStore } from '@philotes/config';
-import { IcebergTables, ObjectStore, SqlCatalog, warehouseStore } from '@philotes/iceberg';
+import { IcebergTables, measuredStore, ObjectStore, SqlCatalog, warehouseStore } from '@philotes/iceberg';
+import { METRICS_REGISTRY } from '@philotes/metrics';
+import { StoreMetrics } from '@philotes/writer';
+import { Registry } from 'prom-client';
 import { BUFFER_POOL, CONFIG_STORE } from '@philotes/runtime';
 
 export const OBJECT_STORE = Symbol('OBJECT_STORE');
 
-/** The warehouse (local directory or S3) and the tables in it, catalogued in the buffer database. */
+/** The warehouse (local directory or S3), measured, and the tables in it, catalogued in the buffer database. */
 export const warehouseProviders: Provider[] = [
   {
     provide: OBJECT_STORE,
-    inject: [CONFIG_STORE],
-    useFactory: (config: ConfigStore): ObjectStore => warehouseStore(config.settings),
+    inject: [CONFIG_STORE, METRICS_REGISTRY],
+    // Every request the writer makes (commits, upkeep, readiness) is measured here, once.
+    useFactory: (config: ConfigStore, registry: Registry): ObjectStore => measuredStore(warehouseStore(config.settings), new StoreMetrics(registry).record),
   },
   {
     provide: IcebergTables,

@@ -10,6 +10,7 @@ export * from './parquet/parquet-file';
 export * from './schema';
 export * from './storage/create-store';
 export * from './storage/filesystem-store';
+export * from './storage/measured-store';
 export * from './storage/memory-store';
 export * from './storage/object-store';
 export * from './storage/s3-store';

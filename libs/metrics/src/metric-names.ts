@@ -66,6 +66,12 @@ export const MetricName = {
   WriterTableFailed: 'philotes_writer_table_failed',
   /** Counter: dead letters replayed by the writer, by outcome (replayed, superseded, failed). */
   WriterReplays: 'philotes_writer_replays_total',
+  /** Counter: requests to the warehouse's object store, by op (put, get, list, delete) and outcome (ok, error). */
+  WriterStoreRequests: 'philotes_writer_store_requests_total',
+  /** Histogram: seconds per object-store request, by op. */
+  WriterStoreRequestDuration: 'philotes_writer_store_request_duration_seconds',
+  /** Counter: bytes moved to and from the object store, by op (put, get). */
+  WriterStoreBytes: 'philotes_writer_store_bytes_total',
 
   // dlq-admin
   /** Gauge: dead letters by status (pending, replaying, replayed, discarded, superseded), refreshed on scrape. */

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { StoreRequest } from '@philotes/iceberg';
 import { Label, MetricName } from '@philotes/metrics';
 
 /** The writer's metrics, registered once per process. */
@@ -42,4 +43,30 @@ export class WriterMetrics {
     });
     this.tablesOwned = new Gauge({ name: MetricName.WriterTablesOwned, help: 'Tables this writer holds the lease of.', registers });
   }
+}
+
+/** The warehouse's requests as measuredStore reports them, registered once per process. */
+export class StoreMetrics {
+  private readonly requests: Counter<string>;
+  private readonly duration: Histogram<string>;
+  private readonly bytes: Counter<string>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.requests = new Counter({ name: MetricName.WriterStoreRequests, help: 'Object-store requests, by operation and outcome.', labelNames: [Label.Operation, Label.Outcome], registers });
+    this.duration = new Histogram({
+      name: MetricName.WriterStoreRequestDuration,
+      help: 'Seconds per object-store request, by operation.',
+      labelNames: [Label.Operation],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers,
+    });
+    this.bytes = new Counter({ name: MetricName.WriterStoreBytes, help: 'Bytes written to and read from the object store.', labelNames: [Label.Operation], registers });
+  }
+
+  readonly record = (request: StoreRequest): void => {
+    this.requests.inc({ [Label.Operation]: request.operation, [Label.Outcome]: request.outcome });
+    this.duration.observe({ [Label.Operation]: request.operation }, request.seconds);
+    if (request.bytes !== undefined) this.bytes.inc({ [Label.Operation]: request.operation }, request.bytes);
+  };
 }
