@@ -102,6 +102,9 @@ describe('iceberg-writer upkeep', () => {
     const metrics = (await httpGet(`${writer.base}/metrics`)).body;
     expect(metrics).toMatch(/^philotes_writer_maintenance_total\{[^}]*action="files_compacted"[^}]*\} [1-9]/m);
     expect(metrics).toMatch(/^philotes_writer_maintenance_total\{[^}]*action="orphans_deleted"[^}]*\} [1-9]/m);
+    // The warehouse's requests are measured: commits put, compaction gets, the orphan sweep lists and deletes.
+    for (const op of ['put', 'get', 'list', 'delete']) expect(metrics).toMatch(new RegExp(`^philotes_writer_store_requests_total\\{[^}]*op="${op}"[^}]*outcome="ok"[^}]*\\} [1-9]`, 'm'));
+    expect(metrics).toMatch(/^philotes_writer_store_bytes_total\{[^}]*op="put"[^}]*\} [1-9]/m);
     // Once past the grace, exactly the files some retained snapshot reaches are left.
     await eventually(
       'the files on disk to be exactly those the snapshots reach',
