@@ -1,4 +1,5 @@
 export * from './event-forms';
+export * from './event-decoding';
 export * from './buffered-event';
 export * from './copy-binary';
 export * from './copy-positions';

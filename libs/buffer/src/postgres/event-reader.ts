@@ -3,7 +3,8 @@ import { to as copyTo } from 'pg-copy-streams';
 import { withIndexOrder } from '@philotes/db';
 import { ColumnSchema, PayloadReader } from '@philotes/events';
 import { formatLsn } from '@philotes/pgoutput';
-import { DecodedEvent, CorruptEventError, isExactSeq, Position, StoredEvent, TableSchemaVersion, UnversionedEvent } from '../event-forms';
+import { DecodedEvent, isExactSeq, Position, StoredEvent, TableSchemaVersion, UnversionedEvent } from '../event-forms';
+import { decodeEvent } from '../event-decoding';
 import { COPY_COLUMNS, decodeBinaryCopy } from '../copy-binary';
 import { copyState } from './backfill-store';
 
@@ -108,35 +109,11 @@ export class EventReader {
 
   /** A stored change decoded (synchronous: its schema version came with it). */
   decodeStored(stored: StoredEvent): DecodedEvent {
-    return this.toChange(stored, stored.columns);
+    return decodeEvent(this.payloads, stored, stored.columns);
   }
 
   /** A stored event (a dead letter's copy, say) decoded as the buffer's events are. */
   async decode(tableId: number, event: UnversionedEvent): Promise<DecodedEvent> {
-    return this.toChange(event, (await this.version(tableId, event.schemaVersion)).columns);
-  }
-
-  private toChange(event: UnversionedEvent, columns: readonly ColumnSchema[]): DecodedEvent {
-    let payload;
-    try {
-      payload = this.payloads.read(event.payload, columns);
-    } catch (error) {
-      throw new CorruptEventError(event.position, error);
-    }
-    // Field by field, no spreads: this runs once per event on the writer's hot path.
-    const change: { -readonly [K in keyof DecodedEvent]: DecodedEvent[K] } = {
-      position: event.position,
-      op: event.op,
-      xid: event.xid,
-      commitTime: event.commitTime,
-      schemaVersion: event.schemaVersion,
-      columns,
-      beforeIsKeyOnly: payload.beforeIsKeyOnly ?? false,
-      payload: event.payload,
-    };
-    if (payload.after) change.after = payload.after;
-    if (payload.before) change.before = payload.before;
-    if (payload.oversized !== undefined) change.oversized = payload.oversized;
-    return change;
+    return decodeEvent(this.payloads, event, (await this.version(tableId, event.schemaVersion)).columns);
   }
 }
