@@ -30,3 +30,6 @@ export * from './postgres/event-retention';
 export * from './postgres/event-audit';
 export * from './postgres/buffer-probes';
 export * from './memory/memory-buffer';
+export * from './table-buffer';
+export * from './postgres/postgres-table-buffer';
+export * from './memory/memory-table-buffer';

@@ -342,7 +342,7 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
 }
 
 /** The move each replay outcome makes. */
-const SETTLE_MOVE: Record<ReplayOutcome['outcome'], DeadLetterMoveName> = { replayed: 'replayed', superseded: 'replaySuperseded', failed: 'replayFailed' };
+export const SETTLE_MOVE: Record<ReplayOutcome['outcome'], DeadLetterMoveName> = { replayed: 'replayed', superseded: 'replaySuperseded', failed: 'replayFailed' };
 
 /**
  * The filter as SQL conditions over `cdc_dead_letters d JOIN cdc_tables t`. Values only ever
