@@ -1,5 +1,6 @@
 export * from './catalog/catalog';
 export * from './catalog/sql-catalog';
+export * from './catalog/memory-catalog';
 export * from './compaction';
 export * from './data-files';
 export * from './json';

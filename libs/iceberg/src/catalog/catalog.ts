@@ -17,6 +17,17 @@ export interface TableIdentifier {
  */
 export interface CommitUnit {
   readonly db: Queryable;
+  /**
+   * For a catalog whose state is not in `db`'s database (MemoryCatalog, in tests): it enlists its
+   * change, applied when the unit commits and dropped when it does not. The SQL catalog needs none.
+   */
+  readonly enlist?: (change: DeferredChange) => void;
+}
+
+/** A catalog's change held for the caller's unit of work until it ends. */
+export interface DeferredChange {
+  commit(): void;
+  rollback(): void;
 }
 
 /**
