@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { Registry } from 'prom-client';
-import { EventReader, PostgresDeadLetterStore, WriterProgress } from '@philotes/buffer';
+import { PostgresTableBuffer, WriterProgress } from '@philotes/buffer';
 import { ConfigStore } from '@philotes/config';
 import { FaultInjector } from '@philotes/faults';
 import { IcebergTables } from '@philotes/iceberg';
@@ -32,12 +32,12 @@ export class IcebergWriterWorker implements PipelineWorker {
     });
     const settings = () => current;
     const metrics = new WriterMetrics(registry);
-    // The Postgres stores of the buffer database, shared by every table writer of this process.
-    const stores = { changes: new EventReader(pool), progress: new WriterProgress(pool), deadLetters: new PostgresDeadLetterStore(pool) };
+    // The buffer database as the table writers see it, shared by every table writer of this process.
+    const buffer = new PostgresTableBuffer(pool);
     this.service = new WriterService({
       buffer: postgresWriterBuffer(pool, config.settings.databaseUrl),
-      tableWriter: (ref) => new TableWriter(ref, { pool, tables, ...stores, settings, metrics, faults, log: logger }),
-      progress: stores.progress,
+      tableWriter: (ref) => new TableWriter(ref, { buffer, tables, settings, metrics, faults, log: logger }),
+      progress: new WriterProgress(pool),
       settings,
       metrics,
       log: logger,

@@ -1,6 +1,4 @@
-import { Pool } from 'pg';
-import { DecodedEvent, EventReader, copyHoldsTable, copyIsWhole, copyState, DeadLetterStore, OpenDeadLetter, Position, ReplayOutcome, StoredEvent, TableRef, WriterProgress } from '@philotes/buffer';
-import { inTransaction } from '@philotes/db';
+import { DecodedEvent, OpenDeadLetter, Position, ReplayOutcome, StoredEvent, TableBuffer, TableRef } from '@philotes/buffer';
 import { FaultInjector } from '@philotes/faults';
 import { currentSchema, DataFile, FileContent, IcebergTables, LoadedTable, TableChange, TableIdentifier, writeDataFile } from '@philotes/iceberg';
 import { formatLsn } from '@philotes/pgoutput';
@@ -63,7 +61,7 @@ interface CommitExtras {
   readonly open: readonly OpenDeadLetter[];
   /** Data files already written for this commit (a copy writes them as it folds). */
   readonly files?: readonly DataFile[];
-  /** A copy: checked, in the commit's transaction, to be still whole (see {@link copyIsWhole}). */
+  /** A copy: checked, in the commit's transaction, to be still whole (see TableCommit.copyIsWhole). */
   readonly copy?: { readonly marker: StoredEvent; readonly rows: number };
   /** A replay of dead letters: the table's position stays where it is. */
   readonly replay?: { readonly outcomes: readonly ReplayOutcome[]; readonly supersede: readonly string[] };
@@ -91,11 +89,9 @@ export class TableWriter {
   constructor(
     readonly ref: TableRef,
     private readonly deps: {
-      readonly pool: Pool;
+      /** The buffer database: the table's events, position, copy and dead letters, and the commit's transaction. */
+      readonly buffer: TableBuffer;
       readonly tables: IcebergTables;
-      readonly changes: EventReader;
-      readonly progress: WriterProgress;
-      readonly deadLetters: DeadLetterStore;
       readonly settings: () => WriterSettings;
       readonly metrics: WriterMetrics;
       readonly faults: FaultInjector;
@@ -121,8 +117,8 @@ export class TableWriter {
 
   /** The oldest change not yet applied, for the lag metric; undefined when caught up. */
   async oldestPending(): Promise<DecodedEvent | undefined> {
-    const position = this.position ?? (await this.deps.progress.load(this.ref.tableId));
-    return (await this.deps.changes.after(this.ref.tableId, position, 1))[0];
+    const position = this.position ?? (await this.deps.buffer.position(this.ref.tableId));
+    return (await this.deps.buffer.after(this.ref.tableId, position, 1))[0];
   }
 
   get lastStepPosition(): Position | undefined {
@@ -135,20 +131,20 @@ export class TableWriter {
     this.stepPosition = undefined;
     // A copy the reader asked for since this writer took the table (a new relation, say): its
     // changes wait for the copy (the scheduler lets the table go at its next round).
-    if (await copyHoldsTable(this.deps.pool, this.ref.tableId)) return 'idle';
+    if (await this.deps.buffer.copyHolds(this.ref.tableId)) return 'idle';
     // Read on every step: a copy planned by the reader moves it (back, to just before the copy).
-    this.position = await this.deps.progress.load(this.ref.tableId);
+    this.position = await this.deps.buffer.position(this.ref.tableId);
     this.stepPosition = this.position;
     // Dead letters still open: replays to apply first, keys a newer change would supersede.
-    const open = await this.deps.deadLetters.open(this.ref.tableId);
+    const open = await this.deps.buffer.openDeadLetters(this.ref.tableId);
     if (open.some((letter) => letter.status === 'replaying')) return this.replay(open, settings);
     const position = this.position;
-    const page = await this.deps.changes.storedAfter(this.ref.tableId, position, settings.batchSize, settings.readBytes);
+    const page = await this.deps.buffer.storedAfter(this.ref.tableId, position, settings.batchSize, settings.readBytes);
     if (!this.table && !(await this.ensureTable(page[0], settings))) return 'idle';
     if (page.length === 0) {
       if (Date.now() >= this.nextSettleAt) {
         this.nextSettleAt = Date.now() + SETTLE_EVERY_MS;
-        await WriterProgress.settleCaughtUp(this.deps.pool, this.ref.tableId, position);
+        await this.deps.buffer.settleCaughtUp(this.ref.tableId, position);
       }
       return 'idle';
     }
@@ -170,20 +166,20 @@ export class TableWriter {
    * Applies dead letters an operator asked to replay, in source order, in one commit that also
    * settles their status (so a replay lands once however often it was asked for). The table's
    * position stays: these events are older than it. A letter whose key was written by a later
-   * change since is never replayed — that change superseded it (see {@link DeadLetterStore.supersede}).
+   * change since is never replayed — that change superseded it (see TableCommit.supersedeDeadLetters).
    */
   private async replay(open: readonly OpenDeadLetter[], settings: WriterSettings): Promise<StepOutcome> {
-    const stored = await this.deps.deadLetters.replaying(this.ref.tableId, settings.batchSize);
+    const stored = await this.deps.buffer.replayingDeadLetters(this.ref.tableId, settings.batchSize);
     if (stored.length === 0) return 'more';
-    const decoded = await Promise.all(stored.map((letter) => this.deps.changes.decode(this.ref.tableId, letter)));
+    const decoded = await Promise.all(stored.map((letter) => this.deps.buffer.decode(this.ref.tableId, letter)));
     // Every letter onto the schema version the stream applies next (the newest one once it is
     // caught up), whatever it was captured under: a replay must not move the Iceberg table back to
     // an older shape, nor ahead of changes still waiting under an older one (see ontoSchema).
     const version =
-      (this.position ? await this.deps.changes.nextVersion(this.ref.tableId, this.position) : undefined) ??
-      (await this.deps.changes.latestVersion(this.ref.tableId)) ??
+      (this.position ? await this.deps.buffer.nextVersion(this.ref.tableId, this.position) : undefined) ??
+      (await this.deps.buffer.latestVersion(this.ref.tableId)) ??
       decoded[0].schemaVersion;
-    const { columns } = await this.deps.changes.version(this.ref.tableId, version);
+    const { columns } = await this.deps.buffer.version(this.ref.tableId, version);
     const letters = decoded.map((change, i): ReplayedLetter => {
       try {
         return { id: stored[i].id, change: ontoSchema(change, version, columns, this.qualified) };
@@ -236,10 +232,10 @@ export class TableWriter {
     if (!columns) {
       // A table the stream only described (a partition whose rows stream under its root, say)
       // gets no Iceberg table before its first event; a copied one does, empty or not.
-      if (!(await this.deps.changes.copied(this.ref.tableId))) return false;
-      const latest = await this.deps.changes.latestVersion(this.ref.tableId);
+      if (!(await this.deps.buffer.copied(this.ref.tableId))) return false;
+      const latest = await this.deps.buffer.latestVersion(this.ref.tableId);
       if (latest === undefined) return false;
-      columns = (await this.deps.changes.version(this.ref.tableId, latest)).columns;
+      columns = (await this.deps.buffer.version(this.ref.tableId, latest)).columns;
     }
     const layout = this.layoutFor({ columns }, settings);
     const created = await this.deps.tables.create(id, { ...layout.schema, 'schema-id': 0 }, { 'philotes.mode': layout.mode, ...sourceProperties(this.ref) });
@@ -286,7 +282,7 @@ export class TableWriter {
       // The next page is fetched while this one is folded: the database works on it meanwhile.
       // Full by count or by bytes (a page that ends short of its byte bound is the buffer's end).
       const full = page.length >= settings.batchSize || pageBytes(page) >= settings.readBytes / 2;
-      const next = full ? this.deps.changes.storedAfter(this.ref.tableId, page[page.length - 1].position, settings.batchSize, settings.readBytes) : undefined;
+      const next = full ? this.deps.buffer.storedAfter(this.ref.tableId, page[page.length - 1].position, settings.batchSize, settings.readBytes) : undefined;
       next?.catch(() => undefined); // not awaited when the batch ends within this page
       for (const stored of page) {
         // A copy starts a commit of its own (applyCopy): end this batch before it.
@@ -294,7 +290,7 @@ export class TableWriter {
           return { batch: assembler.result(), more: true };
         }
         // Decoded here, one at a time, so the decoded values die young (see storedAfter).
-        const change = this.deps.changes.decodeStored(stored);
+        const change = this.deps.buffer.decodeStored(stored);
         try {
           assembler.add(change, skipPoison);
         } catch (error) {
@@ -314,7 +310,7 @@ export class TableWriter {
   /** Applies a copy (its TRUNCATE and all its rows) in one commit; see {@link foldCopyRun}. */
   private async applyCopy(page: StoredEvent[], layout: TableLayout, settings: WriterSettings, open: readonly OpenDeadLetter[]): Promise<StepOutcome> {
     // Only a finished copy: its rows are all in the buffer (the reader's finish wakes us).
-    if (!copyFinished(await copyState(this.deps.pool, this.ref.tableId))) {
+    if (!copyFinished(await this.deps.buffer.copyState(this.ref.tableId))) {
       this.deps.log.debug('waiting for the reader to finish copying the table', { table: this.qualified });
       return 'idle';
     }
@@ -322,8 +318,8 @@ export class TableWriter {
     let run;
     try {
       run = await foldCopyRun(page, layout, {
-        next: (after) => this.deps.changes.storedAfter(this.ref.tableId, after.position, settings.batchSize, settings.readBytes),
-        decode: (stored) => this.deps.changes.decodeStored(stored),
+        next: (after) => this.deps.buffer.storedAfter(this.ref.tableId, after.position, settings.batchSize, settings.readBytes),
+        decode: (stored) => this.deps.buffer.decodeStored(stored),
         writeFile: (batch) => this.writeFile(this.table!.metadata.location, FileContent.Data, batch.fields, batch.rows),
         targetFileSize: settings.targetFileSize,
         skipPoison: this.poisonAttempts + 1 >= settings.maxAttempts,
@@ -383,27 +379,25 @@ export class TableWriter {
     faults.hit('writer.after-metadata');
 
     try {
-      await inTransaction(this.deps.pool, async (db) => {
+      await this.deps.buffer.commit(async (tx) => {
         faults.hit('writer.before-swap');
-        if (extras.copy && !(await copyIsWhole(db, this.ref.tableId, extras.copy.marker, extras.copy.rows))) {
+        if (extras.copy && !(await tx.copyIsWhole(this.ref.tableId, extras.copy.marker, extras.copy.rows))) {
           throw new CopyChangedError(this.qualified, 'changed before it was committed');
         }
-        if (prepared && !(await tables.publish(base, prepared, { db }))) {
+        if (prepared && !(await tables.publish(base, prepared, tx.unit))) {
           metrics.commitConflicts.inc();
           throw new CommitConflictError(this.qualified);
         }
         faults.hit('writer.after-swap');
         const owned = replay
-          ? await WriterProgress.confirm(db, this.ref.tableId, this.position!)
-          : await WriterProgress.advance(db, this.ref.tableId, this.position!, batch.last, batch.lastCommitTime);
+          ? await tx.confirm(this.ref.tableId, this.position!)
+          : await tx.advance(this.ref.tableId, this.position!, batch.last, batch.lastCommitTime);
         if (!owned) throw new StalePositionError(this.qualified);
-        const { deadLetters } = this.deps;
         if (replay) {
-          if (!(await deadLetters.settle(db, replay.outcomes))) throw new CommitConflictError(this.qualified);
-          await deadLetters.supersede(db, replay.supersede);
+          if (!(await tx.settleDeadLetters(replay.outcomes))) throw new CommitConflictError(this.qualified);
+          await tx.supersedeDeadLetters(replay.supersede);
         } else {
-          await deadLetters.add(
-            db,
+          await tx.addDeadLetters(
             this.ref.tableId,
             batch.poison.map((p) => ({
               change: p.change,
@@ -414,7 +408,7 @@ export class TableWriter {
               ...(p.superseded ? { superseded: true } : {}),
             })),
           );
-          await deadLetters.supersede(db, this.superseded(layout, batch, extras.open));
+          await tx.supersedeDeadLetters(this.superseded(layout, batch, extras.open));
         }
         faults.hit('writer.after-offset');
       });
