@@ -1,12 +1,12 @@
-import { DecodedEvent, OpenDeadLetter, Position, ReplayOutcome, StoredEvent, TableBuffer, TableRef } from '@philotes/buffer';
+import { DecodedEvent, OpenDeadLetter, Position, StoredEvent, TableBuffer, TableRef } from '@philotes/buffer';
 import { FaultInjector } from '@philotes/faults';
 import { currentSchema, DataFile, FileContent, IcebergTables, LoadedTable, TableChange, TableIdentifier, writeDataFile } from '@philotes/iceberg';
 import { formatLsn } from '@philotes/pgoutput';
 import { ClassifiedError, needsOperator, timedRetry } from '@philotes/retry';
-import { AssembledBatch, BatchAssembler, currentRows, icebergIdentifier, legacyIdentifier, modeFor, ontoSchema, ownershipProblem, planLayout, PoisonValueError, resolveToast, sourceProperties, TableLayout, TableMode, TableOwnershipError, Unrepresentable } from '@philotes/table-mapping';
+import { AssembledBatch, BatchAssembler, currentRows, icebergIdentifier, legacyIdentifier, modeFor, ownershipProblem, planLayout, PoisonValueError, resolveToast, sourceProperties, TableLayout, TableMode, TableOwnershipError, Unrepresentable } from '@philotes/table-mapping';
 import { fillsCommit } from './commit-size';
 import { copyFinished, CopyChangedError, foldCopyRun, isCopyStart } from './copy-run';
-import { countOutcomes, ReplayedLetter, settleReplay } from './dead-letter-replay';
+import { DeadLetterReplay, ReplaySettlement } from './dead-letter-replay';
 import { WriterMetrics } from './writer-metrics';
 
 /** The settings a table writer reads on each step (reloads apply between commits). */
@@ -64,7 +64,7 @@ interface CommitExtras {
   /** A copy: checked, in the commit's transaction, to be still whole (see TableCommit.copyIsWhole). */
   readonly copy?: { readonly marker: StoredEvent; readonly rows: number };
   /** A replay of dead letters: the table's position stays where it is. */
-  readonly replay?: { readonly outcomes: readonly ReplayOutcome[]; readonly supersede: readonly string[] };
+  readonly replay?: ReplaySettlement;
 }
 
 /**
@@ -84,6 +84,7 @@ export class TableWriter {
   private poisonAttempts = 0;
   /** How long the last batch took to read and fold, for the commit's debug line. */
   private readMs = 0;
+  private readonly replays: DeadLetterReplay;
   readonly qualified: string;
 
   constructor(
@@ -99,6 +100,20 @@ export class TableWriter {
     },
   ) {
     this.qualified = `${ref.schema}.${ref.table}`;
+    // The replay borrows the table as this writer loaded it, and this writer's commit.
+    this.replays = new DeadLetterReplay(ref, {
+      buffer: deps.buffer,
+      metrics: deps.metrics,
+      log: deps.log,
+      target: {
+        qualified: this.qualified,
+        position: () => this.position,
+        loadTable: async (first, settings) => this.table !== undefined || (await this.ensureTable(first, settings)),
+        layoutFor: (first, settings) => this.layoutFor(first, settings),
+        resolveToast: (batch) => this.resolveToast(batch),
+        commit: (layout, batch, open, settlement) => this.commit(layout, batch, { open, replay: settlement }),
+      },
+    });
   }
 
   /**
@@ -137,7 +152,7 @@ export class TableWriter {
     this.stepPosition = this.position;
     // Dead letters still open: replays to apply first, keys a newer change would supersede.
     const open = await this.deps.buffer.openDeadLetters(this.ref.tableId);
-    if (open.some((letter) => letter.status === 'replaying')) return this.replay(open, settings);
+    if (open.some((letter) => letter.status === 'replaying')) return this.replays.run(open, settings);
     const position = this.position;
     const page = await this.deps.buffer.storedAfter(this.ref.tableId, position, settings.batchSize, settings.readBytes);
     if (!this.table && !(await this.ensureTable(page[0], settings))) return 'idle';
@@ -160,47 +175,6 @@ export class TableWriter {
     }
     await this.commit(layout, resolved, { open });
     return more ? 'more' : 'idle';
-  }
-
-  /**
-   * Applies dead letters an operator asked to replay, in source order, in one commit that also
-   * settles their status (so a replay lands once however often it was asked for). The table's
-   * position stays: these events are older than it. A letter whose key was written by a later
-   * change since is never replayed — that change superseded it (see TableCommit.supersedeDeadLetters).
-   */
-  private async replay(open: readonly OpenDeadLetter[], settings: WriterSettings): Promise<StepOutcome> {
-    const stored = await this.deps.buffer.replayingDeadLetters(this.ref.tableId, settings.batchSize);
-    if (stored.length === 0) return 'more';
-    const decoded = await Promise.all(stored.map((letter) => this.deps.buffer.decode(this.ref.tableId, letter)));
-    // Every letter onto the schema version the stream applies next (the newest one once it is
-    // caught up), whatever it was captured under: a replay must not move the Iceberg table back to
-    // an older shape, nor ahead of changes still waiting under an older one (see ontoSchema).
-    const version =
-      (this.position ? await this.deps.buffer.nextVersion(this.ref.tableId, this.position) : undefined) ??
-      (await this.deps.buffer.latestVersion(this.ref.tableId)) ??
-      decoded[0].schemaVersion;
-    const { columns } = await this.deps.buffer.version(this.ref.tableId, version);
-    const letters = decoded.map((change, i): ReplayedLetter => {
-      try {
-        return { id: stored[i].id, change: ontoSchema(change, version, columns, this.qualified) };
-      } catch (error) {
-        if (!(error instanceof PoisonValueError)) throw error;
-        return { id: stored[i].id, refused: error };
-      }
-    });
-    const mapped = letters.flatMap((letter) => ('change' in letter ? [letter.change] : []));
-    if (!this.table && !(await this.ensureTable(mapped[0] ?? { columns }, settings))) return 'idle';
-    const layout = this.layoutFor({ columns }, settings);
-    const assembler = new BatchAssembler(layout, { replay: true });
-    for (const change of mapped) assembler.add(change, true);
-    const batch = await this.resolveToast(assembler.result());
-
-    const { outcomes, supersede } = settleReplay(letters, batch, (change) => assembler.keyOfChange(change), open);
-    await this.commit(layout, batch, { open, replay: { outcomes, supersede } });
-    const counts = countOutcomes(outcomes);
-    for (const outcome of ['replayed', 'superseded', 'failed'] as const) this.deps.metrics.replays.inc({ outcome }, counts[outcome]);
-    this.deps.log.info('replayed dead letters', { table: this.qualified, replayed: counts.replayed, superseded: counts.superseded, failedAgain: counts.failed });
-    return 'more';
   }
 
   /** The open dead letters a normal commit's written keys (or TRUNCATE) supersede. */
