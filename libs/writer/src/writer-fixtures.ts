@@ -1,3 +1,5 @@
+import { ChangeOp, MemoryBuffer, Position, TableRef } from '@philotes/buffer';
+import { CdcValue, ChangePayload, ColumnSchema, createEncoder, encodePayload } from '@philotes/events';
 import { WriterConfig } from './writer-settings';
 
 /** The writer's settings as the config would give them, for tests (every PHILOTES_* the writer reads). */
@@ -31,4 +33,31 @@ export function writerConfig(over: Partial<WriterConfig> = {}): WriterConfig {
     tcpUserTimeoutMs: 30_000,
       ...over,
   };
+}
+
+/** One source change for {@link bufferChanges}: its operation and row images, in the payload's form. */
+export interface SourceChange {
+  readonly op: ChangeOp;
+  readonly after?: readonly CdcValue[];
+  readonly before?: readonly CdcValue[];
+}
+
+/**
+ * Stores source changes of one table in a memory buffer as the reader would: each a transaction
+ * of its own at the next LSN, MessagePack-encoded like the reader's payloads, under the schema
+ * version of `columns` (recorded on first sight). Returns the positions stored.
+ */
+export async function bufferChanges(buffer: MemoryBuffer, ref: Pick<TableRef, 'sourceId' | 'tableId'>, columns: readonly ColumnSchema[], changes: readonly SourceChange[]): Promise<Position[]> {
+  const version = await buffer.schemaStore.recordVersion(ref.tableId, { relationOid: ref.tableId, replicaIdentity: 'd', columns }, 0n);
+  const encoder = createEncoder();
+  const kinds = columns.map((c) => c.kind);
+  const positions: Position[] = [];
+  for (const change of changes) {
+    const lsn = 0x1000n + BigInt(buffer.events.length + 1) * 0x10n;
+    const payload: ChangePayload = change.op === 'T' ? { truncate: { cascade: false, restartIdentity: false } } : { ...(change.after ? { after: change.after } : {}), ...(change.before ? { before: change.before, beforeIsKeyOnly: true } : {}) };
+    const event = { tableId: ref.tableId, commitLsn: lsn, seq: 0, op: change.op, xid: 1, commitTime: lsn * 1_000n, schemaVersion: version, payload: encodePayload(encoder, payload, kinds) };
+    await buffer.eventStore.commit(ref.sourceId, [event], { confirmedLsn: lsn + 1n, lastCommitTime: event.commitTime });
+    positions.push({ lsn, seq: 0 });
+  }
+  return positions;
 }
