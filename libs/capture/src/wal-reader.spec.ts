@@ -79,9 +79,12 @@ class FakeRun implements SourceRun {
   async lagReading(): Promise<never> {
     throw new Error('not measured in these tests');
   }
+  /** When set, close() fails with it (after closing what it could). */
+  closeError?: Error;
   async close(): Promise<void> {
     this.closed = true;
     this.journal.push(`close ${this.leader.pid}`);
+    if (this.closeError) throw this.closeError;
   }
 }
 
@@ -247,6 +250,19 @@ describe('WalReader', () => {
     expect(moves).toHaveLength(2);
     expect(moves[0]).toMatch(/^starting: reconnecting after a connection error \(attempt 1/);
     expect(moves[1]).toMatch(/^paused: waiting for the database to have room: could not extend file/);
+  });
+
+  it('lets the lock go even when closing the run fails, and goes on to lead again', async () => {
+    const locks = new Locks();
+    const a = reader(locks, 100);
+    await until('a leads', () => a.runs.length === 1);
+    a.runs[0].closeError = new Error('replication connection would not close');
+    a.leaders[0].events.lost(new Error('Connection terminated unexpectedly'));
+    // The second connection can only lead once the first let the lock go.
+    await until('a second run', () => a.runs.length === 2);
+    expect(a.journal).toEqual(['connect 100', 'run 100', 'close 100', 'end 100', 'connect 101', 'run 101']);
+    expect(locks.holder).toBe(a.leaders[1]);
+    expect(a.failures).toEqual([]);
   });
 
   it('gives up on a lost slot: the process fails with the reason and nothing reconnects', async () => {

@@ -169,7 +169,9 @@ export class WalReader<L extends LeaderConnection = LeaderConnection> {
     const leader = this.leader;
     this.run = undefined;
     this.leader = undefined;
-    await run?.close();
+    // Whatever the run's close did, the lock must go (a standby is waiting for it) and the
+    // reader goes on to its next session.
+    await run?.close().catch((error: unknown) => this.deps.log.warn('could not close the source run cleanly', { error }));
     await leader?.end();
     if (this.role === 'active') this.deps.metrics.readerActive.set(0);
     this.role = 'starting';

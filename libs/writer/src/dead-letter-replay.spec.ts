@@ -92,7 +92,7 @@ describe('DeadLetterReplay', () => {
   }
 
   /** Letters of the rows given (captured under `v1`), asked to be replayed; then the stream goes on under `now`. */
-  async function world(rows: Array<[number, string]>, now: readonly ColumnSchema[]) {
+  async function world(rows: Array<[number, string]>, now: readonly ColumnSchema[], later?: readonly ColumnSchema[]) {
     const buffer = new MemoryTableBuffer();
     await bufferChanges(buffer.events, ref, v1, rows.map(([id, name]) => ({ op: 'I', after: [id, name] })));
     const captured = await buffer.after(ref.tableId, BEFORE_FIRST, rows.length);
@@ -101,6 +101,8 @@ describe('DeadLetterReplay', () => {
     // The table applied them (as dead letters); a change under `now` waits after them.
     const position = captured.at(-1)!.position;
     await bufferChanges(buffer.events, ref, now, [{ op: 'I', after: now.map((c, i) => (i === 0 ? 99 : c.kind === 'text' ? 'later' : 1)) }]);
+    // And, when given, one more under a newer version still: the replay must not jump to it.
+    if (later) await bufferChanges(buffer.events, ref, later, [{ op: 'I', after: later.map((c, i) => (i === 0 ? 100 : c.kind === 'text' ? 'latest' : 2)) }]);
     const metrics = new WriterMetrics(new Registry());
     const target = new Target(position);
     const replay = new DeadLetterReplay(ref, { buffer, metrics, log: { info: () => undefined }, target });
@@ -109,7 +111,9 @@ describe('DeadLetterReplay', () => {
 
   it("folds the letters onto the schema version the stream applies next and hands them to the writer's commit as replayed", async () => {
     const v2 = [...v1, column('note', 'text')];
-    const { target, replay, metrics, open } = await world([[1, 'a'], [2, 'b']], v2);
+    // v3 is the latest version, but the stream applies v2 next: the replay folds onto v2.
+    const v3 = [...v2, column('score', 'int4')];
+    const { target, replay, metrics, open } = await world([[1, 'a'], [2, 'b']], v2, v3);
 
     expect(await replay.run(open, settings)).toBe('more');
 

@@ -214,21 +214,25 @@ describe('TableWriter', () => {
     expect(await world.snapshots()).toBe(3);
   });
 
-  it('leaves neither the snapshot nor the position when the transaction fails at its end', async () => {
+  it('leaves neither the snapshot, the position nor the dead letters when the transaction fails at its end', async () => {
     const world = new World();
     const positions = await world.stream(insert(1, 'a'));
     const writer = world.writer();
     await writer.step();
     const before = await world.catalog.load(id);
-    await world.stream(insert(2, 'b'));
+    // The failing commit also carries a dead letter (attempts spent at once): it must not stay either.
+    world.settings = { ...baseSettings, maxAttempts: 1 };
+    await world.stream(insert(2, 'b'), poison(9));
     world.buffer.failNextCommit = new Error('connection lost at COMMIT');
 
     await expect(writer.step()).rejects.toThrow('connection lost at COMMIT');
 
     expect(await world.catalog.load(id)).toBe(before);
     expect(await world.position()).toEqual(positions[0]);
+    expect(world.letters()).toHaveLength(0);
     expect(await writer.step()).toBe('idle');
     expect([...(await world.rows()).keys()].sort()).toEqual([1, 2]);
+    expect(world.letters()).toHaveLength(1);
   });
 
   it('leaves a table a copy holds alone: idle, nothing read', async () => {

@@ -53,10 +53,10 @@ export class StoreMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.requests = new Counter({ name: MetricName.WriterStoreRequests, help: 'Object-store requests, by operation and outcome.', labelNames: [Label.Operation, Label.Outcome], registers });
+    this.requests = new Counter({ name: MetricName.WriterStoreRequests, help: 'Calls of the object-store port (one per put, get, delete, or whole listing; SDK retries and pages inside a call are not seen), by operation and outcome.', labelNames: [Label.Operation, Label.Outcome], registers });
     this.duration = new Histogram({
       name: MetricName.WriterStoreRequestDuration,
-      help: 'Seconds per object-store request, by operation.',
+      help: 'Seconds per object-store port call, by operation (a listing includes the time its caller took between items).',
       labelNames: [Label.Operation],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers,
