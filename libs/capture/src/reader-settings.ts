@@ -1,5 +1,5 @@
 import { BackoffPolicy } from '@philotes/retry';
-import { SessionSettings } from './streaming-session';
+import { SessionLog, SessionSettings } from './streaming-session';
 
 export interface ReaderSettings extends SessionSettings {
   readonly sourceId: string;
@@ -14,9 +14,7 @@ export interface ReaderSettings extends SessionSettings {
   readonly tcpUserTimeoutMs: number;
 }
 
-export interface ReaderLog {
-  info(message: string, meta?: Record<string, unknown>): void;
-  warn(message: string, meta?: Record<string, unknown>): void;
+/** The session's log, and the reader's own errors (it gives up and says why). */
+export interface ReaderLog extends SessionLog {
   error(message: string, meta?: Record<string, unknown>): void;
-  debug(message: string, meta?: Record<string, unknown>): void;
 }
