@@ -65,4 +65,12 @@ describe('CopyWatch', () => {
     expect(watch.uncovered(published('asked', 9))).toBe('recreated');
     expect(watch.uncovered(published('joining', 10))).toBeUndefined();
   });
+
+  it('flags a relation again once reconsidered: a partition described beside its root, detached later', () => {
+    const watch = new CopyWatch([state('root')]);
+    expect(watch.uncovered(published('root_2022_01', 11))).toBe('joined');
+    watch.reconsider(11);
+    expect(watch.uncovered(published('root_2022_01', 11))).toBe('joined');
+    expect(watch.uncovered(published('root_2022_01', 11))).toBeUndefined();
+  });
 });

@@ -74,4 +74,13 @@ export class CopyWatch {
     const oid = this.copied.get(key);
     return oid !== undefined && oid !== relation.relationOid ? 'recreated' : undefined;
   }
+
+  /**
+   * A relation the stream described that the publication does not list as itself: a partition
+   * (pgoutput describes it beside the root its changes stream under). Looked at again when it is
+   * described next: detached, it is published as itself, and needs its copy.
+   */
+  reconsider(relationOid: number): void {
+    this.seen.delete(relationOid);
+  }
 }

@@ -6,6 +6,8 @@ export interface ReaderSettings extends SessionSettings {
   readonly replicationSlot: string;
   readonly publication: string;
   readonly tables: readonly string[];
+  /** How a publication the reader creates publishes partitioned tables (PHILOTES_CDC_PARTITIONED_TABLES). */
+  readonly partitionedTables: 'root' | 'leaves';
   readonly snapshotMode: 'initial' | 'never';
   readonly lagWarningBytes: number;
   readonly lagWarningAgeMs: number;

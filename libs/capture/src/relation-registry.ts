@@ -2,6 +2,7 @@ import { SchemaStore } from '@philotes/buffer';
 import { ColumnSchema, ValueKind } from '@philotes/events';
 import { TextParser, textParser } from '@philotes/pg-types';
 import { ReplicaIdentity } from '@philotes/pgoutput';
+import { TimeUnit } from './range-partition';
 import { CatalogColumn } from './source-catalog';
 import { TypeResolver } from './type-resolver';
 
@@ -45,6 +46,8 @@ export class RelationRegistry {
     private readonly types: TypeResolver,
     /** The primary-key columns of a relation; pgoutput flags only the replica identity. */
     private readonly primaryKeyOf: (relationOid: number) => Promise<Set<string>> = async () => new Set(),
+    /** The time transform a partitioned table's range partitions match (see timeTransformOf). */
+    private readonly rangePartitionOf: (relationOid: number) => Promise<{ readonly column: string; readonly unit: TimeUnit } | undefined> = async () => undefined,
   ) {}
 
   get(relationOid: number): RelationState | undefined {
@@ -55,7 +58,8 @@ export class RelationRegistry {
     const qualifiedName = `${relation.schema}.${relation.table}`;
     const primaryKey = relation.columns.some((c) => c.primaryKey !== undefined) ? undefined : await this.primaryKeyOf(relation.relationOid);
     const described = primaryKey ? relation.columns.map((c) => ({ ...c, primaryKey: primaryKey.has(c.name) })) : relation.columns;
-    const columns = await this.types.columns(qualifiedName, described);
+    const range = await this.rangePartitionOf(relation.relationOid);
+    const columns = (await this.types.columns(qualifiedName, described)).map((c) => (c.name === range?.column ? { ...c, rangePartition: range.unit } : c));
     const tableId = await this.schemas.tableId(this.sourceId, relation.schema, relation.table);
     const replicaIdentity = IDENTITY_CODE[relation.replicaIdentity];
     const schemaVersion = await this.schemas.recordVersion(tableId, { relationOid: relation.relationOid, replicaIdentity, columns }, firstLsn);

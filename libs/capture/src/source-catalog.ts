@@ -1,5 +1,6 @@
 import { ClientBase, Pool } from 'pg';
 import { Lsn, parseLsn } from '@philotes/pgoutput';
+import { RangeAlignment } from './range-partition';
 
 export interface SlotInfo {
   readonly plugin: string | null;
@@ -25,6 +26,8 @@ export interface CatalogType {
   readonly elementOid: number;
   /** For domains, the underlying type; 0 otherwise. */
   readonly baseOid: number;
+  /** For domains, the base type's modifier (numeric(12,2) of `CREATE DOMAIN d AS numeric(12,2)`); -1 when none. */
+  readonly baseTypeModifier?: number;
 }
 
 export interface CatalogColumn {
@@ -73,14 +76,19 @@ const MEMBERSHIP_SQL = `(SELECT min(pr.oid)::int8::float8 FROM pg_publication_re
 export class SourceCatalog {
   constructor(private readonly pool: Pool) {}
 
-  /** Creates the publication when it does not exist (for all tables, or `tables`); else leaves it. */
-  async ensurePublication(name: string, tables: readonly string[]): Promise<'created' | 'existing'> {
+  /**
+   * Creates the publication when it does not exist (for all tables, or `tables`); else leaves it.
+   * `partitioned`: root publishes a partitioned table's changes under its own name
+   * (publish_via_partition_root), so it stays one table whatever its partitions do; leaves publishes
+   * each partition as itself.
+   */
+  async ensurePublication(name: string, tables: readonly string[], partitioned: 'root' | 'leaves' = 'root'): Promise<'created' | 'existing'> {
     const { rowCount } = await this.pool.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [name]);
     if (rowCount) return 'existing';
     const quote = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
     const target = tables.length === 0 ? 'FOR ALL TABLES' : `FOR TABLE ${tables.map((t) => t.split('.').map(quote).join('.')).join(', ')}`;
     try {
-      await this.pool.query(`CREATE PUBLICATION ${quote(name)} ${target}`);
+      await this.pool.query(`CREATE PUBLICATION ${quote(name)} ${target} WITH (publish_via_partition_root = ${partitioned === 'root'})`);
     } catch (error) {
       // Another reader (a standby starting at the same moment) may have created it.
       if ((error as { code?: string }).code !== '42710') throw error;
@@ -192,6 +200,37 @@ export class SourceCatalog {
     };
   }
 
+  /**
+   * How a partitioned table's own partitions are bounded, when it is partitioned by range on one
+   * date or timestamp column: the bounds in UTC (a timestamptz bound is printed in the session's
+   * time zone with its offset, so the cast back is exact), checked against each unit. Undefined
+   * for any other table.
+   */
+  async rangeAlignment(relationOid: number): Promise<RangeAlignment | undefined> {
+    const { rows } = await this.pool.query<{ column: string; is_date: boolean; bounds: number; year: boolean; month: boolean; day: boolean; hour: boolean }>(
+      `WITH key AS (
+         SELECT a.attname, a.atttypid
+           FROM pg_partitioned_table p JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
+          WHERE p.partrelid = $1::oid AND p.partstrat = 'r' AND p.partnatts = 1
+            AND a.atttypid IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype)
+       ), instants AS (
+         SELECT CASE WHEN key.atttypid = 'timestamptz'::regtype THEN replace(m[1], '''''', '''')::timestamptz AT TIME ZONE 'UTC'
+                     ELSE replace(m[1], '''''', '''')::timestamp END AS t
+           FROM key, pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
+                regexp_matches(pg_get_expr(c.relpartbound, c.oid), '''((?:[^'']|'''')*)''', 'g') AS m
+          WHERE i.inhparent = $1::oid
+       )
+       SELECT key.attname AS column, key.atttypid = 'date'::regtype AS is_date, count(t)::int AS bounds,
+              coalesce(bool_and(date_trunc('year', t) = t), false) AS year, coalesce(bool_and(date_trunc('month', t) = t), false) AS month,
+              coalesce(bool_and(date_trunc('day', t) = t), false) AS day, coalesce(bool_and(date_trunc('hour', t) = t), false) AS hour
+         FROM key LEFT JOIN instants ON true GROUP BY key.attname, key.atttypid`,
+      [relationOid],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return { column: row.column, isDate: row.is_date, bounds: row.bounds, aligned: { year: row.year, month: row.month, day: row.day, hour: row.hour } };
+  }
+
   /** The primary-key columns of a relation (by OID); empty when it has none or is gone. */
   async primaryKey(relationOid: number): Promise<Set<string>> {
     const { rows } = await this.pool.query<{ attname: string }>(
@@ -204,13 +243,13 @@ export class SourceCatalog {
 
   async types(oids: readonly number[]): Promise<Map<number, CatalogType>> {
     if (oids.length === 0) return new Map();
-    const { rows } = await this.pool.query<{ oid: number; name: string; typtype: string; typelem: number; typbasetype: number }>(
+    const { rows } = await this.pool.query<{ oid: number; name: string; typtype: string; typelem: number; typbasetype: number; typtypmod: number }>(
       `SELECT t.oid::int8::float8 AS oid, format('%I.%I', n.nspname, t.typname) AS name, t.typtype, t.typelem::int8::float8 AS typelem,
-              t.typbasetype::int8::float8 AS typbasetype
+              t.typbasetype::int8::float8 AS typbasetype, t.typtypmod
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = ANY($1::oid[])`,
       [oids],
     );
-    return new Map(rows.map((row) => [row.oid, { oid: row.oid, name: row.name, typtype: row.typtype, elementOid: row.typelem, baseOid: row.typbasetype }]));
+    return new Map(rows.map((row) => [row.oid, { oid: row.oid, name: row.name, typtype: row.typtype, elementOid: row.typelem, baseOid: row.typbasetype, baseTypeModifier: row.typtypmod }]));
   }
 
   /**

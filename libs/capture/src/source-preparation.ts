@@ -14,6 +14,7 @@ export interface SourcePreparationDeps {
     readonly replicationSlot: string;
     readonly publication: string;
     readonly tables: readonly string[];
+    readonly partitionedTables: 'root' | 'leaves';
     readonly snapshotMode: 'initial' | 'never';
   };
   readonly catalog: SourceCatalog;
@@ -38,8 +39,8 @@ export interface SourcePreparationDeps {
 export async function prepareSource(deps: SourcePreparationDeps, signal: AbortSignal): Promise<{ readonly checkpoint: Checkpoint; readonly replication: ReplicationConnection }> {
   const { settings, catalog, checkpointer, copy, faults, log, machine } = deps;
   const { sourceId, replicationSlot: slot, publication } = settings;
-  if ((await catalog.ensurePublication(publication, settings.tables)) === 'created') {
-    log.info('created the publication', { publication, tables: settings.tables.length === 0 ? 'all' : settings.tables });
+  if ((await catalog.ensurePublication(publication, settings.tables, settings.partitionedTables)) === 'created') {
+    log.info('created the publication', { publication, tables: settings.tables.length === 0 ? 'all' : settings.tables, partitionedTables: settings.partitionedTables });
   }
   const unidentified = await catalog.tablesWithoutIdentity(publication);
   if (unidentified.length > 0) {

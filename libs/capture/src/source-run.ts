@@ -17,6 +17,7 @@ import { StateMachine } from '@philotes/lifecycle';
 import { formatLsn } from '@philotes/pgoutput';
 import { ReplicationConnection, ReplicationTarget } from '@philotes/replication';
 import { SqlState, sqlStateOf } from '@philotes/retry';
+import { timeTransformOf } from './range-partition';
 import { copiesDue, CopyWatch } from './copy-plan';
 import { CopyRunner } from './copy-runner';
 import { LostSlotError, StartOverError } from './errors';
@@ -128,7 +129,7 @@ export class PostgresSourceRun implements SourceRun {
     // Measured here, once: the session commits through the port and times nothing itself.
     const events = measuredEventStore(new PostgresEventStore(leader, { afterCopy: () => this.deps.faults.hit('reader.after-copy') }), this.deps.metrics);
     const backfill = new PostgresBackfillStore(leader);
-    const relations = new RelationRegistry(sourceId, new PostgresSchemaStore(leader), new TypeResolver(catalog, this.deps.log), (oid) => catalog.primaryKey(oid));
+    const relations = new RelationRegistry(sourceId, new PostgresSchemaStore(leader), new TypeResolver(catalog, this.deps.log), (oid) => catalog.primaryKey(oid), async (oid) => timeTransformOf(await catalog.rangeAlignment(oid)));
 
     const copy = new InitialCopy({
       sourceId,
@@ -136,7 +137,7 @@ export class PostgresSourceRun implements SourceRun {
       source: this.deps.source,
       bufferUrl: this.deps.bufferUrl,
       leader: () => ({ sourceId, leaderPid: this.deps.leaderPid }),
-      relations: (schemas) => new RelationRegistry(sourceId, schemas, new TypeResolver(catalog, this.deps.log), (oid) => catalog.primaryKey(oid)),
+      relations: (schemas) => new RelationRegistry(sourceId, schemas, new TypeResolver(catalog, this.deps.log), (oid) => catalog.primaryKey(oid), async (oid) => timeTransformOf(await catalog.rangeAlignment(oid))),
       batchSize: () => this.deps.settings().batchSize,
       bytes: () => ({ batch: this.deps.settings().bufferBytes / 4, maxEvent: this.deps.settings().maxEventBytes }),
       deadPeerTimeoutMs: this.deps.settings().tcpUserTimeoutMs,
@@ -170,6 +171,10 @@ export class PostgresSourceRun implements SourceRun {
         const reason = watch.uncovered(relation);
         if (!reason) return;
         const shape = await SourceCatalog.publishedShape(this.deps.sourcePool, publication, relation.schema, relation.table);
+        if (!shape) {
+          watch.reconsider(relation.relationOid);
+          return;
+        }
         // Only the relation that has the name now: changes of one dropped since stream before the
         // drop, and the copy of its successor's snapshot already skips them (CopyVisibility).
         if (shape?.relationOid !== relation.relationOid) return;

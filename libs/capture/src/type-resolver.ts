@@ -7,6 +7,8 @@ export interface ResolvedType {
   readonly typeName: string;
   readonly element?: { readonly kind: ValueKind; readonly typeOid: number; readonly typeName: string };
   readonly textFallback?: boolean;
+  /** A domain's modifier of its base type: a column of the domain has none of its own (atttypmod -1). */
+  readonly typeModifier?: number;
 }
 
 export interface TypeLookup {
@@ -44,7 +46,7 @@ export class TypeResolver {
       return {
         name: column.name,
         typeOid: column.typeOid,
-        typeModifier: column.typeModifier,
+        typeModifier: column.typeModifier >= 0 ? column.typeModifier : (type.typeModifier ?? column.typeModifier),
         typeName: type.typeName,
         kind: type.kind,
         ...(type.element ? { element: type.element } : {}),
@@ -90,7 +92,9 @@ export class TypeResolver {
     if (type.typtype === 'e') return { kind: 'enum', typeName: type.name };
     if (type.typtype === 'd') {
       const base = this.resolve(type.baseOid, catalog, depth + 1);
-      return { ...base, typeName: type.name };
+      // A domain over a domain has no modifier of its own: the inner one's applies.
+      const modifier = type.baseTypeModifier !== undefined && type.baseTypeModifier >= 0 ? type.baseTypeModifier : base.typeModifier;
+      return { ...base, typeName: type.name, ...(modifier !== undefined ? { typeModifier: modifier } : {}) };
     }
     if (type.elementOid !== 0 && type.typtype === 'b') return this.arrayOf(type.name, type.elementOid, catalog, depth);
     return TEXT_FALLBACK(type.name);

@@ -113,6 +113,7 @@ describe('loadSettings', () => {
     ['PHILOTES_HEALTH_LISTEN_ADDR', ':99999', 'PHILOTES_HEALTH_LISTEN_ADDR=":99999": must be an address such as :8081 or 127.0.0.1:8081'],
     ['PHILOTES_CDC_TABLES', 'public.a, orders', 'PHILOTES_CDC_TABLES="public.a, orders": must list tables as schema.table, separated by commas'],
     ['PHILOTES_CDC_SNAPSHOT_MODE', 'always', 'PHILOTES_CDC_SNAPSHOT_MODE="always": must be one of initial, never'],
+    ['PHILOTES_CDC_PARTITIONED_TABLES', 'partitions', 'PHILOTES_CDC_PARTITIONED_TABLES="partitions": must be one of root, leaves'],
     ['PHILOTES_CDC_LAG_WARNING_BYTES', '0', 'PHILOTES_CDC_LAG_WARNING_BYTES="0": must be between 1 and 9007199254740991'],
     ['PHILOTES_CDC_LAG_WARNING_AGE', '1ms', 'PHILOTES_CDC_LAG_WARNING_AGE="1ms": must be between 1s and 168h'],
     ['PHILOTES_ICEBERG_WAREHOUSE', 'my warehouse', 'PHILOTES_ICEBERG_WAREHOUSE="my warehouse": must be a directory or an s3:// URI'],

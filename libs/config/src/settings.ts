@@ -13,6 +13,8 @@ export const LOG_LEVELS = ['error', 'warn', 'info', 'verbose', 'debug'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const LOG_FORMATS = ['auto', 'json', 'text'] as const;
 export const SNAPSHOT_MODES = ['initial', 'never'] as const;
+export const PARTITIONED_TABLE_MODES = ['root', 'leaves'] as const;
+export type PartitionedTableMode = (typeof PARTITIONED_TABLE_MODES)[number];
 export const ICEBERG_MODES = ['auto', 'append', 'upsert'] as const;
 export type IcebergMode = (typeof ICEBERG_MODES)[number];
 export const UNREPRESENTABLE_POLICIES = ['reject', 'null'] as const;
@@ -89,6 +91,10 @@ export class PhilotesSettings {
   @Setting({ env: 'PHILOTES_CDC_TABLES', kind: 'list', default: '', doc: 'Tables the reader creates its publication for, as schema.table, comma-separated; empty means all tables. An existing publication is used as it is.' })
   @Matches(/^[^.\s,]+\.[^.\s,]+$/, { each: true, message: 'must list tables as schema.table, separated by commas' })
   tables!: string[];
+
+  @Setting({ env: 'PHILOTES_CDC_PARTITIONED_TABLES', kind: 'string', default: 'root', doc: 'How the publication the reader creates publishes a partitioned table. root: as one table under the partitioned table\'s name (publish_via_partition_root), one Iceberg table whatever its partitions do; leaves: each partition as a table of its own. An existing publication is used as it is.' })
+  @OneOf(PARTITIONED_TABLE_MODES)
+  partitionedTables!: PartitionedTableMode;
 
   @Setting({ env: 'PHILOTES_CDC_SNAPSHOT_MODE', kind: 'string', default: 'initial', doc: 'initial: copy the rows already in the tables when a source is first read, then stream; never: stream changes only.' })
   @OneOf(SNAPSHOT_MODES)

@@ -42,6 +42,11 @@ export interface ColumnSchema {
   readonly primaryKey?: boolean;
   /** Kept as text because Philotes has no exact mapping for the type; logged once as a warning. */
   readonly textFallback?: boolean;
+  /**
+   * The source table is partitioned by range on this column, every partition bound aligned to
+   * this unit in UTC: the Iceberg table may partition by the same time transform exactly.
+   */
+  readonly rangePartition?: 'year' | 'month' | 'day' | 'hour';
 }
 
 /** numeric(p,s) from its type modifier; undefined for an unconstrained numeric. */
