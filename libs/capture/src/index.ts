@@ -3,6 +3,7 @@ export * from './errors';
 export * from './initial-copy';
 export * from './operator-pause-watch';
 export * from './postgres-reader-parts';
+export * from './range-partition';
 export * from './reader-holds';
 export * from './reader-metrics';
 export * from './reader-parts';
