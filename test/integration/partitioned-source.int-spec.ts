@@ -164,7 +164,7 @@ describe(`a partitioned source table is one Iceberg table (seed ${SEED})`, () =>
     }
   });
 
-  it('keeps the root table when a partition is detached: the detached table is a table of its own from then on', async () => {
+  it('keeps the root table when partitions are attached and detached: a detached one is a table of its own from then on', async () => {
     const live = async () => {
       const table = (await readIcebergTable(dbs.buffer.url, 'public', 'payment'))!;
       const metadata = JSON.parse(await readFile(fileURLToPath(table.metadataLocation), 'utf8')) as { 'table-uuid': string };
@@ -175,13 +175,18 @@ describe(`a partitioned source table is one Iceberg table (seed ${SEED})`, () =>
     await source.query('ALTER TABLE payment DETACH PARTITION payment_2022_01');
     await source.query(`INSERT INTO payment_2022_01 VALUES (7000, '2022-01-20 00:00+00', 'calm', 3.00, NULL, NULL, 'after the detach')`);
     await source.query(`INSERT INTO payment VALUES (7001, '2022-02-20 00:00+00', 'calm', 4.00, NULL, NULL, 'root after the detach')`);
+    // A table attached as a partition (empty, made on its own first): its rows stream under the root from then on.
+    await source.query(`CREATE TABLE payment_2022_06 (LIKE payment INCLUDING DEFAULTS)`);
+    await source.query(`ALTER TABLE payment ATTACH PARTITION payment_2022_06 FOR VALUES FROM ('2022-06-01 00:00+00') TO ('2022-07-01 00:00+00')`);
+    await source.query(`INSERT INTO payment VALUES (7002, '2022-06-02 00:00+00', 'busy', 5.00, NULL, NULL, 'in an attached partition')`);
     await waitCaughtUp(dbs);
     await waitWriterCaughtUp(dbs.buffer.url);
 
     const after = await live();
     // The same table, grown by the root's new row; the detached rows stay in it (a detach changes no row in the WAL).
     expect(after.uuid).toBe(before.uuid);
-    expect(after.rows.map((r) => r.id).sort()).toEqual([...before.rows.map((r) => r.id), '7001'].sort());
+    expect(after.rows.map((r) => r.id).sort()).toEqual([...before.rows.map((r) => r.id), '7001', '7002'].sort());
+    expect(await query(dbs.buffer.url, "SELECT 1 FROM iceberg_tables WHERE table_name = 'payment_2022_06'")).toEqual([]);
     // The detached table is published on its own now (FOR ALL TABLES): copied, then streamed.
     const detached = (await readIcebergTable(dbs.buffer.url, 'public', 'payment_2022_01'))!;
     expect(detached.rows).toHaveLength(januaryRows + 1);
