@@ -30,7 +30,7 @@ export async function writeDataFile(
 ): Promise<DataFile> {
   const sort = content === FileContent.Data && options.sort && options.sort.fields.length > 0 ? options.sort : undefined;
   const ordered = sort ? sortRows(rows, fields, sort) : rows;
-  const written = writeParquetFile(
+  const written = await writeParquetFile(
     { ...schema, fields: [...fields] },
     fields.map((field, i) => ({ field, values: ordered.map((row) => row[i]) })),
     { ...(options.parquet ? { parquet: options.parquet } : {}) },

@@ -35,18 +35,19 @@ describe('table write properties', () => {
       { field: text, values: Array.from({ length: rows }, (_, i) => `value ${i % 97}`) },
     ];
     const schema = { type: 'struct' as const, 'schema-id': 0, fields: [id, text] };
-    const written = writeParquetFile(schema, columns, { parquet: { codec: 'zstd', rowGroupBytes: 16 * 1024, pageBytes: 1024 } });
+    const written = await writeParquetFile(schema, columns, { parquet: { codec: 'zstd', rowGroupBytes: 16 * 1024, pageBytes: 1024 } });
     const file = await parquet.ParquetFile.fromFile(new Blob([written.bytes]));
     const groups = file.metadata().rowGroups();
     expect(groups.length).toBeGreaterThan(3);
-    for (const group of groups) {
-      expect(group.columns().map((c) => c.compression())).toEqual([parquet.Compression.ZSTD, parquet.Compression.ZSTD]);
-      // Within the target by the estimate (uncompressed bytes), one row of slack.
-      expect(group.totalByteSize()).toBeLessThanOrEqual(16 * 1024 * 1.5);
+    for (const group of groups) expect(group.columns().map((c) => c.compression())).toEqual([parquet.Compression.ZSTD, parquet.Compression.ZSTD]);
+    // Near the size asked for in encoded, uncompressed bytes (the measure is per row, so not exact).
+    for (const group of groups.slice(0, -1)) {
+      expect(group.totalByteSize()).toBeLessThanOrEqual(16 * 1024 * 1.25);
+      expect(group.totalByteSize()).toBeGreaterThanOrEqual(16 * 1024 * 0.6);
     }
     expect(groups.reduce((n, g) => n + g.numRows(), 0)).toBe(rows);
 
-    const plain = writeParquetFile(schema, columns);
+    const plain = await writeParquetFile(schema, columns);
     const defaults = (await parquet.ParquetFile.fromFile(new Blob([plain.bytes]))).metadata().rowGroups();
     expect(defaults).toHaveLength(1);
     expect(defaults[0].column(0).compression()).toBe(parquet.Compression.SNAPPY);
