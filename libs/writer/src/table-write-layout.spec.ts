@@ -42,8 +42,8 @@ describe('table properties and sort order from the settings', () => {
     const recorded = newTableMetadata('mem://t', schema, { [WRITE_PROPERTIES.pageBytes]: '2048', [WRITE_PROPERTIES.targetFileSize]: '5000' });
     const settings = (over: Partial<WriterConfig>) => writerSettingsOf(writerConfig(over));
     const none = settings({});
-    // No settings: the recorded properties stand (snappy, as new tables record it), nothing to record.
-    expect(writeLayoutOf(recorded, ref, none.tableWrite, 64)).toMatchObject({ options: { parquet: { codec: 'snappy', pageBytes: 2048, rowGroupBytes: 128 * 1024 * 1024 } }, targetFileSize: 5000 });
+    // No settings: the recorded properties stand (zstd, as new tables record it), nothing to record.
+    expect(writeLayoutOf(recorded, ref, none.tableWrite, 64)).toMatchObject({ options: { parquet: { codec: 'zstd', pageBytes: 2048, rowGroupBytes: 128 * 1024 * 1024 } }, targetFileSize: 5000 });
     expect(writeLayoutOf(recorded, ref, none.tableWrite, 64).properties).toBeUndefined();
     const global = settings({ icebergParquetCompression: 'gzip(5)', icebergParquetPageSize: 4096 });
     expect(writeLayoutOf(recorded, ref, global.tableWrite, 64)).toMatchObject({ properties: { [WRITE_PROPERTIES.codec]: 'gzip', [WRITE_PROPERTIES.level]: '5', [WRITE_PROPERTIES.pageBytes]: '4096' }, options: { parquet: { codec: 'gzip', level: 5, pageBytes: 4096 } } });
@@ -59,12 +59,12 @@ describe('table properties and sort order from the settings', () => {
   });
 
   it('records the properties and the sort order in the commit, sorts each data file and marks its entry; a new order gets a new id', async () => {
-    const w = world({ icebergTableProperties: [{ schema: 'public', table: 'events', properties: { [WRITE_PROPERTIES.codec]: 'zstd', 'engine.flag': 'on' } }], icebergSortOrder: sortedBy([{ column: 'v', direction: 'desc', nullOrder: 'nulls-last' }, { column: 'id', direction: 'asc', nullOrder: 'nulls-first' }]) });
+    const w = world({ icebergTableProperties: [{ schema: 'public', table: 'events', properties: { [WRITE_PROPERTIES.codec]: 'gzip', 'engine.flag': 'on' } }], icebergSortOrder: sortedBy([{ column: 'v', direction: 'desc', nullOrder: 'nulls-last' }, { column: 'id', direction: 'asc', nullOrder: 'nulls-first' }]) });
     await w.stream(insert(1, 'b'), insert(2, null), insert(3, 'c'), insert(4, 'b'), insert(5, 'a'));
     await w.writer().step();
 
     let table = await w.load();
-    expect(table.metadata.properties).toMatchObject({ [WRITE_PROPERTIES.codec]: 'zstd', 'engine.flag': 'on' });
+    expect(table.metadata.properties).toMatchObject({ [WRITE_PROPERTIES.codec]: 'gzip', 'engine.flag': 'on' });
     expect(table.metadata['sort-orders']).toEqual([
       { 'order-id': 0, fields: [] },
       { 'order-id': 1, fields: [{ transform: 'identity', 'source-id': 2, direction: 'desc', 'null-order': 'nulls-last' }, { transform: 'identity', 'source-id': 1, direction: 'asc', 'null-order': 'nulls-first' }] },
@@ -86,7 +86,7 @@ describe('table properties and sort order from the settings', () => {
     const newest = live.data.find((e) => e.dataFile.sortOrderId === 2)!;
     expect(readRows(await w.tables.store.get(newest.dataFile.filePath), fields).map((row) => row[at])).toEqual([7, 6]);
     // The per-table property setting is gone, the recorded ones stand (precedence: recorded over default).
-    expect(table.metadata.properties[WRITE_PROPERTIES.codec]).toBe('zstd');
+    expect(table.metadata.properties[WRITE_PROPERTIES.codec]).toBe('gzip');
   });
 
   it('stops the table for the operator when the sort order names a column it lacks', async () => {
