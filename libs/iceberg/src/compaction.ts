@@ -1,7 +1,7 @@
 import { writeDataFile } from './data-files';
 import { DataFile, ManifestEntry } from './manifest';
 import { currentSchema, currentSnapshot } from './metadata';
-import { defaultSortOrder } from './sort-order';
+import { writableSortOrder } from './sort-order';
 import { parquetOptionsOf } from './write-properties';
 import { deletedKeys, isDeleted, sequenceOf } from './equality-deletes';
 import { readRows } from './parquet/read-rows';
@@ -43,7 +43,7 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
   const schema = currentSchema(table.metadata);
   const deleted = await deletedKeys(store, schema.fields, plan.deletes);
   // Written as the table's properties and sort order say now (another engine may have set them).
-  const options = { parquet: parquetOptionsOf(table.metadata.properties), sort: defaultSortOrder(table.metadata) };
+  const options = { parquet: parquetOptionsOf(table.metadata.properties), sort: writableSortOrder(table.metadata) };
   const added: DataFile[] = [];
   let pending: unknown[][] = [];
   let pendingBytes = 0;

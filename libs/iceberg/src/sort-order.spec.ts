@@ -1,7 +1,7 @@
 import { seededRandom } from '@philotes/faults';
 import { newTableMetadata } from './metadata';
 import { NestedField, PrimitiveType } from './schema';
-import { codePointOrder, defaultSortOrder, resolveSortOrder, sortRows, SortField, withSortOrder } from './sort-order';
+import { codePointOrder, defaultSortOrder, resolveSortOrder, sortRows, SortField, withSortOrder, writableSortOrder } from './sort-order';
 
 const field = (id: number, type: PrimitiveType, name = `c${id}`): NestedField => ({ id, name, required: false, type });
 
@@ -112,6 +112,13 @@ describe('sort orders in the metadata', () => {
     const back = withSortOrder(second, byV);
     expect(back['default-sort-order-id']).toBe(1);
     expect(back['sort-orders'].map((o) => o['order-id'])).toEqual([0, 1, 2]);
+  });
+
+  it('writes unsorted (order 0) under a default order with a transform it does not compute', () => {
+    const bucketed = withSortOrder(newTableMetadata('mem://t', schema, {}), [{ transform: 'bucket[16]', 'source-id': 1, direction: 'asc', 'null-order': 'nulls-first' }]);
+    expect(defaultSortOrder(bucketed)['order-id']).toBe(1);
+    expect(writableSortOrder(bucketed)).toEqual({ 'order-id': 0, fields: [] });
+    expect(writableSortOrder(withSortOrder(bucketed, byV))['order-id']).toBe(2);
   });
 
   it('resolves columns by name and names the ones it cannot sort on', () => {

@@ -45,6 +45,16 @@ export function defaultSortOrder(metadata: Pick<TableMetadata, 'sort-orders' | '
 }
 
 /**
+ * The order a writer can write files in: the table's default order when its fields are all
+ * identity, else unsorted (an order another engine set with a transform we do not compute; files
+ * written unsorted say so with order id 0, which is always true).
+ */
+export function writableSortOrder(metadata: Pick<TableMetadata, 'sort-orders' | 'default-sort-order-id'>): SortOrder {
+  const order = defaultSortOrder(metadata);
+  return order.fields.every((f) => f.transform === 'identity') ? order : UNSORTED;
+}
+
+/**
  * The metadata with `fields` as its default sort order: an order with equal fields is reused, else
  * a new one gets the next id (as partition specs evolve: old files keep the id they were written with).
  */

@@ -1,4 +1,4 @@
-import { currentSchema, DataFileOptions, defaultSortOrder, effectiveProperties, IcebergSchema, metadataChangedBy, parquetOptionsOf, resolveSortOrder, sameProperties, SortColumn, SortField, TableMetadata, targetFileSizeOf, WRITE_PROPERTIES } from '@philotes/iceberg';
+import { currentSchema, DataFileOptions, effectiveProperties, IcebergSchema, metadataChangedBy, parquetOptionsOf, resolveSortOrder, sameProperties, SortColumn, SortField, TableMetadata, targetFileSizeOf, WRITE_PROPERTIES, writableSortOrder } from '@philotes/iceberg';
 import { ClassifiedError, needsOperator } from '@philotes/retry';
 
 /** The PHILOTES_ICEBERG_* settings about how a table's files are written, derived once per (re)load. */
@@ -68,7 +68,7 @@ export function writeLayoutOf(metadata: TableMetadata, ref: { readonly schema: s
   return {
     ...(changed ? { properties } : {}),
     ...(sortOrder ? { sortOrder } : {}),
-    options: { parquet: parquetOptionsOf(properties), sort: defaultSortOrder(after) },
+    options: { parquet: parquetOptionsOf(properties), sort: writableSortOrder(after) },
     targetFileSize: targetFileSizeOf(properties, targetFileSize),
   };
 }
