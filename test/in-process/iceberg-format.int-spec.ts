@@ -59,7 +59,7 @@ describe('Iceberg tables written by Philotes, read by other engines', () => {
 
   async function dataFile(content: FileContent, columns: Array<{ id: number; values: unknown[] }>, equalityIds?: number[]): Promise<DataFile> {
     const fields = columns.map((c) => SCHEMA.fields.find((f) => f.id === c.id)!);
-    const written = writeParquetFile(SCHEMA, columns.map((c, i) => ({ field: fields[i], values: c.values })));
+    const written = await writeParquetFile(SCHEMA, columns.map((c, i) => ({ field: fields[i], values: c.values })));
     const path = `${(await tables.load(id))!.metadata.location}/data/${content === FileContent.Data ? 'data' : 'delete'}-${Date.now()}-${Math.random().toString(16).slice(2)}.parquet`;
     await tables.store.put(path, written.bytes);
     return { content, filePath: path, fileSizeInBytes: written.bytes.length, ...written, ...(equalityIds ? { equalityIds } : {}) };

@@ -63,6 +63,8 @@ const files = entries.map((e) => ({
   sequenceNumber: Number(e.sequence_number),
   recordCount: Number(e.data_file.record_count),
   ...(e.data_file.equality_ids ? { equalityIds: [...e.data_file.equality_ids].map(Number) } : {}),
+  // null (decoded as undefined) for delete files; the table sort order the rows are in otherwise.
+  sortOrderId: e.data_file.sort_order_id ?? null,
 }));
 process.stdout.write(
   JSON.stringify(mode === '--files' ? { rows, files } : rows, (_key, value) => {

@@ -25,6 +25,8 @@ export interface IcebirdFile {
   readonly recordCount: number;
   /** Equality deletes: the field ids they compare. */
   readonly equalityIds?: readonly number[];
+  /** The sort order id the manifest entry records (null for delete files). */
+  readonly sortOrderId: number | null;
 }
 
 /** The table's rows and its live files, both read by icebird. */

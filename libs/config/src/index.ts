@@ -7,3 +7,4 @@ export * from './reference';
 export * from './settings';
 export type { SettingDefinition, SettingKind } from './setting';
 export * from './size';
+export * from './table-settings';

@@ -158,6 +158,27 @@ describe('loadSettings', () => {
     ['PHILOTES_CDC_SOURCE_USER', 'my user', 'PHILOTES_CDC_SOURCE_USER="my user": must be a user name'],
     ['PHILOTES_CDC_BUFFER_SIZE', 'lots', 'PHILOTES_CDC_BUFFER_SIZE="lots": must be a whole number'],
     ['PHILOTES_BACKPRESSURE_LOW_BYTES', '-1', 'PHILOTES_BACKPRESSURE_LOW_BYTES="-1": must be a size such as 512KB, 64MB or 1GB'],
+    ['PHILOTES_ICEBERG_PARQUET_COMPRESSION', 'zstd(23)', 'PHILOTES_ICEBERG_PARQUET_COMPRESSION="zstd(23)": must be zstd, zstd(1-22), gzip, gzip(0-9), brotli, brotli(0-11), snappy or uncompressed'],
+    ['PHILOTES_ICEBERG_PARQUET_COMPRESSION', 'lzo', 'PHILOTES_ICEBERG_PARQUET_COMPRESSION="lzo": must be zstd, zstd(1-22), gzip, gzip(0-9), brotli, brotli(0-11), snappy or uncompressed'],
+    ['PHILOTES_ICEBERG_PARQUET_ROW_GROUP_SIZE', '100B', 'PHILOTES_ICEBERG_PARQUET_ROW_GROUP_SIZE="100B": must be between 1024 and 2147483648'],
+    ['PHILOTES_ICEBERG_PARQUET_PAGE_SIZE', 'big', 'PHILOTES_ICEBERG_PARQUET_PAGE_SIZE="big": must be a size such as 512KB, 64MB or 1GB'],
+    ['PHILOTES_ICEBERG_FORMAT_VERSION', '3', 'PHILOTES_ICEBERG_FORMAT_VERSION="3": format version 3 arrives with deletion vectors; Philotes writes format version 2 until then'],
+    ['PHILOTES_ICEBERG_FORMAT_VERSION', '1', 'PHILOTES_ICEBERG_FORMAT_VERSION="1": must be 2'],
+    [
+      'PHILOTES_ICEBERG_TABLE_PROPERTIES',
+      'public.t:format-version=3',
+      'PHILOTES_ICEBERG_TABLE_PROPERTIES="public.t:format-version=3": must set no reserved or invalid property: format-version is reserved by Iceberg (set PHILOTES_ICEBERG_FORMAT_VERSION)',
+    ],
+    [
+      'PHILOTES_ICEBERG_TABLE_PROPERTIES',
+      'public.t',
+      'PHILOTES_ICEBERG_TABLE_PROPERTIES="public.t": must list schema.table:property=value,..., tables separated by ";" (expected ":" at character 9)',
+    ],
+    [
+      'PHILOTES_ICEBERG_SORT_ORDER',
+      'public.t=bucket(16,id)',
+      'PHILOTES_ICEBERG_SORT_ORDER="public.t=bucket(16,id)": must use columns as sort fields: the transform bucket(16,id) is not supported yet (only identity)',
+    ],
   ];
 
   it.each(invalid)('rejects %s=%p', (variable, value, message) => {

@@ -1,12 +1,13 @@
 import { parseDuration } from './duration';
 import { parseSize } from './size';
 import { parseListenAddress } from './listen-address';
+import { parseSortOrders, parseTableProperties } from './table-settings';
 
 /**
  * How a variable's text becomes a typed value. Each parser returns the value, or the rule the text
  * broke, phrased to follow "VARIABLE=value: ..." in an error message.
  */
-export type SettingKind = 'string' | 'integer' | 'number' | 'boolean' | 'duration' | 'size' | 'listen-address' | 'list';
+export type SettingKind = 'string' | 'integer' | 'number' | 'boolean' | 'duration' | 'size' | 'listen-address' | 'list' | 'table-properties' | 'sort-orders';
 
 type ParseResult = { readonly value: unknown } | { readonly rule: string };
 
@@ -50,6 +51,8 @@ export const PARSERS: Readonly<Record<SettingKind, (raw: string) => ParseResult>
       .map((item) => item.trim())
       .filter((item) => item !== ''),
   }),
+  'table-properties': parseTableProperties,
+  'sort-orders': parseSortOrders,
 };
 
 export interface SettingSpec {

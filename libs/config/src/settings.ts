@@ -1,8 +1,9 @@
-import { IsOptional, Matches } from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
 import { AtLeastSetting, AtMostSetting, LessThanSetting } from './cross-field';
 import type { ListenAddress } from './listen-address';
 import { DurationInRange, InRange, OneOf, Pattern } from './rules';
 import { Setting } from './setting';
+import type { SortOrderEntry, TablePropertiesEntry } from './table-settings';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -22,6 +23,7 @@ export type UnrepresentablePolicy = (typeof UNREPRESENTABLE_POLICIES)[number];
 export type SnapshotMode = (typeof SNAPSHOT_MODES)[number];
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
+const PARQUET_COMPRESSION = /^(zstd(\((?:[1-9]|1\d|2[0-2])\))?|gzip(\([0-9]\))?|brotli(\((?:[0-9]|1[01])\))?|snappy|uncompressed)$/;
 const POSTGRES_URL = /^postgres(ql)?:\/\/\S+$/;
 /** Iceberg namespace template: "."-separated levels of [A-Za-z0-9_] and placeholders, holding {schema}. */
 const NAMESPACE_TEMPLATE = /^(?=.*\{schema\})(?=.{1,255}$)(?:[A-Za-z0-9_]|\{source\}|\{schema\})+(?:\.(?:[A-Za-z0-9_]|\{source\}|\{schema\})+)*$/;
@@ -220,9 +222,40 @@ export class PhilotesSettings {
   @OneOf(UNREPRESENTABLE_POLICIES)
   icebergUnrepresentable!: UnrepresentablePolicy;
 
-  @Setting({ env: 'PHILOTES_ICEBERG_TARGET_FILE_SIZE', kind: 'size', default: '64MB', reloadable: true, doc: 'Data written per commit of a table while it has a backlog (estimated from the buffered events); keeps a million rows from becoming thousands of files.' })
+  @Setting({ env: 'PHILOTES_ICEBERG_TARGET_FILE_SIZE', kind: 'size', default: '64MB', reloadable: true, doc: 'Data written per commit of a table while it has a backlog (estimated from the buffered events); keeps a million rows from becoming thousands of files. The default of write.target-file-size-bytes: a table that records that property (per-table setting, another engine) uses its own.' })
   @InRange(1024, 4 * 1024 ** 3)
   icebergTargetFileSize!: number;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_PARQUET_COMPRESSION', kind: 'string', doc: 'Parquet codec of every table, recorded as its write.parquet.compression-codec (and -level): zstd, zstd(1-22), gzip, gzip(0-9), brotli, brotli(0-11), snappy or uncompressed. Unset: the table\'s own property, else zstd. The level is recorded for other engines; Philotes\' writer (parquet-wasm) uses the codec\'s default level.' })
+  @IsOptional()
+  @Pattern(PARQUET_COMPRESSION, 'zstd, zstd(1-22), gzip, gzip(0-9), brotli, brotli(0-11), snappy or uncompressed')
+  icebergParquetCompression?: string;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_PARQUET_ROW_GROUP_SIZE', kind: 'size', doc: 'Parquet row group size of every table (uncompressed), recorded as write.parquet.row-group-size-bytes. Unset: the table\'s own property, else 128MB.' })
+  @IsOptional()
+  @InRange(1024, 2 * 1024 ** 3)
+  icebergParquetRowGroupSize?: number;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_PARQUET_PAGE_SIZE', kind: 'size', doc: 'Parquet data page size of every table, recorded as write.parquet.page-size-bytes. Unset: the table\'s own property, else 1MB.' })
+  @IsOptional()
+  @InRange(64, 1024 ** 3)
+  icebergParquetPageSize?: number;
+
+  @Setting({ env: 'PHILOTES_ICEBERG_FORMAT_VERSION', kind: 'integer', doc: 'Iceberg format version of the tables; 2 (unset means 2).' })
+  @IsOptional()
+  @IsIn([2], { message: (args) => (args.value === 3 ? 'format version 3 arrives with deletion vectors; Philotes writes format version 2 until then' : 'must be 2') })
+  icebergFormatVersion?: number;
+
+  @Setting({
+    env: 'PHILOTES_ICEBERG_TABLE_PROPERTIES',
+    kind: 'table-properties',
+    default: '',
+    doc: 'Per-table Iceberg properties, Iceberg\'s own names, e.g. public.events:write.parquet.compression-codec=zstd,write.parquet.compression-level=9;public.t:write.target-file-size-bytes=134217728 ("double-quote" names holding . : ; = or spaces, "" for a quote). They win over the global settings; unknown names pass into the table\'s properties, Iceberg\'s reserved ones and philotes.* are refused.',
+  })
+  icebergTableProperties!: TablePropertiesEntry[];
+
+  @Setting({ env: 'PHILOTES_ICEBERG_SORT_ORDER', kind: 'sort-orders', default: '', doc: 'Per-table sort order of the rows in each data file, recorded as the table\'s sort order, e.g. public.events=ts desc nulls last,id;public.t=id. Columns only (identity); asc by default, nulls first for asc and last for desc.' })
+  icebergSortOrder!: SortOrderEntry[];
 
   @Setting({ env: 'PHILOTES_ICEBERG_READ_BYTES', kind: 'size', default: '16MB', reloadable: true, doc: 'Payload a writer reads from the buffer per page (one more page is read ahead): with the commit size, what bounds its memory whatever the rows look like.' })
   @InRange(64 * 1024, 1024 ** 3)

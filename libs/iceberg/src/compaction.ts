@@ -1,6 +1,8 @@
 import { writeDataFile } from './data-files';
 import { DataFile, ManifestEntry } from './manifest';
 import { currentSchema, currentSnapshot } from './metadata';
+import { writableSortOrder } from './sort-order';
+import { parquetOptionsOf } from './write-properties';
 import { deletedKeys, isDeleted, sequenceOf } from './equality-deletes';
 import { readRows } from './parquet/read-rows';
 import { LiveFiles, LoadedTable, TableChange } from './iceberg-tables';
@@ -40,12 +42,14 @@ export function planCompaction(live: LiveFiles, policy: CompactionPolicy): Compa
 export async function compact(store: ObjectStore, table: LoadedTable, plan: CompactionPlan, targetFileSize: number): Promise<TableChange> {
   const schema = currentSchema(table.metadata);
   const deleted = await deletedKeys(store, schema.fields, plan.deletes);
+  // Written as the table's properties and sort order say now (another engine may have set them).
+  const options = { parquet: parquetOptionsOf(table.metadata.properties), sort: writableSortOrder(table.metadata) };
   const added: DataFile[] = [];
   let pending: unknown[][] = [];
   let pendingBytes = 0;
   const flush = async () => {
     if (pending.length === 0) return;
-    added.push(await writeDataFile(store, table.metadata.location, schema, schema.fields, pending));
+    added.push(await writeDataFile(store, table.metadata.location, schema, schema.fields, pending, undefined, undefined, options));
     pending = [];
     pendingBytes = 0;
   };

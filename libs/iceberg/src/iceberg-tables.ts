@@ -18,6 +18,8 @@ import {
   withSnapshot,
 } from './metadata';
 import { IcebergSchema } from './schema';
+import { SortField, withSortOrder } from './sort-order';
+import { sameProperties } from './write-properties';
 import { newTableLocation } from './table-location';
 import { ObjectStore } from './storage/object-store';
 
@@ -40,6 +42,21 @@ export interface TableChange {
   readonly schema?: Omit<IcebergSchema, 'schema-id'>;
   /** Extra summary keys, such as philotes.source-lsn. */
   readonly summary?: Readonly<Record<string, string>>;
+  /** The table's properties from this commit on (all of them, replacing the recorded ones). */
+  readonly properties?: Readonly<Record<string, string>>;
+  /** The default sort order from this commit on (see {@link withSortOrder}); the added data files carry its id. */
+  readonly sortOrder?: readonly SortField[];
+}
+
+/**
+ * The metadata a change makes before its snapshot: schema, properties and sort order. Pure, so a
+ * writer can learn the sort order id its files must carry before it writes them.
+ */
+export function metadataChangedBy(metadata: TableMetadata, change: Pick<TableChange, 'schema' | 'properties' | 'sortOrder'>, now = Date.now()): TableMetadata {
+  let next = change.schema ? withSchema(metadata, change.schema, now) : metadata;
+  if (change.properties && !sameProperties(change.properties, next.properties)) next = { ...next, properties: { ...change.properties }, 'last-updated-ms': Math.max(now, next['last-updated-ms']) };
+  if (change.sortOrder) next = withSortOrder(next, change.sortOrder);
+  return next;
 }
 
 /** A commit whose files are written; it becomes the table's state once the catalog swap succeeds. */
@@ -105,7 +122,10 @@ export class IcebergTables {
    * `afterManifests` runs between the manifests and the metadata file (a crash point in tests).
    */
   async prepare(base: LoadedTable, change: TableChange, hooks: { readonly afterManifests?: () => void } = {}): Promise<PreparedCommit> {
-    let metadata = change.schema ? withSchema(base.metadata, change.schema) : base.metadata;
+    let metadata = metadataChangedBy(base.metadata, change);
+    const orderIds = new Set(metadata['sort-orders'].map((o) => o['order-id']));
+    const unknownOrder = change.addedDataFiles.find((f) => f.sortOrderId !== undefined && !orderIds.has(f.sortOrderId));
+    if (unknownOrder) throw new Error(`data file ${unknownOrder.filePath} names sort order ${unknownOrder.sortOrderId}, which the table does not have`);
     const parent = currentSnapshot(metadata);
     const sequenceNumber = metadata['last-sequence-number'] + 1;
     const snapshotId = newSnapshotId();

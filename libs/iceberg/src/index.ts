@@ -21,3 +21,5 @@ export * from './snapshot-expiry';
 export * from './equality-deletes';
 export * from './snapshot-rows';
 export * from './table-location';
+export * from './sort-order';
+export * from './write-properties';

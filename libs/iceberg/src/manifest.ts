@@ -25,6 +25,8 @@ export interface DataFile {
   readonly splitOffsets?: readonly number[];
   /** For equality deletes: the field ids that identify a row. */
   readonly equalityIds?: readonly number[];
+  /** The table sort order the rows were written in; absent for a data file means unsorted (0). */
+  readonly sortOrderId?: number;
 }
 
 export interface ManifestEntry {
@@ -77,7 +79,8 @@ export function writeManifest(entries: readonly ManifestEntry[], schema: Iceberg
       key_metadata: null,
       split_offsets: entry.dataFile.splitOffsets ? [...entry.dataFile.splitOffsets] : null,
       equality_ids: entry.dataFile.equalityIds ? [...entry.dataFile.equalityIds] : null,
-      sort_order_id: entry.dataFile.content === FileContent.Data ? 0 : null,
+      // Delete files are not sorted by a table order (spec: sort_order_id is for data files only).
+      sort_order_id: entry.dataFile.content === FileContent.Data ? (entry.dataFile.sortOrderId ?? 0) : null,
       referenced_data_file: null,
     },
   }));
@@ -109,6 +112,7 @@ interface EntryRecord {
     upper_bounds: Array<{ key: number; value: Buffer }> | null;
     split_offsets: number[] | null;
     equality_ids: number[] | null;
+    sort_order_id?: number | null;
   };
 }
 
@@ -138,6 +142,8 @@ export function readManifest(bytes: Uint8Array, listed: ManifestFile): ManifestE
         upperBounds: fromPairs(file.upper_bounds) ?? new Map(),
         ...(file.split_offsets ? { splitOffsets: file.split_offsets } : {}),
         ...(file.equality_ids ? { equalityIds: file.equality_ids } : {}),
+        // Kept so a rewritten (EXISTING/DELETED) entry still says how its file is sorted.
+        ...(file.sort_order_id !== undefined && file.sort_order_id !== null && file.content === FileContent.Data ? { sortOrderId: file.sort_order_id } : {}),
       },
     };
   });

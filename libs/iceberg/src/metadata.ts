@@ -57,7 +57,7 @@ export function newTableMetadata(location: string, schema: IcebergSchema, proper
     'default-spec-id': 0,
     // Java and PyIceberg write 999 for an unpartitioned table (PARTITION_DATA_ID_START - 1).
     'last-partition-id': 999,
-    properties: { 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'snappy', ...properties },
+    properties: { 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'zstd', ...properties },
     'current-snapshot-id': -1,
     snapshots: [],
     'snapshot-log': [],

@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { FaultInjector } from '@philotes/faults';
-import { compact, CompactionPolicy, IcebergTables, LoadedTable, orphanFiles, planCompaction, PreparedCommit, reachableFiles, snapshotsToExpire } from '@philotes/iceberg';
+import { compact, CompactionPolicy, IcebergTables, LoadedTable, orphanFiles, planCompaction, PreparedCommit, reachableFiles, snapshotsToExpire, targetFileSizeOf } from '@philotes/iceberg';
 import { ownershipProblem, TableOwnershipError } from '@philotes/table-mapping';
 import { CommitConflictError, TableWriter, WriterLog } from './table-writer';
 import type { TableUpkeep } from './writer-service';
@@ -44,7 +44,7 @@ export class IcebergUpkeep implements TableUpkeep {
     // Never compact, expire or clean a table that mirrors another source table.
     const problem = ownershipProblem(table.metadata, writer.ref);
     if (problem) throw new TableOwnershipError(writer.ref, id, problem);
-    table = await this.compact(writer, table, { targetFileSize: settings.targetFileSize, minFiles: settings.compactionMinFiles });
+    table = await this.compact(writer, table, { targetFileSize: targetFileSizeOf(table.metadata.properties, settings.targetFileSize), minFiles: settings.compactionMinFiles });
     table = await this.expire(writer, table, settings.snapshotRetentionMs);
     await this.removeOrphans(writer, table, settings.orphanGraceMs);
   }

@@ -1,12 +1,13 @@
 import { DecodedEvent, OpenDeadLetter, Position, StoredEvent, TableBuffer, TableRef } from '@philotes/buffer';
 import { FaultInjector } from '@philotes/faults';
-import { currentSchema, DataFile, FileContent, IcebergTables, LoadedTable, TableChange, TableIdentifier, writeDataFile } from '@philotes/iceberg';
+import { currentSchema, DataFile, effectiveProperties, FileContent, IcebergTables, LoadedTable, TableChange, TableIdentifier, writeDataFile } from '@philotes/iceberg';
 import { formatLsn } from '@philotes/pgoutput';
 import { ClassifiedError, needsOperator, timedRetry } from '@philotes/retry';
 import { AssembledBatch, BatchAssembler, currentRows, icebergIdentifier, legacyIdentifier, modeFor, ownershipProblem, planLayout, PoisonValueError, resolveToast, sourceProperties, TableLayout, TableMode, TableOwnershipError, Unrepresentable } from '@philotes/table-mapping';
 import { fillsCommit } from './commit-size';
 import { copyFinished, CopyChangedError, foldCopyRun, isCopyStart } from './copy-run';
 import { DeadLetterReplay, ReplaySettlement } from './dead-letter-replay';
+import { tableKey, TableWriteSettings, WriteLayout, writeLayoutOf } from './table-write-layout';
 import { WriterMetrics } from './writer-metrics';
 
 /** The settings a table writer reads on each step (reloads apply between commits). */
@@ -22,6 +23,8 @@ export interface WriterSettings {
   readonly tableModes: ReadonlyMap<string, TableMode>;
   readonly textColumns: ReadonlySet<string>;
   readonly unrepresentable: Unrepresentable;
+  /** Table properties and sort orders from the settings (see writeLayoutOf for their precedence). */
+  readonly tableWrite: TableWriteSettings;
 }
 
 export interface WriterLog {
@@ -212,7 +215,8 @@ export class TableWriter {
       columns = (await this.deps.buffer.version(this.ref.tableId, latest)).columns;
     }
     const layout = this.layoutFor({ columns }, settings);
-    const created = await this.deps.tables.create(id, { ...layout.schema, 'schema-id': 0 }, { 'philotes.mode': layout.mode, ...sourceProperties(this.ref) });
+    const configured = effectiveProperties({}, settings.tableWrite.globalProperties, settings.tableWrite.tableProperties.get(tableKey(this.ref.schema, this.ref.table)) ?? {});
+    const created = await this.deps.tables.create(id, { ...layout.schema, 'schema-id': 0 }, { ...configured, 'philotes.mode': layout.mode, ...sourceProperties(this.ref) });
     // Another writer may have created it first, or another source table that maps to the same name.
     this.table = this.owned(id, created);
     this.deps.log.info('created the Iceberg table', { table: `${id.namespace}.${id.name}`, mode: layout.mode });
@@ -252,6 +256,7 @@ export class TableWriter {
     let page = first;
     let bytes = 0;
     let rows = 0;
+    const { targetFileSize } = this.writeLayout(layout);
     for (;;) {
       // The next page is fetched while this one is folded: the database works on it meanwhile.
       // Full by count or by bytes (a page that ends short of its byte bound is the buffer's end).
@@ -260,7 +265,7 @@ export class TableWriter {
       next?.catch(() => undefined); // not awaited when the batch ends within this page
       for (const stored of page) {
         // A copy starts a commit of its own (applyCopy): end this batch before it.
-        if (stored.schemaVersion !== version || fillsCommit(rows, bytes, settings.targetFileSize) || (rows > 0 && isCopyStart(stored))) {
+        if (stored.schemaVersion !== version || fillsCommit(rows, bytes, targetFileSize) || (rows > 0 && isCopyStart(stored))) {
           return { batch: assembler.result(), more: true };
         }
         // Decoded here, one at a time, so the decoded values die young (see storedAfter).
@@ -289,13 +294,14 @@ export class TableWriter {
       return 'idle';
     }
     const readStarted = performance.now();
+    const write = this.writeLayout(layout);
     let run;
     try {
       run = await foldCopyRun(page, layout, {
         next: (after) => this.deps.buffer.storedAfter(this.ref.tableId, after.position, settings.batchSize, settings.readBytes),
         decode: (stored) => this.deps.buffer.decodeStored(stored),
-        writeFile: (batch) => this.writeFile(this.table!.metadata.location, FileContent.Data, batch.fields, batch.rows),
-        targetFileSize: settings.targetFileSize,
+        writeFile: (batch) => this.writeFile(write, FileContent.Data, batch.fields, batch.rows),
+        targetFileSize: write.targetFileSize,
         skipPoison: this.poisonAttempts + 1 >= settings.maxAttempts,
         table: this.qualified,
       });
@@ -326,11 +332,12 @@ export class TableWriter {
     const base = this.table!;
     const location = base.metadata.location;
     const started = process.hrtime.bigint();
+    const write = this.writeLayout(layout);
     const dataFiles: DataFile[] = [...(extras.files ?? [])];
     const deleteFiles: DataFile[] = [];
-    if (batch.rows.length > 0) dataFiles.push(await this.writeFile(location, FileContent.Data, batch.fields, batch.rows));
+    if (batch.rows.length > 0) dataFiles.push(await this.writeFile(write, FileContent.Data, batch.fields, batch.rows));
     if (batch.deletes.length > 0) {
-      deleteFiles.push(await this.writeFile(location, FileContent.EqualityDeletes, batch.keyFields, batch.deletes, batch.keyFields.map((f) => f.id)));
+      deleteFiles.push(await this.writeFile(write, FileContent.EqualityDeletes, batch.keyFields, batch.deletes, batch.keyFields.map((f) => f.id)));
     }
     const filesMs = Number(process.hrtime.bigint() - started) / 1e6;
     faults.hit('writer.after-data-files');
@@ -342,6 +349,9 @@ export class TableWriter {
       addedDeleteFiles: deleteFiles,
       removeAllFiles: batch.truncated,
       ...(layout.changed ? { schema: layout.schema } : {}),
+      // Recorded in the same snapshot commit as the files written by them.
+      ...(write.properties ? { properties: write.properties } : {}),
+      ...(write.sortOrder ? { sortOrder: write.sortOrder } : {}),
       summary: {
         'philotes.source-lsn': formatLsn(next.lsn),
         'philotes.source-seq': String(next.seq),
@@ -422,8 +432,15 @@ export class TableWriter {
     }
   }
 
-  private writeFile(location: string, content: FileContent, fields: TableLayout['keyFields'], rows: readonly unknown[][], equalityIds?: number[]): Promise<DataFile> {
-    return writeDataFile(this.deps.tables.store, location, currentSchema(this.table!.metadata), fields, rows, content, equalityIds);
+  /** How this table's files are written now: its properties and sort order under the settings. */
+  private writeLayout(layout: TableLayout): WriteLayout {
+    const settings = this.deps.settings();
+    return writeLayoutOf(this.table!.metadata, this.ref, settings.tableWrite, settings.targetFileSize, layout.changed ? layout.schema : undefined);
+  }
+
+  private writeFile(write: WriteLayout, content: FileContent, fields: TableLayout['keyFields'], rows: readonly unknown[][], equalityIds?: number[]): Promise<DataFile> {
+    const metadata = this.table!.metadata;
+    return writeDataFile(this.deps.tables.store, metadata.location, currentSchema(metadata), fields, rows, content, equalityIds, write.options);
   }
 }
 

@@ -19,6 +19,8 @@ export function writerConfig(over: Partial<WriterConfig> = {}): WriterConfig {
     icebergColumnTypes: ['public.orders.amount=string'],
     icebergUnrepresentable: 'reject',
     icebergTargetFileSize: 64 * 1024 * 1024,
+    icebergTableProperties: [],
+    icebergSortOrder: [],
     icebergWriteConcurrency: 2,
     icebergMaintenanceIntervalMs: 600_000,
     icebergCompactionMinFiles: 16,

@@ -1,6 +1,8 @@
 import { backoffPolicyOf } from '@philotes/retry';
+import { SortColumn } from '@philotes/iceberg';
 import { TableMode, Unrepresentable } from '@philotes/table-mapping';
 import { WriterServiceSettings } from './writer-service';
+import { globalWriteProperties, tableKey } from './table-write-layout';
 
 /** The PHILOTES_* settings the writer reads (structural, so the sink does not depend on config). */
 export interface WriterConfig {
@@ -18,6 +20,11 @@ export interface WriterConfig {
   readonly icebergColumnTypes: readonly string[];
   readonly icebergUnrepresentable: Unrepresentable;
   readonly icebergTargetFileSize: number;
+  readonly icebergParquetCompression?: string;
+  readonly icebergParquetRowGroupSize?: number;
+  readonly icebergParquetPageSize?: number;
+  readonly icebergTableProperties: ReadonlyArray<{ readonly schema: string; readonly table: string; readonly properties: Readonly<Record<string, string>> }>;
+  readonly icebergSortOrder: ReadonlyArray<{ readonly schema: string; readonly table: string; readonly fields: readonly SortColumn[] }>;
   readonly icebergReadBytes: number;
   readonly icebergWriteConcurrency: number;
   readonly icebergMaintenanceIntervalMs: number;
@@ -52,6 +59,11 @@ export function writerSettingsOf(config: WriterConfig): WriterServiceSettings {
     tableModes,
     textColumns,
     unrepresentable: config.icebergUnrepresentable,
+    tableWrite: {
+      globalProperties: globalWriteProperties(config),
+      tableProperties: new Map(config.icebergTableProperties.map((e) => [tableKey(e.schema, e.table), e.properties])),
+      sortOrders: new Map(config.icebergSortOrder.map((e) => [tableKey(e.schema, e.table), e.fields])),
+    },
     flushIntervalMs: config.flushIntervalMs,
     // The reader stops at the high watermark of unapplied bytes: write before it gets there, or a
     // paused reader would wait for the flush interval with every batch.

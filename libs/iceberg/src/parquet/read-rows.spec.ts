@@ -3,11 +3,11 @@ import { writeParquetFile } from './parquet-file';
 import { readRows } from './read-rows';
 
 const f = (id: number, name: string, type: NestedField['type']): NestedField => ({ id, name, required: false, type });
-const write = (fields: NestedField[], columns: unknown[][]) =>
-  writeParquetFile({ type: 'struct', 'schema-id': 0, fields }, fields.map((field, i) => ({ field, values: columns[i] }))).bytes;
+const write = async (fields: NestedField[], columns: unknown[][]) =>
+  (await writeParquetFile({ type: 'struct', 'schema-id': 0, fields }, fields.map((field, i) => ({ field, values: columns[i] })))).bytes;
 
 describe('readRows', () => {
-  it('reads every type back exactly as written', () => {
+  it('reads every type back exactly as written', async () => {
     const fields = [
       f(1, 'b', 'boolean'),
       f(2, 'i', 'int'),
@@ -28,12 +28,12 @@ describe('readRows', () => {
       [false, 7, -1n, Number.NaN, Infinity, 1n, 0, 0n, 0n, 1n, '', new Uint8Array(0), []],
       [null, null, null, null, null, null, null, null, null, null, null, null, null],
     ];
-    const bytes = write(fields, fields.map((_, c) => rows.map((r) => r[c])));
+    const bytes = await write(fields, fields.map((_, c) => rows.map((r) => r[c])));
     expect(readRows(bytes, fields)).toEqual(rows);
   });
 
-  it('finds columns by field id, leaves fields the file lacks NULL, and widens promoted ints', () => {
-    const bytes = write([f(1, 'id', 'int'), f(2, 'old', 'string')], [[1, 2], ['x', 'y']]);
+  it('finds columns by field id, leaves fields the file lacks NULL, and widens promoted ints', async () => {
+    const bytes = await write([f(1, 'id', 'int'), f(2, 'old', 'string')], [[1, 2], ['x', 'y']]);
     // The table since: id promoted to long, field 2 renamed, a new field 3 under the old name.
     const now = [f(1, 'id', 'long'), f(3, 'old', 'int'), f(2, 'old__before_1', 'string')];
     expect(readRows(bytes, now)).toEqual([
