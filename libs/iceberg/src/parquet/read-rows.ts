@@ -14,9 +14,10 @@ export function readRows(bytes: Uint8Array, fields: readonly NestedField[]): unk
 }
 
 /**
- * Like {@link readRows}, decoding only the columns of `fields` (key columns, for compaction
- * planning). Columns are chosen by their current names, then checked by field id; a file whose
- * columns were since renamed is read whole.
+ * Like {@link readRows} for the few columns of `fields` (key columns, for compaction planning):
+ * the Parquet reader is asked for those columns only, by their current names (parquet-wasm 0.8
+ * still decodes the others), and only they become JS values. Columns are checked by field id; a
+ * file whose columns were since renamed is read whole.
  */
 export function readColumns(bytes: Uint8Array, fields: readonly NestedField[]): unknown[][] {
   let table: arrow.Table;
