@@ -172,30 +172,44 @@ describe(`compaction planning (seed ${SEED})`, () => {
     }
   });
 
-  it('reads the keys only of files whose bounds some newer delete overlaps, the most deleted first', async () => {
+  it('reads the keys only of files whose bounds some newer delete overlaps; the oldest delete first, then the most deleted', async () => {
     const model = new Model();
     model.sequence = 1;
     const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => BigInt(from + i));
     const cold = model.add('data', range(0, 100), 1);
     const warm = model.add('data', range(100, 100), 1);
     const hot = model.add('data', range(200, 100), 1);
-    // A delete within warm's range and one within hot's; none near cold. Hot loses more rows.
-    model.upsert([BigInt(150)]);
-    model.upsert(range(250, 10));
+    // One delete reaching warm and hot (keys 150 and 250), then one within hot's range only: hot may lose more rows.
+    model.upsert([150n, 250n]);
+    model.upsert(range(260, 10));
     const plan = await planCompaction(
       { data: model.data, deletes: model.deletes },
       FIELDS,
-      // Room for one of the base files only (the two small upsert files merge first).
-      { targetFileSize: 1000, minFiles: 2, maxBytes: 1000 + 11 * ROW_BYTES },
+      // Room for the two small upsert files (merged) and one base file.
+      { targetFileSize: 1000, minFiles: 2, maxBytes: 1000 + 12 * ROW_BYTES },
       model.readKeys,
     );
-    // Hot first (more rows deleted); then no room for warm, so its keys are not even read; cold never overlaps.
+    // Hot first; then no room for warm, so its keys are not even read; cold's bounds overlap no delete.
     expect(model.reads.filter((path) => path.endsWith('-data'))).toEqual([hot.dataFile.filePath]);
     expect(plan!.rewrite).toContain(hot);
     expect(plan!.rewrite).not.toContain(warm);
     expect(plan!.rewrite).not.toContain(cold);
-    // The delete of key 150 still applies to warm: it stays. The other one's only target is rewritten.
+    // The first delete still applies to warm (key 150): it stays. The second one's only target is rewritten.
     expect(plan!.deletes.map((d) => model.keysOf.get(d.dataFile.filePath)!.length)).toEqual([10]);
+    expect(plan!.applied).toHaveLength(2);
+  });
+
+  it('serves the oldest delete first, whatever the row counts', async () => {
+    const model = new Model();
+    model.sequence = 1;
+    const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => BigInt(from + i));
+    const early = model.add('data', range(0, 100), 1);
+    const late = model.add('data', range(100, 100), 1);
+    model.upsert([5n]);
+    model.upsert(range(120, 50));
+    const plan = await planCompaction({ data: model.data, deletes: model.deletes }, FIELDS, { targetFileSize: 1000, minFiles: 2, maxBytes: 1000 + 51 * ROW_BYTES }, model.readKeys);
+    expect(plan!.rewrite).toContain(early);
+    expect(plan!.rewrite).not.toContain(late);
   });
 
   it('does nothing below the minimum file count; drops, without rewriting anything, a delete that applies to no file', async () => {

@@ -71,8 +71,9 @@ interface Candidate {
  * 1. small files (under 3/4 of the target size), oldest first, packed up to the target size, where
  *    at least two merge;
  * 2. files live equality deletes hit (a delete with a higher sequence number holding one of its
- *    keys): candidates are found from the manifests' key bounds, ranked by how many rows their
- *    deletes may remove then by the age of the oldest, and confirmed by reading their key columns.
+ *    keys): candidates are found from the manifests' key bounds, ranked by the age of the oldest
+ *    delete that may hit them, then by how many rows their deletes may remove, and confirmed by
+ *    reading their key columns.
  * A delete file is reclaimed only when every older data file that may hold one of its keys is
  * rewritten here or known (bounds, or keys read) not to hold any; otherwise it stays for later runs.
  * Undefined when there is nothing worth a commit.
@@ -109,7 +110,10 @@ export async function planCompaction(
 
   // 2. Files hit by deletes, the most promising first; each confirmed by reading its keys.
   const candidates = live.data.map((entry) => candidateOf(entry, deletes)).filter((c): c is Candidate => c !== undefined);
-  candidates.sort((a, b) => b.score - a.score || a.oldestDelete - b.oldestDelete || sequenceOf(a.entry) - sequenceOf(b.entry));
+  // Oldest delete first: a delete file is reclaimed only once every older file it hits is rewritten,
+  // so serving the oldest first bounds how long any delete lives (and what readers compare);
+  // among files the same delete holds back, those losing the most rows first.
+  candidates.sort((a, b) => a.oldestDelete - b.oldestDelete || b.score - a.score || sequenceOf(a.entry) - sequenceOf(b.entry));
   const index = await keyIndex(deletes, readKeys);
   /** For files read: the deletes that hit them. */
   const hits = new Map<ManifestEntry, ReadonlySet<number>>();

@@ -37,7 +37,8 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
     for (const entry of [...group.rewrite].sort((a, b) => sequenceOf(a) - sequenceOf(b))) {
       const rows = readRows(await store.get(entry.dataFile.filePath), schema.fields);
       const kept = rows.filter((row) => !isDeleted(row, sequenceOf(entry), deleted));
-      pending.push(...kept);
+      // One by one: spreading a large file's rows into push() overflows the call stack.
+      for (const row of kept) pending.push(row);
       pendingBytes += kept.length === 0 ? 0 : (entry.dataFile.fileSizeInBytes * kept.length) / rows.length;
       if (pendingBytes >= targetFileSize) await flush();
     }
