@@ -1,5 +1,6 @@
 import { seededRandom } from '@philotes/faults';
 import { CompactionPlan, KeyColumnReader, planCompaction } from './compaction-plan';
+import { isDeleted } from './equality-deletes';
 import { EntryStatus, FileContent, ManifestEntry } from './manifest';
 import { serialize } from './parquet/bounds';
 import { NestedField } from './schema';
@@ -88,7 +89,10 @@ class Model {
       for (const entry of group.rewrite) {
         const path = entry.dataFile.filePath;
         this.keysOf.get(path)!.forEach((key, i) => {
-          if (this.deletedBy(key, entry.sequenceNumber!, plan.applied)) return;
+          const deleted = this.deletedBy(key, entry.sequenceNumber!, plan.applied);
+          // The keys the plan hands to compact() remove exactly the same rows.
+          expect([path, String(key), isDeleted([key, null], entry.sequenceNumber!, plan.appliedKeys!)]).toEqual([path, String(key), deleted]);
+          if (deleted) return;
           keys.push(key);
           ids.push(this.rowIds.get(path)![i]);
         });

@@ -1,4 +1,4 @@
-import { equalityKey, sequenceOf } from './equality-deletes';
+import { DeleteGroup, equalityKey, sequenceOf } from './equality-deletes';
 import { DataFile, ManifestEntry } from './manifest';
 import { compareValues, deserialize } from './parquet/bounds';
 import { isList, NestedField, PrimitiveType } from './schema';
@@ -30,6 +30,8 @@ export interface CompactionPlan {
    * removed or staying — the rewritten files get a newer sequence number, out of a staying delete's reach.
    */
   readonly applied: readonly ManifestEntry[];
+  /** The applied deletes' keys, already read while planning (compact reads them otherwise). */
+  readonly appliedKeys?: readonly DeleteGroup[];
   readonly stats: CompactionStats;
 }
 
@@ -150,11 +152,13 @@ export async function planCompaction(
   const oldestRewritten = Math.min(...rewrite.map(sequenceOf));
   const groups = new Map<string, ManifestEntry[]>();
   for (const [entry, group] of chosen) groups.set(group, [...(groups.get(group) ?? []), entry]);
+  const applied = new Set(deletes.flatMap((d, i) => (d.sequence > oldestRewritten ? [i] : [])));
   return {
     groups: [...groups].map(([key, entries]) => ({ key, rewrite: entries })),
     rewrite,
     deletes: reclaimed.map((d) => d.entry),
-    applied: deletes.filter((d) => d.sequence > oldestRewritten).map((d) => d.entry),
+    applied: [...applied].map((i) => deletes[i].entry),
+    appliedKeys: appliedKeysOf(index, deletes, applied, fields),
     stats: { smallFiles, hitFiles, bytes: sizeOf(rewrite), filesRead, bytesRead },
   };
 }
@@ -236,6 +240,22 @@ async function keyIndex(deletes: readonly LiveDelete[], readKeys: KeyColumnReade
     }
   }
   return index;
+}
+
+/** The index as compact applies it: per signature, each key → the highest sequence number of an applied delete holding it. */
+function appliedKeysOf(index: KeyIndex, deletes: readonly LiveDelete[], applied: ReadonlySet<number>, fields: readonly NestedField[]): DeleteGroup[] {
+  const groups: DeleteGroup[] = [];
+  for (const [signature, keys] of index) {
+    const sample = deletes.find((d) => d.signature === signature)!;
+    const highest = new Map<string, number>();
+    for (const [key, holders] of keys) {
+      let sequence = -1;
+      for (const d of holders) if (applied.has(d)) sequence = Math.max(sequence, deletes[d].sequence);
+      if (sequence >= 0) highest.set(key, sequence);
+    }
+    if (highest.size > 0) groups.push({ indexes: sample.keyFields.map((f) => fields.indexOf(f)), keys: highest });
+  }
+  return groups;
 }
 
 /** The candidate's deletes that truly hit it: one of their keys is among its rows. */

@@ -23,7 +23,7 @@ export function storeKeyReader(store: ObjectStore): KeyColumnReader {
  */
 export async function compact(store: ObjectStore, table: LoadedTable, plan: CompactionPlan, targetFileSize: number): Promise<TableChange> {
   const schema = currentSchema(table.metadata);
-  const deleted = await deletedKeys(store, schema.fields, plan.applied);
+  const deleted = plan.appliedKeys ?? (await deletedKeys(store, schema.fields, plan.applied));
   const added: DataFile[] = [];
   let pending: unknown[][] = [];
   let pendingBytes = 0;
