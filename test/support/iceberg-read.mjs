@@ -4,6 +4,7 @@
 // Usage: node iceberg-read.mjs <table location URI> <metadata file URI | "version-hint"> [--files | --reachable]
 // With --files it prints {rows, files}: the live manifest entries too (path, content, sequence number).
 // With --reachable it prints every manifest list, manifest and live file of every snapshot.
+// With --manifests it prints the current snapshot's manifests: path and each entry's status and content.
 import { readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { icebergManifests, icebergMetadata, icebergRead } from 'icebird';
@@ -49,6 +50,12 @@ if (mode === '--reachable') {
     }
   }
   process.stdout.write(JSON.stringify([...reachable]));
+  process.exit(0);
+}
+if (mode === '--manifests') {
+  const manifests = await icebergManifests(metadata);
+  const listed = manifests.map(({ url, entries }) => ({ url, entries: entries.map((e) => ({ status: Number(e.status), content: Number(e.data_file.content ?? 0) })) }));
+  process.stdout.write(JSON.stringify(listed));
   process.exit(0);
 }
 // icebird refuses a table without a snapshot or without data files; such a table is empty.

@@ -63,3 +63,11 @@ export async function duckdb<T = Record<string, unknown>>(sql: string): Promise<
 export async function reachableWithIcebird(tableLocation: string, metadataLocation: string): Promise<string[]> {
   return parse((await run(process.execPath, [join(__dirname, 'iceberg-read.mjs'), tableLocation, metadataLocation, '--reachable'], { maxBuffer: 1 << 30 })).stdout) as string[];
 }
+
+/** The current snapshot's manifests as icebird lists them: each entry's status (0 existing, 1 added, 2 deleted) and content. */
+export async function manifestsWithIcebird(tableLocation: string, metadataLocation: string): Promise<Array<{ url: string; entries: Array<{ status: number; content: number }> }>> {
+  return parse((await run(process.execPath, [join(__dirname, 'iceberg-read.mjs'), tableLocation, metadataLocation, '--manifests'], { maxBuffer: 1 << 30 })).stdout) as Array<{
+    url: string;
+    entries: Array<{ status: number; content: number }>;
+  }>;
+}

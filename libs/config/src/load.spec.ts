@@ -133,6 +133,7 @@ describe('loadSettings', () => {
     ['PHILOTES_ICEBERG_S3_PATH_STYLE', 'maybe', 'PHILOTES_ICEBERG_S3_PATH_STYLE="maybe": must be true or false'],
     ['PHILOTES_ICEBERG_MAINTENANCE_INTERVAL', 'often', 'PHILOTES_ICEBERG_MAINTENANCE_INTERVAL="often": must be a duration such as 500ms, 10s, 5m, 1h or 168h'],
     ['PHILOTES_ICEBERG_COMPACTION_MIN_FILES', '1', 'PHILOTES_ICEBERG_COMPACTION_MIN_FILES="1": must be between 2 and 100000'],
+    ['PHILOTES_ICEBERG_COMPACTION_MAX_BYTES', 'lots', 'PHILOTES_ICEBERG_COMPACTION_MAX_BYTES="lots": must be a size such as 512KB, 64MB or 1GB'],
     ['PHILOTES_ICEBERG_SNAPSHOT_RETENTION', '10ms', 'PHILOTES_ICEBERG_SNAPSHOT_RETENTION="10ms": must be between 1s and 87600h'],
     ['PHILOTES_ICEBERG_ORPHAN_GRACE', '0s', 'PHILOTES_ICEBERG_ORPHAN_GRACE="0s": must be between 1s and 8760h'],
     ['PHILOTES_ADMIN_LISTEN_ADDR', 'localhost', 'PHILOTES_ADMIN_LISTEN_ADDR="localhost": must be an address such as :8081 or 127.0.0.1:8081'],
@@ -203,6 +204,10 @@ describe('loadSettings', () => {
     ]);
     expect(problemsFor({ PHILOTES_CDC_BUFFER_SIZE: '100', PHILOTES_CDC_BATCH_SIZE: '500' })).toEqual([
       '- PHILOTES_CDC_BUFFER_SIZE="100": must be at least PHILOTES_CDC_BATCH_SIZE (500)',
+    ]);
+    // A run must have room for one full-size file, or the files deletes hit would never be rewritten.
+    expect(problemsFor({ PHILOTES_ICEBERG_COMPACTION_MAX_BYTES: '32MB' })).toEqual([
+      '- PHILOTES_ICEBERG_COMPACTION_MAX_BYTES="32MB": must be at least PHILOTES_ICEBERG_TARGET_FILE_SIZE (64MB)',
     ]);
     expect(() => loadSettings({ PHILOTES_RETRY_INITIAL_INTERVAL: '30s' })).not.toThrow();
   });

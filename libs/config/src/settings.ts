@@ -293,6 +293,11 @@ export class PhilotesSettings {
   @InRange(2, 100_000)
   icebergCompactionMinFiles!: number;
 
+  @Setting({ env: 'PHILOTES_ICEBERG_COMPACTION_MAX_BYTES', kind: 'size', default: '512MB', reloadable: true, doc: 'Data files one compaction run of a table rewrites at most (small files and files that deletes hit, the most deleted first); what keeps a run, and the commit waiting for it, short. At least PHILOTES_ICEBERG_TARGET_FILE_SIZE, so a full-size file can be rewritten.' })
+  @InRange(1024, 1024 ** 4)
+  @AtLeastSetting('icebergTargetFileSize')
+  icebergCompactionMaxBytes!: number;
+
   @Setting({ env: 'PHILOTES_ICEBERG_SNAPSHOT_RETENTION', kind: 'duration', default: '24h', reloadable: true, doc: 'Snapshots older than this are expired (the current one and the last 5 always stay).' })
   @DurationInRange(SECOND, 3650 * DAY)
   icebergSnapshotRetentionMs!: number;

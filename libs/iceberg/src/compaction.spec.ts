@@ -1,6 +1,6 @@
 import * as parquet from 'parquet-wasm/node';
 import { MemoryCatalog } from './catalog/memory-catalog';
-import { compact, planCompaction } from './compaction';
+import { compact, planCompaction, storeKeyReader } from './compaction';
 import { writeDataFile } from './data-files';
 import { IcebergTables, LoadedTable, TableChange } from './iceberg-tables';
 import { readRows } from './parquet/read-rows';
@@ -29,7 +29,7 @@ describe('compaction', () => {
     table = await commit(tables, table, { sortOrder: [{ transform: 'identity', 'source-id': 2, direction: 'asc', 'null-order': 'nulls-last' }, { transform: 'identity', 'source-id': 1, direction: 'desc', 'null-order': 'nulls-first' }] });
     expect(table.metadata['default-sort-order-id']).toBe(1);
 
-    const plan = planCompaction(await tables.liveFiles(table.metadata), { targetFileSize: 1024 * 1024, minFiles: 2 })!;
+    const plan = (await planCompaction(await tables.liveFiles(table.metadata), schema.fields, { targetFileSize: 1024 * 1024, minFiles: 2, maxBytes: 1024 ** 3 }, storeKeyReader(tables.store)))!;
     expect(plan.rewrite).toHaveLength(3);
     table = await commit(tables, table, await compact(tables.store, table, plan, 1024 * 1024));
 

@@ -1,47 +1,31 @@
 import { writeDataFile } from './data-files';
-import { DataFile, ManifestEntry } from './manifest';
+import { DataFile } from './manifest';
 import { currentSchema, currentSnapshot } from './metadata';
 import { writableSortOrder } from './sort-order';
 import { parquetOptionsOf } from './write-properties';
 import { deletedKeys, isDeleted, sequenceOf } from './equality-deletes';
-import { readRows } from './parquet/read-rows';
-import { LiveFiles, LoadedTable, TableChange } from './iceberg-tables';
+import { readColumns, readRows } from './parquet/read-rows';
+import { CompactionPlan, KeyColumnReader } from './compaction-plan';
+import { LoadedTable, TableChange } from './iceberg-tables';
 import { ObjectStore } from './storage/object-store';
 
-export interface CompactionPolicy {
-  /** Size a rewritten file aims for; a data file under 3/4 of it counts as small. */
-  readonly targetFileSize: number;
-  /** Small data files plus delete files a table needs before it is rewritten. */
-  readonly minFiles: number;
-}
+export * from './compaction-plan';
 
-/** The files one compaction rewrites: data files to merge, and delete files applied on the way. */
-export interface CompactionPlan {
-  readonly rewrite: readonly ManifestEntry[];
-  readonly deletes: readonly ManifestEntry[];
-}
-
-/** Small files (or any equality deletes) worth a rewrite; undefined when the table is fine as it is. */
-export function planCompaction(live: LiveFiles, policy: CompactionPolicy): CompactionPlan | undefined {
-  const small = live.data.filter((e) => e.dataFile.fileSizeInBytes < policy.targetFileSize * 0.75);
-  if (small.length + live.deletes.length < policy.minFiles) return undefined;
-  if (live.deletes.length === 0) return small.length >= 2 ? { rewrite: small, deletes: [] } : undefined;
-  // Every data file a delete may apply to (older than the newest delete) is rewritten with the
-  // deletes applied, so no delete file is needed afterwards.
-  const newestDelete = Math.max(...live.deletes.map(sequenceOf));
-  const rewrite = live.data.filter((e) => sequenceOf(e) < newestDelete || small.includes(e));
-  return { rewrite, deletes: live.deletes };
+/** Key columns read from the store, only those columns decoded. */
+export function storeKeyReader(store: ObjectStore): KeyColumnReader {
+  return async (entry, fields) => readColumns(await store.get(entry.dataFile.filePath), fields);
 }
 
 /**
- * Rewrites the planned files: rows an equality delete removes (a delete of a later sequence number
- * with the same key) are dropped, the rest merged into files of about the target size. The result
+ * Rewrites the planned files: rows an equality delete removes (any live delete of a later sequence
+ * number with the same key, reclaimed or staying) are dropped, the rest of each group merged into
+ * files of about the target size. The result
  * is a `replace` commit — same rows, fewer files — carrying the parent's summary properties (such
  * as philotes.source-lsn), since the table's content and position do not change.
  */
 export async function compact(store: ObjectStore, table: LoadedTable, plan: CompactionPlan, targetFileSize: number): Promise<TableChange> {
   const schema = currentSchema(table.metadata);
-  const deleted = await deletedKeys(store, schema.fields, plan.deletes);
+const deleted = plan.appliedKeys ?? (await deletedKeys(store, schema.fields, plan.applied));
   // Written as the table's properties and sort order say now (another engine may have set them).
   const options = { parquet: parquetOptionsOf(table.metadata.properties), sort: writableSortOrder(table.metadata) };
   const added: DataFile[] = [];
@@ -53,14 +37,18 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
     pending = [];
     pendingBytes = 0;
   };
-  for (const entry of [...plan.rewrite].sort((a, b) => sequenceOf(a) - sequenceOf(b))) {
-    const rows = readRows(await store.get(entry.dataFile.filePath), schema.fields);
-    const kept = rows.filter((row) => !isDeleted(row, sequenceOf(entry), deleted));
-    pending.push(...kept);
-    pendingBytes += kept.length === 0 ? 0 : (entry.dataFile.fileSizeInBytes * kept.length) / rows.length;
-    if (pendingBytes >= targetFileSize) await flush();
+  for (const group of plan.groups) {
+    for (const entry of [...group.rewrite].sort((a, b) => sequenceOf(a) - sequenceOf(b))) {
+      const rows = readRows(await store.get(entry.dataFile.filePath), schema.fields);
+      const kept = rows.filter((row) => !isDeleted(row, sequenceOf(entry), deleted));
+      // One by one: spreading a large file's rows into push() overflows the call stack.
+      for (const row of kept) pending.push(row);
+      pendingBytes += kept.length === 0 ? 0 : (entry.dataFile.fileSizeInBytes * kept.length) / rows.length;
+      if (pendingBytes >= targetFileSize) await flush();
+    }
+    // A group's rows never share a file with another group's.
+    await flush();
   }
-  await flush();
   const parent = currentSnapshot(table.metadata);
   const carried = Object.fromEntries(Object.entries(parent?.summary ?? {}).filter(([key]) => key.startsWith('philotes.')));
   return {

@@ -17,6 +17,7 @@ import {
   withoutSnapshots,
   withSnapshot,
 } from './metadata';
+import { isSpent, manifestMergePolicy, manifestsToMerge, mergedEntries } from './manifest-carry';
 import { IcebergSchema } from './schema';
 import { SortField, withSortOrder } from './sort-order';
 import { sameProperties } from './write-properties';
@@ -143,6 +144,8 @@ export class IcebergTables {
     if (parent) {
       const listed = readManifestList(await this.store.get(parent['manifest-list']));
       for (const manifest of listed) {
+        // DELETED entries only: they matter to the snapshot that removed the files, not to this one.
+        if (isSpent(manifest)) continue;
         if (!change.removeAllFiles && !change.removedFiles?.size) {
           carried.push(manifest);
           continue;
@@ -176,16 +179,30 @@ export class IcebergTables {
     };
     await newManifest(0, change.addedDataFiles, 'm-data');
     await newManifest(1, change.addedDeleteFiles, 'm-deletes');
-    if (removed.length > 0) {
-      // The removed files, as DELETED entries, for engines that read a table's changes incrementally.
+    // The removed files, as DELETED entries, for engines that read a table's changes incrementally;
+    // one manifest per content, as a manifest holds either data or delete files.
+    for (const content of [0, 1] as const) {
+      const gone = removed.filter((e) => (e.dataFile.content === FileContent.Data ? 0 : 1) === content);
+      if (gone.length === 0) continue;
       const path = manifestPath('m-removed');
       const bytes = writeManifest(
-        removed.map((e) => ({ ...e, status: EntryStatus.Deleted, snapshotId })),
+        gone.map((e) => ({ ...e, status: EntryStatus.Deleted, snapshotId })),
         schema,
-        removed.every((e) => e.dataFile.content === FileContent.Data) ? 'data' : 'deletes',
+        content === 0 ? 'data' : 'deletes',
       );
       await put(path, bytes);
-      fresh.push(summarise(path, bytes.length, removed[0].dataFile.content === FileContent.Data ? 0 : 1, removed, snapshotId, sequenceNumber, 'deleted'));
+      fresh.push(summarise(path, bytes.length, content, gone, snapshotId, sequenceNumber, 'deleted'));
+    }
+
+    // Many small manifests make every reader open many files: past the count, small ones are merged.
+    for (const bin of manifestsToMerge(carried, fresh, manifestMergePolicy(metadata))) {
+      const entries = mergedEntries((await Promise.all(bin.map((m) => this.readManifestEntries(m)))).flat());
+      carried.splice(0, carried.length, ...carried.filter((m) => !bin.includes(m)));
+      if (entries.length === 0) continue;
+      const path = manifestPath('m-merged');
+      const bytes = writeManifest(entries, schema, bin[0].content === 0 ? 'data' : 'deletes');
+      await put(path, bytes);
+      carried.push(summarise(path, bytes.length, bin[0].content, entries, snapshotId, sequenceNumber, 'existing'));
     }
 
     const manifestList = `${location}/metadata/snap-${snapshotId}-1-${randomUUID()}.avro`;

@@ -5,6 +5,7 @@ export * from './compaction';
 export * from './data-files';
 export * from './json';
 export * from './manifest';
+export * from './manifest-carry';
 export * from './metadata';
 export * from './parquet/bounds';
 export * from './parquet/parquet-file';

@@ -56,6 +56,10 @@ export const MetricName = {
   WriterLagSeconds: 'philotes_writer_lag_seconds',
   /** Counter: table upkeep by action (files_compacted, snapshots_expired, orphans_deleted). */
   WriterMaintenance: 'philotes_writer_maintenance_total',
+  /** Histogram: seconds one upkeep step (compact, expire, remove_orphans) holds a table, its commits waiting meanwhile, by action. */
+  WriterMaintenanceDuration: 'philotes_writer_maintenance_duration_seconds',
+  /** Counter: bytes of data files compaction rewrote. */
+  WriterCompactedBytes: 'philotes_writer_compacted_bytes_total',
   /** Counter: applied events removed from the buffer by retention. */
   BufferEventsRemoved: 'philotes_buffer_events_removed_total',
   /** Counter: cdc_events partitions dropped whole by retention (every event in them applied). */

@@ -1,6 +1,19 @@
 import { Pool } from 'pg';
 import { FaultInjector } from '@philotes/faults';
-import { compact, CompactionPolicy, IcebergTables, LoadedTable, orphanFiles, planCompaction, PreparedCommit, reachableFiles, snapshotsToExpire, targetFileSizeOf } from '@philotes/iceberg';
+import {
+  compact,
+  CompactionPolicy,
+  currentSchema,
+  IcebergTables,
+  LoadedTable,
+  orphanFiles,
+  planCompaction,
+  PreparedCommit,
+  reachableFiles,
+  snapshotsToExpire,
+  storeKeyReader,
+  targetFileSizeOf,
+} from '@philotes/iceberg';
 import { ownershipProblem, TableOwnershipError } from '@philotes/table-mapping';
 import { CommitConflictError, TableWriter, WriterLog } from './table-writer';
 import type { TableUpkeep } from './writer-service';
@@ -10,6 +23,7 @@ export interface UpkeepSettings {
   readonly namespace: string;
   readonly targetFileSize: number;
   readonly compactionMinFiles: number;
+  readonly compactionMaxBytes: number;
   readonly snapshotRetentionMs: number;
   readonly orphanGraceMs: number;
 }
@@ -17,7 +31,9 @@ export interface UpkeepSettings {
 /**
  * Keeps an owned table fast to read and its storage bounded, between the table's commits (the
  * writer service never runs this and a commit of the same table at once):
- * 1. compaction — small files and equality deletes rewritten into target-size files, same rows;
+ * 1. compaction — small files, and files equality deletes hit, rewritten into target-size files
+ *    with the deletes applied, at most compactionMaxBytes of them per run (a run costs what
+ *    changed, not the table's size; its time is how long the table's next commit waits);
  * 2. snapshot expiry — snapshots past the retention leave the metadata (the current one and the
  *    last few stay; the current one's summary holds the source position recovery needs);
  * 3. orphan clean-up — files nothing reaches any more (expired snapshots, commits that lost or
@@ -44,24 +60,42 @@ export class IcebergUpkeep implements TableUpkeep {
     // Never compact, expire or clean a table that mirrors another source table.
     const problem = ownershipProblem(table.metadata, writer.ref);
     if (problem) throw new TableOwnershipError(writer.ref, id, problem);
-    table = await this.compact(writer, table, { targetFileSize: targetFileSizeOf(table.metadata.properties, settings.targetFileSize), minFiles: settings.compactionMinFiles });
-    table = await this.expire(writer, table, settings.snapshotRetentionMs);
-    await this.removeOrphans(writer, table, settings.orphanGraceMs);
+    const policy = { targetFileSize: targetFileSizeOf(table.metadata.properties, settings.targetFileSize), minFiles: settings.compactionMinFiles, maxBytes: settings.compactionMaxBytes };
+    table = await this.timed('compact', () => this.compact(writer, table!, policy));
+    table = await this.timed('expire', () => this.expire(writer, table!, settings.snapshotRetentionMs));
+    await this.timed('remove_orphans', () => this.removeOrphans(writer, table!, settings.orphanGraceMs));
+  }
+
+  /** How long a step holds the table (the writer service runs no commit of it meanwhile). */
+  private async timed<T>(action: 'compact' | 'expire' | 'remove_orphans', step: () => Promise<T>): Promise<T> {
+    const end = this.deps.metrics.maintenanceDuration.startTimer({ action });
+    try {
+      return await step();
+    } finally {
+      end();
+    }
   }
 
   private async compact(writer: TableWriter, table: LoadedTable, policy: CompactionPolicy): Promise<LoadedTable> {
     const { tables, faults } = this.deps;
-    const plan = planCompaction(await tables.liveFiles(table.metadata), policy);
+    const schema = currentSchema(table.metadata);
+    const plan = await planCompaction(await tables.liveFiles(table.metadata), schema.fields, policy, storeKeyReader(tables.store));
     if (!plan) return table;
     const change = await compact(tables.store, table, plan, policy.targetFileSize);
     faults.hit('upkeep.after-rewrite');
     const prepared = await tables.prepare(table, change);
     const committed = await this.publish(writer, table, prepared);
     this.deps.metrics.maintenance.inc({ action: 'files_compacted' }, plan.rewrite.length + plan.deletes.length);
+    this.deps.metrics.compactedBytes.inc(plan.stats.bytes);
     this.deps.log.info('compacted the table', {
       table: writer.qualified,
       filesRewritten: plan.rewrite.length,
-      deleteFilesApplied: plan.deletes.length,
+      smallFiles: plan.stats.smallFiles,
+      hitFiles: plan.stats.hitFiles,
+      bytesRewritten: plan.stats.bytes,
+      keyFilesRead: plan.stats.filesRead,
+      deleteFilesApplied: plan.applied.length,
+      deleteFilesRemoved: plan.deletes.length,
       filesWritten: change.addedDataFiles.length,
     });
     return committed;

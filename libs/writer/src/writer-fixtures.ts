@@ -24,6 +24,7 @@ export function writerConfig(over: Partial<WriterConfig> = {}): WriterConfig {
     icebergWriteConcurrency: 2,
     icebergMaintenanceIntervalMs: 600_000,
     icebergCompactionMinFiles: 16,
+    icebergCompactionMaxBytes: 512 * 1024 * 1024,
     icebergSnapshotRetentionMs: 86_400_000,
     icebergOrphanGraceMs: 3_600_000,
     bufferRetentionMs: 604_800_000,

@@ -12,6 +12,8 @@ export class WriterMetrics {
   readonly lagSeconds: Gauge<string>;
   readonly tablesOwned: Gauge<string>;
   readonly maintenance: Counter<string>;
+  readonly maintenanceDuration: Histogram<string>;
+  readonly compactedBytes: Counter<string>;
   readonly replays: Counter<string>;
   readonly tableFailed: Gauge<string>;
 
@@ -34,6 +36,14 @@ export class WriterMetrics {
       labelNames: [Label.Action],
       registers,
     });
+    this.maintenanceDuration = new Histogram({
+      name: MetricName.WriterMaintenanceDuration,
+      help: 'Time one upkeep step (compact, expire, remove_orphans) held a table; its commits wait meanwhile.',
+      labelNames: [Label.Action],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    });
+    this.compactedBytes = new Counter({ name: MetricName.WriterCompactedBytes, help: 'Bytes of data files compaction rewrote.', registers });
     this.replays = new Counter({ name: MetricName.WriterReplays, help: 'Dead letters replayed, by outcome (replayed, superseded, failed).', labelNames: [Label.Outcome], registers });
     this.tableFailed = new Gauge({
       name: MetricName.WriterTableFailed,

@@ -29,6 +29,7 @@ export interface WriterConfig {
   readonly icebergWriteConcurrency: number;
   readonly icebergMaintenanceIntervalMs: number;
   readonly icebergCompactionMinFiles: number;
+  readonly icebergCompactionMaxBytes: number;
   readonly icebergSnapshotRetentionMs: number;
   readonly icebergOrphanGraceMs: number;
   readonly bufferRetentionMs: number;
@@ -73,6 +74,7 @@ export function writerSettingsOf(config: WriterConfig): WriterServiceSettings {
     maintenanceIntervalMs: config.icebergMaintenanceIntervalMs,
     deadPeerTimeoutMs: config.tcpUserTimeoutMs,
     compactionMinFiles: config.icebergCompactionMinFiles,
+    compactionMaxBytes: config.icebergCompactionMaxBytes,
     snapshotRetentionMs: config.icebergSnapshotRetentionMs,
     orphanGraceMs: config.icebergOrphanGraceMs,
     bufferRetentionMs: config.bufferRetentionMs,

@@ -185,3 +185,41 @@ function incrementBytes(prefix: Uint8Array): Uint8Array | undefined {
   }
   return undefined;
 }
+
+/** A value of the type from its single-value binary form (spec, Appendix D): the inverse of {@link serialize}, in the reader's column form. */
+export function deserialize(type: PrimitiveType, encoded: Uint8Array): unknown {
+  const buffer = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+  switch (type) {
+    case 'boolean':
+      return buffer[0] !== 0;
+    case 'int':
+    case 'date':
+      return buffer.readInt32LE(0);
+    case 'float':
+      return buffer.readFloatLE(0);
+    case 'double':
+      return buffer.readDoubleLE(0);
+    case 'long':
+    case 'time':
+    case 'timestamp':
+    case 'timestamptz':
+      return buffer.readBigInt64LE(0);
+    case 'string':
+      return buffer.toString('utf8');
+    case 'binary':
+    case 'uuid':
+      return Uint8Array.from(buffer);
+    default: {
+      if (!decimalParts(type)) throw new Error(`no bound serialization for ${type}`);
+      let unscaled = 0n;
+      for (const byte of buffer) unscaled = (unscaled << 8n) | BigInt(byte);
+      // Big-endian two's complement: a set top bit makes it negative.
+      return buffer.length > 0 && (buffer[0] & 0x80) !== 0 ? unscaled - (1n << BigInt(buffer.length * 8)) : unscaled;
+    }
+  }
+}
+
+/** Orders two non-null values of the type as Iceberg orders them (what the bounds are computed with). */
+export function compareValues(type: PrimitiveType, a: unknown, b: unknown): number {
+  return comparator(type)(a as never, b as never);
+}

@@ -10,7 +10,27 @@ import { readParquetFile } from './parquet-file';
  * time, timestamps) are read from the column buffers, exact to the microsecond.
  */
 export function readRows(bytes: Uint8Array, fields: readonly NestedField[]): unknown[][] {
-  const table = readParquetFile(bytes);
+  return rowsOf(readParquetFile(bytes), fields);
+}
+
+/**
+ * Like {@link readRows} for the few columns of `fields` (key columns, for compaction planning):
+ * the Parquet reader is asked for those columns only, by their current names (parquet-wasm 0.8
+ * still decodes the others), and only they become JS values. Columns are checked by field id; a
+ * file whose columns were since renamed is read whole.
+ */
+export function readColumns(bytes: Uint8Array, fields: readonly NestedField[]): unknown[][] {
+  let table: arrow.Table;
+  try {
+    table = readParquetFile(bytes, fields.map((f) => f.name));
+  } catch {
+    return readRows(bytes, fields);
+  }
+  const ids = new Set(table.schema.fields.map((field) => Number(field.metadata.get('PARQUET:field_id'))));
+  return fields.every((f) => ids.has(f.id)) ? rowsOf(table, fields) : readRows(bytes, fields);
+}
+
+function rowsOf(table: arrow.Table, fields: readonly NestedField[]): unknown[][] {
   const byId = new Map<number, number>();
   table.schema.fields.forEach((field, index) => {
     const id = Number(field.metadata.get('PARQUET:field_id'));
