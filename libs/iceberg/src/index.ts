@@ -21,3 +21,6 @@ export * from './snapshot-expiry';
 export * from './equality-deletes';
 export * from './snapshot-rows';
 export * from './table-location';
+export * from './partitioning/murmur3';
+export * from './partitioning/partition-spec';
+export * from './partitioning/transforms';
