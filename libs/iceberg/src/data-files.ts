@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataFile, FileContent } from './manifest';
 import { writeParquetFile } from './parquet/parquet-file';
+import { bindSpec, partitioner, partitionKey, partitionPath, PartitionSpec, PartitionTuple, UNPARTITIONED } from './partitioning/partition-spec';
 import { IcebergSchema, NestedField } from './schema';
 import { ObjectStore } from './storage/object-store';
 
@@ -17,6 +18,7 @@ export async function writeDataFile(
   rows: readonly unknown[][],
   content: FileContent = FileContent.Data,
   equalityIds?: readonly number[],
+  partition?: { readonly specId: number; readonly tuple: PartitionTuple; readonly path: string },
 ): Promise<DataFile> {
   const written = writeParquetFile(
     { ...schema, fields: [...fields] },
@@ -24,7 +26,8 @@ export async function writeDataFile(
   );
   const kind = content === FileContent.Data ? 'data' : 'eq-deletes';
   // Time first: files sort by age in a listing, which helps an operator reading the warehouse.
-  const path = `${tableLocation}/data/${Date.now()}-${randomUUID()}-${kind}.parquet`;
+  const folder = partition && partition.tuple.length > 0 ? `data/${partition.path}` : 'data';
+  const path = `${tableLocation}/${folder}/${Date.now()}-${randomUUID()}-${kind}.parquet`;
   await store.put(path, written.bytes);
   return {
     content,
@@ -37,5 +40,39 @@ export async function writeDataFile(
     lowerBounds: written.lowerBounds,
     upperBounds: written.upperBounds,
     ...(equalityIds ? { equalityIds } : {}),
+    ...(partition ? { specId: partition.specId, partition: partition.tuple } : {}),
   };
+}
+
+/**
+ * Writes rows as one file per partition of `spec` (a single file when unpartitioned), each under
+ * its Hive-style folder. The spec's source fields must be among `fields`: for equality deletes,
+ * the key fields, so a delete lands in the partition of the row it removes.
+ */
+export async function writePartitionedFiles(
+  store: ObjectStore,
+  tableLocation: string,
+  schema: IcebergSchema,
+  spec: PartitionSpec,
+  fields: readonly NestedField[],
+  rows: readonly unknown[][],
+  content: FileContent = FileContent.Data,
+  equalityIds?: readonly number[],
+): Promise<DataFile[]> {
+  if (rows.length === 0) return [];
+  const bound = bindSpec(spec ?? UNPARTITIONED, schema);
+  const tupleOf = partitioner(bound, fields);
+  const groups = new Map<string, { tuple: PartitionTuple; rows: unknown[][] }>();
+  for (const row of rows) {
+    const tuple = tupleOf(row);
+    const key = partitionKey(tuple);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { tuple, rows: [] }));
+    group.rows.push(row);
+  }
+  const files: DataFile[] = [];
+  for (const group of groups.values()) {
+    files.push(await writeDataFile(store, tableLocation, schema, fields, group.rows, content, equalityIds, { specId: spec['spec-id'], tuple: group.tuple, path: partitionPath(bound, group.tuple) }));
+  }
+  return files;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Catalog, CommitUnit, TableIdentifier } from './catalog/catalog';
 import { parseIcebergJson, stringifyIcebergJson } from './json';
-import { DataFile, EntryStatus, FileContent, ManifestEntry, ManifestFile, readManifest, readManifestList, writeManifest, writeManifestList } from './manifest';
+import { DataFile, EntryStatus, FileContent, ManifestEntry, ManifestFile, partitionSummaries, readManifest, readManifestList, writeManifest, writeManifestList } from './manifest';
 import {
   currentSchema,
   currentSnapshot,
@@ -11,12 +11,15 @@ import {
   nextMetadataPath,
   Snapshot,
   SnapshotId,
+  specById,
+  withPartitioning,
   SnapshotOperation,
   TableMetadata,
   withSchema,
   withoutSnapshots,
   withSnapshot,
 } from './metadata';
+import { bindSpec, BoundPartitionField, PartitionFieldRequest, partitionKey } from './partitioning/partition-spec';
 import { IcebergSchema } from './schema';
 import { newTableLocation } from './table-location';
 import { ObjectStore } from './storage/object-store';
@@ -38,6 +41,11 @@ export interface TableChange {
   readonly removedFiles?: ReadonlySet<string>;
   /** Made current before the snapshot; field ids already assigned. */
   readonly schema?: Omit<IcebergSchema, 'schema-id'>;
+  /**
+   * The partitioning from this commit on (after `schema`): a new default spec when it differs from
+   * the current one (see withPartitioning). The added files must be written with that spec.
+   */
+  readonly partitioning?: readonly PartitionFieldRequest[];
   /** Extra summary keys, such as philotes.source-lsn. */
   readonly summary?: Readonly<Record<string, string>>;
 }
@@ -83,10 +91,10 @@ export class IcebergTables {
   }
 
   /** Creates the table, or loads it when another process created it first. */
-  async create(id: TableIdentifier, schema: IcebergSchema, properties: Record<string, string>): Promise<LoadedTable> {
+  async create(id: TableIdentifier, schema: IcebergSchema, properties: Record<string, string>, partitioning: readonly PartitionFieldRequest[] = []): Promise<LoadedTable> {
     const tableUuid = randomUUID();
     const location = this.location(id, tableUuid);
-    const metadata = newTableMetadata(location, schema, properties, Date.now(), tableUuid);
+    const metadata = newTableMetadata(location, schema, properties, Date.now(), tableUuid, partitioning);
     const metadataLocation = nextMetadataPath(location, undefined);
     await this.store.put(metadataLocation, Buffer.from(stringifyIcebergJson(metadata)));
     await this.catalog.ensureNamespace(id.namespace);
@@ -106,6 +114,7 @@ export class IcebergTables {
    */
   async prepare(base: LoadedTable, change: TableChange, hooks: { readonly afterManifests?: () => void } = {}): Promise<PreparedCommit> {
     let metadata = change.schema ? withSchema(base.metadata, change.schema) : base.metadata;
+    if (change.partitioning) metadata = withPartitioning(metadata, change.partitioning);
     const parent = currentSnapshot(metadata);
     const sequenceNumber = metadata['last-sequence-number'] + 1;
     const snapshotId = newSnapshotId();
@@ -117,6 +126,19 @@ export class IcebergTables {
       written.push(path);
     };
     const manifestPath = (suffix: string) => `${location}/metadata/${randomUUID()}-${suffix}.avro`;
+    const bound = new Map<number, BoundPartitionField[]>();
+    const boundSpec = (specId: number) => {
+      let fields = bound.get(specId);
+      if (!fields) bound.set(specId, (fields = bindSpec(specById(metadata, specId), schema)));
+      return fields;
+    };
+    /** One manifest per (content, spec): a manifest's files share its spec (spec, Manifests). */
+    const writeManifestOf = async (kind: string, content: 0 | 1, specId: number, entries: readonly ManifestEntry[], as: 'added' | 'existing' | 'deleted') => {
+      const path = manifestPath(kind);
+      const bytes = writeManifest(entries, schema, content === 0 ? 'data' : 'deletes', specById(metadata, specId));
+      await put(path, bytes);
+      return summarise(path, bytes.length, content, entries, snapshotId, sequenceNumber, as, specId, boundSpec(specId));
+    };
 
     const carried: ManifestFile[] = [];
     const removed: ManifestEntry[] = [];
@@ -137,36 +159,18 @@ export class IcebergTables {
         const kept = entries.filter((e) => !gone.includes(e));
         if (kept.length > 0) {
           // Rewritten with explicit sequence numbers: EXISTING entries must carry them (spec).
-          const path = manifestPath(`m-kept`);
-          const bytes = writeManifest(kept.map((e) => ({ ...e, status: EntryStatus.Existing })), schema, manifest.content === 0 ? 'data' : 'deletes');
-          await put(path, bytes);
-          carried.push(summarise(path, bytes.length, manifest.content, kept, snapshotId, sequenceNumber, 'existing'));
+          const existing = kept.map((e) => ({ ...e, status: EntryStatus.Existing }));
+          carried.push(await writeManifestOf('m-kept', manifest.content, manifest.partitionSpecId, existing, 'existing'));
         }
       }
     }
 
     const fresh: ManifestFile[] = [];
-    const newManifest = async (content: 0 | 1, files: readonly DataFile[], kind: string) => {
-      if (files.length === 0) return;
-      const entries = files.map((dataFile) => ({ status: EntryStatus.Added, dataFile }));
-      const path = manifestPath(kind);
-      const bytes = writeManifest(entries, schema, content === 0 ? 'data' : 'deletes');
-      await put(path, bytes);
-      fresh.push(summarise(path, bytes.length, content, entries, snapshotId, sequenceNumber, 'added'));
-    };
-    await newManifest(0, change.addedDataFiles, 'm-data');
-    await newManifest(1, change.addedDeleteFiles, 'm-deletes');
-    if (removed.length > 0) {
-      // The removed files, as DELETED entries, for engines that read a table's changes incrementally.
-      const path = manifestPath('m-removed');
-      const bytes = writeManifest(
-        removed.map((e) => ({ ...e, status: EntryStatus.Deleted, snapshotId })),
-        schema,
-        removed.every((e) => e.dataFile.content === FileContent.Data) ? 'data' : 'deletes',
-      );
-      await put(path, bytes);
-      fresh.push(summarise(path, bytes.length, removed[0].dataFile.content === FileContent.Data ? 0 : 1, removed, snapshotId, sequenceNumber, 'deleted'));
-    }
+    const added = [...change.addedDataFiles, ...change.addedDeleteFiles].map((dataFile) => ({ status: EntryStatus.Added, dataFile }));
+    for (const group of bySpecAndContent(added)) fresh.push(await writeManifestOf(group.content === 0 ? 'm-data' : 'm-deletes', group.content, group.specId, group.entries, 'added'));
+    // The removed files, as DELETED entries, for engines that read a table's changes incrementally.
+    const gone = removed.map((e) => ({ ...e, status: EntryStatus.Deleted, snapshotId }));
+    for (const group of bySpecAndContent(gone)) fresh.push(await writeManifestOf('m-removed', group.content, group.specId, group.entries, 'deleted'));
 
     const manifestList = `${location}/metadata/snap-${snapshotId}-1-${randomUUID()}.avro`;
     await put(manifestList, writeManifestList([...fresh, ...carried], { snapshotId, parentSnapshotId: parent?.['snapshot-id'], sequenceNumber }));
@@ -237,6 +241,8 @@ function summarise(
   snapshotId: number,
   sequenceNumber: number,
   as: 'added' | 'existing' | 'deleted',
+  partitionSpecId: number,
+  bound: readonly BoundPartitionField[],
 ): ManifestFile {
   const rows = entries.reduce((sum, e) => sum + e.dataFile.recordCount, 0);
   const sequences = entries.map((e) => e.sequenceNumber ?? sequenceNumber);
@@ -253,7 +259,31 @@ function summarise(
     addedRowsCount: as === 'added' ? rows : 0,
     existingRowsCount: as === 'existing' ? rows : 0,
     deletedRowsCount: as === 'deleted' ? rows : 0,
+    partitionSpecId,
+    partitions: partitionSummaries(
+      bound,
+      entries.map((e) => e.dataFile.partition),
+    ),
   };
+}
+
+/** Entries grouped by manifest content (data, deletes) and spec id, in first-seen order. */
+function bySpecAndContent(entries: readonly ManifestEntry[]): Array<{ content: 0 | 1; specId: number; entries: ManifestEntry[] }> {
+  const groups = new Map<string, { content: 0 | 1; specId: number; entries: ManifestEntry[] }>();
+  for (const entry of entries) {
+    const content = entry.dataFile.content === FileContent.Data ? 0 : 1;
+    const specId = entry.dataFile.specId ?? 0;
+    const key = `${content}/${specId}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { content, specId, entries: [] }));
+    group.entries.push(entry);
+  }
+  return [...groups.values()];
+}
+
+/** Distinct (spec, partition) pairs among files: the summary's changed-partition-count. */
+function partitionCount(files: readonly DataFile[]): number {
+  return new Set(files.map((f) => `${f.specId ?? 0}/${partitionKey(f.partition ?? [])}`)).size;
 }
 
 /** Summary metrics (spec, Appendix F), with running totals carried from the parent. */
@@ -294,6 +324,6 @@ function snapshotSummary(parent: Snapshot | undefined, change: TableChange, remo
     'total-delete-files': String(total('total-delete-files') + added.deleteFiles - gone.deleteFiles),
     'total-position-deletes': '0',
     'total-equality-deletes': String(total('total-equality-deletes') + added.equalityDeletes - gone.equalityDeletes),
-    'changed-partition-count': change.addedDataFiles.length + change.addedDeleteFiles.length + removed.length > 0 ? '1' : '0',
+    'changed-partition-count': String(partitionCount([...change.addedDataFiles, ...change.addedDeleteFiles, ...removed.map((e) => e.dataFile)])),
   };
 }

@@ -24,3 +24,4 @@ export * from './table-location';
 export * from './partitioning/murmur3';
 export * from './partitioning/partition-spec';
 export * from './partitioning/transforms';
+export * from './partitioning/partition-avro';
