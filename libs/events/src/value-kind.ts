@@ -42,6 +42,11 @@ export interface ColumnSchema {
   readonly primaryKey?: boolean;
   /** Kept as text because Philotes has no exact mapping for the type; logged once as a warning. */
   readonly textFallback?: boolean;
+  /**
+   * The source table is range-partitioned on this column with bounds aligned to this unit in UTC:
+   * the Iceberg table is partitioned by the same time transform unless configured otherwise.
+   */
+  readonly rangePartition?: 'year' | 'month' | 'day' | 'hour';
 }
 
 /** numeric(p,s) from its type modifier; undefined for an unconstrained numeric. */
