@@ -1,9 +1,9 @@
 import { DecodedEvent, OpenDeadLetter, Position, StoredEvent, TableBuffer, TableRef } from '@philotes/buffer';
 import { FaultInjector } from '@philotes/faults';
-import { currentSchema, DataFile, FileContent, IcebergTables, LoadedTable, TableChange, TableIdentifier, writeDataFile } from '@philotes/iceberg';
+import { currentSchema, DataFile, defaultSpec, FileContent, IcebergTables, LoadedTable, TableChange, TableIdentifier, withPartitioning, withSchema, writePartitionedFiles } from '@philotes/iceberg';
 import { formatLsn } from '@philotes/pgoutput';
 import { ClassifiedError, needsOperator, timedRetry } from '@philotes/retry';
-import { AssembledBatch, BatchAssembler, currentRows, icebergIdentifier, legacyIdentifier, modeFor, ownershipProblem, planLayout, PoisonValueError, resolveToast, sourceProperties, TableLayout, TableMode, TableOwnershipError, Unrepresentable } from '@philotes/table-mapping';
+import { AssembledBatch, BatchAssembler, ConfiguredPartitionField, currentRows, icebergIdentifier, legacyIdentifier, modeFor, ownershipProblem, partitioningKey, planLayout, PoisonValueError, resolveToast, sourceProperties, TableLayout, TableMode, TableOwnershipError, Unrepresentable } from '@philotes/table-mapping';
 import { fillsCommit } from './commit-size';
 import { copyFinished, CopyChangedError, foldCopyRun, isCopyStart } from './copy-run';
 import { DeadLetterReplay, ReplaySettlement } from './dead-letter-replay';
@@ -21,6 +21,8 @@ export interface WriterSettings {
   readonly mode: 'auto' | TableMode;
   readonly tableModes: ReadonlyMap<string, TableMode>;
   readonly textColumns: ReadonlySet<string>;
+  /** PHILOTES_ICEBERG_PARTITIONING by {@link partitioningKey}. */
+  readonly partitioning: ReadonlyMap<string, readonly ConfiguredPartitionField[]>;
   readonly unrepresentable: Unrepresentable;
 }
 
@@ -212,7 +214,7 @@ export class TableWriter {
       columns = (await this.deps.buffer.version(this.ref.tableId, latest)).columns;
     }
     const layout = this.layoutFor({ columns }, settings);
-    const created = await this.deps.tables.create(id, { ...layout.schema, 'schema-id': 0 }, { 'philotes.mode': layout.mode, ...sourceProperties(this.ref) });
+    const created = await this.deps.tables.create(id, { ...layout.schema, 'schema-id': 0 }, { 'philotes.mode': layout.mode, ...sourceProperties(this.ref) }, layout.partitioning);
     // Another writer may have created it first, or another source table that maps to the same name.
     this.table = this.owned(id, created);
     this.deps.log.info('created the Iceberg table', { table: `${id.namespace}.${id.name}`, mode: layout.mode });
@@ -237,6 +239,7 @@ export class TableWriter {
       lastColumnId: table?.metadata['last-column-id'] ?? 0,
       asText: new Set(first.columns.map((c) => c.name).filter((name) => settings.textColumns.has(`${this.qualified}.${name}`))),
       unrepresentable: settings.unrepresentable,
+      ...(settings.partitioning.has(partitioningKey(this.ref.schema, this.ref.table)) ? { partitioning: settings.partitioning.get(partitioningKey(this.ref.schema, this.ref.table)) } : {}),
     });
   }
 
@@ -294,7 +297,7 @@ export class TableWriter {
       run = await foldCopyRun(page, layout, {
         next: (after) => this.deps.buffer.storedAfter(this.ref.tableId, after.position, settings.batchSize, settings.readBytes),
         decode: (stored) => this.deps.buffer.decodeStored(stored),
-        writeFile: (batch) => this.writeFile(this.table!.metadata.location, FileContent.Data, batch.fields, batch.rows),
+        writeFile: (batch) => this.writeFiles(layout, FileContent.Data, batch.fields, batch.rows),
         targetFileSize: settings.targetFileSize,
         skipPoison: this.poisonAttempts + 1 >= settings.maxAttempts,
         table: this.qualified,
@@ -328,10 +331,9 @@ export class TableWriter {
     const started = process.hrtime.bigint();
     const dataFiles: DataFile[] = [...(extras.files ?? [])];
     const deleteFiles: DataFile[] = [];
-    if (batch.rows.length > 0) dataFiles.push(await this.writeFile(location, FileContent.Data, batch.fields, batch.rows));
-    if (batch.deletes.length > 0) {
-      deleteFiles.push(await this.writeFile(location, FileContent.EqualityDeletes, batch.keyFields, batch.deletes, batch.keyFields.map((f) => f.id)));
-    }
+    // One file per partition; deletes too, in the partition of the rows they remove (their key holds its source columns).
+    dataFiles.push(...(await this.writeFiles(layout, FileContent.Data, batch.fields, batch.rows)));
+    deleteFiles.push(...(await this.writeFiles(layout, FileContent.EqualityDeletes, batch.keyFields, batch.deletes, batch.keyFields.map((f) => f.id))));
     const filesMs = Number(process.hrtime.bigint() - started) / 1e6;
     faults.hit('writer.after-data-files');
 
@@ -342,6 +344,7 @@ export class TableWriter {
       addedDeleteFiles: deleteFiles,
       removeAllFiles: batch.truncated,
       ...(layout.changed ? { schema: layout.schema } : {}),
+      partitioning: layout.partitioning,
       summary: {
         'philotes.source-lsn': formatLsn(next.lsn),
         'philotes.source-seq': String(next.seq),
@@ -422,8 +425,14 @@ export class TableWriter {
     }
   }
 
-  private writeFile(location: string, content: FileContent, fields: TableLayout['keyFields'], rows: readonly unknown[][], equalityIds?: number[]): Promise<DataFile> {
-    return writeDataFile(this.deps.tables.store, location, currentSchema(this.table!.metadata), fields, rows, content, equalityIds);
+  /**
+   * Writes rows as files of the spec the commit will make default (the layout's partitioning over
+   * the schema the commit makes current; see TableChange.partitioning), one per partition.
+   */
+  private writeFiles(layout: TableLayout, content: FileContent, fields: TableLayout['keyFields'], rows: readonly unknown[][], equalityIds?: number[]): Promise<DataFile[]> {
+    const base = this.table!.metadata;
+    const target = withPartitioning(layout.changed ? withSchema(base, layout.schema) : base, layout.partitioning);
+    return writePartitionedFiles(this.deps.tables.store, base.location, currentSchema(target), defaultSpec(target), fields, rows, content, equalityIds);
   }
 }
 

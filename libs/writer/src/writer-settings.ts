@@ -1,5 +1,6 @@
+import { parsePartitioning } from '@philotes/config';
 import { backoffPolicyOf } from '@philotes/retry';
-import { TableMode, Unrepresentable } from '@philotes/table-mapping';
+import { ConfiguredPartitionField, partitioningKey, TableMode, Unrepresentable } from '@philotes/table-mapping';
 import { WriterServiceSettings } from './writer-service';
 
 /** The PHILOTES_* settings the writer reads (structural, so the sink does not depend on config). */
@@ -16,6 +17,8 @@ export interface WriterConfig {
   readonly icebergMode: 'auto' | TableMode;
   readonly icebergTableModes: readonly string[];
   readonly icebergColumnTypes: readonly string[];
+  /** Validated at load (see PartitioningRule); parsed again here. */
+  readonly icebergPartitioning: string;
   readonly icebergUnrepresentable: Unrepresentable;
   readonly icebergTargetFileSize: number;
   readonly icebergReadBytes: number;
@@ -40,6 +43,7 @@ export function writerSettingsOf(config: WriterConfig): WriterServiceSettings {
     tableModes.set(table, mode as TableMode);
   }
   const textColumns = new Set(config.icebergColumnTypes.map((entry) => entry.split('=')[0]));
+  const partitioning = new Map<string, readonly ConfiguredPartitionField[]>(parsePartitioning(config.icebergPartitioning).map((entry) => [partitioningKey(entry.schema, entry.table), entry.fields]));
   return {
     // Pages of the buffer read per query (one table): measured best around 20k events.
     batchSize: Math.max(config.batchSize, 20_000),
@@ -51,6 +55,7 @@ export function writerSettingsOf(config: WriterConfig): WriterServiceSettings {
     mode: config.icebergMode,
     tableModes,
     textColumns,
+    partitioning,
     unrepresentable: config.icebergUnrepresentable,
     flushIntervalMs: config.flushIntervalMs,
     // The reader stops at the high watermark of unapplied bytes: write before it gets there, or a
