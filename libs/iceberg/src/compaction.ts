@@ -1,6 +1,7 @@
-import { writeDataFile } from './data-files';
+import { writePartitionedFiles } from './data-files';
 import { DataFile, ManifestEntry } from './manifest';
-import { currentSchema, currentSnapshot } from './metadata';
+import { currentSchema, currentSnapshot, defaultSpec } from './metadata';
+import { partitionKey } from './partitioning/partition-spec';
 import { deletedKeys, isDeleted, sequenceOf } from './equality-deletes';
 import { readRows } from './parquet/read-rows';
 import { LiveFiles, LoadedTable, TableChange } from './iceberg-tables';
@@ -33,30 +34,36 @@ export function planCompaction(live: LiveFiles, policy: CompactionPolicy): Compa
 
 /**
  * Rewrites the planned files: rows an equality delete removes (a delete of a later sequence number
- * with the same key) are dropped, the rest merged into files of about the target size. The result
+ * with the same key) are dropped, the rest merged into files of about the target size. Files merge
+ * only within their partition (same spec id and tuple); the rows are written in the table's
+ * current default spec, which is how files of an older spec move to the new one. The result
  * is a `replace` commit — same rows, fewer files — carrying the parent's summary properties (such
  * as philotes.source-lsn), since the table's content and position do not change.
  */
 export async function compact(store: ObjectStore, table: LoadedTable, plan: CompactionPlan, targetFileSize: number): Promise<TableChange> {
   const schema = currentSchema(table.metadata);
+  const spec = defaultSpec(table.metadata);
   const deleted = await deletedKeys(store, schema.fields, plan.deletes);
   const added: DataFile[] = [];
   let pending: unknown[][] = [];
   let pendingBytes = 0;
   const flush = async () => {
     if (pending.length === 0) return;
-    added.push(await writeDataFile(store, table.metadata.location, schema, schema.fields, pending));
+    added.push(...(await writePartitionedFiles(store, table.metadata.location, schema, spec, schema.fields, pending)));
     pending = [];
     pendingBytes = 0;
   };
-  for (const entry of [...plan.rewrite].sort((a, b) => sequenceOf(a) - sequenceOf(b))) {
-    const rows = readRows(await store.get(entry.dataFile.filePath), schema.fields);
-    const kept = rows.filter((row) => !isDeleted(row, sequenceOf(entry), deleted));
-    pending.push(...kept);
-    pendingBytes += kept.length === 0 ? 0 : (entry.dataFile.fileSizeInBytes * kept.length) / rows.length;
-    if (pendingBytes >= targetFileSize) await flush();
+  for (const group of byPartition(plan.rewrite)) {
+    for (const entry of group.sort((a, b) => sequenceOf(a) - sequenceOf(b))) {
+      const rows = readRows(await store.get(entry.dataFile.filePath), schema.fields);
+      const kept = rows.filter((row) => !isDeleted(row, sequenceOf(entry), deleted));
+      pending.push(...kept);
+      pendingBytes += kept.length === 0 ? 0 : (entry.dataFile.fileSizeInBytes * kept.length) / rows.length;
+      if (pendingBytes >= targetFileSize) await flush();
+    }
+    // Never merged across partitions: each group ends its own files.
+    await flush();
   }
-  await flush();
   const parent = currentSnapshot(table.metadata);
   const carried = Object.fromEntries(Object.entries(parent?.summary ?? {}).filter(([key]) => key.startsWith('philotes.')));
   return {
@@ -68,3 +75,15 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
   };
 }
 
+
+/** Entries grouped by the partition they were written in (spec id and tuple), in first-seen order. */
+function byPartition(entries: readonly ManifestEntry[]): ManifestEntry[][] {
+  const groups = new Map<string, ManifestEntry[]>();
+  for (const entry of entries) {
+    const key = `${entry.dataFile.specId ?? 0}/${partitionKey(entry.dataFile.partition ?? [])}`;
+    const group = groups.get(key);
+    if (group) group.push(entry);
+    else groups.set(key, [entry]);
+  }
+  return [...groups.values()];
+}

@@ -228,6 +228,20 @@ export class IcebergTables {
     return live;
   }
 
+  /**
+   * The specs live data files of the current snapshot were written with, from the manifest list
+   * alone (a manifest's files share its spec). An equality delete applies only to data files of
+   * its own spec and partition (or everywhere when its spec is unpartitioned), so after a spec
+   * change a delete must also be written in each older spec that still has data.
+   */
+  async liveDataSpecIds(metadata: TableMetadata): Promise<Set<number>> {
+    const snapshot = currentSnapshot(metadata);
+    if (!snapshot) return new Set();
+    if (metadata['partition-specs'].length === 1) return new Set([metadata['partition-specs'][0]['spec-id']]);
+    const listed = readManifestList(await this.store.get(snapshot['manifest-list']));
+    return new Set(listed.filter((m) => m.content === 0 && m.addedFilesCount + m.existingFilesCount > 0).map((m) => m.partitionSpecId));
+  }
+
   private async readManifestEntries(manifest: ManifestFile): Promise<ManifestEntry[]> {
     return readManifest(await this.store.get(manifest.path), manifest);
   }

@@ -60,3 +60,8 @@ function problemOf(input: PartitioningInput, field: NestedField, transformText: 
   }
   return undefined;
 }
+
+/** The key of a source table in WriterSettings.partitioning (names may hold dots: not `schema.table`). */
+export function partitioningKey(schema: string, table: string): string {
+  return JSON.stringify([schema, table]);
+}
