@@ -2,7 +2,7 @@ import { writePartitionedFiles } from './data-files';
 import { DataFile, ManifestEntry } from './manifest';
 import { currentSchema, currentSnapshot, defaultSpec } from './metadata';
 import { partitionKey } from './partitioning/partition-spec';
-import { deletedKeys, isDeleted, sequenceOf } from './equality-deletes';
+import { deletedKeys, deleteScope, isDeleted, sequenceOf } from './equality-deletes';
 import { readRows } from './parquet/read-rows';
 import { LiveFiles, LoadedTable, TableChange } from './iceberg-tables';
 import { ObjectStore } from './storage/object-store';
@@ -56,7 +56,8 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
   for (const group of byPartition(plan.rewrite)) {
     for (const entry of group.sort((a, b) => sequenceOf(a) - sequenceOf(b))) {
       const rows = readRows(await store.get(entry.dataFile.filePath), schema.fields);
-      const kept = rows.filter((row) => !isDeleted(row, sequenceOf(entry), deleted));
+      const scope = deleteScope(entry);
+      const kept = rows.filter((row) => !isDeleted(row, sequenceOf(entry), deleted, scope));
       pending.push(...kept);
       pendingBytes += kept.length === 0 ? 0 : (entry.dataFile.fileSizeInBytes * kept.length) / rows.length;
       if (pendingBytes >= targetFileSize) await flush();

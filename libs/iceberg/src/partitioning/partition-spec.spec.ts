@@ -1,4 +1,5 @@
-import { IcebergTables } from '../iceberg-tables';
+import { IcebergTables, LoadedTable } from '../iceberg-tables';
+import { snapshotRows } from '../snapshot-rows';
 import { MemoryCatalog } from '../catalog/memory-catalog';
 import { writePartitionedFiles } from '../data-files';
 import { FileContent, readManifestList } from '../manifest';
@@ -130,5 +131,39 @@ describe('partitioned files through a commit', () => {
     const lists = readManifestList(await tables.store.get(currentSnapshot(next.metadata)!['manifest-list']));
     expect(lists.map((m) => m.partitionSpecId).sort()).toEqual([0, 0, 1]);
     expect(lists.find((m) => m.partitionSpecId === 1)!.partitions).toEqual([{ containsNull: true, lowerBound: serialize('decimal(9, 2)', -5n), upperBound: serialize('decimal(9, 2)', -5n) }]);
+  });
+});
+
+describe('equality deletes by partition', () => {
+  it('apply to data files of their own spec and partition, and everywhere when their spec is unpartitioned (spec, Scan Planning)', async () => {
+    const tables = new IcebergTables(new MemoryObjectStore(), new MemoryCatalog());
+    const id = { namespace: 'ns', name: 'scoped' };
+    let table: LoadedTable = await tables.create(id, SCHEMA, {});
+    const keys = SCHEMA.fields.slice(0, 2);
+    const row = (n: bigint) => [n, micros('2024-01-05T00:00:00Z'), 'x', 1n];
+    const commit = async (partitioning: PartitionFieldRequest[], data: unknown[][], deletes: unknown[][]) => {
+      const target = withPartitioning(table.metadata, partitioning);
+      const spec = defaultSpec(target);
+      const prepared = await tables.prepare(table, {
+        operation: 'overwrite',
+        partitioning,
+        addedDataFiles: await writePartitionedFiles(tables.store, target.location, SCHEMA, spec, SCHEMA.fields, data),
+        addedDeleteFiles: await writePartitionedFiles(tables.store, target.location, SCHEMA, spec, keys, deletes.map((r) => r.slice(0, 2)), FileContent.EqualityDeletes, [1, 2]),
+      });
+      table = { id, metadataLocation: prepared.metadataLocation, metadata: prepared.metadata };
+    };
+    const ids = async () => {
+      const out: unknown[] = [];
+      for await (const r of snapshotRows(tables, table.metadata, currentSnapshot(table.metadata)!['snapshot-id'], SCHEMA.fields)) out.push(r[0]);
+      return out.sort();
+    };
+    // Rows 1 and 2 in spec 0 (unpartitioned); 3 in spec 1.
+    await commit([], [row(1n), row(2n)], []);
+    await commit([field(1, 'bucket[2]')], [row(3n)], []);
+    // A spec-1 delete of key 1 does not reach the spec-0 file; an unpartitioned one of key 2 does.
+    await commit([field(1, 'bucket[2]')], [], [row(1n), row(3n)]);
+    expect(await ids()).toEqual([1n, 2n]);
+    await commit([], [], [row(2n)]);
+    expect(await ids()).toEqual([1n]);
   });
 });
