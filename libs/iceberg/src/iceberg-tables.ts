@@ -5,6 +5,7 @@ import { DataFile, EntryStatus, FileContent, ManifestEntry, ManifestFile, partit
 import {
   currentSchema,
   currentSnapshot,
+  defaultSpec,
   metadataVersion,
   newSnapshotId,
   newTableMetadata,
@@ -20,7 +21,8 @@ import {
   withSnapshot,
 } from './metadata';
 import { bindSpec, BoundPartitionField, PartitionFieldRequest, partitionKey } from './partitioning/partition-spec';
-import { IcebergSchema } from './schema';
+import { writePartitionedFiles } from './data-files';
+import { IcebergSchema, NestedField } from './schema';
 import { newTableLocation } from './table-location';
 import { ObjectStore } from './storage/object-store';
 
@@ -113,8 +115,7 @@ export class IcebergTables {
    * `afterManifests` runs between the manifests and the metadata file (a crash point in tests).
    */
   async prepare(base: LoadedTable, change: TableChange, hooks: { readonly afterManifests?: () => void } = {}): Promise<PreparedCommit> {
-    let metadata = change.schema ? withSchema(base.metadata, change.schema) : base.metadata;
-    if (change.partitioning) metadata = withPartitioning(metadata, change.partitioning);
+    let metadata = targetOf(base.metadata, change);
     const parent = currentSnapshot(metadata);
     const sequenceNumber = metadata['last-sequence-number'] + 1;
     const snapshotId = newSnapshotId();
@@ -229,6 +230,32 @@ export class IcebergTables {
   }
 
   /**
+   * Writes rows as files for `change` (before it is prepared): in the spec the change makes
+   * default over the schema it makes current, one file per partition. Equality deletes go into
+   * that spec and into every older spec that still has live data files: a delete applies only to
+   * data files of its own spec and partition (spec, Scan Planning), and for an upsert table its
+   * key determines the partition in each spec (every spec partitions on key columns).
+   */
+  async writeChangeFiles(
+    base: LoadedTable,
+    change: Pick<TableChange, 'schema' | 'partitioning'>,
+    content: FileContent,
+    fields: readonly NestedField[],
+    rows: readonly unknown[][],
+    equalityIds?: readonly number[],
+  ): Promise<DataFile[]> {
+    if (rows.length === 0) return [];
+    const target = targetOf(base.metadata, change);
+    const specs = [defaultSpec(target)];
+    if (content === FileContent.EqualityDeletes) {
+      for (const specId of await this.liveDataSpecIds(base.metadata)) if (specId !== specs[0]['spec-id']) specs.push(specById(target, specId));
+    }
+    const files: DataFile[] = [];
+    for (const spec of specs) files.push(...(await writePartitionedFiles(this.store, target.location, currentSchema(target), spec, fields, rows, content, equalityIds)));
+    return files;
+  }
+
+  /**
    * The specs live data files of the current snapshot were written with, from the manifest list
    * alone (a manifest's files share its spec). An equality delete applies only to data files of
    * its own spec and partition (or everywhere when its spec is unpartitioned), so after a spec
@@ -245,6 +272,12 @@ export class IcebergTables {
   private async readManifestEntries(manifest: ManifestFile): Promise<ManifestEntry[]> {
     return readManifest(await this.store.get(manifest.path), manifest);
   }
+}
+
+/** The metadata a change builds on: its schema made current, then its partitioning made default. */
+function targetOf(metadata: TableMetadata, change: Pick<TableChange, 'schema' | 'partitioning'>): TableMetadata {
+  const withChangedSchema = change.schema ? withSchema(metadata, change.schema) : metadata;
+  return change.partitioning ? withPartitioning(withChangedSchema, change.partitioning) : withChangedSchema;
 }
 
 function summarise(

@@ -1,6 +1,6 @@
 import { DecodedEvent, OpenDeadLetter, Position, StoredEvent, TableBuffer, TableRef } from '@philotes/buffer';
 import { FaultInjector } from '@philotes/faults';
-import { currentSchema, DataFile, defaultSpec, FileContent, IcebergTables, LoadedTable, specById, TableChange, TableIdentifier, withPartitioning, withSchema, writePartitionedFiles } from '@philotes/iceberg';
+import { currentSchema, DataFile, FileContent, IcebergTables, LoadedTable, TableChange, TableIdentifier } from '@philotes/iceberg';
 import { formatLsn } from '@philotes/pgoutput';
 import { ClassifiedError, needsOperator, timedRetry } from '@philotes/retry';
 import { AssembledBatch, BatchAssembler, ConfiguredPartitionField, currentRows, icebergIdentifier, legacyIdentifier, modeFor, ownershipProblem, partitioningKey, planLayout, PoisonValueError, resolveToast, sourceProperties, TableLayout, TableMode, TableOwnershipError, Unrepresentable } from '@philotes/table-mapping';
@@ -425,26 +425,10 @@ export class TableWriter {
     }
   }
 
-  /**
-   * Writes rows as files of the spec the commit will make default (the layout's partitioning over
-   * the schema the commit makes current; see TableChange.partitioning), one per partition.
-   * Equality deletes go into that spec and into every older spec that still has live data files:
-   * a delete applies only to data files of its own spec and partition (spec, Scan Planning), and
-   * its key determines the partition in each spec (every spec of an upsert table partitions on key columns).
-   */
-  private async writeFiles(layout: TableLayout, content: FileContent, fields: TableLayout['keyFields'], rows: readonly unknown[][], equalityIds?: number[]): Promise<DataFile[]> {
-    if (rows.length === 0) return [];
-    const { store } = this.deps.tables;
-    const base = this.table!.metadata;
-    const target = withPartitioning(layout.changed ? withSchema(base, layout.schema) : base, layout.partitioning);
-    const schema = currentSchema(target);
-    const specs = [defaultSpec(target)];
-    if (content === FileContent.EqualityDeletes) {
-      for (const specId of await this.deps.tables.liveDataSpecIds(base)) if (specId !== specs[0]['spec-id']) specs.push(specById(target, specId));
-    }
-    const files: DataFile[] = [];
-    for (const spec of specs) files.push(...(await writePartitionedFiles(store, base.location, schema, spec, fields, rows, content, equalityIds)));
-    return files;
+  /** Files of the commit's spec (and, for deletes, older specs with data); see IcebergTables.writeChangeFiles. */
+  private writeFiles(layout: TableLayout, content: FileContent, fields: TableLayout['keyFields'], rows: readonly unknown[][], equalityIds?: number[]): Promise<DataFile[]> {
+    const change = { ...(layout.changed ? { schema: layout.schema } : {}), partitioning: layout.partitioning };
+    return this.deps.tables.writeChangeFiles(this.table!, change, content, fields, rows, equalityIds);
   }
 }
 
