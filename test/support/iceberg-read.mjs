@@ -2,12 +2,14 @@
 // Runs in a process of its own: icebird is an ES module and reads through global fetch, which is
 // given a file:// implementation with Range support here.
 // Usage: node iceberg-read.mjs <table location URI> <metadata file URI | "version-hint"> [--files | --reachable]
-// With --files it prints {rows, files}: the live manifest entries too (path, content, sequence number).
+// With --files it prints {rows, files, manifests}: the live manifest entries too (path, content,
+// sequence number, spec id and partition tuple by field name, the manifest listing them), and the
+// manifest list's entries (path, content, spec id, partition summaries).
 // With --reachable it prints every manifest list, manifest and live file of every snapshot.
 // With --manifests it prints the current snapshot's manifests: path and each entry's status and content.
 import { readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { icebergManifests, icebergMetadata, icebergRead } from 'icebird';
+import { avroMetadata, avroRead, icebergManifests, icebergMetadata, icebergRead } from 'icebird';
 
 const realFetch = globalThis.fetch;
 // icebird turns s3://bucket/key into https://bucket.s3.amazonaws.com/key; in tests the bucket lives
@@ -61,7 +63,19 @@ if (mode === '--manifests') {
 // icebird refuses a table without a snapshot or without data files; such a table is empty.
 const hasSnapshot = metadata['current-snapshot-id'] !== undefined && Number(metadata['current-snapshot-id']) >= 0;
 const manifests = hasSnapshot ? await icebergManifests(metadata) : [];
-const entries = manifests.flatMap((m) => m.entries).filter((e) => e.status !== 2);
+const entries = manifests.flatMap((m) => m.entries.map((e) => ({ ...e, manifest: m.url }))).filter((e) => e.status !== 2);
+// The manifest list, read with icebird's Avro reader: icebird's manifests do not say their spec id.
+const listed = [];
+if (hasSnapshot && mode === '--files') {
+  const snapshot = metadata.snapshots.find((s) => s['snapshot-id'] === metadata['current-snapshot-id']);
+  const buffer = await (await globalThis.fetch(toLoopback(snapshot['manifest-list']) ?? snapshot['manifest-list'])).arrayBuffer();
+  const reader = { view: new DataView(buffer), offset: 0 };
+  const { metadata: avro, syncMarker } = await avroMetadata(reader);
+  for (const record of await avroRead({ reader, metadata: avro, syncMarker })) {
+    listed.push({ path: record.manifest_path, content: Number(record.content), specId: Number(record.partition_spec_id), partitions: record.partitions ?? [] });
+  }
+}
+const specOf = new Map(listed.map((m) => [m.path, m.specId]));
 const hasData = entries.some((e) => !e.data_file.content);
 const rows = hasData ? await icebergRead({ tableUrl, metadata }) : [];
 const files = entries.map((e) => ({
@@ -72,9 +86,12 @@ const files = entries.map((e) => ({
   ...(e.data_file.equality_ids ? { equalityIds: [...e.data_file.equality_ids].map(Number) } : {}),
   // null (decoded as undefined) for delete files; the table sort order the rows are in otherwise.
   sortOrderId: e.data_file.sort_order_id ?? null,
+  manifest: e.manifest,
+  ...(specOf.has(e.manifest) ? { specId: specOf.get(e.manifest) } : {}),
+  partition: e.data_file.partition ?? {},
 }));
 process.stdout.write(
-  JSON.stringify(mode === '--files' ? { rows, files } : rows, (_key, value) => {
+  JSON.stringify(mode === '--files' ? { rows, files, manifests: listed } : rows, (_key, value) => {
     if (typeof value === 'bigint') return { $bigint: value.toString() };
     if (value instanceof Uint8Array) return { $bytes: Buffer.from(value).toString('hex') };
     return value;

@@ -27,14 +27,27 @@ export interface IcebirdFile {
   readonly equalityIds?: readonly number[];
   /** The sort order id the manifest entry records (null for delete files). */
   readonly sortOrderId: number | null;
+  /** The manifest listing it, that manifest's partition spec id (from the manifest list), and its partition tuple by field name. */
+  readonly manifest?: string;
+  readonly specId?: number;
+  readonly partition?: Readonly<Record<string, unknown>>;
+}
+
+/** A manifest-list entry, as icebird's Avro reader reads it. */
+export interface ListedManifest {
+  readonly path: string;
+  readonly content: number;
+  readonly specId: number;
+  readonly partitions: ReadonlyArray<{ contains_null: boolean; contains_nan?: boolean | null; lower_bound?: Uint8Array | null; upper_bound?: Uint8Array | null }>;
 }
 
 /** The table's rows and its live files, both read by icebird. */
-export async function readTableWithIcebird(tableLocation: string, metadataLocation: string, s3Endpoint?: string): Promise<{ rows: IcebirdRow[]; files: IcebirdFile[] }> {
+export async function readTableWithIcebird(tableLocation: string, metadataLocation: string, s3Endpoint?: string): Promise<{ rows: IcebirdRow[]; files: IcebirdFile[]; manifests: ListedManifest[] }> {
   const env = { ...process.env, ...(s3Endpoint ? { PHILOTES_TEST_S3_ENDPOINT: s3Endpoint } : {}) };
   return parse((await run(process.execPath, [join(__dirname, 'iceberg-read.mjs'), tableLocation, metadataLocation, '--files'], { maxBuffer: 1 << 30, env })).stdout) as {
     rows: IcebirdRow[];
     files: IcebirdFile[];
+    manifests: ListedManifest[];
   };
 }
 

@@ -7,7 +7,7 @@ import { AppProcess } from './app-process';
 import { CaptureDatabases } from './capture';
 import { query } from './database';
 import { eventually } from './eventually';
-import { IcebirdFile, IcebirdRow, readTableWithIcebird } from './iceberg';
+import { IcebirdFile, IcebirdRow, ListedManifest, readTableWithIcebird } from './iceberg';
 import { testPort } from './ports';
 
 /** A fresh local warehouse directory for one test. */
@@ -60,6 +60,7 @@ export interface IcebergTableState {
   readonly tableLocation: string;
   readonly rows: IcebirdRow[];
   readonly files: IcebirdFile[];
+  readonly manifests: ListedManifest[];
 }
 
 /** The table as the SQL catalog names it, read by icebird; undefined when it does not exist. */

@@ -3,6 +3,7 @@ export * from './connections';
 export * from './duration';
 export * from './listen-address';
 export * from './load';
+export * from './partitioning-setting';
 export * from './reference';
 export * from './settings';
 export type { SettingDefinition, SettingKind } from './setting';

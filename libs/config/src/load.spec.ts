@@ -124,6 +124,7 @@ describe('loadSettings', () => {
     ['PHILOTES_ICEBERG_NAMESPACE', '{table}.{schema}', `PHILOTES_ICEBERG_NAMESPACE="{table}.{schema}": must be ${NAMESPACE_RULE}`],
     ['PHILOTES_ICEBERG_MODE', 'merge', 'PHILOTES_ICEBERG_MODE="merge": must be one of auto, append, upsert'],
     ['PHILOTES_ICEBERG_TABLE_MODES', 'public.a=merge', 'PHILOTES_ICEBERG_TABLE_MODES="public.a=merge": must list schema.table=append or schema.table=upsert, separated by commas'],
+    ['PHILOTES_ICEBERG_PARTITIONING', 'public.a=week(ts)', "PHILOTES_ICEBERG_PARTITIONING=\"public.a=week(ts)\": unknown transform week at character 10; write schema.table=transform(column),... with tables separated by ';' (transforms: identity, bucket(N,col), truncate(W,col), year, month, day, hour, void; quote names with \"\")"],
     ['PHILOTES_ICEBERG_COLUMN_TYPES', 'public.a=string', 'PHILOTES_ICEBERG_COLUMN_TYPES="public.a=string": must list schema.table.column=string, separated by commas'],
     ['PHILOTES_ICEBERG_UNREPRESENTABLE', 'clamp', 'PHILOTES_ICEBERG_UNREPRESENTABLE="clamp": must be one of reject, null'],
     ['PHILOTES_ICEBERG_TARGET_FILE_SIZE', '64M', 'PHILOTES_ICEBERG_TARGET_FILE_SIZE="64M": must be a size such as 512KB, 64MB or 1GB'],

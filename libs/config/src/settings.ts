@@ -1,6 +1,7 @@
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { AtLeastSetting, AtMostSetting, LessThanSetting } from './cross-field';
 import type { ListenAddress } from './listen-address';
+import { PartitioningRule } from './partitioning-setting';
 import { DurationInRange, InRange, OneOf, Pattern } from './rules';
 import { Setting } from './setting';
 import type { SortOrderEntry, TablePropertiesEntry } from './table-settings';
@@ -217,6 +218,15 @@ export class PhilotesSettings {
   @Setting({ env: 'PHILOTES_ICEBERG_COLUMN_TYPES', kind: 'list', default: '', doc: 'Per-column type overrides, e.g. public.orders.amount=string: the column is written as text (for numerics that do not fit a decimal).' })
   @Matches(/^[^.\s,=]+\.[^.\s,=]+\.[^.\s,=]+=string$/, { each: true, message: 'must list schema.table.column=string, separated by commas' })
   icebergColumnTypes!: string[];
+
+  @Setting({
+    env: 'PHILOTES_ICEBERG_PARTITIONING',
+    kind: 'string',
+    default: '',
+    doc: 'Iceberg partition specs per table, e.g. public.payment=month(payment_date);public.events=bucket(16,id),day(ts): tables separated by ;, fields by , (identity(col) or col, bucket(N,col), truncate(W,col), year, month, day, hour, void(col); names may be double-quoted). Wins over a range-partitioned source; schema.table= leaves a table unpartitioned. A change adds a new spec on the next commit (old files keep theirs).',
+  })
+  @PartitioningRule()
+  icebergPartitioning!: string;
 
   @Setting({ env: 'PHILOTES_ICEBERG_UNREPRESENTABLE', kind: 'string', default: 'reject', doc: 'Values Iceberg cannot hold (numeric NaN/±Infinity, ±infinity dates and timestamps): reject sends the event to the dead letters, null writes NULL.' })
   @OneOf(UNREPRESENTABLE_POLICIES)

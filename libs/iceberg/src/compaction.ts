@@ -1,9 +1,10 @@
-import { writeDataFile } from './data-files';
-import { DataFile } from './manifest';
-import { currentSchema, currentSnapshot } from './metadata';
+import { writePartitionedFiles } from './data-files';
+import { DataFile, ManifestEntry } from './manifest';
+import { currentSchema, currentSnapshot, defaultSpec } from './metadata';
+import { partitionKey } from './partitioning/partition-spec';
 import { writableSortOrder } from './sort-order';
 import { parquetOptionsOf } from './write-properties';
-import { deletedKeys, isDeleted, sequenceOf } from './equality-deletes';
+import { deletedKeys, deleteScope, isDeleted, sequenceOf } from './equality-deletes';
 import { readColumns, readRows } from './parquet/read-rows';
 import { CompactionPlan, KeyColumnReader } from './compaction-plan';
 import { LoadedTable, TableChange } from './iceberg-tables';
@@ -18,14 +19,17 @@ export function storeKeyReader(store: ObjectStore): KeyColumnReader {
 
 /**
  * Rewrites the planned files: rows an equality delete removes (any live delete of a later sequence
- * number with the same key, reclaimed or staying) are dropped, the rest of each group merged into
- * files of about the target size. The result
+ * number with the same key, in the file's partition or unpartitioned, reclaimed or staying) are
+ * dropped, the rest of each group merged into files of about the target size. Groups are
+ * partitions (same spec id and tuple, see {@link partitionGroup}); the rows are written in the
+ * table's current default spec, which is how files of an older spec move to the new one. The result
  * is a `replace` commit — same rows, fewer files — carrying the parent's summary properties (such
  * as philotes.source-lsn), since the table's content and position do not change.
  */
 export async function compact(store: ObjectStore, table: LoadedTable, plan: CompactionPlan, targetFileSize: number): Promise<TableChange> {
   const schema = currentSchema(table.metadata);
-const deleted = plan.appliedKeys ?? (await deletedKeys(store, schema.fields, plan.applied));
+  const spec = defaultSpec(table.metadata);
+  const deleted = plan.appliedKeys ?? (await deletedKeys(store, schema.fields, plan.applied));
   // Written as the table's properties and sort order say now (another engine may have set them).
   const options = { parquet: parquetOptionsOf(table.metadata.properties), sort: writableSortOrder(table.metadata) };
   const added: DataFile[] = [];
@@ -33,20 +37,21 @@ const deleted = plan.appliedKeys ?? (await deletedKeys(store, schema.fields, pla
   let pendingBytes = 0;
   const flush = async () => {
     if (pending.length === 0) return;
-    added.push(await writeDataFile(store, table.metadata.location, schema, schema.fields, pending, undefined, undefined, options));
+    added.push(...(await writePartitionedFiles(store, table.metadata.location, schema, spec, schema.fields, pending, undefined, undefined, options)));
     pending = [];
     pendingBytes = 0;
   };
   for (const group of plan.groups) {
     for (const entry of [...group.rewrite].sort((a, b) => sequenceOf(a) - sequenceOf(b))) {
       const rows = readRows(await store.get(entry.dataFile.filePath), schema.fields);
-      const kept = rows.filter((row) => !isDeleted(row, sequenceOf(entry), deleted));
+      const scope = deleteScope(entry);
+      const kept = rows.filter((row) => !isDeleted(row, sequenceOf(entry), deleted, scope));
       // One by one: spreading a large file's rows into push() overflows the call stack.
       for (const row of kept) pending.push(row);
       pendingBytes += kept.length === 0 ? 0 : (entry.dataFile.fileSizeInBytes * kept.length) / rows.length;
       if (pendingBytes >= targetFileSize) await flush();
     }
-    // A group's rows never share a file with another group's.
+    // Never merged across partitions: each group ends its own files.
     await flush();
   }
   const parent = currentSnapshot(table.metadata);
@@ -60,3 +65,7 @@ const deleted = plan.appliedKeys ?? (await deletedKeys(store, schema.fields, pla
   };
 }
 
+/** The compaction group of a file: the partition it was written in (spec id and tuple). */
+export function partitionGroup(entry: ManifestEntry): string {
+  return `${entry.dataFile.specId ?? 0}/${partitionKey(entry.dataFile.partition ?? [])}`;
+}

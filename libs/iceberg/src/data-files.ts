@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataFile, FileContent } from './manifest';
 import { writeParquetFile } from './parquet/parquet-file';
+import { bindSpec, partitioner, partitionKey, partitionPath, PartitionSpec, PartitionTuple, UNPARTITIONED } from './partitioning/partition-spec';
 import { IcebergSchema, NestedField } from './schema';
 import { sortRows, SortOrder } from './sort-order';
 import { ParquetOptions } from './write-properties';
@@ -11,6 +12,8 @@ export interface DataFileOptions {
   readonly parquet?: ParquetOptions;
   /** Rows are sorted in this order and the file records its id; ignored for delete files. */
   readonly sort?: SortOrder;
+  /** The partition every row belongs to: the file lives in its folder and records spec and tuple. */
+  readonly partition?: { readonly specId: number; readonly tuple: PartitionTuple; readonly path: string };
 }
 
 /**
@@ -28,6 +31,7 @@ export async function writeDataFile(
   equalityIds?: readonly number[],
   options: DataFileOptions = {},
 ): Promise<DataFile> {
+  const { partition } = options;
   const sort = content === FileContent.Data && options.sort && options.sort.fields.length > 0 ? options.sort : undefined;
   const ordered = sort ? sortRows(rows, fields, sort) : rows;
   const written = await writeParquetFile(
@@ -37,7 +41,8 @@ export async function writeDataFile(
   );
   const kind = content === FileContent.Data ? 'data' : 'eq-deletes';
   // Time first: files sort by age in a listing, which helps an operator reading the warehouse.
-  const path = `${tableLocation}/data/${Date.now()}-${randomUUID()}-${kind}.parquet`;
+  const folder = partition && partition.tuple.length > 0 ? `data/${partition.path}` : 'data';
+  const path = `${tableLocation}/${folder}/${Date.now()}-${randomUUID()}-${kind}.parquet`;
   await store.put(path, written.bytes);
   return {
     content,
@@ -51,5 +56,40 @@ export async function writeDataFile(
     upperBounds: written.upperBounds,
     ...(equalityIds ? { equalityIds } : {}),
     ...(content === FileContent.Data && options.sort ? { sortOrderId: options.sort['order-id'] } : {}),
+    ...(partition ? { specId: partition.specId, partition: partition.tuple } : {}),
   };
+}
+
+/**
+ * Writes rows as one file per partition of `spec` (a single file when unpartitioned), each under
+ * its Hive-style folder. The spec's source fields must be among `fields`: for equality deletes,
+ * the key fields, so a delete lands in the partition of the row it removes.
+ */
+export async function writePartitionedFiles(
+  store: ObjectStore,
+  tableLocation: string,
+  schema: IcebergSchema,
+  spec: PartitionSpec,
+  fields: readonly NestedField[],
+  rows: readonly unknown[][],
+  content: FileContent = FileContent.Data,
+  equalityIds?: readonly number[],
+  options: Omit<DataFileOptions, 'partition'> = {},
+): Promise<DataFile[]> {
+  if (rows.length === 0) return [];
+  const bound = bindSpec(spec ?? UNPARTITIONED, schema);
+  const tupleOf = partitioner(bound, fields);
+  const groups = new Map<string, { tuple: PartitionTuple; rows: unknown[][] }>();
+  for (const row of rows) {
+    const tuple = tupleOf(row);
+    const key = partitionKey(tuple);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { tuple, rows: [] }));
+    group.rows.push(row);
+  }
+  const files: DataFile[] = [];
+  for (const group of groups.values()) {
+    files.push(await writeDataFile(store, tableLocation, schema, fields, group.rows, content, equalityIds, { ...options, partition: { specId: spec['spec-id'], tuple: group.tuple, path: partitionPath(bound, group.tuple) } }));
+  }
+  return files;
 }

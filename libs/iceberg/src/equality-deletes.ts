@@ -1,4 +1,5 @@
 import { ManifestEntry } from './manifest';
+import { partitionKey } from './partitioning/partition-spec';
 import { readRows } from './parquet/read-rows';
 import { NestedField } from './schema';
 import { ObjectStore } from './storage/object-store';
@@ -9,6 +10,17 @@ export interface DeleteGroup {
   readonly indexes: readonly number[];
   /** Key → highest sequence number of a delete with that key. */
   readonly keys: Map<string, number>;
+  /**
+   * The partition the deletes apply to (see {@link deleteScope}); undefined for deletes of an
+   * unpartitioned spec, which apply to every data file (spec, Scan Planning).
+   */
+  readonly scope?: string;
+}
+
+/** The partition (spec id and tuple) of a file, as delete groups name it; undefined when unpartitioned. */
+export function deleteScope(entry: ManifestEntry): string | undefined {
+  const tuple = entry.dataFile.partition ?? [];
+  return tuple.length === 0 ? undefined : `${entry.dataFile.specId ?? 0}/${partitionKey(tuple)}`;
 }
 
 /** Reads equality-delete files into key sets (keys only: a table's deletes fit in memory where its rows may not). */
@@ -22,10 +34,11 @@ export async function deletedKeys(store: ObjectStore, fields: readonly NestedFie
       if (!field) throw new Error(`delete file ${entry.dataFile.filePath} names field ${id}, which the schema lacks`);
       return field;
     });
-    const signature = ids.join(',');
+    const scope = deleteScope(entry);
+    const signature = `${ids.join(',')}\u0000${scope ?? ''}`;
     let group = groups.get(signature);
     if (!group) {
-      group = { indexes: keyFields.map((f) => fields.indexOf(f)), keys: new Map() };
+      group = { indexes: keyFields.map((f) => fields.indexOf(f)), keys: new Map(), ...(scope === undefined ? {} : { scope }) };
       groups.set(signature, group);
     }
     const sequence = sequenceOf(entry);
@@ -37,9 +50,12 @@ export async function deletedKeys(store: ObjectStore, fields: readonly NestedFie
   return [...groups.values()];
 }
 
-/** Whether a row of a data file with sequence number `sequence` is removed by a later delete. */
-export function isDeleted(row: readonly unknown[], sequence: number, groups: readonly DeleteGroup[]): boolean {
-  return groups.some((group) => (group.keys.get(equalityKey(row, group.indexes)) ?? -1) > sequence);
+/**
+ * Whether a row of a data file with sequence number `sequence` is removed by a later delete of
+ * its partition (`scope`: the data file's {@link deleteScope}) or of an unpartitioned spec.
+ */
+export function isDeleted(row: readonly unknown[], sequence: number, groups: readonly DeleteGroup[], scope?: string): boolean {
+  return groups.some((group) => (group.scope === undefined || group.scope === scope) && (group.keys.get(equalityKey(row, group.indexes)) ?? -1) > sequence);
 }
 
 /** Values compared as Iceberg compares them for equality deletes: NULL equals NULL, bytes by content. */

@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Catalog, CommitUnit, TableIdentifier } from './catalog/catalog';
 import { parseIcebergJson, stringifyIcebergJson } from './json';
-import { DataFile, EntryStatus, FileContent, ManifestEntry, ManifestFile, readManifest, readManifestList, writeManifest, writeManifestList } from './manifest';
+import { DataFile, EntryStatus, FileContent, ManifestEntry, ManifestFile, partitionSummaries, readManifest, readManifestList, writeManifest, writeManifestList } from './manifest';
 import {
   currentSchema,
   currentSnapshot,
+  defaultSpec,
   metadataVersion,
   newSnapshotId,
   newTableMetadata,
   nextMetadataPath,
   Snapshot,
   SnapshotId,
+  specById,
+  withPartitioning,
   SnapshotOperation,
   TableMetadata,
   withSchema,
@@ -18,7 +21,9 @@ import {
   withSnapshot,
 } from './metadata';
 import { isSpent, manifestMergePolicy, manifestsToMerge, mergedEntries } from './manifest-carry';
-import { IcebergSchema } from './schema';
+import { bindSpec, BoundPartitionField, PartitionFieldRequest, partitionKey } from './partitioning/partition-spec';
+import { DataFileOptions, writePartitionedFiles } from './data-files';
+import { IcebergSchema, NestedField } from './schema';
 import { SortField, withSortOrder } from './sort-order';
 import { sameProperties } from './write-properties';
 import { newTableLocation } from './table-location';
@@ -41,6 +46,11 @@ export interface TableChange {
   readonly removedFiles?: ReadonlySet<string>;
   /** Made current before the snapshot; field ids already assigned. */
   readonly schema?: Omit<IcebergSchema, 'schema-id'>;
+  /**
+   * The partitioning from this commit on (after `schema`): a new default spec when it differs from
+   * the current one (see withPartitioning). The added files must be written with that spec.
+   */
+  readonly partitioning?: readonly PartitionFieldRequest[];
   /** Extra summary keys, such as philotes.source-lsn. */
   readonly summary?: Readonly<Record<string, string>>;
   /** The table's properties from this commit on (all of them, replacing the recorded ones). */
@@ -50,11 +60,14 @@ export interface TableChange {
 }
 
 /**
- * The metadata a change makes before its snapshot: schema, properties and sort order. Pure, so a
- * writer can learn the sort order id its files must carry before it writes them.
+ * The metadata a change makes before its snapshot: schema, partition spec, properties and sort
+ * order. Pure, so a writer learns the spec and sort order id its files must carry before it
+ * writes them (writeChangeFiles and prepare build on the same result).
  */
-export function metadataChangedBy(metadata: TableMetadata, change: Pick<TableChange, 'schema' | 'properties' | 'sortOrder'>, now = Date.now()): TableMetadata {
+export function metadataChangedBy(metadata: TableMetadata, change: Pick<TableChange, 'schema' | 'properties' | 'sortOrder' | 'partitioning'>, now = Date.now()): TableMetadata {
   let next = change.schema ? withSchema(metadata, change.schema, now) : metadata;
+  // After the schema: a new spec binds to the fields the change makes current.
+  if (change.partitioning) next = withPartitioning(next, change.partitioning);
   if (change.properties && !sameProperties(change.properties, next.properties)) next = { ...next, properties: { ...change.properties }, 'last-updated-ms': Math.max(now, next['last-updated-ms']) };
   if (change.sortOrder) next = withSortOrder(next, change.sortOrder);
   return next;
@@ -101,10 +114,10 @@ export class IcebergTables {
   }
 
   /** Creates the table, or loads it when another process created it first. */
-  async create(id: TableIdentifier, schema: IcebergSchema, properties: Record<string, string>): Promise<LoadedTable> {
+  async create(id: TableIdentifier, schema: IcebergSchema, properties: Record<string, string>, partitioning: readonly PartitionFieldRequest[] = []): Promise<LoadedTable> {
     const tableUuid = randomUUID();
     const location = this.location(id, tableUuid);
-    const metadata = newTableMetadata(location, schema, properties, Date.now(), tableUuid);
+    const metadata = newTableMetadata(location, schema, properties, Date.now(), tableUuid, partitioning);
     const metadataLocation = nextMetadataPath(location, undefined);
     await this.store.put(metadataLocation, Buffer.from(stringifyIcebergJson(metadata)));
     await this.catalog.ensureNamespace(id.namespace);
@@ -138,6 +151,19 @@ export class IcebergTables {
       written.push(path);
     };
     const manifestPath = (suffix: string) => `${location}/metadata/${randomUUID()}-${suffix}.avro`;
+    const bound = new Map<number, BoundPartitionField[]>();
+    const boundSpec = (specId: number) => {
+      let fields = bound.get(specId);
+      if (!fields) bound.set(specId, (fields = bindSpec(specById(metadata, specId), schema)));
+      return fields;
+    };
+    /** One manifest per (content, spec): a manifest's files share its spec (spec, Manifests). */
+    const writeManifestOf = async (kind: string, content: 0 | 1, specId: number, entries: readonly ManifestEntry[], as: 'added' | 'existing' | 'deleted') => {
+      const path = manifestPath(kind);
+      const bytes = writeManifest(entries, schema, content === 0 ? 'data' : 'deletes', specById(metadata, specId));
+      await put(path, bytes);
+      return summarise(path, bytes.length, content, entries, snapshotId, sequenceNumber, as, specId, boundSpec(specId));
+    };
 
     const carried: ManifestFile[] = [];
     const removed: ManifestEntry[] = [];
@@ -160,49 +186,26 @@ export class IcebergTables {
         const kept = entries.filter((e) => !gone.includes(e));
         if (kept.length > 0) {
           // Rewritten with explicit sequence numbers: EXISTING entries must carry them (spec).
-          const path = manifestPath(`m-kept`);
-          const bytes = writeManifest(kept.map((e) => ({ ...e, status: EntryStatus.Existing })), schema, manifest.content === 0 ? 'data' : 'deletes');
-          await put(path, bytes);
-          carried.push(summarise(path, bytes.length, manifest.content, kept, snapshotId, sequenceNumber, 'existing'));
+          const existing = kept.map((e) => ({ ...e, status: EntryStatus.Existing }));
+          carried.push(await writeManifestOf('m-kept', manifest.content, manifest.partitionSpecId, existing, 'existing'));
         }
       }
     }
 
     const fresh: ManifestFile[] = [];
-    const newManifest = async (content: 0 | 1, files: readonly DataFile[], kind: string) => {
-      if (files.length === 0) return;
-      const entries = files.map((dataFile) => ({ status: EntryStatus.Added, dataFile }));
-      const path = manifestPath(kind);
-      const bytes = writeManifest(entries, schema, content === 0 ? 'data' : 'deletes');
-      await put(path, bytes);
-      fresh.push(summarise(path, bytes.length, content, entries, snapshotId, sequenceNumber, 'added'));
-    };
-    await newManifest(0, change.addedDataFiles, 'm-data');
-    await newManifest(1, change.addedDeleteFiles, 'm-deletes');
-    // The removed files, as DELETED entries, for engines that read a table's changes incrementally;
-    // one manifest per content, as a manifest holds either data or delete files.
-    for (const content of [0, 1] as const) {
-      const gone = removed.filter((e) => (e.dataFile.content === FileContent.Data ? 0 : 1) === content);
-      if (gone.length === 0) continue;
-      const path = manifestPath('m-removed');
-      const bytes = writeManifest(
-        gone.map((e) => ({ ...e, status: EntryStatus.Deleted, snapshotId })),
-        schema,
-        content === 0 ? 'data' : 'deletes',
-      );
-      await put(path, bytes);
-      fresh.push(summarise(path, bytes.length, content, gone, snapshotId, sequenceNumber, 'deleted'));
-    }
+    const added = [...change.addedDataFiles, ...change.addedDeleteFiles].map((dataFile) => ({ status: EntryStatus.Added, dataFile }));
+    for (const group of bySpecAndContent(added)) fresh.push(await writeManifestOf(group.content === 0 ? 'm-data' : 'm-deletes', group.content, group.specId, group.entries, 'added'));
+    // The removed files, as DELETED entries, for engines that read a table's changes incrementally.
+    const gone = removed.map((e) => ({ ...e, status: EntryStatus.Deleted, snapshotId }));
+    for (const group of bySpecAndContent(gone)) fresh.push(await writeManifestOf('m-removed', group.content, group.specId, group.entries, 'deleted'));
 
-    // Many small manifests make every reader open many files: past the count, small ones are merged.
+    // Many small manifests make every reader open many files: past the count, small ones (of one
+    // content and spec) are merged.
     for (const bin of manifestsToMerge(carried, fresh, manifestMergePolicy(metadata))) {
       const entries = mergedEntries((await Promise.all(bin.map((m) => this.readManifestEntries(m)))).flat());
       carried.splice(0, carried.length, ...carried.filter((m) => !bin.includes(m)));
       if (entries.length === 0) continue;
-      const path = manifestPath('m-merged');
-      const bytes = writeManifest(entries, schema, bin[0].content === 0 ? 'data' : 'deletes');
-      await put(path, bytes);
-      carried.push(summarise(path, bytes.length, bin[0].content, entries, snapshotId, sequenceNumber, 'existing'));
+      carried.push(await writeManifestOf('m-merged', bin[0].content, bin[0].partitionSpecId, entries, 'existing'));
     }
 
     const manifestList = `${location}/metadata/snap-${snapshotId}-1-${randomUUID()}.avro`;
@@ -261,6 +264,47 @@ export class IcebergTables {
     return live;
   }
 
+  /**
+   * Writes rows as files for `change` (before it is prepared): in the spec the change makes
+   * default over the schema it makes current, one file per partition. Equality deletes go into
+   * that spec and into every older spec that still has live data files: a delete applies only to
+   * data files of its own spec and partition (spec, Scan Planning), and for an upsert table its
+   * key determines the partition in each spec (every spec partitions on key columns).
+   */
+  async writeChangeFiles(
+    base: LoadedTable,
+    change: Pick<TableChange, 'schema' | 'partitioning'>,
+    content: FileContent,
+    fields: readonly NestedField[],
+    rows: readonly unknown[][],
+    equalityIds?: readonly number[],
+    options: Omit<DataFileOptions, 'partition'> = {},
+  ): Promise<DataFile[]> {
+    if (rows.length === 0) return [];
+    const target = metadataChangedBy(base.metadata, change);
+    const specs = [defaultSpec(target)];
+    if (content === FileContent.EqualityDeletes) {
+      for (const specId of await this.liveDataSpecIds(base.metadata)) if (specId !== specs[0]['spec-id']) specs.push(specById(target, specId));
+    }
+    const files: DataFile[] = [];
+    for (const spec of specs) files.push(...(await writePartitionedFiles(this.store, target.location, currentSchema(target), spec, fields, rows, content, equalityIds, options)));
+    return files;
+  }
+
+  /**
+   * The specs live data files of the current snapshot were written with, from the manifest list
+   * alone (a manifest's files share its spec). An equality delete applies only to data files of
+   * its own spec and partition (or everywhere when its spec is unpartitioned), so after a spec
+   * change a delete must also be written in each older spec that still has data.
+   */
+  async liveDataSpecIds(metadata: TableMetadata): Promise<Set<number>> {
+    const snapshot = currentSnapshot(metadata);
+    if (!snapshot) return new Set();
+    if (metadata['partition-specs'].length === 1) return new Set([metadata['partition-specs'][0]['spec-id']]);
+    const listed = readManifestList(await this.store.get(snapshot['manifest-list']));
+    return new Set(listed.filter((m) => m.content === 0 && m.addedFilesCount + m.existingFilesCount > 0).map((m) => m.partitionSpecId));
+  }
+
   private async readManifestEntries(manifest: ManifestFile): Promise<ManifestEntry[]> {
     return readManifest(await this.store.get(manifest.path), manifest);
   }
@@ -274,6 +318,8 @@ function summarise(
   snapshotId: number,
   sequenceNumber: number,
   as: 'added' | 'existing' | 'deleted',
+  partitionSpecId: number,
+  bound: readonly BoundPartitionField[],
 ): ManifestFile {
   const rows = entries.reduce((sum, e) => sum + e.dataFile.recordCount, 0);
   const sequences = entries.map((e) => e.sequenceNumber ?? sequenceNumber);
@@ -290,7 +336,31 @@ function summarise(
     addedRowsCount: as === 'added' ? rows : 0,
     existingRowsCount: as === 'existing' ? rows : 0,
     deletedRowsCount: as === 'deleted' ? rows : 0,
+    partitionSpecId,
+    partitions: partitionSummaries(
+      bound,
+      entries.map((e) => e.dataFile.partition),
+    ),
   };
+}
+
+/** Entries grouped by manifest content (data, deletes) and spec id, in first-seen order. */
+function bySpecAndContent(entries: readonly ManifestEntry[]): Array<{ content: 0 | 1; specId: number; entries: ManifestEntry[] }> {
+  const groups = new Map<string, { content: 0 | 1; specId: number; entries: ManifestEntry[] }>();
+  for (const entry of entries) {
+    const content = entry.dataFile.content === FileContent.Data ? 0 : 1;
+    const specId = entry.dataFile.specId ?? 0;
+    const key = `${content}/${specId}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { content, specId, entries: [] }));
+    group.entries.push(entry);
+  }
+  return [...groups.values()];
+}
+
+/** Distinct (spec, partition) pairs among files: the summary's changed-partition-count. */
+function partitionCount(files: readonly DataFile[]): number {
+  return new Set(files.map((f) => `${f.specId ?? 0}/${partitionKey(f.partition ?? [])}`)).size;
 }
 
 /** Summary metrics (spec, Appendix F), with running totals carried from the parent. */
@@ -331,6 +401,6 @@ function snapshotSummary(parent: Snapshot | undefined, change: TableChange, remo
     'total-delete-files': String(total('total-delete-files') + added.deleteFiles - gone.deleteFiles),
     'total-position-deletes': '0',
     'total-equality-deletes': String(total('total-equality-deletes') + added.equalityDeletes - gone.equalityDeletes),
-    'changed-partition-count': change.addedDataFiles.length + change.addedDeleteFiles.length + removed.length > 0 ? '1' : '0',
+    'changed-partition-count': String(partitionCount([...change.addedDataFiles, ...change.addedDeleteFiles, ...removed.map((e) => e.dataFile)])),
   };
 }

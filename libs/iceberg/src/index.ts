@@ -24,3 +24,7 @@ export * from './snapshot-rows';
 export * from './table-location';
 export * from './sort-order';
 export * from './write-properties';
+export * from './partitioning/murmur3';
+export * from './partitioning/partition-spec';
+export * from './partitioning/transforms';
+export * from './partitioning/partition-avro';

@@ -87,10 +87,11 @@ describe(`manifest carry and merge (seed ${SEED})`, () => {
 
   it('merges only past the count, only manifests under the target size, never this commit’s own', () => {
     const policy: ManifestMergePolicy = { enabled: true, minCountToMerge: 3, targetBytes: 1000 };
-    const manifest = (path: string, length: number, content: 0 | 1 = 0): ManifestFile => ({
+    const manifest = (path: string, length: number, content: 0 | 1 = 0, partitionSpecId = 0): ManifestFile => ({
       path,
       length,
       content,
+      partitionSpecId,
       sequenceNumber: 1,
       minSequenceNumber: 1,
       addedSnapshotId: 1,
@@ -106,6 +107,9 @@ describe(`manifest carry and merge (seed ${SEED})`, () => {
     const bins = manifestsToMerge([manifest('a', 600), manifest('b', 300), manifest('c', 5000), manifest('d', 300), manifest('x', 10, 1)], fresh, policy);
     expect(bins.map((bin) => bin.map((m) => m.path))).toEqual([['b', 'd']]);
     expect(manifestsToMerge([manifest('a', 10), manifest('b', 10), manifest('c', 10)], fresh, { ...policy, enabled: false })).toEqual([]);
+    // A manifest holds files of one partition spec: manifests of two specs never merge.
+    const specs = manifestsToMerge([manifest('s0a', 10), manifest('s0b', 10), manifest('s1a', 10, 0, 1), manifest('s1b', 10, 0, 1), manifest('s1c', 10, 0, 1), manifest('s1d', 10, 0, 1)], fresh, policy);
+    expect(specs.map((bin) => bin.map((m) => m.path))).toEqual([['s1a', 's1b', 's1c', 's1d']]);
   });
 
   it('writes merged entries as EXISTING with explicit sequence numbers', async () => {

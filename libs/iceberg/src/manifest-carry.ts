@@ -31,12 +31,9 @@ export function isSpent(manifest: ManifestFile): boolean {
   return manifest.addedFilesCount === 0 && manifest.existingFilesCount === 0;
 }
 
-/**
- * Manifests merged together share a content and a partition spec (today every manifest is of
- * spec 0; the partition-aware writer adds the spec id here).
- */
+/** Manifests merged together share a content and a partition spec (a manifest holds files of one spec). */
 export function mergeGroup(manifest: ManifestFile): string {
-  return String(manifest.content);
+  return `${manifest.content}/${manifest.partitionSpecId}`;
 }
 
 /**

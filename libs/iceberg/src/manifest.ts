@@ -1,7 +1,10 @@
 import { readAvroContainer, writeAvroContainer } from './avro/container';
-import { MANIFEST_ENTRY_SCHEMA, MANIFEST_FILE_SCHEMA } from './avro/schemas';
+import { manifestEntrySchema, MANIFEST_FILE_SCHEMA } from './avro/schemas';
 import { stringifyIcebergJson } from './json';
 import { SnapshotId } from './metadata';
+import { columnStats } from './parquet/bounds';
+import { fromAvroPartition, partitionAvroFields, toAvroPartition } from './partitioning/partition-avro';
+import { bindSpec, BoundPartitionField, PartitionSpec, PartitionTuple, UNPARTITIONED } from './partitioning/partition-spec';
 import { IcebergSchema } from './schema';
 
 export const FileContent = { Data: 0, PositionDeletes: 1, EqualityDeletes: 2 } as const;
@@ -27,6 +30,17 @@ export interface DataFile {
   readonly equalityIds?: readonly number[];
   /** The table sort order the rows were written in; absent for a data file means unsorted (0). */
   readonly sortOrderId?: number;
+  /** The spec the file was written with (0, unpartitioned, when absent) and its partition tuple. */
+  readonly specId?: number;
+  readonly partition?: PartitionTuple;
+}
+
+/** A manifest list's summary of one partition field over a manifest's files (bounds in the single-value binary form). */
+export interface FieldSummary {
+  readonly containsNull: boolean;
+  readonly containsNan?: boolean;
+  readonly lowerBound?: Uint8Array;
+  readonly upperBound?: Uint8Array;
 }
 
 export interface ManifestEntry {
@@ -52,12 +66,21 @@ export interface ManifestFile {
   readonly addedRowsCount: number;
   readonly existingRowsCount: number;
   readonly deletedRowsCount: number;
+  /** The spec all of the manifest's files were written with. */
+  readonly partitionSpecId: number;
+  /** One per field of that spec. */
+  readonly partitions?: readonly FieldSummary[];
 }
 
 const toPairs = <V>(map: ReadonlyMap<number, V> | undefined) => (map ? [...map].map(([key, value]) => ({ key, value })) : null);
 const fromPairs = <V>(pairs: Array<{ key: number; value: V }> | null) => (pairs ? new Map(pairs.map((p) => [p.key, p.value])) : undefined);
 
-export function writeManifest(entries: readonly ManifestEntry[], schema: IcebergSchema, content: 'data' | 'deletes'): Buffer {
+/**
+ * A manifest of files of one spec (spec, Manifests: a manifest holds files of a single spec; its
+ * entry schema has that spec's partition record).
+ */
+export function writeManifest(entries: readonly ManifestEntry[], schema: IcebergSchema, content: 'data' | 'deletes', spec: PartitionSpec = UNPARTITIONED): Buffer {
+  const bound = bindSpec(spec, schema);
   const records = entries.map((entry) => ({
     status: entry.status,
     snapshot_id: entry.snapshotId ?? null,
@@ -67,7 +90,7 @@ export function writeManifest(entries: readonly ManifestEntry[], schema: Iceberg
       content: entry.dataFile.content,
       file_path: entry.dataFile.filePath,
       file_format: 'PARQUET',
-      partition: {},
+      partition: toAvroPartition(bound, entry.dataFile.partition),
       record_count: entry.dataFile.recordCount,
       file_size_in_bytes: entry.dataFile.fileSizeInBytes,
       column_sizes: toPairs(entry.dataFile.columnSizes),
@@ -84,11 +107,11 @@ export function writeManifest(entries: readonly ManifestEntry[], schema: Iceberg
       referenced_data_file: null,
     },
   }));
-  return writeAvroContainer(MANIFEST_ENTRY_SCHEMA, records, {
+  return writeAvroContainer(manifestEntrySchema(partitionAvroFields(bound)), records, {
     schema: stringifyIcebergJson(schema).replace(/\n\s*/g, ''),
     'schema-id': String(schema['schema-id']),
-    'partition-spec': '[]',
-    'partition-spec-id': '0',
+    'partition-spec': JSON.stringify(spec.fields),
+    'partition-spec-id': String(spec['spec-id']),
     'format-version': '2',
     content,
   });
@@ -102,6 +125,7 @@ interface EntryRecord {
   data_file: {
     content: FileContent;
     file_path: string;
+    partition: Record<string, unknown>;
     record_count: number;
     file_size_in_bytes: number;
     column_sizes: Array<{ key: number; value: number }> | null;
@@ -121,7 +145,10 @@ interface EntryRecord {
  * snapshot id and sequence numbers takes them from its manifest-list entry.
  */
 export function readManifest(bytes: Uint8Array, listed: ManifestFile): ManifestEntry[] {
-  return (readAvroContainer(bytes).records as EntryRecord[]).map((record) => {
+  const { meta, records } = readAvroContainer(bytes);
+  const partitionFields = partitionRecordFields(meta['avro.schema']);
+  const specId = listed.partitionSpecId ?? Number(meta['partition-spec-id'] ?? 0);
+  return (records as EntryRecord[]).map((record) => {
     const inherit = record.status === EntryStatus.Added;
     const file = record.data_file;
     return {
@@ -144,7 +171,34 @@ export function readManifest(bytes: Uint8Array, listed: ManifestFile): ManifestE
         ...(file.equality_ids ? { equalityIds: file.equality_ids } : {}),
         // Kept so a rewritten (EXISTING/DELETED) entry still says how its file is sorted.
         ...(file.sort_order_id !== undefined && file.sort_order_id !== null && file.content === FileContent.Data ? { sortOrderId: file.sort_order_id } : {}),
+        specId,
+        partition: fromAvroPartition(file.partition, partitionFields),
       },
+    };
+  });
+}
+
+/** The fields of the partition record in a manifest's Avro schema (how its tuples are laid out). */
+function partitionRecordFields(avroSchema: string | undefined): Array<{ name: string; type: unknown }> {
+  if (!avroSchema) return [];
+  const entry = JSON.parse(avroSchema) as { fields: Array<{ name: string; type: { fields?: Array<{ name: string; type: unknown }> } }> };
+  const dataFile = entry.fields.find((f) => f.name === 'data_file')?.type;
+  const partition = (dataFile?.fields as Array<{ name: string; type: { fields?: Array<{ name: string; type: unknown }> } }> | undefined)?.find((f) => f.name === 'partition');
+  return partition?.type.fields ?? [];
+}
+
+/**
+ * The manifest list's summary of each partition field over `tuples` (spec, Manifest Lists:
+ * field_summary): whether any is null or NaN, and the lower and upper bounds.
+ */
+export function partitionSummaries(bound: readonly BoundPartitionField[], tuples: readonly (PartitionTuple | undefined)[]): FieldSummary[] {
+  return bound.map((b, i) => {
+    const stats = columnStats(b.type, tuples.map((t) => t?.[i] ?? null));
+    return {
+      containsNull: stats.nullCount > 0,
+      ...(b.type === 'float' || b.type === 'double' ? { containsNan: (stats.nanCount ?? 0) > 0 } : {}),
+      ...(stats.lower ? { lowerBound: stats.lower } : {}),
+      ...(stats.upper ? { upperBound: stats.upper } : {}),
     };
   });
 }
@@ -156,7 +210,7 @@ export function writeManifestList(
   const records = manifests.map((m) => ({
     manifest_path: m.path,
     manifest_length: m.length,
-    partition_spec_id: 0,
+    partition_spec_id: m.partitionSpecId,
     content: m.content,
     sequence_number: m.sequenceNumber,
     min_sequence_number: m.minSequenceNumber,
@@ -167,7 +221,12 @@ export function writeManifestList(
     added_rows_count: m.addedRowsCount,
     existing_rows_count: m.existingRowsCount,
     deleted_rows_count: m.deletedRowsCount,
-    partitions: [],
+    partitions: (m.partitions ?? []).map((p) => ({
+      contains_null: p.containsNull,
+      contains_nan: p.containsNan ?? null,
+      lower_bound: p.lowerBound ? Buffer.from(p.lowerBound) : null,
+      upper_bound: p.upperBound ? Buffer.from(p.upperBound) : null,
+    })),
     key_metadata: null,
   }));
   return writeAvroContainer(MANIFEST_FILE_SCHEMA, records, {
@@ -191,6 +250,8 @@ interface ManifestFileRecord {
   added_rows_count: number;
   existing_rows_count: number;
   deleted_rows_count: number;
+  partition_spec_id: number;
+  partitions: Array<{ contains_null: boolean; contains_nan: boolean | null; lower_bound: Buffer | null; upper_bound: Buffer | null }> | null;
 }
 
 export function readManifestList(bytes: Uint8Array): ManifestFile[] {
@@ -207,5 +268,12 @@ export function readManifestList(bytes: Uint8Array): ManifestFile[] {
     addedRowsCount: r.added_rows_count,
     existingRowsCount: r.existing_rows_count,
     deletedRowsCount: r.deleted_rows_count,
+    partitionSpecId: r.partition_spec_id,
+    partitions: (r.partitions ?? []).map((p) => ({
+      containsNull: p.contains_null,
+      ...(p.contains_nan === null ? {} : { containsNan: p.contains_nan }),
+      ...(p.lower_bound ? { lowerBound: Uint8Array.from(p.lower_bound) } : {}),
+      ...(p.upper_bound ? { upperBound: Uint8Array.from(p.upper_bound) } : {}),
+    })),
   }));
 }

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { PartitionFieldRequest, PartitionSpec, sameFields, specFields, UNPARTITIONED } from './partitioning/partition-spec';
 import { IcebergSchema, maxFieldId } from './schema';
 
 /** Snapshot ids from Java engines are 63-bit and arrive as bigint; ours stay below 2^53. */
@@ -26,7 +27,7 @@ export interface TableMetadata {
   readonly 'last-column-id': number;
   readonly schemas: readonly IcebergSchema[];
   readonly 'current-schema-id': number;
-  readonly 'partition-specs': ReadonlyArray<{ readonly 'spec-id': number; readonly fields: readonly unknown[] }>;
+  readonly 'partition-specs': readonly PartitionSpec[];
   readonly 'default-spec-id': number;
   readonly 'last-partition-id': number;
   readonly properties: Readonly<Record<string, string>>;
@@ -43,7 +44,15 @@ export interface TableMetadata {
 /** How many previous metadata files the log keeps (Java's write.metadata.previous-versions-max). */
 const METADATA_LOG_ENTRIES = 100;
 
-export function newTableMetadata(location: string, schema: IcebergSchema, properties: Record<string, string>, now = Date.now(), tableUuid: string = randomUUID()): TableMetadata {
+export function newTableMetadata(
+  location: string,
+  schema: IcebergSchema,
+  properties: Record<string, string>,
+  now = Date.now(),
+  tableUuid: string = randomUUID(),
+  partitioning: readonly PartitionFieldRequest[] = [],
+): TableMetadata {
+  const fields = specFields({ ...schema, 'schema-id': 0 }, partitioning, [], FIRST_UNUSED_PARTITION_ID);
   return {
     'format-version': 2,
     'table-uuid': tableUuid,
@@ -53,10 +62,9 @@ export function newTableMetadata(location: string, schema: IcebergSchema, proper
     'last-column-id': maxFieldId(schema),
     schemas: [{ ...schema, 'schema-id': 0 }],
     'current-schema-id': 0,
-    'partition-specs': [{ 'spec-id': 0, fields: [] }],
+    'partition-specs': [{ 'spec-id': 0, fields }],
     'default-spec-id': 0,
-    // Java and PyIceberg write 999 for an unpartitioned table (PARTITION_DATA_ID_START - 1).
-    'last-partition-id': 999,
+    'last-partition-id': Math.max(FIRST_UNUSED_PARTITION_ID, ...fields.map((f) => f['field-id'])),
     properties: { 'write.format.default': 'parquet', 'write.parquet.compression-codec': 'zstd', ...properties },
     'current-snapshot-id': -1,
     snapshots: [],
@@ -65,6 +73,40 @@ export function newTableMetadata(location: string, schema: IcebergSchema, proper
     'sort-orders': [{ 'order-id': 0, fields: [] }],
     'default-sort-order-id': 0,
     refs: {},
+  };
+}
+
+// Java and PyIceberg write 999 for an unpartitioned table (PARTITION_DATA_ID_START - 1).
+const FIRST_UNUSED_PARTITION_ID = 999;
+
+export function defaultSpec(metadata: TableMetadata): PartitionSpec {
+  return metadata['partition-specs'].find((s) => s['spec-id'] === metadata['default-spec-id']) ?? UNPARTITIONED;
+}
+
+export function specById(metadata: TableMetadata, specId: number): PartitionSpec {
+  const spec = metadata['partition-specs'].find((s) => s['spec-id'] === specId);
+  if (!spec) throw new Error(`table metadata has no partition spec ${specId}`);
+  return spec;
+}
+
+/**
+ * The table partitioned by `requests` from now on (spec, Partition Evolution): the default spec
+ * when it already is that; an earlier spec with the same fields made default again; else a new
+ * spec with the next id, reusing the ids of fields earlier specs had. Files keep their spec.
+ */
+export function withPartitioning(metadata: TableMetadata, requests: readonly PartitionFieldRequest[], now = Date.now()): TableMetadata {
+  const specs = metadata['partition-specs'];
+  const fields = specFields(currentSchema(metadata), requests, specs, metadata['last-partition-id']);
+  if (sameFields(defaultSpec(metadata).fields, fields)) return metadata;
+  const earlier = specs.find((s) => sameFields(s.fields, fields));
+  if (earlier) return { ...metadata, 'default-spec-id': earlier['spec-id'], 'last-updated-ms': now };
+  const specId = Math.max(...specs.map((s) => s['spec-id'])) + 1;
+  return {
+    ...metadata,
+    'partition-specs': [...specs, { 'spec-id': specId, fields }],
+    'default-spec-id': specId,
+    'last-partition-id': Math.max(metadata['last-partition-id'], ...fields.map((f) => f['field-id'])),
+    'last-updated-ms': now,
   };
 }
 

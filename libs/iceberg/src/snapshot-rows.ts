@@ -1,4 +1,4 @@
-import { isDeleted, deletedKeys, sequenceOf } from './equality-deletes';
+import { deleteScope, isDeleted, deletedKeys, sequenceOf } from './equality-deletes';
 import { SnapshotId, TableMetadata } from './metadata';
 import { readRows } from './parquet/read-rows';
 import { NestedField } from './schema';
@@ -13,8 +13,9 @@ export async function* snapshotRows(tables: IcebergTables, metadata: TableMetada
   const deletes = await deletedKeys(tables.store, fields, live.deletes);
   for (const entry of live.data) {
     const sequence = sequenceOf(entry);
+    const scope = deleteScope(entry);
     for (const row of readRows(await tables.store.get(entry.dataFile.filePath), fields)) {
-      if (deletes.length === 0 || !isDeleted(row, sequence, deletes)) yield row;
+      if (deletes.length === 0 || !isDeleted(row, sequence, deletes, scope)) yield row;
     }
   }
 }

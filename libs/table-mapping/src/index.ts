@@ -2,6 +2,7 @@
 // table's layout and identity, the fold of changes into rows, TOAST lookups and replay schemas.
 export * from './batch-assembler';
 export * from './mapping-fixtures';
+export * from './partitioning';
 export * from './replay-schema';
 export * from './table-identity';
 export * from './table-layout';

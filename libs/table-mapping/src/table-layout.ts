@@ -1,6 +1,7 @@
 import { ColumnSchema } from '@philotes/events';
-import { IcebergSchema, IcebergType, isList, NestedField } from '@philotes/iceberg';
+import { IcebergSchema, IcebergType, isList, NestedField, PartitionFieldRequest } from '@philotes/iceberg';
 import { ClassifiedError, needsOperator } from '@philotes/retry';
+import { ConfiguredPartitionField, planPartitioning } from './partitioning';
 import { converterFor, Converter, icebergTypeFor, isPromotion, Unrepresentable } from './type-mapping';
 
 export type TableMode = 'append' | 'upsert';
@@ -34,6 +35,8 @@ export interface TableLayout {
   /** The fields equality deletes compare. */
   readonly keyFields: readonly NestedField[];
   readonly cdcFields?: Readonly<Record<(typeof CDC_COLUMNS)[number], NestedField>>;
+  /** The partition spec to write with (see planPartitioning); empty when unpartitioned. */
+  readonly partitioning: readonly PartitionFieldRequest[];
 }
 
 /** A schema change Philotes refuses to apply silently (the table stops; the message says why). */
@@ -53,6 +56,8 @@ export interface LayoutInput {
   /** Columns written as text whatever their type (PHILOTES_ICEBERG_COLUMN_TYPES). */
   readonly asText: ReadonlySet<string>;
   readonly unrepresentable: Unrepresentable;
+  /** The table's entry of PHILOTES_ICEBERG_PARTITIONING, if any. */
+  readonly partitioning?: readonly ConfiguredPartitionField[];
 }
 
 /** Columns that identify a row: the primary key, else (REPLICA IDENTITY FULL) every comparable column. */
@@ -156,6 +161,7 @@ export function planLayout(input: LayoutInput): TableLayout {
     keyPositions,
     keyFields,
     ...(cdcFields ? { cdcFields } : {}),
+    partitioning: planPartitioning({ table: input.table, mode: input.mode, placements, keyFields, ...(input.partitioning ? { configured: input.partitioning } : {}) }),
   };
 }
 

@@ -1,11 +1,12 @@
-import { IcebergTables, IcebergType, LoadedTable, NestedField, readRows } from '@philotes/iceberg';
+import { bindSpec, currentSchema, IcebergTables, IcebergType, LoadedTable, ManifestEntry, NestedField, partitioner, partitionKey, readRows, specById } from '@philotes/iceberg';
 import { rowKey } from './batch-assembler';
 
 /**
  * The current rows of the given keys, read from the table's data files, newest first: a key's
  * newest row is its current one (every upsert writes a new row and deletes the older ones by key;
  * an append table's newest row of a key is its latest change). Files whose bounds on the first key
- * column exclude every wanted key are not read.
+ * column exclude every wanted key are not read, nor files of a partition no wanted key falls in
+ * (when the key determines the partition: every source column of the file's spec is a key column).
  */
 export async function currentRows(
   tables: IcebergTables,
@@ -19,6 +20,7 @@ export async function currentRows(
   const live = await tables.liveFiles(table.metadata);
   const files = [...live.data].sort((a, b) => (b.sequenceNumber ?? 0) - (a.sequenceNumber ?? 0));
   const first = keyFields[0];
+  const inPartition = partitionFilter(table, keyFields);
   const keyIndexes = keyFields.map((f) => fields.indexOf(f));
   const cdcSeq = fields.findIndex((f) => f.name === '_cdc_seq');
   const cdcLsn = fields.findIndex((f) => f.name === '_cdc_lsn');
@@ -26,6 +28,7 @@ export async function currentRows(
     const remaining = [...wanted].filter(([key]) => !found.has(key));
     if (remaining.length === 0) break;
     if (!mayContain(entry.dataFile.lowerBounds.get(first.id), entry.dataFile.upperBounds.get(first.id), first.type, remaining.map(([, values]) => values[0]))) continue;
+    if (!remaining.some(([, values]) => inPartition(entry, values))) continue;
     const newestInFile = new Map<string, unknown[]>();
     for (const row of readRows(await tables.store.get(entry.dataFile.filePath), fields)) {
       const key = rowKey(row, keyIndexes);
@@ -36,6 +39,29 @@ export async function currentRows(
     for (const [key, row] of newestInFile) found.set(key, row);
   }
   return found;
+}
+
+/** Whether a key (values aligned with the key fields) may have rows in the entry's file: false only when its partition differs. */
+function partitionFilter(table: LoadedTable, keyFields: readonly NestedField[]): (entry: ManifestEntry, key: readonly unknown[]) => boolean {
+  const bySpec = new Map<number, ((key: readonly unknown[]) => string) | undefined>();
+  const schema = currentSchema(table.metadata);
+  return (entry, key) => {
+    const tuple = entry.dataFile.partition ?? [];
+    if (tuple.length === 0) return true;
+    const specId = entry.dataFile.specId ?? 0;
+    if (!bySpec.has(specId)) {
+      let keyPartition: ((key: readonly unknown[]) => string) | undefined;
+      try {
+        const tupleOf = partitioner(bindSpec(specById(table.metadata, specId), schema), keyFields);
+        keyPartition = (values) => partitionKey(tupleOf(values));
+      } catch {
+        keyPartition = undefined; // a source column outside the key: the key does not tell the partition
+      }
+      bySpec.set(specId, keyPartition);
+    }
+    const keyPartition = bySpec.get(specId);
+    return keyPartition === undefined || keyPartition(key) === partitionKey(tuple);
+  };
 }
 
 function later(row: unknown[], than: unknown[], lsn: number, seq: number): boolean {

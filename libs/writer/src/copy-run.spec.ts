@@ -35,7 +35,7 @@ async function fold(mode: TableMode, ops: Array<['T' | 'R' | 'I', number]>, page
     decode: (event) => decoded.get(event)!,
     writeFile: async (batch) => {
       written.push(batch);
-      return { content: FileContent.Data, filePath: `f${written.length}`, fileSizeInBytes: 1, recordCount: batch.rows.length } as DataFile;
+      return [{ content: FileContent.Data, filePath: `f${written.length}`, fileSizeInBytes: 1, recordCount: batch.rows.length } as DataFile];
     },
     targetFileSize,
     skipPoison: false,

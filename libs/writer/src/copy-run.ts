@@ -28,8 +28,8 @@ export interface CopyRunDeps {
   /** The next page of the table's events after a position. */
   readonly next: (after: StoredEvent) => Promise<StoredEvent[]>;
   readonly decode: (stored: StoredEvent) => DecodedEvent;
-  /** Writes rows as one data file of the table. */
-  readonly writeFile: (batch: AssembledBatch) => Promise<DataFile>;
+  /** Writes rows as data files of the table (one per partition). */
+  readonly writeFile: (batch: AssembledBatch) => Promise<readonly DataFile[]>;
   readonly targetFileSize: number;
   /** Poison values go along as dead letters (their attempts are spent); else they throw. */
   readonly skipPoison: boolean;
@@ -66,7 +66,7 @@ export async function foldCopyRun(first: readonly StoredEvent[], layout: TableLa
     const batch = assembler.result();
     lastBatch = batch;
     poison.push(...batch.poison);
-    if (batch.rows.length > 0) files.push(await deps.writeFile(batch));
+    if (batch.rows.length > 0) files.push(...(await deps.writeFile(batch)));
     assembler = new BatchAssembler(layout);
     rows = 0;
     bytes = 0;

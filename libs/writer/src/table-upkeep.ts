@@ -7,6 +7,7 @@ import {
   IcebergTables,
   LoadedTable,
   orphanFiles,
+  partitionGroup,
   planCompaction,
   PreparedCommit,
   reachableFiles,
@@ -79,7 +80,7 @@ export class IcebergUpkeep implements TableUpkeep {
   private async compact(writer: TableWriter, table: LoadedTable, policy: CompactionPolicy): Promise<LoadedTable> {
     const { tables, faults } = this.deps;
     const schema = currentSchema(table.metadata);
-    const plan = await planCompaction(await tables.liveFiles(table.metadata), schema.fields, policy, storeKeyReader(tables.store));
+    const plan = await planCompaction(await tables.liveFiles(table.metadata), schema.fields, policy, storeKeyReader(tables.store), partitionGroup);
     if (!plan) return table;
     const change = await compact(tables.store, table, plan, policy.targetFileSize);
     faults.hit('upkeep.after-rewrite');

@@ -1,9 +1,9 @@
 import { DecodedEvent, OpenDeadLetter, Position, StoredEvent, TableBuffer, TableRef } from '@philotes/buffer';
 import { FaultInjector } from '@philotes/faults';
-import { currentSchema, DataFile, effectiveProperties, FileContent, IcebergTables, LoadedTable, TableChange, TableIdentifier, writeDataFile } from '@philotes/iceberg';
+import { currentSchema, DataFile, effectiveProperties, FileContent, IcebergTables, LoadedTable, TableChange, TableIdentifier } from '@philotes/iceberg';
 import { formatLsn } from '@philotes/pgoutput';
 import { ClassifiedError, needsOperator, timedRetry } from '@philotes/retry';
-import { AssembledBatch, BatchAssembler, currentRows, icebergIdentifier, legacyIdentifier, modeFor, ownershipProblem, planLayout, PoisonValueError, resolveToast, sourceProperties, TableLayout, TableMode, TableOwnershipError, Unrepresentable } from '@philotes/table-mapping';
+import { AssembledBatch, BatchAssembler, ConfiguredPartitionField, currentRows, icebergIdentifier, legacyIdentifier, modeFor, ownershipProblem, partitioningKey, planLayout, PoisonValueError, resolveToast, sourceProperties, TableLayout, TableMode, TableOwnershipError, Unrepresentable } from '@philotes/table-mapping';
 import { fillsCommit } from './commit-size';
 import { copyFinished, CopyChangedError, foldCopyRun, isCopyStart } from './copy-run';
 import { DeadLetterReplay, ReplaySettlement } from './dead-letter-replay';
@@ -22,6 +22,8 @@ export interface WriterSettings {
   readonly mode: 'auto' | TableMode;
   readonly tableModes: ReadonlyMap<string, TableMode>;
   readonly textColumns: ReadonlySet<string>;
+  /** PHILOTES_ICEBERG_PARTITIONING by {@link partitioningKey}. */
+  readonly partitioning: ReadonlyMap<string, readonly ConfiguredPartitionField[]>;
   readonly unrepresentable: Unrepresentable;
   /** Table properties and sort orders from the settings (see writeLayoutOf for their precedence). */
   readonly tableWrite: TableWriteSettings;
@@ -216,7 +218,7 @@ export class TableWriter {
     }
     const layout = this.layoutFor({ columns }, settings);
     const configured = effectiveProperties({}, settings.tableWrite.globalProperties, settings.tableWrite.tableProperties.get(tableKey(this.ref.schema, this.ref.table)) ?? {});
-    const created = await this.deps.tables.create(id, { ...layout.schema, 'schema-id': 0 }, { ...configured, 'philotes.mode': layout.mode, ...sourceProperties(this.ref) });
+    const created = await this.deps.tables.create(id, { ...layout.schema, 'schema-id': 0 }, { ...configured, 'philotes.mode': layout.mode, ...sourceProperties(this.ref) }, layout.partitioning);
     // Another writer may have created it first, or another source table that maps to the same name.
     this.table = this.owned(id, created);
     this.deps.log.info('created the Iceberg table', { table: `${id.namespace}.${id.name}`, mode: layout.mode });
@@ -241,6 +243,7 @@ export class TableWriter {
       lastColumnId: table?.metadata['last-column-id'] ?? 0,
       asText: new Set(first.columns.map((c) => c.name).filter((name) => settings.textColumns.has(`${this.qualified}.${name}`))),
       unrepresentable: settings.unrepresentable,
+      ...(settings.partitioning.has(partitioningKey(this.ref.schema, this.ref.table)) ? { partitioning: settings.partitioning.get(partitioningKey(this.ref.schema, this.ref.table)) } : {}),
     });
   }
 
@@ -300,7 +303,7 @@ export class TableWriter {
       run = await foldCopyRun(page, layout, {
         next: (after) => this.deps.buffer.storedAfter(this.ref.tableId, after.position, settings.batchSize, settings.readBytes),
         decode: (stored) => this.deps.buffer.decodeStored(stored),
-        writeFile: (batch) => this.writeFile(write, FileContent.Data, batch.fields, batch.rows),
+        writeFile: (batch) => this.writeFiles(layout, write, FileContent.Data, batch.fields, batch.rows),
         targetFileSize: write.targetFileSize,
         skipPoison: this.poisonAttempts + 1 >= settings.maxAttempts,
         table: this.qualified,
@@ -335,10 +338,9 @@ export class TableWriter {
     const write = this.writeLayout(layout);
     const dataFiles: DataFile[] = [...(extras.files ?? [])];
     const deleteFiles: DataFile[] = [];
-    if (batch.rows.length > 0) dataFiles.push(await this.writeFile(write, FileContent.Data, batch.fields, batch.rows));
-    if (batch.deletes.length > 0) {
-      deleteFiles.push(await this.writeFile(write, FileContent.EqualityDeletes, batch.keyFields, batch.deletes, batch.keyFields.map((f) => f.id)));
-    }
+    // One file per partition; deletes too, in the partition of the rows they remove (their key holds its source columns).
+    dataFiles.push(...(await this.writeFiles(layout, write, FileContent.Data, batch.fields, batch.rows)));
+    deleteFiles.push(...(await this.writeFiles(layout, write, FileContent.EqualityDeletes, batch.keyFields, batch.deletes, batch.keyFields.map((f) => f.id))));
     const filesMs = Number(process.hrtime.bigint() - started) / 1e6;
     faults.hit('writer.after-data-files');
 
@@ -352,6 +354,7 @@ export class TableWriter {
       // Recorded in the same snapshot commit as the files written by them.
       ...(write.properties ? { properties: write.properties } : {}),
       ...(write.sortOrder ? { sortOrder: write.sortOrder } : {}),
+      partitioning: layout.partitioning,
       summary: {
         'philotes.source-lsn': formatLsn(next.lsn),
         'philotes.source-seq': String(next.seq),
@@ -438,9 +441,10 @@ export class TableWriter {
     return writeLayoutOf(this.table!.metadata, this.ref, settings.tableWrite, settings.targetFileSize, layout.changed ? layout.schema : undefined);
   }
 
-  private writeFile(write: WriteLayout, content: FileContent, fields: TableLayout['keyFields'], rows: readonly unknown[][], equalityIds?: number[]): Promise<DataFile> {
-    const metadata = this.table!.metadata;
-    return writeDataFile(this.deps.tables.store, metadata.location, currentSchema(metadata), fields, rows, content, equalityIds, write.options);
+  /** Files of the commit's spec (and, for deletes, older specs with data); see IcebergTables.writeChangeFiles. */
+  private writeFiles(layout: TableLayout, write: WriteLayout, content: FileContent, fields: TableLayout['keyFields'], rows: readonly unknown[][], equalityIds?: number[]): Promise<DataFile[]> {
+    const change = { ...(layout.changed ? { schema: layout.schema } : {}), partitioning: layout.partitioning };
+    return this.deps.tables.writeChangeFiles(this.table!, change, content, fields, rows, equalityIds, write.options);
   }
 }
 

@@ -1,3 +1,4 @@
+import { partitioningKey } from '@philotes/table-mapping';
 import { writerConfig } from './writer-fixtures';
 import { writerSettingsOf } from './writer-settings';
 
@@ -16,6 +17,14 @@ describe('writer settings', () => {
       ['sales.orders', 'upsert'],
     ]);
     expect([...settings.textColumns]).toEqual(['public.orders.amount']);
+  });
+
+  it('reads the partitioning per table, keyed by schema and table', () => {
+    expect(writerSettingsOf({ ...config, icebergPartitioning: 'public.events=bucket(16,id),day(ts)' }).partitioning.get(partitioningKey('public', 'events'))).toEqual([
+      { column: 'id', transform: 'bucket[16]' },
+      { column: 'ts', transform: 'day' },
+    ]);
+    expect(writerSettingsOf({ ...config, icebergPartitioning: '"a.b".c=' }).partitioning.get(partitioningKey('a.b', 'c'))).toEqual([]);
   });
 
   it('keeps retrying the connection forever while events get their configured attempts', () => {

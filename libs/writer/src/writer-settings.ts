@@ -1,6 +1,7 @@
+import { parsePartitioning } from '@philotes/config';
 import { backoffPolicyOf } from '@philotes/retry';
 import { SortColumn } from '@philotes/iceberg';
-import { TableMode, Unrepresentable } from '@philotes/table-mapping';
+import { ConfiguredPartitionField, partitioningKey, TableMode, Unrepresentable } from '@philotes/table-mapping';
 import { WriterServiceSettings } from './writer-service';
 import { globalWriteProperties, tableKey } from './table-write-layout';
 
@@ -18,6 +19,8 @@ export interface WriterConfig {
   readonly icebergMode: 'auto' | TableMode;
   readonly icebergTableModes: readonly string[];
   readonly icebergColumnTypes: readonly string[];
+  /** Validated at load (see PartitioningRule); parsed again here. */
+  readonly icebergPartitioning: string;
   readonly icebergUnrepresentable: Unrepresentable;
   readonly icebergTargetFileSize: number;
   readonly icebergParquetCompression?: string;
@@ -48,6 +51,7 @@ export function writerSettingsOf(config: WriterConfig): WriterServiceSettings {
     tableModes.set(table, mode as TableMode);
   }
   const textColumns = new Set(config.icebergColumnTypes.map((entry) => entry.split('=')[0]));
+  const partitioning = new Map<string, readonly ConfiguredPartitionField[]>(parsePartitioning(config.icebergPartitioning).map((entry) => [partitioningKey(entry.schema, entry.table), entry.fields]));
   return {
     // Pages of the buffer read per query (one table): measured best around 20k events.
     batchSize: Math.max(config.batchSize, 20_000),
@@ -59,6 +63,7 @@ export function writerSettingsOf(config: WriterConfig): WriterServiceSettings {
     mode: config.icebergMode,
     tableModes,
     textColumns,
+    partitioning,
     unrepresentable: config.icebergUnrepresentable,
     tableWrite: {
       globalProperties: globalWriteProperties(config),

@@ -17,8 +17,9 @@ export type Cell = string | null;
  * the files the manifests list (as icebird reads the manifests), columns found by Iceberg field id
  * (a file written before a column was added lacks it: NULL; one written before a column moved
  * aside under `__before_` has the old field under the old name), and equality deletes applied as
- * the spec says: a delete file applies to data files of a lower sequence number, and matches a
- * row when every one of its equality fields is equal, NULL matching NULL.
+ * the spec says: a delete file applies to data files of a lower sequence number and of the same
+ * partition (spec id and tuple) — or to every data file when its spec is unpartitioned — and
+ * matches a row when every one of its equality fields is equal, NULL matching NULL.
  *
  * Cells come back as text: `cast` maps a field's Iceberg type to the DuckDB SQL that turns column
  * `c` into that text.
@@ -27,7 +28,10 @@ export async function duckdbRows(metadataLocation: string, files: readonly Icebi
   const metadata = JSON.parse(await readFile(fileURLToPath(metadataLocation), 'utf8')) as {
     'current-schema-id': number;
     schemas: Array<{ 'schema-id': number; fields: Field[] }>;
+    'partition-specs'?: Array<{ 'spec-id': number; fields: unknown[] }>;
   };
+  const unpartitioned = new Set((metadata['partition-specs'] ?? []).filter((s) => s.fields.length === 0).map((s) => s['spec-id']));
+  const samePartition = (a: IcebirdFile, b: IcebirdFile) => (a.specId ?? 0) === (b.specId ?? 0) && partitionText(a) === partitionText(b);
   const fields = metadata.schemas.find((s) => s['schema-id'] === metadata['current-schema-id'])!.fields;
   const data = files.filter((f) => f.content === 0);
   const deletes = files.filter((f) => f.content === 2);
@@ -37,7 +41,8 @@ export async function duckdbRows(metadataLocation: string, files: readonly Icebi
     const fileRows = await readFileRows(file.path, fields, cast);
     for (const row of fileRows) {
       const deleted = deleteSets.some(
-        ({ file: del, keys }) => del.sequenceNumber > file.sequenceNumber && keys.some((key) => Object.entries(key).every(([name, value]) => row[name] === value)),
+        ({ file: del, keys }) =>
+          del.sequenceNumber > file.sequenceNumber && (unpartitioned.has(del.specId ?? 0) || samePartition(del, file)) && keys.some((key) => Object.entries(key).every(([name, value]) => row[name] === value)),
       );
       if (!deleted) rows.push(row);
     }
@@ -57,4 +62,11 @@ async function readFileRows(uri: string, fields: readonly Field[], cast: (type: 
   if (select.length === 0) return (await duckdb(`SELECT 1 FROM read_parquet('${path}')`)).map(() => ({}));
   const result = await duckdb<Record<string, unknown>>(`SELECT ${select.join(', ')} FROM read_parquet('${path}')`);
   return result.map((row) => Object.fromEntries(fields.map((field, i) => [field.name, row[`c${i}`] === null || row[`c${i}`] === undefined ? null : String(row[`c${i}`])])));
+}
+
+/** A partition tuple as comparable text (icebird gives longs as bigint, bytes as Uint8Array). */
+function partitionText(file: IcebirdFile): string {
+  return JSON.stringify(Object.entries(file.partition ?? {}), (_key, value: unknown) =>
+    typeof value === 'bigint' ? value.toString() : value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value,
+  );
 }

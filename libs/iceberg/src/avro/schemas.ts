@@ -24,8 +24,11 @@ const intMap = (name: string, keyId: number, valueId: number, valueType: 'long' 
   'field-id': fieldId,
 });
 
-/** The manifest entry of an unpartitioned table (partition record r102 has no fields). */
-export const MANIFEST_ENTRY_SCHEMA = {
+/**
+ * The manifest entry of one partition spec: the partition record r102 has a field per partition
+ * field (see partitionAvroFields); for an unpartitioned table it has none.
+ */
+export const manifestEntrySchema = (partitionFields: readonly object[]) => ({
   type: 'record',
   name: 'manifest_entry',
   fields: [
@@ -42,7 +45,7 @@ export const MANIFEST_ENTRY_SCHEMA = {
           { name: 'content', type: 'int', doc: 'Contents of the file: 0=data, 1=position deletes, 2=equality deletes', 'field-id': 134 },
           { name: 'file_path', type: 'string', doc: 'Location URI with FS scheme', 'field-id': 100 },
           { name: 'file_format', type: 'string', doc: 'File format name: avro, orc, or parquet', 'field-id': 101 },
-          { name: 'partition', type: { type: 'record', name: 'r102', fields: [] }, doc: 'Partition data tuple, schema based on the partition spec', 'field-id': 102 },
+          { name: 'partition', type: { type: 'record', name: 'r102', fields: partitionFields }, doc: 'Partition data tuple, schema based on the partition spec', 'field-id': 102 },
           { name: 'record_count', type: 'long', doc: 'Number of records in the file', 'field-id': 103 },
           { name: 'file_size_in_bytes', type: 'long', doc: 'Total file size in bytes', 'field-id': 104 },
           intMap('column_sizes', 117, 118, 'long', 108, 'Map of column id to total size on disk'),
@@ -61,7 +64,10 @@ export const MANIFEST_ENTRY_SCHEMA = {
       'field-id': 2,
     },
   ],
-};
+});
+
+/** The manifest entry of an unpartitioned table. */
+export const MANIFEST_ENTRY_SCHEMA = manifestEntrySchema([]);
 
 export const MANIFEST_FILE_SCHEMA = {
   type: 'record',
