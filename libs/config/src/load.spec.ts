@@ -178,8 +178,8 @@ describe('loadSettings', () => {
     ],
     [
       'PHILOTES_ICEBERG_SORT_ORDER',
-      'public.t=bucket(16,id)',
-      'PHILOTES_ICEBERG_SORT_ORDER="public.t=bucket(16,id)": must use columns as sort fields: the transform bucket(16,id) is not supported yet (only identity)',
+      'public.t=bucket(0,id)',
+      'PHILOTES_ICEBERG_SORT_ORDER="public.t=bucket(0,id)": must write bucket(N, column) with N a positive integer (not "bucket(0,id)")',
     ],
   ];
 

@@ -264,7 +264,7 @@ export class PhilotesSettings {
   })
   icebergTableProperties!: TablePropertiesEntry[];
 
-  @Setting({ env: 'PHILOTES_ICEBERG_SORT_ORDER', kind: 'sort-orders', default: '', doc: 'Per-table sort order of the rows in each data file, recorded as the table\'s sort order, e.g. public.events=ts desc nulls last,id;public.t=id. Columns only (identity); asc by default, nulls first for asc and last for desc.' })
+  @Setting({ env: 'PHILOTES_ICEBERG_SORT_ORDER', kind: 'sort-orders', default: '', doc: 'Per-table sort order of the rows in each data file, recorded as the table\'s sort order, e.g. public.events=ts desc nulls last,id;public.t=bucket(16,id),day(ts). Columns or their transforms (bucket(N,col), truncate(W,col), year, month, day, hour, void); asc by default, nulls first for asc and last for desc.' })
   icebergSortOrder!: SortOrderEntry[];
 
   @Setting({ env: 'PHILOTES_ICEBERG_READ_BYTES', kind: 'size', default: '16MB', reloadable: true, doc: 'Payload a writer reads from the buffer per page (one more page is read ahead): with the commit size, what bounds its memory whatever the rows look like.' })

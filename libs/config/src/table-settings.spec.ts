@@ -92,12 +92,30 @@ describe('PHILOTES_ICEBERG_SORT_ORDER', () => {
     });
   });
 
+  it('reads transforms of columns as Iceberg writes them', () => {
+    expect(parseSortOrders('public.t=bucket(16,id),truncate(4, "Odd, ""Name""") desc,day(ts) nulls last,identity(k)')).toEqual({
+      value: [
+        {
+          schema: 'public',
+          table: 't',
+          fields: [
+            { column: 'id', transform: 'bucket[16]', direction: 'asc', nullOrder: 'nulls-first' },
+            { column: 'Odd, "Name"', transform: 'truncate[4]', direction: 'desc', nullOrder: 'nulls-last' },
+            { column: 'ts', transform: 'day', direction: 'asc', nullOrder: 'nulls-last' },
+            { column: 'k', direction: 'asc', nullOrder: 'nulls-first' },
+          ],
+        },
+      ],
+    });
+  });
+
   it.each([
-    ['public.t=bucket(16,id)', 'must use columns as sort fields: the transform bucket(16,id) is not supported yet (only identity)'],
-    ['public.t=truncate(4, name) desc', 'must use columns as sort fields: the transform truncate(4, name) is not supported yet (only identity)'],
+    ['public.t=bucket(0,id)', 'must write bucket(N, column) with N a positive integer (not "bucket(0,id)")'],
+    ['public.t=truncate(x, name) desc', 'must write truncate(N, column) with N a positive integer (not "truncate(x, name)")'],
+    ['public.t=zorder(a)', 'must use a sort transform of identity, bucket(N,col), truncate(W,col), year, month, day, hour or void (not zorder)'],
     ['public.t=id sideways', 'must write each sort field as column [asc|desc] [nulls first|nulls last] (not "sideways")'],
     ['public.t=id desc nulls', 'must write each sort field as column [asc|desc] [nulls first|nulls last] (not "desc nulls")'],
-    ['public.t=', 'must list schema.table=column [asc|desc] [nulls first|nulls last],..., tables separated by ";" (expected a sort field at character 10)'],
+    ['public.t=', 'must list schema.table=column or transform(column) [asc|desc] [nulls first|nulls last],..., tables separated by ";" (expected a sort field at character 10)'],
     ['public.t=a;public.t=b', 'must name each table once (public.t is listed twice)'],
   ])('refuses %p', (raw, problem) => {
     expect(rule(parseSortOrders(raw))).toBe(problem);

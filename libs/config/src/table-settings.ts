@@ -15,6 +15,8 @@ export interface TablePropertiesEntry extends TableName {
 
 export interface SortColumnEntry {
   readonly column: string;
+  /** An Iceberg transform of the column, as metadata writes it (`bucket[16]`, `day`); absent: identity. */
+  readonly transform?: string;
   readonly direction: 'asc' | 'desc';
   readonly nullOrder: 'nulls-first' | 'nulls-last';
 }
@@ -80,7 +82,20 @@ class Scanner {
     const start = this.pos;
     let depth = 0;
     while (this.pos < this.text.length && (depth > 0 || !stops.includes(this.text[this.pos]))) {
-      if (this.text[this.pos] === '"') this.fail('unexpected quote');
+      if (this.text[this.pos] === '"') {
+        // A quoted name is an argument of a transform, `bucket(4, "a,b")`, and stays as written.
+        if (depth === 0) this.fail('unexpected quote');
+        let end = this.pos + 1;
+        for (;;) {
+          if (end >= this.text.length) this.fail('unterminated quoted column name');
+          if (this.text[end] === '"' && this.text[end + 1] === '"') end += 2;
+          else if (this.text[end] === '"') break;
+          else end++;
+        }
+        end++;
+        this.pos = end;
+        continue;
+      }
       depth += this.text[this.pos] === '(' ? 1 : this.text[this.pos] === ')' ? -1 : 0;
       this.pos++;
     }
@@ -172,10 +187,10 @@ export function parseTableProperties(raw: string): { value: TablePropertiesEntry
   return problem && 'value' in parsed ? { rule: `must set no reserved or invalid property: ${problem}` } : parsed;
 }
 
-/** `public.events=ts desc nulls last,id;public.t=id`: identity sort fields, spec defaults (asc; nulls first for asc, last for desc). */
+/** `public.events=ts desc nulls last,id;public.t=bucket(16,id)`: sort fields (columns or transforms of them), spec defaults (asc; nulls first for asc, last for desc). */
 export function parseSortOrders(raw: string): { value: SortOrderEntry[] } | { rule: string } {
   let problem: string | undefined;
-  const parsed = entries(raw, '=', 'schema.table=column [asc|desc] [nulls first|nulls last],...', (scanner, name) => {
+  const parsed = entries(raw, '=', 'schema.table=column or transform(column) [asc|desc] [nulls first|nulls last],...', (scanner, name) => {
     const fields: SortColumnEntry[] = [];
     do {
       const report = (p: string) => (problem ??= p);
@@ -194,18 +209,36 @@ export function parseSortOrders(raw: string): { value: SortOrderEntry[] } | { ru
 }
 
 function sortField(text: string, report: (problem: string) => void): SortColumnEntry {
-  const transform = /^([A-Za-z_]+)\s*\((.*)\)\s*(.*)$/.exec(text);
-  let column: string;
-  let rest: string;
-  if (transform) {
-    if (transform[1].toLowerCase() !== 'identity') report(`must use columns as sort fields: the transform ${transform[1]}(${transform[2]}) is not supported yet (only identity)`);
-    column = transform[2].trim();
-    rest = transform[3];
-  } else {
+  const call = /^([A-Za-z_]+)\s*\((.*)\)\s*(.*)$/.exec(text);
+  if (!call) {
     const match = /^(\S+)\s*(.*)$/.exec(text)!;
-    [column, rest] = [match[1], match[2]];
+    return { column: match[1], ...modifiers(match[2], report) };
   }
-  return { column, ...modifiers(rest, report) };
+  const [, name, args, rest] = call;
+  const transform = sortTransform(name.toLowerCase(), args, report);
+  return { ...transform, ...modifiers(rest, report) };
+}
+
+const UNARY_TRANSFORMS = new Set(['identity', 'year', 'month', 'day', 'hour', 'void']);
+
+/** `bucket(16, id)` → column id, transform bucket[16]; a column name may be double-quoted. */
+function sortTransform(name: string, args: string, report: (problem: string) => void): Pick<SortColumnEntry, 'column' | 'transform'> {
+  const unquote = (text: string) => {
+    const t = text.trim();
+    return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).replace(/""/g, '"') : t;
+  };
+  if (UNARY_TRANSFORMS.has(name)) return { column: unquote(args), ...(name === 'identity' ? {} : { transform: name }) };
+  if (name === 'bucket' || name === 'truncate') {
+    const comma = args.indexOf(',');
+    const size = comma < 0 ? NaN : Number(args.slice(0, comma).trim());
+    if (!Number.isInteger(size) || size < 1 || size > 2 ** 31 - 1) {
+      report(`must write ${name}(N, column) with N a positive integer (not ${JSON.stringify(`${name}(${args})`)})`);
+      return { column: unquote(args.slice(comma + 1)) };
+    }
+    return { column: unquote(args.slice(comma + 1)), transform: `${name}[${size}]` };
+  }
+  report(`must use a sort transform of identity, bucket(N,col), truncate(W,col), year, month, day, hour or void (not ${name})`);
+  return { column: unquote(args) };
 }
 
 function modifiers(rest: string, report: (problem: string) => void): Pick<SortColumnEntry, 'direction' | 'nullOrder'> {

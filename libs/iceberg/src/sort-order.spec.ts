@@ -1,6 +1,7 @@
 import { seededRandom } from '@philotes/faults';
 import { newTableMetadata } from './metadata';
 import { NestedField, PrimitiveType } from './schema';
+import { applyTransform } from './partitioning/transforms';
 import { codePointOrder, defaultSortOrder, resolveSortOrder, sortRows, SortField, withSortOrder, writableSortOrder } from './sort-order';
 
 const field = (id: number, type: PrimitiveType, name = `c${id}`): NestedField => ({ id, name, required: false, type });
@@ -114,11 +115,36 @@ describe('sort orders in the metadata', () => {
     expect(back['sort-orders'].map((o) => o['order-id'])).toEqual([0, 1, 2]);
   });
 
-  it('writes unsorted (order 0) under a default order with a transform it does not compute', () => {
+  it('writes under an order with transforms it computes, and unsorted (order 0) under one it does not know', () => {
     const bucketed = withSortOrder(newTableMetadata('mem://t', schema, {}), [{ transform: 'bucket[16]', 'source-id': 1, direction: 'asc', 'null-order': 'nulls-first' }]);
-    expect(defaultSortOrder(bucketed)['order-id']).toBe(1);
-    expect(writableSortOrder(bucketed)).toEqual({ 'order-id': 0, fields: [] });
-    expect(writableSortOrder(withSortOrder(bucketed, byV))['order-id']).toBe(2);
+    expect(writableSortOrder(bucketed)['order-id']).toBe(1);
+    const unknown = withSortOrder(bucketed, [{ transform: 'zorder[3]', 'source-id': 1, direction: 'asc', 'null-order': 'nulls-first' }]);
+    expect(defaultSortOrder(unknown)['order-id']).toBe(2);
+    expect(writableSortOrder(unknown)).toEqual({ 'order-id': 0, fields: [] });
+    expect(writableSortOrder(withSortOrder(unknown, byV))['order-id']).toBe(3);
+  });
+
+  it('sorts by a transform’s value, then by the next field (bucket by the spec’s hash, day by UTC date)', () => {
+    const fields = [field(1, 'long', 'id'), field(2, 'timestamptz', 'ts')];
+    const micros = (iso: string) => BigInt(Date.parse(iso)) * 1000n;
+    const rows = [
+      [1n, micros('2026-01-02T23:00:00Z')],
+      [2n, micros('2026-01-01T01:00:00Z')],
+      [3n, micros('2026-01-02T01:00:00Z')],
+      [4n, null],
+      [5n, micros('2026-01-01T23:59:59Z')],
+    ];
+    const byDayThenIdDesc: SortField[] = [
+      { transform: 'day', 'source-id': 2, direction: 'asc', 'null-order': 'nulls-last' },
+      { transform: 'identity', 'source-id': 1, direction: 'desc', 'null-order': 'nulls-first' },
+    ];
+    expect(sortRows(rows, fields, { 'order-id': 1, fields: byDayThenIdDesc }).map((r) => r[0])).toEqual([5n, 2n, 3n, 1n, 4n]);
+    // bucket[16] of longs 1..5 (spec, Appendix B: hash of the long's 8 bytes little-endian): rows in bucket order.
+    const buckets = rows.map((r) => ({ id: r[0] as bigint, bucket: applyTransform({ kind: 'bucket', n: 16 }, 'long', r[0]) as number }));
+    const expected = [...buckets].sort((a, b) => a.bucket - b.bucket || Number(a.id - b.id)).map((b) => b.id);
+    const byBucket: SortField[] = [{ transform: 'bucket[16]', 'source-id': 1, direction: 'asc', 'null-order': 'nulls-first' }, { transform: 'identity', 'source-id': 1, direction: 'asc', 'null-order': 'nulls-first' }];
+    expect(sortRows(rows, fields, { 'order-id': 2, fields: byBucket }).map((r) => r[0])).toEqual(expected);
+    expect(new Set(buckets.map((b) => b.bucket)).size).toBeGreaterThan(1);
   });
 
   it('resolves columns by name and names the ones it cannot sort on', () => {
@@ -127,5 +153,10 @@ describe('sort orders in the metadata', () => {
       'sort column "nope" is not a column of the table',
       'sort column "tags" is a list; only primitive columns can be sorted on',
     ]);
+    expect(resolveSortOrder([{ column: 'v', transform: 'truncate[4]', direction: 'asc', nullOrder: 'nulls-first' }], schema)).toEqual({
+      fields: [{ transform: 'truncate[4]', 'source-id': byV[0]['source-id'], direction: 'asc', 'null-order': 'nulls-first' }],
+      problems: [],
+    });
+    expect(resolveSortOrder([{ column: 'v', transform: 'hour', direction: 'asc', nullOrder: 'nulls-first' }], schema).problems).toEqual(['sort field hour("v") does not apply to a column of type "string"']);
   });
 });

@@ -1,10 +1,11 @@
 import { TableMetadata } from './metadata';
-import { IcebergSchema, isList, NestedField } from './schema';
+import { acceptsType, applyTransform, formatTransform, parseTransform, resultType, Transform } from './partitioning/transforms';
+import { IcebergSchema, isList, NestedField, PrimitiveType } from './schema';
 
 export type SortDirection = 'asc' | 'desc';
 export type NullOrder = 'nulls-first' | 'nulls-last';
 
-/** A sort field as the metadata JSON holds it (spec, "Sort Orders"). Only identity is written today. */
+/** A sort field as the metadata JSON holds it (spec, "Sort Orders"): a transform of a source column. */
 export interface SortField {
   readonly transform: string;
   readonly 'source-id': number;
@@ -17,9 +18,10 @@ export interface SortOrder {
   readonly fields: readonly SortField[];
 }
 
-/** A sort field as an operator configures it: a column by name. */
+/** A sort field as an operator configures it: a column by name, or a transform of it (`bucket[16]`). */
 export interface SortColumn {
   readonly column: string;
+  readonly transform?: string;
   readonly direction: SortDirection;
   readonly nullOrder: NullOrder;
 }
@@ -35,7 +37,11 @@ export function resolveSortOrder(columns: readonly SortColumn[], schema: Pick<Ic
     const field = schema.fields.find((f) => f.name === column.column);
     if (!field) problems.push(`sort column ${JSON.stringify(column.column)} is not a column of the table`);
     else if (isList(field.type)) problems.push(`sort column ${JSON.stringify(column.column)} is a list; only primitive columns can be sorted on`);
-    else fields.push({ transform: 'identity', 'source-id': field.id, direction: column.direction, 'null-order': column.nullOrder });
+    else {
+      const transform = parseTransform(column.transform ?? 'identity');
+      if (!acceptsType(transform, field.type)) problems.push(`sort field ${formatTransform(transform)}(${JSON.stringify(column.column)}) does not apply to a column of type ${JSON.stringify(field.type)}`);
+      else fields.push({ transform: formatTransform(transform), 'source-id': field.id, direction: column.direction, 'null-order': column.nullOrder });
+    }
   }
   return { fields, problems };
 }
@@ -45,13 +51,22 @@ export function defaultSortOrder(metadata: Pick<TableMetadata, 'sort-orders' | '
 }
 
 /**
- * The order a writer can write files in: the table's default order when its fields are all
- * identity, else unsorted (an order another engine set with a transform we do not compute; files
- * written unsorted say so with order id 0, which is always true).
+ * The order a writer can write files in: the table's default order when it knows every field's
+ * transform, else unsorted (an order another engine set with a transform we do not compute, such
+ * as a future one; files written unsorted say so with order id 0, which is always true).
  */
 export function writableSortOrder(metadata: Pick<TableMetadata, 'sort-orders' | 'default-sort-order-id'>): SortOrder {
   const order = defaultSortOrder(metadata);
-  return order.fields.every((f) => f.transform === 'identity') ? order : UNSORTED;
+  return order.fields.every((f) => knownTransform(f.transform)) ? order : UNSORTED;
+}
+
+function knownTransform(text: string): boolean {
+  try {
+    parseTransform(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -77,23 +92,33 @@ type Compare = (a: unknown, b: unknown) => number;
  * among `fields` are skipped (a file of some columns only).
  */
 export function sortRows(rows: readonly unknown[][], fields: readonly NestedField[], order: SortOrder): unknown[][] {
-  const keys: Array<{ index: number; compare: Compare }> = [];
+  const keys: Array<{ index: number; value: (v: unknown) => unknown; compare: Compare }> = [];
   for (const sortField of order.fields) {
     const index = fields.findIndex((f) => f.id === sortField['source-id']);
-    if (index >= 0) keys.push({ index, compare: rowComparator(fields[index], sortField) });
+    if (index < 0) continue;
+    const transform = parseTransform(sortField.transform);
+    const source = fields[index].type as PrimitiveType;
+    keys.push({ index, value: sortValue(transform, source), compare: rowComparator(resultType(transform, source), sortField) });
   }
   if (keys.length === 0) return [...rows];
-  return [...rows].sort((a, b) => {
-    for (const key of keys) {
-      const c = key.compare(a[key.index], b[key.index]);
+  // Each row's sort key computed once (a bucket hash per comparison would cost n log n hashes).
+  const keyed = rows.map((row) => ({ row, key: keys.map((k) => k.value(row[k.index])) }));
+  keyed.sort((a, b) => {
+    for (let i = 0; i < keys.length; i++) {
+      const c = keys[i].compare(a.key[i], b.key[i]);
       if (c !== 0) return c;
     }
     return 0;
   });
+  return keyed.map((k) => k.row);
 }
 
-function rowComparator(field: NestedField, sortField: SortField): Compare {
-  const compare = valueComparator(field);
+function sortValue(transform: Transform, source: PrimitiveType): (value: unknown) => unknown {
+  return transform.kind === 'identity' ? (value) => value : (value) => applyTransform(transform, source, value);
+}
+
+function rowComparator(type: PrimitiveType, sortField: SortField): Compare {
+  const compare = valueComparator({ type });
   const sign = sortField.direction === 'asc' ? 1 : -1;
   const nullsFirst = sortField['null-order'] === 'nulls-first';
   return (a, b) => {
