@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { PartitionFieldRequest, PartitionSpec, sameFields, specFields, UNPARTITIONED } from './partitioning/partition-spec';
+import { parseTransform } from './partitioning/transforms';
 import { IcebergSchema, maxFieldId } from './schema';
 
 /** Snapshot ids from Java engines are 63-bit and arrive as bigint; ours stay below 2^53. */
@@ -81,6 +82,11 @@ const FIRST_UNUSED_PARTITION_ID = 999;
 
 export function defaultSpec(metadata: TableMetadata): PartitionSpec {
   return metadata['partition-specs'].find((s) => s['spec-id'] === metadata['default-spec-id']) ?? UNPARTITIONED;
+}
+
+/** A spec's fields as requests (source and transform), as a new spec would ask for them again. */
+export function partitionRequestsOf(spec: PartitionSpec): PartitionFieldRequest[] {
+  return spec.fields.map((f) => ({ sourceId: f['source-id'], transform: parseTransform(f.transform) }));
 }
 
 export function specById(metadata: TableMetadata, specId: number): PartitionSpec {

@@ -1,4 +1,4 @@
-import { formatTransform } from '@philotes/iceberg';
+import { formatTransform, parseTransform } from '@philotes/iceberg';
 import { column } from './mapping-fixtures';
 import { PartitioningError } from './partitioning';
 import { LayoutInput, planLayout } from './table-layout';
@@ -21,6 +21,17 @@ describe('planPartitioning (through planLayout)', () => {
   it("follows the source's range partitioning when nothing is configured", () => {
     expect(spec(planLayout(input({})))).toEqual(['month(2)']);
     expect(spec(planLayout(input({ columns: [ID, { ...TS, rangePartition: undefined }, NOTE] })))).toEqual([]);
+  });
+
+  it('keeps an existing table’s spec without configuration: the hint shapes new tables only', () => {
+    const created = planLayout(input({}));
+    const current = { ...created.schema, 'schema-id': 0 };
+    // Made unpartitioned before the source was partitioned (or by an earlier release): stays so.
+    expect(spec(planLayout(input({ current, lastColumnId: 3, currentPartitioning: [] })))).toEqual([]);
+    const byDay = [{ sourceId: 2, transform: parseTransform('day') }];
+    expect(spec(planLayout(input({ current, lastColumnId: 3, currentPartitioning: byDay })))).toEqual(['day(2)']);
+    // Configuration still evolves it.
+    expect(spec(planLayout(input({ current, lastColumnId: 3, currentPartitioning: [], partitioning: [{ column: 'id', transform: 'bucket[8]' }] })))).toEqual(['bucket[8](1)']);
   });
 
   it('lets configuration win, an empty entry leaving the table unpartitioned', () => {

@@ -24,10 +24,14 @@ export interface PartitioningInput {
   readonly keyFields: readonly NestedField[];
   /** This table's entry of PHILOTES_ICEBERG_PARTITIONING, when it has one (an empty list: unpartitioned). */
   readonly configured?: readonly ConfiguredPartitionField[];
+  /** The existing table's default spec: without configuration it stands (the source's hint shapes new tables only). */
+  readonly existing?: readonly PartitionFieldRequest[];
 }
 
 /**
- * The partition spec a table is written with. Configuration wins; else a column the source marks
+ * The partition spec a table is written with. Configuration wins; else an existing table keeps
+ * the spec it has (no evolution an operator did not ask for: not after an upgrade, not when the
+ * source's partitions change their bounds); else a new table's column the source marks
  * range-partitioned (rangePartition) gets that time transform; else none.
  *
  * An upsert table can only be partitioned on key columns: an equality delete carries just the
@@ -45,6 +49,7 @@ export function planPartitioning(input: PartitioningInput): PartitionFieldReques
       return { sourceId: placed.field.id, transform: parseTransform(wanted.transform) };
     });
   }
+  if (input.existing) return [...input.existing];
   return input.placements.flatMap(({ column, field }) =>
     column.rangePartition && problemOf(input, field, column.rangePartition) === undefined ? [{ sourceId: field.id, transform: parseTransform(column.rangePartition) }] : [],
   );

@@ -1,3 +1,4 @@
+import { PgNumeric } from '@philotes/events';
 import { IcebergSchema } from '@philotes/iceberg';
 import { column, numericModifier } from './mapping-fixtures';
 import { IncompatibleSchemaError, LayoutInput, modeFor, planLayout } from './table-layout';
@@ -67,6 +68,18 @@ describe('planLayout', () => {
       { id: 2, name: 'n', required: false, type: 'long' },
       { id: 3, name: 'd', required: false, type: 'decimal(14, 2)' },
     ]);
+  });
+
+  it('keeps a decimal field that holds every value of the column exactly (a domain numeric(12,2) once read as unconstrained)', () => {
+    const first = planLayout(base({ columns: [ID, column('d', 'numeric')] }));
+    expect(first.schema.fields[1].type).toBe('decimal(38, 9)');
+    const next = planLayout(base({ columns: [ID, column('d', 'numeric', { typeModifier: numericModifier(12, 2) })], current: asCurrent(first.schema), lastColumnId: 2 }));
+    expect(next.changed).toBe(false);
+    expect(next.schema.fields).toEqual(first.schema.fields);
+    expect(next.placements[1].convert(new PgNumeric('12.50'))).toBe(12_500_000_000n);
+    // More fractional digits than the field has: moved aside, never rounded.
+    const finer = planLayout(base({ columns: [ID, column('d', 'numeric', { typeModifier: numericModifier(12, 10) })], current: asCurrent(first.schema), lastColumnId: 2 }));
+    expect(finer.schema.fields.map((f) => f.name)).toEqual(['id', 'd__before_1', 'd']);
   });
 
   it('moves an incompatible column aside under a new name and starts a new field', () => {

@@ -2,7 +2,7 @@ import { ColumnSchema } from '@philotes/events';
 import { IcebergSchema, IcebergType, isList, NestedField, PartitionFieldRequest } from '@philotes/iceberg';
 import { ClassifiedError, needsOperator } from '@philotes/retry';
 import { ConfiguredPartitionField, planPartitioning } from './partitioning';
-import { converterFor, Converter, icebergTypeFor, isPromotion, Unrepresentable } from './type-mapping';
+import { converterFor, Converter, decimalHolds, icebergTypeFor, isPromotion, Unrepresentable } from './type-mapping';
 
 export type TableMode = 'append' | 'upsert';
 
@@ -58,6 +58,8 @@ export interface LayoutInput {
   readonly unrepresentable: Unrepresentable;
   /** The table's entry of PHILOTES_ICEBERG_PARTITIONING, if any. */
   readonly partitioning?: readonly ConfiguredPartitionField[];
+  /** The existing table's default partition spec (see planPartitioning). */
+  readonly currentPartitioning?: readonly PartitionFieldRequest[];
 }
 
 /** Columns that identify a row: the primary key, else (REPLICA IDENTITY FULL) every comparable column. */
@@ -106,7 +108,7 @@ export function planLayout(input: LayoutInput): TableLayout {
       field = { id: nextId++, name: column.name, required, type: withIds(wanted) };
       fields.push(field);
       changed = true;
-    } else if (sameType(fields[index].type, wanted)) {
+    } else if (sameType(fields[index].type, wanted) || decimalHolds(fields[index].type, wanted)) {
       field = fields[index];
     } else if (!isList(fields[index].type) && !isList(wanted) && isPromotion(fields[index].type, wanted)) {
       field = { ...fields[index], type: wanted };
@@ -161,7 +163,14 @@ export function planLayout(input: LayoutInput): TableLayout {
     keyPositions,
     keyFields,
     ...(cdcFields ? { cdcFields } : {}),
-    partitioning: planPartitioning({ table: input.table, mode: input.mode, placements, keyFields, ...(input.partitioning ? { configured: input.partitioning } : {}) }),
+    partitioning: planPartitioning({
+      table: input.table,
+      mode: input.mode,
+      placements,
+      keyFields,
+      ...(input.partitioning ? { configured: input.partitioning } : {}),
+      ...(input.currentPartitioning ? { existing: input.currentPartitioning } : {}),
+    }),
   };
 }
 

@@ -227,6 +227,17 @@ export function unixMicros(pgEpochMicros: bigint): bigint {
   return pgEpochMicros + PG_EPOCH_UNIX_MICROS;
 }
 
+/**
+ * Whether every value of a decimal `narrower` is exactly a value of the decimal field `wider`
+ * (no more fractional digits, no more integer digits): a column narrowed at the source, or now
+ * described more precisely (a domain's numeric(12,2), once read as unconstrained), keeps its field.
+ */
+export function decimalHolds(wider: IcebergType, narrower: IcebergType): boolean {
+  const a = decimalParts(wider);
+  const b = decimalParts(narrower);
+  return !!a && !!b && b.scale <= a.scale && b.precision - b.scale <= a.precision - a.scale;
+}
+
 /** Promotions Iceberg allows (spec, Schema Evolution): int→long, float→double, decimal precision up. */
 export function isPromotion(from: IcebergType, to: IcebergType): boolean {
   if (from === to) return true;

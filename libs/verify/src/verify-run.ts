@@ -21,8 +21,8 @@ export async function verifyPipeline(deps: VerifyDeps, scope: VerifyScope = {}):
 /**
  * The tables to verify, less the partitions whose rows are verified under their root: pgoutput
  * describes a partition beside the root its changes stream under (publish_via_partition_root), so
- * the readers know it, but it has no Iceberg table of its own; a partition of the same source's
- * table that has one is not a table to compare. (Published per leaf, a partition has its own.)
+ * the readers know it, but it has no Iceberg table of its own; a partition no publication lists
+ * as itself, of the same source's table that has one, is not a table to compare.
  */
 async function withoutPartitionsOfRoots(deps: VerifyDeps, targets: readonly TableRef[]): Promise<TableRef[]> {
   const mirrored = async (target: TableRef) => (await deps.tables.load(icebergIdentifier(deps.namespace, target))) !== undefined;
@@ -34,10 +34,13 @@ async function withoutPartitionsOfRoots(deps: VerifyDeps, targets: readonly Tabl
   try {
     const skipped = new Set<TableRef>();
     for (const target of unmirrored) {
+      // Its ancestors, unless a publication lists the partition as itself (published per leaf, it
+      // is a table to compare, and a missing mirror of it is a difference to report).
       const { rows } = await source.query<{ schema: string; table: string }>(
         `SELECT n.nspname AS schema, c.relname AS table FROM pg_partition_ancestors(to_regclass(format('%I.%I', $1::text, $2::text))) a
            JOIN pg_class c ON c.oid = a.relid JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE a.relid <> to_regclass(format('%I.%I', $1::text, $2::text))`,
+          WHERE a.relid <> to_regclass(format('%I.%I', $1::text, $2::text))
+            AND NOT EXISTS (SELECT 1 FROM pg_publication_tables pt WHERE pt.schemaname = $1 AND pt.tablename = $2)`,
         [target.schema, target.table],
       );
       const roots = targets.filter((t) => t.sourceId === target.sourceId && rows.some((r) => r.schema === t.schema && r.table === t.table));

@@ -1,6 +1,6 @@
 import { DecodedEvent, OpenDeadLetter, Position, StoredEvent, TableBuffer, TableRef } from '@philotes/buffer';
 import { FaultInjector } from '@philotes/faults';
-import { currentSchema, DataFile, effectiveProperties, FileContent, IcebergTables, LoadedTable, TableChange, TableIdentifier } from '@philotes/iceberg';
+import { currentSchema, DataFile, defaultSpec, effectiveProperties, FileContent, IcebergTables, LoadedTable, partitionRequestsOf, TableChange, TableIdentifier } from '@philotes/iceberg';
 import { formatLsn } from '@philotes/pgoutput';
 import { ClassifiedError, needsOperator, timedRetry } from '@philotes/retry';
 import { AssembledBatch, BatchAssembler, ConfiguredPartitionField, currentRows, icebergIdentifier, legacyIdentifier, modeFor, ownershipProblem, partitioningKey, planLayout, PoisonValueError, resolveToast, sourceProperties, TableLayout, TableMode, TableOwnershipError, Unrepresentable } from '@philotes/table-mapping';
@@ -239,7 +239,7 @@ export class TableWriter {
       table: this.qualified,
       columns: first.columns,
       mode,
-      ...(table ? { current: currentSchema(table.metadata) } : {}),
+      ...(table ? { current: currentSchema(table.metadata), currentPartitioning: partitionRequestsOf(defaultSpec(table.metadata)) } : {}),
       lastColumnId: table?.metadata['last-column-id'] ?? 0,
       asText: new Set(first.columns.map((c) => c.name).filter((name) => settings.textColumns.has(`${this.qualified}.${name}`))),
       unrepresentable: settings.unrepresentable,

@@ -89,6 +89,19 @@ describe('partition specs', () => {
     expect(partitionPath(bound, [null])).toBe('n%2Fo%3Dte=null');
     expect(urlEncode('é;"')).toBe('%C3%A9%3B%22');
   });
+
+  it('keeps each folder name within what a file system takes, distinct for distinct values', () => {
+    const bound = bindSpec({ 'spec-id': 0, fields: [{ 'source-id': 3, 'field-id': 1000, name: 'v', transform: 'identity' }] }, SCHEMA);
+    const long = '日本'.repeat(200);
+    const paths = [long, `${long}x`, `${'a'.repeat(300)}`].map((value) => partitionPath(bound, [value]));
+    for (const path of paths) {
+      expect(Buffer.byteLength(path)).toBeLessThanOrEqual(200);
+      // Cut between escapes, never inside one.
+      expect(path.split('~')[0]).toMatch(/^v=(%[0-9A-F]{2}|[A-Za-z0-9.*_+-])*$/);
+    }
+    expect(new Set(paths).size).toBe(3);
+    expect(partitionPath(bound, ['short'])).toBe('v=short');
+  });
 });
 
 describe('partitioned files through a commit', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { IcebergSchema, isList, NestedField, PrimitiveType } from '../schema';
 import { acceptsType, applyTransform, formatTransform, humanString, parseTransform, resultType, Transform } from './transforms';
 
@@ -119,15 +120,29 @@ export function partitionKey(tuple: PartitionTuple): string {
     .join('\u0000');
 }
 
+/** Longest folder name a partition gets: file systems refuse names over 255 bytes. */
+const MAX_SEGMENT_BYTES = 200;
+
 /**
  * The Hive-style folder of a partition, as Java's PartitionSpec.partitionToPath writes it:
  * `name=value/...`, both URL-encoded (java.net.URLEncoder), so no name or value can add a
- * folder level or climb out of the table's data folder.
+ * folder level or climb out of the table's data folder. A segment longer than a file system
+ * takes (a long identity value) keeps its start and ends in a hash of the whole: the path only
+ * helps a person browsing; readers take the partition from the manifest.
  */
 export function partitionPath(bound: readonly BoundPartitionField[], tuple: PartitionTuple): string {
   return bound
-    .map((b, i) => `${urlEncode(b.field.name)}=${urlEncode(humanString(b.transform, isList(b.source.type) ? 'string' : b.source.type, tuple[i]))}`)
+    .map((b, i) => boundedSegment(`${urlEncode(b.field.name)}=${urlEncode(humanString(b.transform, isList(b.source.type) ? 'string' : b.source.type, tuple[i]))}`))
     .join('/');
+}
+
+function boundedSegment(segment: string): string {
+  if (segment.length <= MAX_SEGMENT_BYTES) return segment;
+  let head = segment.slice(0, MAX_SEGMENT_BYTES - 34);
+  // Never end inside a %XX escape.
+  const escape = head.lastIndexOf('%');
+  if (escape >= head.length - 2) head = head.slice(0, escape);
+  return `${head}~${createHash('sha256').update(segment).digest('hex').slice(0, 32)}`;
 }
 
 /** java.net.URLEncoder.encode(s, UTF-8): keeps [A-Za-z0-9.*_-], space as '+', the rest %XX. */
