@@ -142,9 +142,9 @@ describe('iceberg-writer table properties and sort order', () => {
     firstFiles = data;
   });
 
-  it('after a restart with other settings records and uses the new ones, leaving the old files as they were', async () => {
+  it('after a restart with other settings (a sort order with a transform) records and uses the new ones, leaving the old files as they were', async () => {
     await writer!.process.stop();
-    writer = await startWriter(dbs, warehouse, { PHILOTES_ICEBERG_TABLE_PROPERTIES: 'public.events:write.parquet.compression-codec=gzip', PHILOTES_ICEBERG_SORT_ORDER: 'public.events=id desc' });
+    writer = await startWriter(dbs, warehouse, { PHILOTES_ICEBERG_TABLE_PROPERTIES: 'public.events:write.parquet.compression-codec=gzip', PHILOTES_ICEBERG_SORT_ORDER: 'public.events=truncate(100, id),id desc' });
     await eventuallyStatus(`${writer.base}/health/ready`, 200);
     const source = await sourceClient(dbs);
     await source.query("INSERT INTO events SELECT g, 'x' || (g % 3), 'later' FROM generate_series(3401, 3700) g");
@@ -157,7 +157,10 @@ describe('iceberg-writer table properties and sort order', () => {
     expect(metadata.properties).toMatchObject({ 'write.parquet.compression-codec': 'gzip', 'write.parquet.row-group-size-bytes': '8192', 'engine.note': 'kept; as written' });
     expect(metadata.properties['write.parquet.compression-level']).toBeUndefined();
     expect(metadata['default-sort-order-id']).toBe(2);
-    expect(metadata['sort-orders'].find((o) => o['order-id'] === 2)?.fields).toEqual([{ transform: 'identity', 'source-id': fieldId('id'), direction: 'desc', 'null-order': 'nulls-last' }]);
+    expect(metadata['sort-orders'].find((o) => o['order-id'] === 2)?.fields).toEqual([
+      { transform: 'truncate[100]', 'source-id': fieldId('id'), direction: 'asc', 'null-order': 'nulls-first' },
+      { transform: 'identity', 'source-id': fieldId('id'), direction: 'desc', 'null-order': 'nulls-last' },
+    ]);
 
     const data = table.files.filter((f) => f.content === 0);
     const old = data.filter((f) => firstFiles.some((first) => first.path === f.path));
@@ -168,8 +171,11 @@ describe('iceberg-writer table properties and sort order', () => {
     for (const file of fresh) {
       expect(file.sortOrderId).toBe(2);
       expect((await rowGroups(file)).every((g) => g.codecs === 'GZIP')).toBe(true);
+      // By the hundred ascending (truncate[100]), then by id descending within it.
       const ids = (await fileRows(file)).map((r) => r.id);
-      expect(ids).toEqual([...ids].sort((a, b) => b - a));
+      const hundred = (id: number) => id - (id % 100);
+      expect(ids).toEqual([...ids].sort((a, b) => hundred(a) - hundred(b) || b - a));
+      expect(new Set(ids.map(hundred)).size).toBeGreaterThan(1);
     }
     for (const file of old) expect((await rowGroups(file)).every((g) => g.codecs === 'ZSTD')).toBe(true);
     await expectSourceRows(table.rows);
