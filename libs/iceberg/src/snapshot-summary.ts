@@ -1,0 +1,105 @@
+import { DataFile, FileContent, ManifestEntry, ManifestFile, partitionSummaries } from './manifest';
+import { Snapshot } from './metadata';
+import { BoundPartitionField, partitionKey } from './partitioning/partition-spec';
+import type { TableChange } from './iceberg-tables';
+
+/**
+ * What a snapshot says of itself: each manifest's entry in the manifest list (counts, sequence
+ * numbers, partition summaries) and the snapshot summary's metrics (spec, Appendix F).
+ */
+
+/** A manifest's entry in the manifest list. */
+export function summarise(
+  path: string,
+  length: number,
+  content: 0 | 1,
+  entries: readonly ManifestEntry[],
+  snapshotId: number,
+  sequenceNumber: number,
+  as: 'added' | 'existing' | 'deleted',
+  partitionSpecId: number,
+  bound: readonly BoundPartitionField[],
+): ManifestFile {
+  const rows = entries.reduce((sum, e) => sum + e.dataFile.recordCount, 0);
+  const sequences = entries.map((e) => e.sequenceNumber ?? sequenceNumber);
+  return {
+    path,
+    length,
+    content,
+    sequenceNumber,
+    minSequenceNumber: as === 'added' ? sequenceNumber : Math.min(sequenceNumber, ...sequences),
+    addedSnapshotId: snapshotId,
+    addedFilesCount: as === 'added' ? entries.length : 0,
+    existingFilesCount: as === 'existing' ? entries.length : 0,
+    deletedFilesCount: as === 'deleted' ? entries.length : 0,
+    addedRowsCount: as === 'added' ? rows : 0,
+    existingRowsCount: as === 'existing' ? rows : 0,
+    deletedRowsCount: as === 'deleted' ? rows : 0,
+    partitionSpecId,
+    partitions: partitionSummaries(
+      bound,
+      entries.map((e) => e.dataFile.partition),
+    ),
+  };
+}
+
+/** Entries grouped by manifest content (data, deletes) and spec id, in first-seen order. */
+export function bySpecAndContent(entries: readonly ManifestEntry[]): Array<{ content: 0 | 1; specId: number; entries: ManifestEntry[] }> {
+  const groups = new Map<string, { content: 0 | 1; specId: number; entries: ManifestEntry[] }>();
+  for (const entry of entries) {
+    const content = entry.dataFile.content === FileContent.Data ? 0 : 1;
+    const specId = entry.dataFile.specId ?? 0;
+    const key = `${content}/${specId}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { content, specId, entries: [] }));
+    group.entries.push(entry);
+  }
+  return [...groups.values()];
+}
+
+/** Distinct (spec, partition) pairs among files: the summary's changed-partition-count. */
+function partitionCount(files: readonly DataFile[]): number {
+  return new Set(files.map((f) => `${f.specId ?? 0}/${partitionKey(f.partition ?? [])}`)).size;
+}
+
+/** Summary metrics (spec, Appendix F), with running totals carried from the parent. */
+export function snapshotSummary(parent: Snapshot | undefined, change: TableChange, removed: readonly ManifestEntry[]): Record<string, string> {
+  const total = (key: string) => Number(parent?.summary[key] ?? 0);
+  const sum = (files: readonly DataFile[], of: (f: DataFile) => number) => files.reduce((s, f) => s + of(f), 0);
+  const removedData = removed.filter((e) => e.dataFile.content === FileContent.Data).map((e) => e.dataFile);
+  const removedDeletes = removed.filter((e) => e.dataFile.content !== FileContent.Data).map((e) => e.dataFile);
+  const added = {
+    dataFiles: change.addedDataFiles.length,
+    records: sum(change.addedDataFiles, (f) => f.recordCount),
+    size: sum(change.addedDataFiles, (f) => f.fileSizeInBytes) + sum(change.addedDeleteFiles, (f) => f.fileSizeInBytes),
+    deleteFiles: change.addedDeleteFiles.length,
+    equalityDeletes: sum(change.addedDeleteFiles, (f) => f.recordCount),
+  };
+  const gone = {
+    dataFiles: removedData.length,
+    records: sum(removedData, (f) => f.recordCount),
+    size: sum(removedData, (f) => f.fileSizeInBytes) + sum(removedDeletes, (f) => f.fileSizeInBytes),
+    deleteFiles: removedDeletes.length,
+    equalityDeletes: sum(removedDeletes, (f) => f.recordCount),
+  };
+  return {
+    'added-data-files': String(added.dataFiles),
+    'added-records': String(added.records),
+    'added-files-size': String(added.size),
+    'added-delete-files': String(added.deleteFiles),
+    'added-equality-delete-files': String(added.deleteFiles),
+    'added-equality-deletes': String(added.equalityDeletes),
+    'deleted-data-files': String(gone.dataFiles),
+    'deleted-records': String(gone.records),
+    'removed-files-size': String(gone.size),
+    'removed-delete-files': String(gone.deleteFiles),
+    'removed-equality-deletes': String(gone.equalityDeletes),
+    'total-data-files': String(total('total-data-files') + added.dataFiles - gone.dataFiles),
+    'total-records': String(total('total-records') + added.records - gone.records),
+    'total-files-size': String(total('total-files-size') + added.size - gone.size),
+    'total-delete-files': String(total('total-delete-files') + added.deleteFiles - gone.deleteFiles),
+    'total-position-deletes': '0',
+    'total-equality-deletes': String(total('total-equality-deletes') + added.equalityDeletes - gone.equalityDeletes),
+    'changed-partition-count': String(partitionCount([...change.addedDataFiles, ...change.addedDeleteFiles, ...removed.map((e) => e.dataFile)])),
+  };
+}
