@@ -1,4 +1,4 @@
-import { parsePartitioning, partitioningProblem } from './partitioning-setting';
+import { parsePartitioning, parsePartitioningSetting } from './partitioning-setting';
 
 describe('PHILOTES_ICEBERG_PARTITIONING', () => {
   it('parses tables, transforms and bare columns', () => {
@@ -45,7 +45,8 @@ describe('PHILOTES_ICEBERG_PARTITIONING', () => {
     ['public.t=a;public.t=b', 'table public.t is listed twice'],
     ['public.t=a,', 'expected a column'],
   ])('refuses %s: %s', (text, rule) => {
-    const problem = partitioningProblem(text);
+    const parsed = parsePartitioningSetting(text);
+    const problem = 'rule' in parsed ? parsed.rule : undefined;
     expect(problem).toContain(rule);
     expect(problem).toContain('write schema.table=transform(column)');
   });

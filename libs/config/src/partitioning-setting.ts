@@ -1,5 +1,3 @@
-import { registerDecorator } from 'class-validator';
-
 /**
  * PHILOTES_ICEBERG_PARTITIONING: the partition spec of chosen tables, e.g.
  * `public.payment=month(payment_date);public.events=bucket(16,id),day(ts)`. Tables are separated
@@ -120,26 +118,12 @@ export function parsePartitioning(text: string): PartitioningEntry[] {
   return entries;
 }
 
-/** The rule `text` breaks, or undefined when it parses. */
-export function partitioningProblem(text: string): string | undefined {
+/** The setting's parser (see setting.ts): the entries, or the rule the text broke. */
+export function parsePartitioningSetting(text: string): { value: PartitioningEntry[] } | { rule: string } {
   try {
-    parsePartitioning(text);
-    return undefined;
+    return { value: parsePartitioning(text) };
   } catch (error) {
-    if (error instanceof PartitioningSyntaxError) return error.message;
+    if (error instanceof PartitioningSyntaxError) return { rule: error.message };
     throw error;
   }
 }
-
-/** Validates a PHILOTES_ICEBERG_PARTITIONING value; the message is the broken rule. */
-export const PartitioningRule = (): PropertyDecorator => (target, property) => {
-  registerDecorator({
-    name: 'partitioning',
-    target: target.constructor,
-    propertyName: String(property),
-    validator: {
-      validate: (value: unknown) => typeof value === 'string' && partitioningProblem(value) === undefined,
-      defaultMessage: (args) => (typeof args?.value === 'string' ? (partitioningProblem(args.value) ?? 'is invalid') : 'must be text'),
-    },
-  });
-};

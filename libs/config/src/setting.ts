@@ -1,13 +1,14 @@
 import { parseDuration } from './duration';
 import { parseSize } from './size';
 import { parseListenAddress } from './listen-address';
+import { parsePartitioningSetting } from './partitioning-setting';
 import { parseSortOrders, parseTableProperties } from './table-settings';
 
 /**
  * How a variable's text becomes a typed value. Each parser returns the value, or the rule the text
  * broke, phrased to follow "VARIABLE=value: ..." in an error message.
  */
-export type SettingKind = 'string' | 'integer' | 'number' | 'boolean' | 'duration' | 'size' | 'listen-address' | 'list' | 'table-properties' | 'sort-orders';
+export type SettingKind = 'string' | 'integer' | 'number' | 'boolean' | 'duration' | 'size' | 'listen-address' | 'list' | 'table-properties' | 'sort-orders' | 'partitioning';
 
 type ParseResult = { readonly value: unknown } | { readonly rule: string };
 
@@ -53,6 +54,7 @@ export const PARSERS: Readonly<Record<SettingKind, (raw: string) => ParseResult>
   }),
   'table-properties': parseTableProperties,
   'sort-orders': parseSortOrders,
+  partitioning: parsePartitioningSetting,
 };
 
 export interface SettingSpec {

@@ -1,7 +1,7 @@
 import { IsIn, IsOptional, Matches } from 'class-validator';
 import { AtLeastSetting, AtMostSetting, LessThanSetting } from './cross-field';
 import type { ListenAddress } from './listen-address';
-import { PartitioningRule } from './partitioning-setting';
+import type { PartitioningEntry } from './partitioning-setting';
 import { DurationInRange, InRange, OneOf, Pattern } from './rules';
 import { Setting } from './setting';
 import type { SortOrderEntry, TablePropertiesEntry } from './table-settings';
@@ -221,12 +221,11 @@ export class PhilotesSettings {
 
   @Setting({
     env: 'PHILOTES_ICEBERG_PARTITIONING',
-    kind: 'string',
+    kind: 'partitioning',
     default: '',
     doc: 'Iceberg partition specs per table, e.g. public.payment=month(payment_date);public.events=bucket(16,id),day(ts): tables separated by ;, fields by , (identity(col) or col, bucket(N,col), truncate(W,col), year, month, day, hour, void(col); names may be double-quoted). Wins over a range-partitioned source; schema.table= leaves a table unpartitioned. A change adds a new spec on the next commit (old files keep theirs).',
   })
-  @PartitioningRule()
-  icebergPartitioning!: string;
+  icebergPartitioning!: PartitioningEntry[];
 
   @Setting({ env: 'PHILOTES_ICEBERG_UNREPRESENTABLE', kind: 'string', default: 'reject', doc: 'Values Iceberg cannot hold (numeric NaN/±Infinity, ±infinity dates and timestamps): reject sends the event to the dead letters, null writes NULL.' })
   @OneOf(UNREPRESENTABLE_POLICIES)

@@ -17,7 +17,7 @@ export function writerConfig(over: Partial<WriterConfig> = {}): WriterConfig {
     icebergMode: 'auto',
     icebergTableModes: ['public.audit=append', 'sales.orders=upsert'],
     icebergColumnTypes: ['public.orders.amount=string'],
-    icebergPartitioning: '',
+    icebergPartitioning: [],
     icebergUnrepresentable: 'reject',
     icebergTargetFileSize: 64 * 1024 * 1024,
     icebergTableProperties: [],

@@ -1,3 +1,4 @@
+import { parsePartitioning } from '@philotes/config';
 import { partitioningKey } from '@philotes/table-mapping';
 import { writerConfig } from './writer-fixtures';
 import { writerSettingsOf } from './writer-settings';
@@ -20,11 +21,11 @@ describe('writer settings', () => {
   });
 
   it('reads the partitioning per table, keyed by schema and table', () => {
-    expect(writerSettingsOf({ ...config, icebergPartitioning: 'public.events=bucket(16,id),day(ts)' }).partitioning.get(partitioningKey('public', 'events'))).toEqual([
+    expect(writerSettingsOf({ ...config, icebergPartitioning: parsePartitioning('public.events=bucket(16,id),day(ts)') }).partitioning.get(partitioningKey('public', 'events'))).toEqual([
       { column: 'id', transform: 'bucket[16]' },
       { column: 'ts', transform: 'day' },
     ]);
-    expect(writerSettingsOf({ ...config, icebergPartitioning: '"a.b".c=' }).partitioning.get(partitioningKey('a.b', 'c'))).toEqual([]);
+    expect(writerSettingsOf({ ...config, icebergPartitioning: parsePartitioning('"a.b".c=') }).partitioning.get(partitioningKey('a.b', 'c'))).toEqual([]);
   });
 
   it('keeps retrying the connection forever while events get their configured attempts', () => {

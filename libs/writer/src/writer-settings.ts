@@ -1,4 +1,3 @@
-import { parsePartitioning } from '@philotes/config';
 import { backoffPolicyOf } from '@philotes/retry';
 import { SortColumn } from '@philotes/iceberg';
 import { ConfiguredPartitionField, partitioningKey, TableMode, Unrepresentable } from '@philotes/table-mapping';
@@ -20,7 +19,8 @@ export interface WriterConfig {
   readonly icebergTableModes: readonly string[];
   readonly icebergColumnTypes: readonly string[];
   /** Validated at load (see PartitioningRule); parsed again here. */
-  readonly icebergPartitioning: string;
+  /** Parsed by the config: each table's partition fields, transforms as Iceberg writes them. */
+  readonly icebergPartitioning: ReadonlyArray<{ readonly schema: string; readonly table: string; readonly fields: readonly ConfiguredPartitionField[] }>;
   readonly icebergUnrepresentable: Unrepresentable;
   readonly icebergTargetFileSize: number;
   readonly icebergParquetCompression?: string;
@@ -51,7 +51,7 @@ export function writerSettingsOf(config: WriterConfig): WriterServiceSettings {
     tableModes.set(table, mode as TableMode);
   }
   const textColumns = new Set(config.icebergColumnTypes.map((entry) => entry.split('=')[0]));
-  const partitioning = new Map<string, readonly ConfiguredPartitionField[]>(parsePartitioning(config.icebergPartitioning).map((entry) => [partitioningKey(entry.schema, entry.table), entry.fields]));
+  const partitioning = new Map<string, readonly ConfiguredPartitionField[]>(config.icebergPartitioning.map((entry) => [partitioningKey(entry.schema, entry.table), entry.fields]));
   return {
     // Pages of the buffer read per query (one table): measured best around 20k events.
     batchSize: Math.max(config.batchSize, 20_000),
