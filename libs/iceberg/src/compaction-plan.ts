@@ -1,4 +1,4 @@
-import { DeleteGroup, equalityKey, sequenceOf } from './equality-deletes';
+import { DeleteGroup, equalityFields, equalityKey, sequenceOf } from './equality-deletes';
 import { DataFile, ManifestEntry } from './manifest';
 import { compareValues, deserialize } from './parquet/bounds';
 import { isList, NestedField, PrimitiveType } from './schema';
@@ -164,14 +164,8 @@ export async function planCompaction(
 }
 
 function liveDelete(entry: ManifestEntry, fields: readonly NestedField[]): LiveDelete {
-  const ids = entry.dataFile.equalityIds ?? [];
-  if (ids.length === 0) throw new Error(`delete file ${entry.dataFile.filePath} is not an equality delete; it cannot be applied here`);
-  const keyFields = ids.map((id) => {
-    const field = fields.find((f) => f.id === id);
-    if (!field) throw new Error(`delete file ${entry.dataFile.filePath} names field ${id}, which the schema lacks`);
-    return field;
-  });
-  return { entry, sequence: sequenceOf(entry), signature: ids.join(','), keyFields };
+  const keyFields = equalityFields(entry, fields);
+  return { entry, sequence: sequenceOf(entry), signature: keyFields.map((f) => f.id).join(','), keyFields };
 }
 
 /** Consecutive runs of files whose sizes add up to at most `target` (a lone file bigger than it is a bin of its own). */

@@ -23,17 +23,23 @@ export function deleteScope(entry: ManifestEntry): string | undefined {
   return tuple.length === 0 ? undefined : `${entry.dataFile.specId ?? 0}/${partitionKey(tuple)}`;
 }
 
+/** The schema fields an equality-delete file compares; a file that is no equality delete, or names a field the schema lacks, is refused. */
+export function equalityFields(entry: ManifestEntry, fields: readonly NestedField[]): NestedField[] {
+  const ids = entry.dataFile.equalityIds ?? [];
+  if (ids.length === 0) throw new Error(`delete file ${entry.dataFile.filePath} is not an equality delete; it cannot be applied here`);
+  return ids.map((id) => {
+    const field = fields.find((f) => f.id === id);
+    if (!field) throw new Error(`delete file ${entry.dataFile.filePath} names field ${id}, which the schema lacks`);
+    return field;
+  });
+}
+
 /** Reads equality-delete files into key sets (keys only: a table's deletes fit in memory where its rows may not). */
 export async function deletedKeys(store: ObjectStore, fields: readonly NestedField[], deletes: readonly ManifestEntry[]): Promise<DeleteGroup[]> {
   const groups = new Map<string, DeleteGroup>();
   for (const entry of deletes) {
     const ids = entry.dataFile.equalityIds ?? [];
-    if (ids.length === 0) throw new Error(`delete file ${entry.dataFile.filePath} is not an equality delete; it cannot be applied here`);
-    const keyFields = ids.map((id) => {
-      const field = fields.find((f) => f.id === id);
-      if (!field) throw new Error(`delete file ${entry.dataFile.filePath} names field ${id}, which the schema lacks`);
-      return field;
-    });
+    const keyFields = equalityFields(entry, fields);
     const scope = deleteScope(entry);
     const signature = `${ids.join(',')}\u0000${scope ?? ''}`;
     let group = groups.get(signature);
