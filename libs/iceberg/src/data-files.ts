@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataFile, FileContent } from './manifest';
 import { writeParquetFile } from './parquet/parquet-file';
-import { bindSpec, partitioner, partitionKey, partitionPath, PartitionSpec, PartitionTuple, UNPARTITIONED } from './partitioning/partition-spec';
+import { bindSpec, partitioner, partitionKey, partitionPath, PartitionSpec, PartitionTuple } from './partitioning/partition-spec';
 import { IcebergSchema, NestedField } from './schema';
 import { sortRows, SortOrder } from './sort-order';
 import { ParquetOptions } from './write-properties';
@@ -77,7 +77,7 @@ export async function writePartitionedFiles(
   options: Omit<DataFileOptions, 'partition'> = {},
 ): Promise<DataFile[]> {
   if (rows.length === 0) return [];
-  const bound = bindSpec(spec ?? UNPARTITIONED, schema);
+  const bound = bindSpec(spec, schema);
   const tupleOf = partitioner(bound, fields);
   const groups = new Map<string, { tuple: PartitionTuple; rows: unknown[][] }>();
   for (const row of rows) {

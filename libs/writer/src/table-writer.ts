@@ -235,6 +235,7 @@ export class TableWriter {
   private layoutFor(first: Pick<DecodedEvent, 'columns'>, settings: WriterSettings): TableLayout {
     const table = this.table;
     const mode = (table?.metadata.properties['philotes.mode'] as TableMode | undefined) ?? modeFor(this.qualified, first.columns, settings.mode, settings.tableModes);
+    const configured = settings.partitioning.get(partitioningKey(this.ref.schema, this.ref.table));
     return planLayout({
       table: this.qualified,
       columns: first.columns,
@@ -243,7 +244,7 @@ export class TableWriter {
       lastColumnId: table?.metadata['last-column-id'] ?? 0,
       asText: new Set(first.columns.map((c) => c.name).filter((name) => settings.textColumns.has(`${this.qualified}.${name}`))),
       unrepresentable: settings.unrepresentable,
-      ...(settings.partitioning.has(partitioningKey(this.ref.schema, this.ref.table)) ? { partitioning: settings.partitioning.get(partitioningKey(this.ref.schema, this.ref.table)) } : {}),
+      ...(configured ? { partitioning: configured } : {}),
     });
   }
 
