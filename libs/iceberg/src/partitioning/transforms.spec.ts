@@ -85,6 +85,19 @@ describe('time transforms (from 1970-01-01 in UTC, rounded down)', () => {
     expect(humanString(t('identity'), 'timestamptz', micros('1969-12-31T23:59:59Z') + 1n)).toBe('1969-12-31T23:59:59.000001+00:00');
     expect(humanString(t('identity'), 'decimal(9, 2)', -5n)).toBe('-0.05');
     expect(humanString(t('identity'), 'string', null)).toBe('null');
+    expect(humanString(t('identity'), 'uuid', Buffer.from('f79c3e09677c4bbda4793f349cb785e7', 'hex'))).toBe('f79c3e09-677c-4bbd-a479-3f349cb785e7');
+    expect(humanString(t('identity'), 'binary', Uint8Array.of(0, 1, 2, 3))).toBe('AAECAw==');
+  });
+
+  it('stays exact past the range of Date (PostgreSQL dates reach 5874897, timestamps 294276)', () => {
+    const lastDate = 2_145_042_905; // 5874897-12-31
+    expect(applyTransform(t('year'), 'date', lastDate)).toBe(5874897 - 1970);
+    expect(applyTransform(t('month'), 'date', lastDate)).toBe((5874897 - 1970) * 12 + 11);
+    expect(humanString(t('day'), 'date', lastDate)).toBe('+5874897-12-31');
+    const lastMicro = 106_762_940n * 86_400_000_000n - 1n; // 294276-12-31T23:59:59.999999
+    expect(applyTransform(t('year'), 'timestamptz', lastMicro)).toBe(294276 - 1970);
+    expect(humanString(t('hour'), 'timestamptz', applyTransform(t('hour'), 'timestamptz', lastMicro))).toBe('+294276-12-31-23');
+    expect(humanString(t('identity'), 'timestamp', lastMicro)).toBe('+294276-12-31T23:59:59.999999');
   });
 });
 

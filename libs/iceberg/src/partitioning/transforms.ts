@@ -1,5 +1,6 @@
 import { serialize, twosComplementMinimal } from '../parquet/bounds';
 import { decimalParts, IcebergType, isList, PrimitiveType } from '../schema';
+import { civilFromDays, isoDate, isoMonth, isoTimeOfDay, isoYear } from './civil-date';
 import { murmur3 } from './murmur3';
 
 /**
@@ -126,7 +127,6 @@ function truncate(source: PrimitiveType, width: number, value: unknown): unknown
 
 const MICROS_PER_HOUR = 3_600_000_000n;
 const MICROS_PER_DAY = 86_400_000_000n;
-const MS_PER_DAY = 86_400_000;
 
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
@@ -139,40 +139,39 @@ function timeValue(unit: TimeUnit, source: PrimitiveType, value: unknown): numbe
   if (unit === 'hour') return Number(floorDiv(micros, MICROS_PER_HOUR));
   const days = Number(floorDiv(micros, MICROS_PER_DAY));
   if (unit === 'day') return days;
-  const date = new Date(days * MS_PER_DAY);
-  const years = date.getUTCFullYear() - 1970;
-  return unit === 'year' ? years : years * 12 + date.getUTCMonth();
+  const { year, month } = civilFromDays(days);
+  return unit === 'year' ? year - 1970 : (year - 1970) * 12 + month - 1;
 }
 
 /**
  * A partition value as Java's Transform.toHumanString writes it (the Hive-style path segment):
- * `2017`, `2017-11`, `2017-11-16`, `2017-11-16-22`, ISO dates and timestamps, base64 bytes.
+ * `2017`, `2017-11`, `2017-11-16`, `2017-11-16-22`, ISO dates and timestamps, a uuid's canonical
+ * text, base64 bytes.
  */
 export function humanString(transform: Transform, source: PrimitiveType, value: unknown): string {
   if (value === null || value === undefined) return 'null';
   const type = resultType(transform, source);
   if (transform.kind === 'year' || transform.kind === 'month' || transform.kind === 'hour') {
     const n = value as number;
-    if (transform.kind === 'year') return String(1970 + n);
-    if (transform.kind === 'month') {
-      const year = 1970 + Math.floor(n / 12);
-      return `${year}-${String(n - (year - 1970) * 12 + 1).padStart(2, '0')}`;
-    }
-    const iso = new Date(n * 3_600_000).toISOString();
-    return `${iso.slice(0, 10)}-${iso.slice(11, 13)}`;
+    if (transform.kind === 'year') return isoYear(1970 + n);
+    if (transform.kind === 'month') return isoMonth(n);
+    const days = Math.floor(n / 24);
+    return `${isoDate(days)}-${String(n - days * 24).padStart(2, '0')}`;
   }
   switch (type) {
     case 'date':
-      return new Date((value as number) * MS_PER_DAY).toISOString().slice(0, 10);
+      return isoDate(value as number);
     case 'timestamp':
     case 'timestamptz': {
       const micros = BigInt(value as number | bigint);
-      const seconds = floorDiv(micros, 1_000_000n);
-      const fraction = String(micros - seconds * 1_000_000n).padStart(6, '0');
-      return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}.${fraction}${type === 'timestamptz' ? '+00:00' : ''}`;
+      const days = floorDiv(micros, MICROS_PER_DAY);
+      const ofDay = micros - days * MICROS_PER_DAY;
+      const fraction = String(ofDay % 1_000_000n).padStart(6, '0');
+      return `${isoDate(Number(days))}T${isoTimeOfDay(Number(ofDay / 1_000_000n))}.${fraction}${type === 'timestamptz' ? '+00:00' : ''}`;
     }
-    case 'binary':
     case 'uuid':
+      return uuidText(value as Uint8Array);
+    case 'binary':
       return Buffer.from(value as Uint8Array).toString('base64');
     default: {
       const decimal = decimalParts(type);
@@ -180,6 +179,12 @@ export function humanString(transform: Transform, source: PrimitiveType, value: 
       return String(value);
     }
   }
+}
+
+/** 8-4-4-4-12 lower-case hex, as java.util.UUID.toString() (and PostgreSQL) write it. */
+function uuidText(bytes: Uint8Array): string {
+  const hex = Buffer.from(bytes).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function decimalString(unscaled: bigint, scale: number): string {
