@@ -1,7 +1,7 @@
 import { writePartitionedFiles } from './data-files';
 import { DataFile, ManifestEntry } from './manifest';
 import { currentSchema, currentSnapshot, defaultSpec } from './metadata';
-import { partitionKey } from './partitioning/partition-spec';
+import { partitionKey, unpartitionedSpecIds } from './partitioning/partition-spec';
 import { writableSortOrder } from './sort-order';
 import { parquetOptionsOf } from './write-properties';
 import { deletedKeys, deleteScope, isDeleted, sequenceOf } from './equality-deletes';
@@ -29,7 +29,8 @@ export function storeKeyReader(store: ObjectStore): KeyColumnReader {
 export async function compact(store: ObjectStore, table: LoadedTable, plan: CompactionPlan, targetFileSize: number): Promise<TableChange> {
   const schema = currentSchema(table.metadata);
   const spec = defaultSpec(table.metadata);
-  const deleted = plan.appliedKeys ?? (await deletedKeys(store, schema.fields, plan.applied));
+  const unpartitioned = unpartitionedSpecIds(table.metadata['partition-specs']);
+  const deleted = plan.appliedKeys ?? (await deletedKeys(store, schema.fields, plan.applied, unpartitioned));
   // Written as the table's properties and sort order say now (another engine may have set them).
   const options = { parquet: parquetOptionsOf(table.metadata.properties), sort: writableSortOrder(table.metadata) };
   const added: DataFile[] = [];
@@ -44,7 +45,7 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
   for (const group of plan.groups) {
     for (const entry of [...group.rewrite].sort((a, b) => sequenceOf(a) - sequenceOf(b))) {
       const rows = readRows(await store.get(entry.dataFile.filePath), schema.fields);
-      const scope = deleteScope(entry);
+      const scope = deleteScope(entry, unpartitioned);
       const kept = rows.filter((row) => !isDeleted(row, sequenceOf(entry), deleted, scope));
       // One by one: spreading a large file's rows into push() overflows the call stack.
       for (const row of kept) pending.push(row);

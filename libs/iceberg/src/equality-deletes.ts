@@ -17,11 +17,17 @@ export interface DeleteGroup {
   readonly scope?: string;
 }
 
-/** The partition (spec id and tuple) of a file, as delete groups name it; undefined when unpartitioned. */
-export function deleteScope(entry: ManifestEntry): string | undefined {
+/**
+ * The partition (spec id and tuple) of a file, as delete groups name it; undefined when its spec
+ * partitions nothing (no fields, or only void ones: `unpartitioned`, see unpartitionedSpecIds).
+ */
+export function deleteScope(entry: ManifestEntry, unpartitioned: ReadonlySet<number> = NO_SPECS): string | undefined {
   const tuple = entry.dataFile.partition ?? [];
-  return tuple.length === 0 ? undefined : `${entry.dataFile.specId ?? 0}/${partitionKey(tuple)}`;
+  const specId = entry.dataFile.specId ?? 0;
+  return tuple.length === 0 || unpartitioned.has(specId) ? undefined : `${specId}/${partitionKey(tuple)}`;
 }
+
+const NO_SPECS: ReadonlySet<number> = new Set();
 
 /** The schema fields an equality-delete file compares; a file that is no equality delete, or names a field the schema lacks, is refused. */
 export function equalityFields(entry: ManifestEntry, fields: readonly NestedField[]): NestedField[] {
@@ -35,12 +41,12 @@ export function equalityFields(entry: ManifestEntry, fields: readonly NestedFiel
 }
 
 /** Reads equality-delete files into key sets (keys only: a table's deletes fit in memory where its rows may not). */
-export async function deletedKeys(store: ObjectStore, fields: readonly NestedField[], deletes: readonly ManifestEntry[]): Promise<DeleteGroup[]> {
+export async function deletedKeys(store: ObjectStore, fields: readonly NestedField[], deletes: readonly ManifestEntry[], unpartitioned?: ReadonlySet<number>): Promise<DeleteGroup[]> {
   const groups = new Map<string, DeleteGroup>();
   for (const entry of deletes) {
     const ids = entry.dataFile.equalityIds ?? [];
     const keyFields = equalityFields(entry, fields);
-    const scope = deleteScope(entry);
+    const scope = deleteScope(entry, unpartitioned);
     const signature = `${ids.join(',')}\u0000${scope ?? ''}`;
     let group = groups.get(signature);
     if (!group) {

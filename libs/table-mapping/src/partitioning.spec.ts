@@ -63,6 +63,10 @@ describe('planPartitioning (through planLayout)', () => {
     expect(refused([{ column: 'note', transform: 'identity' }])).toContain('could not be placed in the partition of the row it removes');
   });
 
+  it('lets an upsert table carry void on any column: it partitions nothing', () => {
+    expect(spec(planLayout(input({ partitioning: [{ column: 'note', transform: 'void' }] })))).toEqual(['void(3)']);
+  });
+
   it('does not follow a hint an upsert table could not honour (the column is not in the key)', () => {
     expect(spec(planLayout(input({ columns: [ID, { ...TS, key: false, primaryKey: false }, NOTE] })))).toEqual([]);
   });

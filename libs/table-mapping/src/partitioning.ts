@@ -60,7 +60,8 @@ function problemOf(input: PartitioningInput, field: NestedField, transformText: 
   if (!acceptsType(transform, field.type)) {
     return `the partition transform ${formatTransform(transform)} does not apply to column ${field.name} of Iceberg type ${typeof field.type === 'string' ? field.type : 'list'}`;
   }
-  if (input.mode === 'upsert' && !input.keyFields.some((k) => k.id === field.id)) {
+  // void partitions nothing, so any column may carry it (Iceberg v1's way to drop a field).
+  if (input.mode === 'upsert' && transform.kind !== 'void' && !input.keyFields.some((k) => k.id === field.id)) {
     return `it is an upsert table partitioned on ${field.name}, which is not part of its row key: an equality delete carries only the key, so it could not be placed in the partition of the row it removes`;
   }
   return undefined;

@@ -30,7 +30,7 @@ export async function duckdbRows(metadataLocation: string, files: readonly Icebi
     schemas: Array<{ 'schema-id': number; fields: Field[] }>;
     'partition-specs'?: Array<{ 'spec-id': number; fields: unknown[] }>;
   };
-  const unpartitioned = new Set((metadata['partition-specs'] ?? []).filter((s) => s.fields.length === 0).map((s) => s['spec-id']));
+  const unpartitioned = new Set((metadata['partition-specs'] ?? []).filter((s) => (s.fields as Array<{ transform: string }>).every((f) => f.transform === 'void')).map((s) => s['spec-id']));
   const samePartition = (a: IcebirdFile, b: IcebirdFile) => (a.specId ?? 0) === (b.specId ?? 0) && partitionText(a) === partitionText(b);
   const fields = metadata.schemas.find((s) => s['schema-id'] === metadata['current-schema-id'])!.fields;
   const data = files.filter((f) => f.content === 0);

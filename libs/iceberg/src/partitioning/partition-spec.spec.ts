@@ -7,7 +7,7 @@ import { currentSnapshot, defaultSpec, newTableMetadata, withPartitioning } from
 import { serialize } from '../parquet/bounds';
 import { IcebergSchema } from '../schema';
 import { MemoryObjectStore } from '../storage/memory-store';
-import { partitionFieldName, partitionPath, bindSpec, specFields, urlEncode, PartitionFieldRequest } from './partition-spec';
+import { partitionFieldName, partitionPath, bindSpec, specFields, urlEncode, PartitionFieldRequest, isUnpartitioned } from './partition-spec';
 import { parseTransform } from './transforms';
 
 const SCHEMA: IcebergSchema = {
@@ -178,5 +178,12 @@ describe('equality deletes by partition', () => {
     expect(await ids()).toEqual([1n, 2n]);
     await commit([], [], [row(2n)]);
     expect(await ids()).toEqual([1n]);
+    // A spec of only void fields partitions nothing (Java's isUnpartitioned): its delete of key 1
+    // reaches the spec-0 file. The void source (note) is no key column the delete carries.
+    await commit([field(3, 'void')], [row(4n)], []);
+    expect(defaultSpec(table.metadata).fields.map((f) => f.transform)).toEqual(['void']);
+    expect(isUnpartitioned(defaultSpec(table.metadata))).toBe(true);
+    await commit([field(3, 'void')], [], [row(1n)]);
+    expect(await ids()).toEqual([4n]);
   });
 });

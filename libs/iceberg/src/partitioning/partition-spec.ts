@@ -26,6 +26,19 @@ export const FIRST_PARTITION_FIELD_ID = 1000;
 
 export const UNPARTITIONED: PartitionSpec = { 'spec-id': 0, fields: [] };
 
+/**
+ * Whether a spec partitions nothing: no fields, or only void ones (as Java's
+ * PartitionSpec.isUnpartitioned). Its deletes apply to every data file, like those of spec 0.
+ */
+export function isUnpartitioned(spec: PartitionSpec): boolean {
+  return spec.fields.every((f) => f.transform === 'void');
+}
+
+/** The ids of a table's specs that partition nothing (see {@link isUnpartitioned}). */
+export function unpartitionedSpecIds(specs: readonly PartitionSpec[]): ReadonlySet<number> {
+  return new Set(specs.filter(isUnpartitioned).map((s) => s['spec-id']));
+}
+
 /** A partition tuple: one value per field of its spec, in the spec's order. */
 export type PartitionTuple = readonly unknown[];
 
@@ -103,7 +116,8 @@ export function bindSpec(spec: PartitionSpec, schema: IcebergSchema): BoundParti
 export function partitioner(bound: readonly BoundPartitionField[], fields: readonly NestedField[]): (row: readonly unknown[]) => PartitionTuple {
   const positions = bound.map((b) => {
     const at = fields.findIndex((f) => f.id === b.source.id);
-    if (at < 0) throw new Error(`partition source field ${b.source.name} is not among the written fields`);
+    // A void field is null whatever its source: an equality delete need not carry that column.
+    if (at < 0 && b.transform.kind !== 'void') throw new Error(`partition source field ${b.source.name} is not among the written fields`);
     return at;
   });
   return (row) => bound.map((b, i) => (isList(b.source.type) ? null : applyTransform(b.transform, b.source.type, row[positions[i]])));
