@@ -21,7 +21,7 @@ import {
   withSnapshot,
 } from './metadata';
 import { isSpent, manifestMergePolicy, manifestsToMerge, mergedEntries } from './manifest-carry';
-import { bindSpec, BoundPartitionField, PartitionFieldRequest } from './partitioning/partition-spec';
+import { bindSpec, BoundPartitionField, PartitionFieldRequest, PartitionSpec } from './partitioning/partition-spec';
 import { DataFileOptions, writePartitionedFiles } from './data-files';
 import { IcebergSchema, NestedField } from './schema';
 import { SortField, withSortOrder } from './sort-order';
@@ -80,6 +80,27 @@ export interface PreparedCommit {
   readonly metadata: TableMetadata;
   /** Every file this commit wrote, for clean-up should it lose the swap for good. */
   readonly writtenFiles: readonly string[];
+}
+
+/**
+ * Equality deletes cannot be written in a spec that partitions on a column they do not carry:
+ * the partition of the row a delete removes is unknown. Raised before any file is written.
+ */
+export class UnplaceableDeletesError extends Error {
+  constructor(
+    readonly specId: number,
+    readonly column: string,
+  ) {
+    super(`equality deletes must also go into partition spec ${specId}, which still holds data files and partitions on column ${column}, which the deletes do not carry (not a key column)`);
+    this.name = new.target.name;
+  }
+}
+
+function assertPlaceable(spec: PartitionSpec, schema: IcebergSchema, fields: readonly NestedField[]): void {
+  for (const field of spec.fields) {
+    if (field.transform === 'void' || fields.some((f) => f.id === field['source-id'])) continue;
+    throw new UnplaceableDeletesError(spec['spec-id'], schema.fields.find((f) => f.id === field['source-id'])?.name ?? `#${field['source-id']}`);
+  }
 }
 
 /** The live files of a snapshot, by content. */
@@ -287,6 +308,7 @@ export class IcebergTables {
     if (content === FileContent.EqualityDeletes) {
       for (const specId of await this.liveDataSpecIds(base.metadata)) if (specId !== specs[0]['spec-id']) specs.push(specById(target, specId));
     }
+    if (content === FileContent.EqualityDeletes) for (const spec of specs) assertPlaceable(spec, currentSchema(target), fields);
     const files: DataFile[] = [];
     for (const spec of specs) files.push(...(await writePartitionedFiles(this.store, target.location, currentSchema(target), spec, fields, rows, content, equalityIds, options)));
     return files;

@@ -1,9 +1,9 @@
 import { DecodedEvent, OpenDeadLetter, Position, StoredEvent, TableBuffer, TableRef } from '@philotes/buffer';
 import { FaultInjector } from '@philotes/faults';
-import { currentSchema, DataFile, defaultSpec, effectiveProperties, FileContent, IcebergTables, LoadedTable, partitionRequestsOf, TableChange, TableIdentifier } from '@philotes/iceberg';
+import { currentSchema, DataFile, defaultSpec, effectiveProperties, FileContent, IcebergTables, LoadedTable, partitionRequestsOf, TableChange, TableIdentifier, UnplaceableDeletesError } from '@philotes/iceberg';
 import { formatLsn } from '@philotes/pgoutput';
 import { ClassifiedError, needsOperator, timedRetry } from '@philotes/retry';
-import { AssembledBatch, BatchAssembler, ConfiguredPartitionField, currentRows, icebergIdentifier, legacyIdentifier, modeFor, ownershipProblem, partitioningKey, planLayout, PoisonValueError, resolveToast, sourceProperties, TableLayout, TableMode, TableOwnershipError, Unrepresentable } from '@philotes/table-mapping';
+import { AssembledBatch, BatchAssembler, ConfiguredPartitionField, currentRows, icebergIdentifier, legacyIdentifier, modeFor, ownershipProblem, PartitioningError, partitioningKey, planLayout, PoisonValueError, resolveToast, sourceProperties, TableLayout, TableMode, TableOwnershipError, Unrepresentable } from '@philotes/table-mapping';
 import { fillsCommit } from './commit-size';
 import { copyFinished, CopyChangedError, foldCopyRun, isCopyStart } from './copy-run';
 import { DeadLetterReplay, ReplaySettlement } from './dead-letter-replay';
@@ -442,10 +442,19 @@ export class TableWriter {
     return writeLayoutOf(this.table!.metadata, this.ref, settings.tableWrite, settings.targetFileSize, layout.changed ? layout.schema : undefined);
   }
 
-  /** Files of the commit's spec (and, for deletes, older specs with data); see IcebergTables.writeChangeFiles. */
-  private writeFiles(layout: TableLayout, write: WriteLayout, content: FileContent, fields: TableLayout['keyFields'], rows: readonly unknown[][], equalityIds?: number[]): Promise<DataFile[]> {
+  /**
+   * Files of the commit's spec (and, for deletes, older specs with data); see
+   * IcebergTables.writeChangeFiles. Deletes an older spec cannot place (it partitions on a column
+   * that is no key, as another engine may have set it) stop this table for the operator.
+   */
+  private async writeFiles(layout: TableLayout, write: WriteLayout, content: FileContent, fields: TableLayout['keyFields'], rows: readonly unknown[][], equalityIds?: number[]): Promise<DataFile[]> {
     const change = { ...(layout.changed ? { schema: layout.schema } : {}), partitioning: layout.partitioning };
-    return this.deps.tables.writeChangeFiles(this.table!, change, content, fields, rows, equalityIds, write.options);
+    try {
+      return await this.deps.tables.writeChangeFiles(this.table!, change, content, fields, rows, equalityIds, write.options);
+    } catch (error) {
+      if (!(error instanceof UnplaceableDeletesError)) throw error;
+      throw new PartitioningError(this.qualified, error.message, `resync the table (its files are then written in the current spec), or rewrite its files of spec ${error.specId} into the current spec with another engine, then resume the table`);
+    }
   }
 }
 

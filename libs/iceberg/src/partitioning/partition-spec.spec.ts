@@ -1,4 +1,4 @@
-import { IcebergTables, LoadedTable } from '../iceberg-tables';
+import { IcebergTables, LoadedTable, UnplaceableDeletesError } from '../iceberg-tables';
 import { snapshotRows } from '../snapshot-rows';
 import { MemoryCatalog } from '../catalog/memory-catalog';
 import { writePartitionedFiles } from '../data-files';
@@ -185,5 +185,32 @@ describe('equality deletes by partition', () => {
     expect(isUnpartitioned(defaultSpec(table.metadata))).toBe(true);
     await commit([field(3, 'void')], [], [row(1n)]);
     expect(await ids()).toEqual([4n]);
+  });
+
+  it('are refused, before any file is written, where an older spec with data partitions on a column they do not carry', async () => {
+    const store = new MemoryObjectStore();
+    const tables = new IcebergTables(store, new MemoryCatalog());
+    const id = { namespace: 'ns', name: 'unplaceable' };
+    const created = await tables.create(id, SCHEMA, {});
+    // Another engine partitioned the table on note, no key column, and wrote a file in that spec.
+    const target = withPartitioning(created.metadata, [field(3, 'identity')]);
+    const files = await writePartitionedFiles(store, target.location, SCHEMA, defaultSpec(target), SCHEMA.fields, [[1n, micros('2024-01-05T00:00:00Z'), 'x', 1n]]);
+    const prepared = await tables.prepare(created, { operation: 'append', partitioning: [field(3, 'identity')], addedDataFiles: files, addedDeleteFiles: [] });
+    const table: LoadedTable = { id, metadataLocation: prepared.metadataLocation, metadata: prepared.metadata };
+    const count = async () => {
+      let n = 0;
+      for await (const object of store.list(table.metadata.location)) n += object.size > 0 ? 1 : 0;
+      return n;
+    };
+    const written = await count();
+    expect(written).toBeGreaterThan(0);
+    const keys = SCHEMA.fields.slice(0, 2);
+    // Philotes' own spec partitions on the key only; spec 1 still holds data.
+    const attempt = tables.writeChangeFiles(table, { partitioning: [field(1, 'bucket[2]')] }, FileContent.EqualityDeletes, keys, [[1n, micros('2024-01-05T00:00:00Z')]], [1, 2]);
+    await expect(attempt).rejects.toThrow(UnplaceableDeletesError);
+    await expect(attempt).rejects.toThrow('partition spec 1, which still holds data files and partitions on column note');
+    expect(await count()).toBe(written);
+    // Data files carry every column, so they are placed in any spec.
+    expect(await tables.writeChangeFiles(table, { partitioning: [field(1, 'bucket[2]')] }, FileContent.Data, SCHEMA.fields, [[2n, micros('2024-01-05T00:00:00Z'), 'y', 1n]])).toHaveLength(1);
   });
 });
