@@ -29,3 +29,17 @@ export class StartOverError extends ClassifiedError {
     super('an operator asked to start the source over; restarting on a new slot', timedRetry('conflict', 'none; the reader copies every table again and streams on'));
   }
 }
+
+/** The oldest source server the reader speaks to; see {@link sourceVersionProblem}. */
+export const OLDEST_SOURCE_VERSION = 130_000;
+
+/**
+ * Why a source server is too old, or undefined. PostgreSQL 13 brought what the reader relies on:
+ * publish_via_partition_root (a partitioned table as one table) and pg_replication_slots'
+ * wal_status and safe_wal_size (the slot's health); 12 is out of support since November 2024.
+ */
+export function sourceVersionProblem(versionNum: number): string | undefined {
+  if (versionNum >= OLDEST_SOURCE_VERSION) return undefined;
+  const major = versionNum >= 100_000 ? Math.floor(versionNum / 10_000) : `${Math.floor(versionNum / 10_000)}.${Math.floor(versionNum / 100) % 100}`;
+  return `the source runs PostgreSQL ${major} (server_version_num ${versionNum}); the reader needs PostgreSQL 13 or later (publish_via_partition_root, pg_replication_slots.safe_wal_size)`;
+}

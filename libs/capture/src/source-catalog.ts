@@ -140,6 +140,12 @@ export class SourceCatalog {
     await this.pool.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [name]);
   }
 
+  /** The server's version as a number: 150004 for 15.4 (server_version_num). */
+  async serverVersion(): Promise<number> {
+    const { rows } = await this.pool.query<{ v: string }>('SELECT current_setting($1) AS v', ['server_version_num']);
+    return Number(rows[0].v);
+  }
+
   async database(): Promise<string> {
     const { rows } = await this.pool.query<{ db: string }>('SELECT current_database() AS db');
     return rows[0].db;

@@ -4,6 +4,7 @@ import { FaultInjector } from '@philotes/faults';
 import { PipelineState, StateMachine } from '@philotes/lifecycle';
 import { formatLsn } from '@philotes/pgoutput';
 import { ReplicationConnection } from '@philotes/replication';
+import { ReaderConfigurationError, sourceVersionProblem } from './errors';
 import { InitialCopy } from './initial-copy';
 import { planSlotStart } from './slot-plan';
 import { SourceCatalog } from './source-catalog';
@@ -39,6 +40,8 @@ export interface SourcePreparationDeps {
 export async function prepareSource(deps: SourcePreparationDeps, signal: AbortSignal): Promise<{ readonly checkpoint: Checkpoint; readonly replication: ReplicationConnection }> {
   const { settings, catalog, checkpointer, copy, faults, log, machine } = deps;
   const { sourceId, replicationSlot: slot, publication } = settings;
+  const tooOld = sourceVersionProblem(await catalog.serverVersion());
+  if (tooOld) throw new ReaderConfigurationError(`source ${sourceId}: ${tooOld}`);
   if ((await catalog.ensurePublication(publication, settings.tables, settings.partitionedTables)) === 'created') {
     log.info('created the publication', { publication, tables: settings.tables.length === 0 ? 'all' : settings.tables, partitionedTables: settings.partitionedTables });
   }
