@@ -13,8 +13,14 @@
  * updates on 10% of the keys). Measured per run: files and bytes rewritten, the run's wall time
  * (how long the table's next commit would wait); over the whole time: live files, delete files per
  * data file and delete rows a reader compares per live row (read amplification).
+ *
+ * A full-size scenario takes about an hour on two cores, so scenarios can run apart:
+ * BENCH_COMPACTION_SCENARIOS=worth:uniform,everything:skewed picks some, each result is kept as
+ * JSON in BENCH_COMPACTION_RESULTS (default .tmp/bench-compaction), and the report covers every
+ * result kept there (BENCH_COMPACTION_REPORT_ONLY=1 writes it without running anything). Each
+ * result carries its own parameters, so a scenario run shorter than another says so in its row.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seededRandom } from '@philotes/faults';
@@ -46,6 +52,9 @@ const MAX_FILES = Number(process.env.BENCH_COMPACTION_MAX_FILES ?? 8);
 const UPKEEP_SECONDS = 60;
 const SEED = Number(process.env.BENCH_SEED ?? 20261202);
 const ROOT = join(__dirname, '..', '..');
+const RESULTS = process.env.BENCH_COMPACTION_RESULTS ?? join(ROOT, '.tmp', 'bench-compaction');
+const SCENARIOS = (process.env.BENCH_COMPACTION_SCENARIOS ?? 'worth:uniform,everything:uniform,worth:skewed,everything:skewed').split(',');
+const REPORT_ONLY = process.env.BENCH_COMPACTION_REPORT_ONLY === '1';
 
 const SCHEMA: IcebergSchema = {
   type: 'struct',
@@ -71,6 +80,20 @@ interface Run {
   readonly seconds: number;
   /** Of which planning (delete keys read, candidates' keys read). */
   readonly planSeconds: number;
+}
+
+/** One scenario's outcome, kept as JSON with the parameters it ran with. */
+interface Result {
+  readonly policy: Policy;
+  readonly distribution: Distribution;
+  readonly parameters: { rows: number; seconds: number; rate: number; commitSeconds: number; baseFiles: number; maxFiles: number; seed: number };
+  readonly measured: string;
+  readonly machine: string;
+  readonly runs: Run[];
+  /** Before each run, then at the end. */
+  readonly amplifications: Amplification[];
+  readonly commitSeconds: number[];
+  readonly targetFileSize: number;
 }
 
 interface Amplification {
@@ -102,7 +125,7 @@ function everythingPlan(live: LiveFiles, targetFileSize: number): CompactionPlan
   return { groups: [{ key: '', rewrite }], rewrite, deletes: live.deletes, applied: live.deletes, stats: { smallFiles: 0, hitFiles: rewrite.length, bytes, filesRead: 0, bytesRead: 0 } };
 }
 
-async function simulate(policy: Policy, distribution: Distribution): Promise<{ runs: Run[]; amplifications: Amplification[]; commitSeconds: number[]; targetFileSize: number }> {
+async function simulate(policy: Policy, distribution: Distribution): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'philotes-bench-compaction-'));
   try {
     const store = new FileSystemObjectStore(dir);
@@ -153,7 +176,8 @@ async function simulate(policy: Policy, distribution: Distribution): Promise<{ r
       console.log(`${policy} ${distribution} t=${second}s: rewrote ${run.files} files (${mb(run.bytes)} MB), removed ${run.deletesRemoved} delete files in ${run.seconds.toFixed(2)} s (planning ${run.planSeconds.toFixed(2)} s); before it ${amplifications.at(-1)!.liveFiles} live files, ${amplifications.at(-1)!.deleteRowsPerRow.toFixed(0)} delete rows per row`);
     }
     amplifications.push(amplification(await tables.liveFiles(table.metadata)));
-    return { runs, amplifications, commitSeconds, targetFileSize };
+    const parameters = { rows: ROWS, seconds: SECONDS, rate: RATE, commitSeconds: COMMIT_SECONDS, baseFiles: BASE_FILES, maxFiles: MAX_FILES, seed: SEED };
+    return { policy, distribution, parameters, measured: new Date().toISOString().slice(0, 10), machine: machineDescription(), runs, amplifications, commitSeconds, targetFileSize };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -162,43 +186,88 @@ async function simulate(policy: Policy, distribution: Distribution): Promise<{ r
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 const max = (values: readonly number[]) => Math.max(...values);
 const mean = (values: readonly number[]) => values.reduce((s, v) => s + v, 0) / Math.max(1, values.length);
+const resultFile = (policy: string, distribution: string) => join(RESULTS, `${policy}-${distribution}.json`);
 
-async function main(): Promise<void> {
-  const lines: string[] = [];
-  const totals = new Map<string, number>();
-  let target = 0;
-  for (const distribution of ['uniform', 'skewed'] as const) {
-    for (const policy of ['worth', 'everything'] as const) {
-      const { runs, amplifications, commitSeconds, targetFileSize } = await simulate(policy, distribution);
-      target = targetFileSize;
-      const bytes = runs.reduce((s, r) => s + r.bytes, 0);
-      totals.set(`${policy} ${distribution}`, bytes);
-      const end = amplifications.at(-1)!;
-      lines.push(
-        `| ${distribution} | ${policy === 'worth' ? 'by worth, bounded (now)' : 'everything older than the newest delete (before)'} | ${runs.length} | ${mb(bytes)} MB | ${mb(max(runs.map((r) => r.bytes)))} MB / ${max(runs.map((r) => r.files))} files | ${mean(runs.map((r) => r.seconds)).toFixed(2)} s / ${max(runs.map((r) => r.seconds)).toFixed(2)} s (planning ${mean(runs.map((r) => r.planSeconds)).toFixed(2)} s) | ${mean(commitSeconds).toFixed(2)} s | ${end.liveFiles} (${max(amplifications.map((a) => a.liveFiles))}) | ${end.deletesPerDataFile.toFixed(2)} (${max(amplifications.map((a) => a.deletesPerDataFile)).toFixed(2)}) | ${end.deleteRowsPerRow.toFixed(0)} (${max(amplifications.map((a) => a.deleteRowsPerRow)).toFixed(0)}) |`,
-      );
-    }
-  }
-  const ratio = (d: Distribution) => (totals.get(`everything ${d}`)! / Math.max(1, totals.get(`worth ${d}`)!)).toFixed(1);
-  const report = [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${machineDescription()}, seed ${SEED}.`,
-    '',
-    `A table of ${ROWS.toLocaleString()} rows (id bigint key, a bigint, a string, a double) in ${BASE_FILES} base files in key order; ${RATE.toLocaleString()} updated rows per simulated second, committed every ${COMMIT_SECONDS} s (an equality-delete file and a data file each), for ${SECONDS / 60} simulated minutes, an upkeep run every minute. Target file size = one base file (${mb(target)} MB); a run may rewrite ${MAX_FILES} times that (${mb(MAX_FILES * target)} MB). Straight through IcebergTables, planCompaction and compact on a filesystem store (no pipeline).`,
-    `${ROWS === 10_000_000 && SECONDS === 3600 ? 'The defaults.' : 'Scaled down from the defaults (10,000,000 rows, 60 simulated minutes), too slow for this machine.'} Parameters: BENCH_COMPACTION_ROWS=${ROWS} BENCH_COMPACTION_SECONDS=${SECONDS} BENCH_COMPACTION_RATE=${RATE} BENCH_COMPACTION_COMMIT_SECONDS=${COMMIT_SECONDS} BENCH_COMPACTION_BASE_FILES=${BASE_FILES} BENCH_COMPACTION_MAX_FILES=${MAX_FILES}.`,
-    '',
-    '| keys | compaction | runs | bytes rewritten in all | largest run | run time mean / max (= a commit\'s wait) | commit time mean | live files at end (max) | delete files per data file at end (max) | delete rows compared per live row at end (max) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...lines,
-    '',
-    `The old policy rewrote ${ratio('uniform')}× the bytes under uniform keys and ${ratio('skewed')}× under skewed keys.`,
-    '',
-    `How to read it: ${((RATE * UPKEEP_SECONDS) / ROWS * 100).toFixed(0)}% of the table's rows change between two runs here, so every file is hit every minute. The old policy's run is the whole table older than the newest delete, and grows with the table; the new one's is bounded by the byte budget (what a commit waits for) and spent on the oldest deletes first. The price: a delete file lives until every older file it hits has been rewritten once, so when the changes of a minute exceed what a run may rewrite, readers compare more delete rows between runs than right after an old-policy run (which left none). Planning reads every live delete file's keys each run (the "planning" part of the run time).`,
-  ].join('\n');
-  console.log(`\n${report}`);
-  replaceSection(join(ROOT, 'docs', 'benchmarks.md'), 'compaction', '## Compaction under steady upserts', report);
+function kept(): Result[] {
+  if (!existsSync(RESULTS)) return [];
+  const order = (r: Result) => (r.distribution === 'uniform' ? 0 : 2) + (r.policy === 'worth' ? 0 : 1);
+  return readdirSync(RESULTS)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(RESULTS, f), 'utf8')) as Result)
+    .sort((a, b) => order(a) - order(b));
 }
 
-main().catch((error: unknown) => {
+const label = (policy: Policy) => (policy === 'worth' ? 'by worth, bounded (now)' : 'everything older than the newest delete (before)');
+
+function tableRow(r: Result): string {
+  const bytes = r.runs.reduce((s, run) => s + run.bytes, 0);
+  const end = r.amplifications.at(-1)!;
+  const p = r.parameters;
+  return `| ${r.distribution} | ${label(r.policy)} | ${p.rows.toLocaleString()} / ${p.seconds / 60} min | ${r.runs.length} | ${mb(bytes)} MB | ${mean(r.runs.map((run) => run.files)).toFixed(1)} files, ${mb(mean(r.runs.map((run) => run.bytes)))} MB | ${max(r.runs.map((run) => run.files))} files, ${mb(max(r.runs.map((run) => run.bytes)))} MB | ${mean(r.runs.map((run) => run.seconds)).toFixed(2)} s / ${max(r.runs.map((run) => run.seconds)).toFixed(2)} s (planning ${mean(r.runs.map((run) => run.planSeconds)).toFixed(2)} s) | ${mean(r.commitSeconds).toFixed(2)} s | ${end.liveFiles} (${max(r.amplifications.map((a) => a.liveFiles))}) | ${end.deletesPerDataFile.toFixed(2)} (${max(r.amplifications.map((a) => a.deletesPerDataFile)).toFixed(2)}) | ${end.deleteRowsPerRow.toFixed(0)} (${max(r.amplifications.map((a) => a.deleteRowsPerRow)).toFixed(0)}) |`;
+}
+
+/** Read amplification before the runs at every tenth of the simulated time: whether it stays bounded or grows. */
+function overTime(r: Result): string {
+  const step = Math.max(1, Math.round(r.runs.length / 6));
+  const points = r.runs.flatMap((run, i) => ((i + 1) % step === 0 ? [`${run.at / 60} min: ${r.amplifications[i].deletesPerDataFile.toFixed(2)} / ${r.amplifications[i].deleteRowsPerRow.toFixed(0)}`] : []));
+  return `| ${r.distribution} | ${label(r.policy)} | ${points.join('; ')} |`;
+}
+
+function report(results: readonly Result[]): string {
+  const first = results[0];
+  const p = first.parameters;
+  const bytesOf = (policy: Policy, d: Distribution) => {
+    const r = results.find((x) => x.policy === policy && x.distribution === d);
+    return r && r.runs.reduce((s, run) => s + run.bytes, 0) / r.runs.length;
+  };
+  const ratios = (['uniform', 'skewed'] as const).flatMap((d) => {
+    const now = bytesOf('worth', d);
+    const before = bytesOf('everything', d);
+    return now && before ? [`${(before / now).toFixed(1)}× the bytes per run under ${d} keys`] : [];
+  });
+  const full = results.every((r) => r.parameters.rows === 10_000_000 && r.parameters.seconds === 3600);
+  return [
+    `Measured ${[...new Set(results.map((r) => r.measured))].join(', ')} on ${first.machine}, seed ${p.seed}.`,
+    '',
+    `A narrow upsert table (id bigint key, a bigint, a string, a double) in ${p.baseFiles} base files in key order; ${p.rate.toLocaleString()} updated rows per simulated second, committed every ${p.commitSeconds} s (an equality-delete file and a data file each), an upkeep run every simulated minute. Target file size = one base file (${mb(first.targetFileSize)} MB at ${p.rows.toLocaleString()} rows); a run may rewrite ${p.maxFiles} times that, as the default PHILOTES_ICEBERG_COMPACTION_MAX_BYTES (512MB) is to the default target (64MB). Straight through IcebergTables, planCompaction and compact on a filesystem store (no pipeline). Simulated time: the wall time a scenario takes is not part of it, only what each commit and run measured.`,
+    full
+      ? 'Every scenario at the issue\'s size: 10,000,000 rows for 60 simulated minutes.'
+      : 'The "rows / simulated time" column says each scenario\'s size: the issue\'s is 10,000,000 rows for 60 simulated minutes; a smaller one is labelled so by its numbers. The old policy rewrites the whole table every minute, which at full size for an hour is more than this machine runs in a session.',
+    `Parameters: BENCH_COMPACTION_RATE=${p.rate} BENCH_COMPACTION_COMMIT_SECONDS=${p.commitSeconds} BENCH_COMPACTION_BASE_FILES=${p.baseFiles} BENCH_COMPACTION_MAX_FILES=${p.maxFiles}, with BENCH_COMPACTION_ROWS and BENCH_COMPACTION_SECONDS as in each row. Two scenarios at a time on this 2-core machine, so run times include some contention.`,
+    '',
+    '| keys | compaction | rows / simulated time | runs | bytes rewritten in all | per run, mean | largest run | run time mean / max (= a commit\'s wait) | commit time mean | live files at end (max) | delete files per data file at end (max) | delete rows compared per live row at end (max) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...results.map(tableRow),
+    '',
+    ratios.length > 0 ? `The old policy rewrote ${ratios.join(' and ')}.` : '',
+    '',
+    'Read amplification before a run, over the simulated time (delete files per data file / delete rows compared per live row):',
+    '',
+    '| keys | compaction | before the run at |',
+    '| --- | --- | --- |',
+    ...results.map(overTime),
+    '',
+    `How to read it: ${((p.rate * UPKEEP_SECONDS) / p.rows * 100).toFixed(0)}% of the table's rows change between two runs, spread over every file, so every file is hit every minute. The old policy's run is the whole table older than the newest delete, and grows with the table; the new one's is bounded by the byte budget (what a commit waits for) and spent on the oldest deletes first. The price: an equality-delete file lives until every older file it hits has been rewritten once, so when a minute's changes touch more than a run may rewrite, readers compare more delete rows between runs than right after an old-policy run (which left none). That cost is bounded by how long one pass over the table takes at the budget, not by the table's age; position deletes (issue #15) remove it. Planning reads every live delete file's keys each run (the "planning" part of the run time).`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  if (!REPORT_ONLY) {
+    mkdirSync(RESULTS, { recursive: true });
+    for (const scenario of SCENARIOS) {
+      const [policy, distribution] = scenario.split(':') as [Policy, Distribution];
+      if (!['worth', 'everything'].includes(policy) || !['uniform', 'skewed'].includes(distribution)) throw new Error(`BENCH_COMPACTION_SCENARIOS: ${scenario} is not policy:distribution (worth|everything : uniform|skewed)`);
+      writeFileSync(resultFile(policy, distribution), JSON.stringify(await simulate(policy, distribution)));
+    }
+  }
+  const results = kept();
+  if (results.length === 0) throw new Error(`no results in ${RESULTS}`);
+  const text = report(results);
+  console.log(`\n${text}`);
+  replaceSection(join(ROOT, 'docs', 'benchmarks.md'), 'compaction', '## Compaction under steady upserts', text);
+}
+
+main().catch((error) => {
   console.error(error);
   process.exit(1);
 });
