@@ -20,7 +20,7 @@ describe('generated sources, exactly once', () => {
   afterAll(() => {
     const sum = (of: (r: ScenarioResult) => number) => results.reduce((n, r) => n + of(r), 0);
     process.stdout.write(
-      `generative: ${results.length} seeds from ${FIRST}, ${sum((r) => r.sources)} sources, ${sum((r) => r.tables)} tables, ${sum((r) => r.rows)} rows, ${sum((r) => r.operations)} operations, ${sum((r) => r.faults)} kills, ${results.filter((r) => r.failures.length > 0).length} failing\n`,
+      `generative: ${results.length} seeds from ${FIRST}, ${sum((r) => r.sources)} sources, ${sum((r) => r.tables)} tables (${sum((r) => r.partitioned)} partitioned), ${sum((r) => r.rows)} rows, ${sum((r) => r.operations)} operations, ${sum((r) => r.faults)} kills, ${results.filter((r) => r.failures.length > 0).length} failing\n`,
     );
   });
 
@@ -34,7 +34,7 @@ describe('generated sources, exactly once', () => {
     const plan = planScenario(seed);
     const result = await runScenario(plan, (line) => process.stderr.write(`${line}\n`));
     results.push(result);
-    process.stdout.write(`generative: seed ${seed} ${result.failures.length === 0 ? 'ok' : 'FAILED'}: ${result.sources} sources, ${result.tables} tables, ${result.rows} rows, ${result.operations} operations, ${result.faults} kills\n`);
+    process.stdout.write(`generative: seed ${seed} ${result.failures.length === 0 ? 'ok' : 'FAILED'}: ${result.sources} sources, ${result.tables} tables (${result.partitioned} partitioned), ${result.rows} rows, ${result.operations} operations, ${result.faults} kills\n`);
     if (result.failures.length > 0) throw new Error(`seed ${seed} (replay: PHILOTES_GENERATIVE_SEED=${seed} PHILOTES_GENERATIVE_SEEDS=1):\n${result.failures.join('\n')}`);
     expect(result.failures).toEqual([]);
   }, 600_000);

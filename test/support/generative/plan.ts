@@ -23,6 +23,8 @@ export interface TablePlan {
   readonly rows: number;
   /** In the publication from the start (a `list` source's other tables join later). */
   readonly published: boolean;
+  /** Hash partitions on id (0: a plain table); published through the root, so one Iceberg table. */
+  readonly partitions: number;
 }
 
 export interface SourcePlan {
@@ -65,7 +67,7 @@ export const CI_LIMITS: PlanLimits = { maxTables: 4, maxRows: 30, operations: 30
 
 /**
  * A seeded scenario: sources (two of them sharing table names, half the time), schemas and tables
- * with hostile names, 0/1/2/… rows, every key kind; then DML, DDL, a table dropped and created
+ * with hostile names, 0/1/2/… rows, every key kind, some hash-partitioned; then DML, DDL, a table dropped and created
  * again, tables joining the publication, resyncs and SIGKILLs. The same seed, the same scenario.
  */
 export function planScenario(seed: number, limits: PlanLimits = CI_LIMITS): GenerativePlan {
@@ -86,6 +88,8 @@ export function planScenario(seed: number, limits: PlanLimits = CI_LIMITS): Gene
     while (shared.some((t) => t.schema === entry.schema && t.name === entry.name));
     shared.push(entry);
   }
+  // Partitioning is drawn from a stream of its own, so a seed's other draws stay what they were.
+  const partitionDraw = seededRandom(seed ^ 0x9a27);
   const sources: SourcePlan[] = [];
   for (let s = 0; s < sourceCount; s++) {
     const publication = random() < 0.5 ? 'all' : 'list';
@@ -100,6 +104,7 @@ export function planScenario(seed: number, limits: PlanLimits = CI_LIMITS): Gene
           columns: Array.from({ length: int(0, 3) }, column),
           rows,
           published: publication === 'all' || random() < 0.8,
+          partitions: partitionDraw() < 0.3 ? 2 + Math.floor(partitionDraw() * 2) : 0,
         };
       });
     sources.push({ id: `s${s}_${seed % 1000}`, publication, tables });

@@ -17,6 +17,8 @@ export interface ScenarioResult {
   readonly seed: number;
   readonly sources: number;
   readonly tables: number;
+  /** Of which hash-partitioned at the source. */
+  readonly partitioned: number;
   readonly rows: number;
   readonly operations: number;
   readonly faults: number;
@@ -36,6 +38,8 @@ interface LiveSource {
   readonly publication: string;
   reader?: AppProcess;
   readonly nextId: Map<TablePlan, number>;
+  /** Numbers partitions' names, which must not collide with any table's in the schema. */
+  partitionsMade: number;
 }
 
 /**
@@ -62,15 +66,18 @@ export async function runScenario(plan: GenerativePlan, log: (line: string) => v
       await client.connect();
       // Intervals compare as ISO 8601, the text the writer gives them.
       await client.query('SET IntervalStyle = iso_8601');
-      const source: LiveSource = { plan: sourcePlan, db, client, slot: `gslot_${plan.seed}_${i}`, publication: `gpub_${i}`, nextId: new Map() };
+      const source: LiveSource = { plan: sourcePlan, db, client, slot: `gslot_${plan.seed}_${i}`, publication: `gpub_${i}`, nextId: new Map(), partitionsMade: 0 };
       sources.push(source);
       for (const schema of new Set(sourcePlan.tables.map((t) => t.schema))) await client.query(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
       for (const table of sourcePlan.tables) rows += await createTable(source, table, table.rows, random);
       const listed = sourcePlan.tables.filter((t) => t.published).map(qualified);
+      // Through the root, as the reader creates its own: a partitioned table is one Iceberg table.
       await client.query(
-        sourcePlan.publication === 'all'
-          ? `CREATE PUBLICATION ${source.publication} FOR ALL TABLES`
-          : `CREATE PUBLICATION ${source.publication}${listed.length > 0 ? ` FOR TABLE ${listed.join(', ')}` : ''}`,
+        `${
+          sourcePlan.publication === 'all'
+            ? `CREATE PUBLICATION ${source.publication} FOR ALL TABLES`
+            : `CREATE PUBLICATION ${source.publication}${listed.length > 0 ? ` FOR TABLE ${listed.join(', ')}` : ''}`
+        } WITH (publish_via_partition_root = true)`,
       );
       source.reader = await startReader(buffer, source);
     }
@@ -105,7 +112,8 @@ export async function runScenario(plan: GenerativePlan, log: (line: string) => v
 
     const failures = await settleAndCompare(buffer, sources, () => [writer!, admin!.process, ...sources.map((s) => s.reader!)]);
     const tables = plan.sources.reduce((n, s) => n + s.tables.length, 0);
-    return { seed: plan.seed, sources: plan.sources.length, tables, rows, operations: plan.operations.length, faults, failures };
+    const partitioned = plan.sources.reduce((n, s) => n + s.tables.filter((t) => t.partitions > 0).length, 0);
+    return { seed: plan.seed, sources: plan.sources.length, tables, partitioned, rows, operations: plan.operations.length, faults, failures };
   } catch (error) {
     log(`writer said:\n${writer?.output.slice(-20).join('\n')}`);
     for (const source of sources) log(`reader of ${source.plan.id} said:\n${source.reader?.output.slice(-30).join('\n')}`);
@@ -179,8 +187,15 @@ function columnList(table: TablePlan): string {
 
 /** Creates the table with `count` rows; returns the rows written. */
 async function createTable(source: LiveSource, table: TablePlan, count: number, random: () => number): Promise<number> {
-  await source.client.query(`CREATE TABLE ${qualified(table)} (${columnList(table)})`);
-  if (table.key === 'full') await source.client.query(`ALTER TABLE ${qualified(table)} REPLICA IDENTITY FULL`);
+  await source.client.query(`CREATE TABLE ${qualified(table)} (${columnList(table)})${table.partitions > 0 ? ' PARTITION BY HASH (id)' : ''}`);
+  // A partitioned table's replica identity is each partition's own: PostgreSQL checks the leaf.
+  const relations = [qualified(table)];
+  for (let i = 0; i < table.partitions; i++) {
+    const partition = `${q(table.schema)}.${q(`gpart_${source.partitionsMade++}`)}`;
+    await source.client.query(`CREATE TABLE ${partition} PARTITION OF ${qualified(table)} FOR VALUES WITH (MODULUS ${table.partitions}, REMAINDER ${i})`);
+    relations.push(partition);
+  }
+  if (table.key === 'full') for (const relation of relations) await source.client.query(`ALTER TABLE ${relation} REPLICA IDENTITY FULL`);
   source.nextId.set(table, 1);
   return insert(source, table, count, random);
 }
