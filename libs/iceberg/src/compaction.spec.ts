@@ -1,7 +1,10 @@
 import * as parquet from 'parquet-wasm/node';
 import { MemoryCatalog } from './catalog/memory-catalog';
-import { compact, planCompaction, storeKeyReader } from './compaction';
+import { compact, planCompaction, rebaseCompaction, storeKeyReader } from './compaction';
 import { writeDataFile } from './data-files';
+import { FileContent } from './manifest';
+import { currentSnapshot } from './metadata';
+import { snapshotRows } from './snapshot-rows';
 import { IcebergTables, LoadedTable, TableChange } from './iceberg-tables';
 import { readRows } from './parquet/read-rows';
 import { MemoryObjectStore } from './storage/memory-store';
@@ -40,5 +43,52 @@ describe('compaction', () => {
     expect(readRows(bytes, schema.fields)).toEqual([[5, 'a'], [4, 'b'], [3, 'b'], [2, 'c'], [1, null]]);
     const file = await parquet.ParquetFile.fromFile(new Blob([bytes]));
     expect(file.metadata().rowGroup(0).column(0).compression()).toBe(parquet.Compression.GZIP);
+  });
+
+  it('commits after other commits with the sequence number it was planned at, so their deletes still apply to the rewritten rows', async () => {
+    const tables = new IcebergTables(new MemoryObjectStore(), new MemoryCatalog());
+    const upsertSchema = { ...schema, 'identifier-field-ids': [1] };
+    let table = await tables.create(id, upsertSchema, {});
+    const data = (rows: unknown[][]) => writeDataFile(tables.store, table.metadata.location, upsertSchema, upsertSchema.fields, rows);
+    const deletes = (keys: number[]) => writeDataFile(tables.store, table.metadata.location, upsertSchema, [upsertSchema.fields[0]], keys.map((k) => [k]), FileContent.EqualityDeletes, [1]);
+    const upsert = async (rows: Array<[number, string]>, summary: Record<string, string>) =>
+      (table = await commit(tables, table, { operation: 'overwrite', addedDataFiles: [await data(rows)], addedDeleteFiles: [await deletes(rows.map((r) => r[0]))], summary }));
+    table = await commit(tables, table, { addedDataFiles: [await data([[1, 'a'], [2, 'b']])], summary: { 'philotes.source-lsn': '1' } });
+    await upsert([[2, 'b2'], [3, 'c']], { 'philotes.source-lsn': '2' });
+
+    // Planned and rewritten at this snapshot; two upserts commit before it does.
+    const planned = table;
+    const plannedSequence = currentSnapshot(planned.metadata)!['sequence-number'];
+    const plan = (await planCompaction(await tables.liveFiles(planned.metadata), upsertSchema.fields, { targetFileSize: 1024 * 1024, minFiles: 2, maxBytes: 1024 ** 3 }, storeKeyReader(tables.store)))!;
+    const change = await compact(tables.store, planned, plan, 1024 * 1024);
+    expect(change.dataSequenceNumber).toBe(plannedSequence);
+    await upsert([[1, 'a2']], { 'philotes.source-lsn': '3' });
+    await upsert([[3, 'c2'], [4, 'd']], { 'philotes.source-lsn': '4' });
+
+    const rebased = (await rebaseCompaction(tables, change, table))!;
+    expect(rebased.summary).toEqual({ 'philotes.source-lsn': '4' });
+    table = await commit(tables, table, rebased);
+    const live = await tables.liveFiles(table.metadata);
+    const rewritten = live.data.filter((e) => change.addedDataFiles.some((f) => f.filePath === e.dataFile.filePath));
+    expect(rewritten.map((e) => e.sequenceNumber)).toEqual(change.addedDataFiles.map(() => plannedSequence));
+    expect(currentSnapshot(table.metadata)!['sequence-number']).toBeGreaterThan(plannedSequence + 2);
+    // The deletes of keys 1 and 3, newer than the rewrite's number, still remove their old rows.
+    const rows: unknown[][] = [];
+    for await (const row of snapshotRows(tables, table.metadata, currentSnapshot(table.metadata)!['snapshot-id'], upsertSchema.fields)) rows.push(row);
+    expect(rows.sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual([[1, 'a2'], [2, 'b2'], [3, 'c2'], [4, 'd']]);
+    // The delete files the rewrite applied are gone; the two newer ones stay.
+    expect(live.deletes.every((e) => e.sequenceNumber! > plannedSequence)).toBe(true);
+    expect(live.deletes).toHaveLength(2);
+  });
+
+  it('is dropped when a file it rewrote left the table meanwhile (a TRUNCATE)', async () => {
+    const tables = new IcebergTables(new MemoryObjectStore(), new MemoryCatalog());
+    let table = await tables.create(id, schema, {});
+    for (const rows of [[[1, 'a']], [[2, 'b']]]) table = await commit(tables, table, { addedDataFiles: [await writeDataFile(tables.store, table.metadata.location, schema, schema.fields, rows)] });
+    const plan = (await planCompaction(await tables.liveFiles(table.metadata), schema.fields, { targetFileSize: 1024 * 1024, minFiles: 2, maxBytes: 1024 ** 3 }, storeKeyReader(tables.store)))!;
+    const change = await compact(tables.store, table, plan, 1024 * 1024);
+    expect(await rebaseCompaction(tables, change, table)).toBeDefined();
+    table = await commit(tables, table, { operation: 'overwrite', removeAllFiles: true, addedDataFiles: [await writeDataFile(tables.store, table.metadata.location, schema, schema.fields, [[3, 'c']])] });
+    expect(await rebaseCompaction(tables, change, table)).toBeUndefined();
   });
 });

@@ -7,7 +7,7 @@ import { parquetOptionsOf } from './write-properties';
 import { deletedKeys, deleteScope, isDeleted, sequenceOf } from './equality-deletes';
 import { readColumns, readRows } from './parquet/read-rows';
 import { CompactionPlan, KeyColumnReader } from './compaction-plan';
-import { LoadedTable, TableChange } from './iceberg-tables';
+import { IcebergTables, LoadedTable, TableChange } from './iceberg-tables';
 import { ObjectStore } from './storage/object-store';
 
 export * from './compaction-plan';
@@ -24,7 +24,9 @@ export function storeKeyReader(store: ObjectStore): KeyColumnReader {
  * partitions (same spec id and tuple, see {@link partitionGroup}); the rows are written in the
  * table's current default spec, which is how files of an older spec move to the new one. The result
  * is a `replace` commit — same rows, fewer files — carrying the parent's summary properties (such
- * as philotes.source-lsn), since the table's content and position do not change.
+ * as philotes.source-lsn), since the table's content and position do not change. Its files keep
+ * the sequence number of the snapshot planned from, so it may commit after other commits (see
+ * {@link rebaseCompaction}): the deletes those add still apply to the rewritten rows.
  */
 export async function compact(store: ObjectStore, table: LoadedTable, plan: CompactionPlan, targetFileSize: number): Promise<TableChange> {
   const schema = currentSchema(table.metadata);
@@ -56,14 +58,35 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
     await flush();
   }
   const parent = currentSnapshot(table.metadata);
-  const carried = Object.fromEntries(Object.entries(parent?.summary ?? {}).filter(([key]) => key.startsWith('philotes.')));
   return {
     operation: 'replace',
     addedDataFiles: added,
     addedDeleteFiles: [],
     removedFiles: new Set([...plan.rewrite, ...plan.deletes].map((e) => e.dataFile.filePath)),
-    summary: carried,
+    summary: positionOf(table),
+    ...(parent ? { dataSequenceNumber: parent['sequence-number'] } : {}),
   };
+}
+
+/**
+ * A compaction's change onto the table as it is now, after commits made while it rewrote:
+ * undefined when a file it removes is no longer live (a TRUNCATE, a resync or another compaction
+ * removed it), so the rewrite is dropped and planned again. Otherwise the same files, committed
+ * with the current position in the summary. Safe because those commits only added files and
+ * deletes: the rewritten files keep the planned snapshot's sequence number, so every delete
+ * added since applies to them as it applied to the files they replace, and a delete file the
+ * rewrite removes is older than any data file added since, so it applied to none of them.
+ */
+export async function rebaseCompaction(tables: IcebergTables, change: TableChange, current: LoadedTable): Promise<TableChange | undefined> {
+  const live = await tables.liveFiles(current.metadata);
+  const paths = new Set([...live.data, ...live.deletes].map((e) => e.dataFile.filePath));
+  for (const path of change.removedFiles ?? []) if (!paths.has(path)) return undefined;
+  return { ...change, summary: positionOf(current) };
+}
+
+/** The philotes.* summary keys of the current snapshot (the source position a commit covers). */
+function positionOf(table: LoadedTable): Record<string, string> {
+  return Object.fromEntries(Object.entries(currentSnapshot(table.metadata)?.summary ?? {}).filter(([key]) => key.startsWith('philotes.')));
 }
 
 /** The compaction group of a file: the partition it was written in (spec id and tuple). */

@@ -54,6 +54,13 @@ export interface TableChange {
   readonly partitioning?: readonly PartitionFieldRequest[];
   /** Extra summary keys, such as philotes.source-lsn. */
   readonly summary?: Readonly<Record<string, string>>;
+  /**
+   * The data sequence number of the added data files, when not this snapshot's: a compaction
+   * planned at an earlier snapshot gives its files that snapshot's number, so equality deletes
+   * committed while it rewrote still apply to the rows it rewrote (spec, "Sequence Numbers"; Java's
+   * RewriteFiles with a data sequence number). ADDED entries then carry it explicitly.
+   */
+  readonly dataSequenceNumber?: number;
   /** The table's properties from this commit on (all of them, replacing the recorded ones). */
   readonly properties?: Readonly<Record<string, string>>;
   /** The default sort order from this commit on (see {@link withSortOrder}); the added data files carry its id. */
@@ -215,7 +222,8 @@ export class IcebergTables {
     }
 
     const fresh: ManifestFile[] = [];
-    const added = [...change.addedDataFiles, ...change.addedDeleteFiles].map((dataFile) => ({ status: EntryStatus.Added, dataFile }));
+    const explicit = change.dataSequenceNumber === undefined ? {} : { sequenceNumber: change.dataSequenceNumber };
+    const added = [...change.addedDataFiles.map((dataFile) => ({ status: EntryStatus.Added, dataFile, ...explicit })), ...change.addedDeleteFiles.map((dataFile) => ({ status: EntryStatus.Added, dataFile }))];
     for (const group of bySpecAndContent(added)) fresh.push(await writeManifestOf(group.content === 0 ? 'm-data' : 'm-deletes', group.content, group.specId, group.entries, 'added'));
     // The removed files, as DELETED entries, for engines that read a table's changes incrementally.
     const gone = removed.map((e) => ({ ...e, status: EntryStatus.Deleted, snapshotId }));

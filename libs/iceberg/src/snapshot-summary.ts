@@ -27,7 +27,8 @@ export function summarise(
     length,
     content,
     sequenceNumber,
-    minSequenceNumber: as === 'added' ? sequenceNumber : Math.min(sequenceNumber, ...sequences),
+    // Added entries inherit the snapshot's number unless they carry one (a compaction's, older).
+    minSequenceNumber: Math.min(sequenceNumber, ...sequences),
     addedSnapshotId: snapshotId,
     addedFilesCount: as === 'added' ? entries.length : 0,
     existingFilesCount: as === 'existing' ? entries.length : 0,

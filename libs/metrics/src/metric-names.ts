@@ -56,7 +56,7 @@ export const MetricName = {
   WriterLagSeconds: 'philotes_writer_lag_seconds',
   /** Counter: table upkeep by action (files_compacted, snapshots_expired, orphans_deleted). */
   WriterMaintenance: 'philotes_writer_maintenance_total',
-  /** Histogram: seconds one upkeep step (compact, expire, remove_orphans) holds a table, its commits waiting meanwhile, by action. */
+  /** Histogram: seconds one upkeep step (compact, expire, remove_orphans) holds a table, its commits waiting meanwhile, by action; `rewrite` is a compaction's rewrite, which runs beside the commits. */
   WriterMaintenanceDuration: 'philotes_writer_maintenance_duration_seconds',
   /** Counter: bytes of data files compaction rewrote. */
   WriterCompactedBytes: 'philotes_writer_compacted_bytes_total',

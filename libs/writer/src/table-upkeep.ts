@@ -2,6 +2,7 @@ import { Pool } from 'pg';
 import { FaultInjector } from '@philotes/faults';
 import {
   compact,
+  CompactionPlan,
   CompactionPolicy,
   currentSchema,
   IcebergTables,
@@ -11,8 +12,10 @@ import {
   planCompaction,
   PreparedCommit,
   reachableFiles,
+  rebaseCompaction,
   snapshotsToExpire,
   storeKeyReader,
+  TableChange,
   targetFileSizeOf,
 } from '@philotes/iceberg';
 import { ownershipProblem, TableOwnershipError } from '@philotes/table-mapping';
@@ -30,11 +33,25 @@ export interface UpkeepSettings {
 }
 
 /**
- * Keeps an owned table fast to read and its storage bounded, between the table's commits (the
- * writer service never runs this and a commit of the same table at once):
+ * A compaction's rewrite, made beside the table's commits; committed by a later run of the same
+ * lease (`by`: a table leased again gets a new TableWriter, and another writer's clean-up may
+ * have removed the files meanwhile, so a rewrite from an earlier lease is dropped).
+ */
+type Rewrite = { readonly by: TableWriter } & (
+  | { readonly state: 'running' }
+  | { readonly state: 'ready'; readonly plan: CompactionPlan; readonly change: TableChange }
+  | { readonly state: 'failed'; readonly error: unknown }
+);
+
+/**
+ * Keeps an owned table fast to read and its storage bounded. The writer service runs `run` between
+ * the table's commits (never with one of the same table at once), so what it does there is short:
  * 1. compaction — small files, and files equality deletes hit, rewritten into target-size files
  *    with the deletes applied, at most compactionMaxBytes of them per run (a run costs what
- *    changed, not the table's size; its time is how long the table's next commit waits);
+ *    changed, not the table's size). The rewrite, the long part, runs beside the table's commits:
+ *    one run starts it, a later one commits it onto the table as it is then (rebaseCompaction;
+ *    the rewritten files keep the sequence number they were planned at, so deletes committed
+ *    meanwhile still apply to them), so a commit waits only for that last step;
  * 2. snapshot expiry — snapshots past the retention leave the metadata (the current one and the
  *    last few stay; the current one's summary holds the source position recovery needs);
  * 3. orphan clean-up — files nothing reaches any more (expired snapshots, commits that lost or
@@ -42,6 +59,9 @@ export interface UpkeepSettings {
  * Each step commits with the catalog's compare-and-swap; losing it leaves the table as it was.
  */
 export class IcebergUpkeep implements TableUpkeep {
+  /** By table id: at most one rewrite per table in flight. */
+  private readonly rewrites = new Map<number, Rewrite>();
+
   constructor(
     private readonly deps: {
       readonly pool: Pool;
@@ -61,10 +81,34 @@ export class IcebergUpkeep implements TableUpkeep {
     // Never compact, expire or clean a table that mirrors another source table.
     const problem = ownershipProblem(table.metadata, writer.ref);
     if (problem) throw new TableOwnershipError(writer.ref, id, problem);
-    const policy = { targetFileSize: targetFileSizeOf(table.metadata.properties, settings.targetFileSize), minFiles: settings.compactionMinFiles, maxBytes: settings.compactionMaxBytes };
-    table = await this.timed('compact', () => this.compact(writer, table!, policy));
+    let rewrite = this.rewrites.get(writer.ref.tableId);
+    if (rewrite && rewrite.by !== writer) {
+      if (rewrite.state === 'running') return; // let it end before starting another
+      this.rewrites.delete(writer.ref.tableId);
+      rewrite = undefined;
+    }
+    // Still rewriting: the table keeps committing, and the next run looks again. Nothing else runs
+    // meanwhile: the orphan clean-up must not see the rewrite's files, which nothing reaches yet
+    // (and an object store's timestamps are too coarse to tell them apart by age).
+    if (rewrite?.state === 'running') return;
+    if (rewrite) {
+      this.rewrites.delete(writer.ref.tableId);
+      if (rewrite.state === 'failed') throw rewrite.error;
+      const { plan, change } = rewrite;
+      table = await this.timed('compact', () => this.commitRewrite(writer, table!, plan, change));
+    }
     table = await this.timed('expire', () => this.expire(writer, table!, settings.snapshotRetentionMs));
     await this.timed('remove_orphans', () => this.removeOrphans(writer, table!, settings.orphanGraceMs));
+    // The next rewrite starts on the table as it is after this run (one committed here: next run).
+    if (!rewrite) {
+      const policy = { targetFileSize: targetFileSizeOf(table.metadata.properties, settings.targetFileSize), minFiles: settings.compactionMinFiles, maxBytes: settings.compactionMaxBytes };
+      this.startRewrite(writer, table, policy);
+    }
+  }
+
+  /** A rewrite of this table runs or waits to be committed: the service should run the upkeep again soon. */
+  pending(writer: TableWriter): boolean {
+    return this.rewrites.has(writer.ref.tableId);
   }
 
   /** How long a step holds the table (the writer service runs no commit of it meanwhile). */
@@ -77,13 +121,43 @@ export class IcebergUpkeep implements TableUpkeep {
     }
   }
 
-  private async compact(writer: TableWriter, table: LoadedTable, policy: CompactionPolicy): Promise<LoadedTable> {
-    const { tables, faults } = this.deps;
-    const schema = currentSchema(table.metadata);
-    const plan = await planCompaction(await tables.liveFiles(table.metadata), schema.fields, policy, storeKeyReader(tables.store), partitionGroup);
-    if (!plan) return table;
-    const change = await compact(tables.store, table, plan, policy.targetFileSize);
-    faults.hit('upkeep.after-rewrite');
+  /** Plans and rewrites beside the table's commits (no hold); the outcome waits for the next run. */
+  private startRewrite(writer: TableWriter, table: LoadedTable, policy: CompactionPolicy): void {
+    const { tables, faults, metrics } = this.deps;
+    const id = writer.ref.tableId;
+    this.rewrites.set(id, { state: 'running', by: writer });
+    const end = metrics.maintenanceDuration.startTimer({ action: 'rewrite' });
+    const work = async (): Promise<Rewrite | undefined> => {
+      const schema = currentSchema(table.metadata);
+      const plan = await planCompaction(await tables.liveFiles(table.metadata), schema.fields, policy, storeKeyReader(tables.store), partitionGroup);
+      if (!plan) return undefined;
+      const change = await compact(tables.store, table, plan, policy.targetFileSize);
+      faults.hit('upkeep.after-rewrite');
+      return { state: 'ready', by: writer, plan, change };
+    };
+    void work()
+      .then(
+        (outcome) => {
+          this.deps.log.debug(outcome ? 'a compaction rewrite is ready to commit' : 'nothing to compact', { table: writer.qualified });
+          if (outcome) this.rewrites.set(id, outcome);
+          else this.rewrites.delete(id);
+        },
+        (error: unknown) => {
+          this.rewrites.set(id, { state: 'failed', by: writer, error });
+        },
+      )
+      .finally(end);
+  }
+
+  /** The rewrite onto the table as it is now: the short part, which the table's commits wait for. */
+  private async commitRewrite(writer: TableWriter, table: LoadedTable, plan: CompactionPlan, rewritten: TableChange): Promise<LoadedTable> {
+    const { tables } = this.deps;
+    const change = await rebaseCompaction(tables, rewritten, table);
+    if (!change) {
+      // Its files are orphans now; the clean-up removes them after the grace period.
+      this.deps.log.info('dropped a compaction: files it rewrote left the table while it ran', { table: writer.qualified, filesRewritten: plan.rewrite.length });
+      return table;
+    }
     const prepared = await tables.prepare(table, change);
     const committed = await this.publish(writer, table, prepared);
     this.deps.metrics.maintenance.inc({ action: 'files_compacted' }, plan.rewrite.length + plan.deletes.length);

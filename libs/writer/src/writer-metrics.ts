@@ -38,7 +38,7 @@ export class WriterMetrics {
     });
     this.maintenanceDuration = new Histogram({
       name: MetricName.WriterMaintenanceDuration,
-      help: 'Time one upkeep step (compact, expire, remove_orphans) held a table; its commits wait meanwhile.',
+      help: "Time one upkeep step (compact: a rewrite's commit, expire, remove_orphans) held a table, its commits waiting meanwhile; rewrite: a compaction's rewrite, beside the table's commits.",
       labelNames: [Label.Action],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers,

@@ -42,6 +42,8 @@ export interface StepWriter {
 /** Upkeep of one owned table (compaction, snapshot expiry, orphan files), run between its commits. */
 export interface TableUpkeep<W extends StepWriter = TableWriter> {
   run(writer: W): Promise<void>;
+  /** Work of the table's upkeep goes on beside its commits (a rewrite): run it again soon to finish it. */
+  pending?(writer: W): boolean;
 }
 
 /** The writers' shared connection: table leases (advisory locks held by the session) and notices. */
@@ -106,6 +108,8 @@ interface OwnedTable<W extends StepWriter> {
   lastError?: string;
 }
 
+/** How soon the upkeep of a table looks again at work it left running (a compaction's rewrite). */
+const UPKEEP_POLL_MS = 1_000;
 /** How often leases are rebalanced (and a dead writer's tables picked up). */
 const REBALANCE_MS = 1_000;
 /** How often the lag gauge is refreshed. */
@@ -238,8 +242,10 @@ export class WriterService<W extends StepWriter = TableWriter> {
     const work = async (): Promise<void> => {
       try {
         if (kind === 'upkeep') {
-          table.nextUpkeepAt = Date.now() + this.deps.settings().maintenanceIntervalMs;
+          const interval = this.deps.settings().maintenanceIntervalMs;
+          table.nextUpkeepAt = Date.now() + interval;
           await this.deps.upkeep!.run(writer);
+          if (this.deps.upkeep!.pending?.(writer)) table.nextUpkeepAt = Date.now() + Math.min(interval, UPKEEP_POLL_MS);
         } else {
           if ((await writer.step()) === 'more') schedule.forced = true;
           table.stepFailures = 0;
