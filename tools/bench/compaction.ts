@@ -9,7 +9,10 @@
  * RATE × COMMIT_SECONDS updated rows (an equality-delete file of their keys and a data file of
  * their new rows, as the writer commits them), and every 60 simulated seconds an upkeep run
  * (planCompaction + compact + commit), through IcebergTables on a filesystem store in a temporary
- * directory; no pipeline, no catalog database. Two key distributions: uniform, and skewed (80% of
+ * directory; no pipeline, no catalog database. BENCH_COMPACTION_MECHANISM says how a run meets
+ * the commits: `beside` (the writer now) plans and rewrites while the simulated commits go on for
+ * as long as the rewrite took, then rebases and commits it, so a commit waits only for that last
+ * step; `inline` (before) holds the commits for the whole run. Two key distributions: uniform, and skewed (80% of
  * updates on 10% of the keys). Measured per run: files and bytes rewritten, the run's wall time
  * (how long the table's next commit would wait); over the whole time: live files, delete files per
  * data file and delete rows a reader compares per live row (read amplification).
@@ -38,6 +41,7 @@ import {
   planCompaction,
   sequenceOf,
   storeKeyReader,
+  rebaseCompaction,
   TableChange,
   writeDataFile,
 } from '@philotes/iceberg';
@@ -55,6 +59,7 @@ const ROOT = join(__dirname, '..', '..');
 const RESULTS = process.env.BENCH_COMPACTION_RESULTS ?? join(ROOT, '.tmp', 'bench-compaction');
 const SCENARIOS = (process.env.BENCH_COMPACTION_SCENARIOS ?? 'worth:uniform,everything:uniform,worth:skewed,everything:skewed').split(',');
 const REPORT_ONLY = process.env.BENCH_COMPACTION_REPORT_ONLY === '1';
+const MECHANISM = (process.env.BENCH_COMPACTION_MECHANISM ?? 'beside') as Mechanism;
 
 const SCHEMA: IcebergSchema = {
   type: 'struct',
@@ -71,6 +76,7 @@ const KEY = [SCHEMA.fields[0]];
 
 type Policy = 'worth' | 'everything';
 type Distribution = 'uniform' | 'skewed';
+type Mechanism = 'beside' | 'inline';
 
 interface Run {
   readonly at: number;
@@ -80,10 +86,16 @@ interface Run {
   readonly seconds: number;
   /** Of which planning (delete keys read, candidates' keys read). */
   readonly planSeconds: number;
+  /** What the table's commits waited for: the whole run inline; beside, the rebase and commit. */
+  readonly waitSeconds?: number;
+  /** Beside: the rewrite lost a file to a commit meanwhile and was dropped. */
+  readonly dropped?: boolean;
 }
 
 /** One scenario's outcome, kept as JSON with the parameters it ran with. */
 interface Result {
+  /** Absent in results kept before the writer rewrote beside its commits: inline. */
+  readonly mechanism?: Mechanism;
   readonly policy: Policy;
   readonly distribution: Distribution;
   readonly parameters: { rows: number; seconds: number; rate: number; commitSeconds: number; baseFiles: number; maxFiles: number; seed: number };
@@ -152,7 +164,21 @@ async function simulate(policy: Policy, distribution: Distribution): Promise<Res
     const runs: Run[] = [];
     const amplifications: Amplification[] = [];
     const commitSeconds: number[] = [];
+    /** Beside: a rewrite made, committed once the simulated clock has passed the time it took. */
+    let pending: { readonly at: number; readonly readyAt: number; readonly plan: CompactionPlan; readonly change: TableChange; readonly seconds: number; readonly planSeconds: number } | undefined;
+    const report = (run: Run) => {
+      runs.push(run);
+      console.log(`${policy} ${distribution} ${MECHANISM} t=${run.at}s: rewrote ${run.files} files (${mb(run.bytes)} MB)${run.dropped ? ', dropped' : ''}, removed ${run.deletesRemoved} delete files in ${run.seconds.toFixed(2)} s (planning ${run.planSeconds.toFixed(2)} s), commits waited ${run.waitSeconds!.toFixed(2)} s; before it ${amplifications.at(-1)!.liveFiles} live files, ${amplifications.at(-1)!.deleteRowsPerRow.toFixed(0)} delete rows per row`);
+    };
     for (let second = COMMIT_SECONDS; second <= SECONDS; second += COMMIT_SECONDS) {
+      if (pending && second >= pending.readyAt) {
+        const waitStarted = performance.now();
+        const rebased = await rebaseCompaction(tables, pending.change, table);
+        if (rebased) await commit(rebased);
+        const { at, plan, seconds, planSeconds } = pending;
+        report({ at, files: plan.rewrite.length, bytes: plan.stats.bytes, deletesRemoved: rebased ? plan.deletes.length : 0, seconds, planSeconds, waitSeconds: (performance.now() - waitStarted) / 1000, dropped: !rebased });
+        pending = undefined;
+      }
       // One commit: the buffer folds repeated keys, so each key once.
       const keys = new Set<number>();
       for (let i = 0; i < RATE * COMMIT_SECONDS; i++) keys.add(draw());
@@ -162,22 +188,27 @@ async function simulate(policy: Policy, distribution: Distribution): Promise<Res
       const data = await writeDataFile(store, table.metadata.location, SCHEMA, SCHEMA.fields, ids.map((id) => row(id, second)));
       await commit({ operation: 'overwrite', addedDataFiles: [data], addedDeleteFiles: [deletes] });
       commitSeconds.push((performance.now() - started) / 1000);
-      if (second % UPKEEP_SECONDS !== 0) continue;
+      // A run is due each minute; beside, one still rewriting lets it pass.
+      if (second % UPKEEP_SECONDS !== 0 || pending) continue;
 
       const runStarted = performance.now();
       const live = await tables.liveFiles(table.metadata);
       amplifications.push(amplification(live));
       const plan = policy === 'worth' ? await planCompaction(live, SCHEMA.fields, compaction, storeKeyReader(store)) : everythingPlan(live, targetFileSize);
       const planSeconds = (performance.now() - runStarted) / 1000;
-      if (plan) await commit(await compact(store, table, plan, targetFileSize));
+      const change = plan && (await compact(store, table, plan, targetFileSize));
+      if (plan && change && MECHANISM === 'beside') {
+        const seconds = (performance.now() - runStarted) / 1000;
+        pending = { at: second, readyAt: second + seconds, plan, change, seconds, planSeconds };
+        continue;
+      }
+      if (change) await commit(change);
       const seconds = (performance.now() - runStarted) / 1000;
-      const run = { at: second, files: plan?.rewrite.length ?? 0, bytes: plan?.stats.bytes ?? 0, deletesRemoved: plan?.deletes.length ?? 0, seconds, planSeconds };
-      runs.push(run);
-      console.log(`${policy} ${distribution} t=${second}s: rewrote ${run.files} files (${mb(run.bytes)} MB), removed ${run.deletesRemoved} delete files in ${run.seconds.toFixed(2)} s (planning ${run.planSeconds.toFixed(2)} s); before it ${amplifications.at(-1)!.liveFiles} live files, ${amplifications.at(-1)!.deleteRowsPerRow.toFixed(0)} delete rows per row`);
+      report({ at: second, files: plan?.rewrite.length ?? 0, bytes: plan?.stats.bytes ?? 0, deletesRemoved: plan?.deletes.length ?? 0, seconds, planSeconds, waitSeconds: seconds });
     }
     amplifications.push(amplification(await tables.liveFiles(table.metadata)));
     const parameters = { rows: ROWS, seconds: SECONDS, rate: RATE, commitSeconds: COMMIT_SECONDS, baseFiles: BASE_FILES, maxFiles: MAX_FILES, seed: SEED };
-    return { policy, distribution, parameters, measured: new Date().toISOString().slice(0, 10), machine: machineDescription(), runs, amplifications, commitSeconds, targetFileSize };
+    return { mechanism: MECHANISM, policy, distribution, parameters, measured: new Date().toISOString().slice(0, 10), machine: machineDescription(), runs, amplifications, commitSeconds, targetFileSize };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -186,38 +217,43 @@ async function simulate(policy: Policy, distribution: Distribution): Promise<Res
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 const max = (values: readonly number[]) => Math.max(...values);
 const mean = (values: readonly number[]) => values.reduce((s, v) => s + v, 0) / Math.max(1, values.length);
-const resultFile = (policy: string, distribution: string) => join(RESULTS, `${policy}-${distribution}.json`);
+const resultFile = (policy: string, distribution: string) => join(RESULTS, `${policy}-${distribution}-${ROWS}-${SECONDS}-${MECHANISM}.json`);
 
 function kept(): Result[] {
   if (!existsSync(RESULTS)) return [];
-  const order = (r: Result) => (r.distribution === 'uniform' ? 0 : 2) + (r.policy === 'worth' ? 0 : 1);
+  const order = (r: Result) => (r.distribution === 'uniform' ? 0 : 4) + (r.policy === 'worth' ? 0 : 2) + ((r.mechanism ?? 'inline') === 'beside' ? 0 : 1) - r.parameters.rows / 1e9;
   return readdirSync(RESULTS)
     .filter((f) => f.endsWith('.json'))
     .map((f) => JSON.parse(readFileSync(join(RESULTS, f), 'utf8')) as Result)
     .sort((a, b) => order(a) - order(b));
 }
 
-const label = (policy: Policy) => (policy === 'worth' ? 'by worth, bounded (now)' : 'everything older than the newest delete (before)');
+const label = (r: Result) =>
+  `${r.policy === 'worth' ? 'by worth, bounded (now)' : 'everything older than the newest delete (before)'}, ${(r.mechanism ?? 'inline') === 'beside' ? 'beside the commits (now)' : 'holding the commits (before)'}`;
 
 function tableRow(r: Result): string {
   const bytes = r.runs.reduce((s, run) => s + run.bytes, 0);
   const end = r.amplifications.at(-1)!;
   const p = r.parameters;
-  return `| ${r.distribution} | ${label(r.policy)} | ${p.rows.toLocaleString()} / ${p.seconds / 60} min | ${r.runs.length} | ${mb(bytes)} MB | ${mean(r.runs.map((run) => run.files)).toFixed(1)} files, ${mb(mean(r.runs.map((run) => run.bytes)))} MB | ${max(r.runs.map((run) => run.files))} files, ${mb(max(r.runs.map((run) => run.bytes)))} MB | ${mean(r.runs.map((run) => run.seconds)).toFixed(2)} s / ${max(r.runs.map((run) => run.seconds)).toFixed(2)} s (planning ${mean(r.runs.map((run) => run.planSeconds)).toFixed(2)} s) | ${mean(r.commitSeconds).toFixed(2)} s | ${end.liveFiles} (${max(r.amplifications.map((a) => a.liveFiles))}) | ${end.deletesPerDataFile.toFixed(2)} (${max(r.amplifications.map((a) => a.deletesPerDataFile)).toFixed(2)}) | ${end.deleteRowsPerRow.toFixed(0)} (${max(r.amplifications.map((a) => a.deleteRowsPerRow)).toFixed(0)}) |`;
+  const waits = r.runs.map((run) => run.waitSeconds ?? run.seconds);
+  return `| ${r.distribution} | ${label(r)} | ${p.rows.toLocaleString()} / ${p.seconds / 60} min | ${r.runs.length}${r.runs.some((run) => run.dropped) ? ` (${r.runs.filter((run) => run.dropped).length} dropped)` : ''} | ${mb(bytes)} MB | ${mean(r.runs.map((run) => run.files)).toFixed(1)} files, ${mb(mean(r.runs.map((run) => run.bytes)))} MB | ${max(r.runs.map((run) => run.files))} files, ${mb(max(r.runs.map((run) => run.bytes)))} MB | ${mean(r.runs.map((run) => run.seconds)).toFixed(2)} s / ${max(r.runs.map((run) => run.seconds)).toFixed(2)} s (planning ${mean(r.runs.map((run) => run.planSeconds)).toFixed(2)} s) | **${mean(waits).toFixed(2)} s / ${max(waits).toFixed(2)} s** | ${mean(r.commitSeconds).toFixed(2)} s | ${end.liveFiles} (${max(r.amplifications.map((a) => a.liveFiles))}) | ${end.deletesPerDataFile.toFixed(2)} (${max(r.amplifications.map((a) => a.deletesPerDataFile)).toFixed(2)}) | ${end.deleteRowsPerRow.toFixed(0)} (${max(r.amplifications.map((a) => a.deleteRowsPerRow)).toFixed(0)}) |`;
 }
 
 /** Read amplification before the runs at every tenth of the simulated time: whether it stays bounded or grows. */
+const sized = (r: Result) => `${r.parameters.rows.toLocaleString()} / ${r.parameters.seconds / 60} min`;
+
 function overTime(r: Result): string {
   const step = Math.max(1, Math.round(r.runs.length / 6));
   const points = r.runs.flatMap((run, i) => ((i + 1) % step === 0 ? [`${run.at / 60} min: ${r.amplifications[i].deletesPerDataFile.toFixed(2)} / ${r.amplifications[i].deleteRowsPerRow.toFixed(0)}`] : []));
-  return `| ${r.distribution} | ${label(r.policy)} | ${points.join('; ')} |`;
+  return `| ${r.distribution} | ${label(r)} | ${sized(r)} | ${points.join('; ')} |`;
 }
 
 function report(results: readonly Result[]): string {
   const first = results[0];
   const p = first.parameters;
   const bytesOf = (policy: Policy, d: Distribution) => {
-    const r = results.find((x) => x.policy === policy && x.distribution === d);
+    // Compared at the largest size both policies ran.
+    const r = results.filter((x) => x.policy === policy && x.distribution === d).sort((a, b) => b.parameters.rows - a.parameters.rows)[0];
     return r && r.runs.reduce((s, run) => s + run.bytes, 0) / r.runs.length;
   };
   const ratios = (['uniform', 'skewed'] as const).flatMap((d) => {
@@ -235,19 +271,19 @@ function report(results: readonly Result[]): string {
       : 'The "rows / simulated time" column says each scenario\'s size: the issue\'s is 10,000,000 rows for 60 simulated minutes; a smaller one is labelled so by its numbers. The old policy rewrites the whole table every minute, which at full size for an hour is more than this machine runs in a session.',
     `Parameters: BENCH_COMPACTION_RATE=${p.rate} BENCH_COMPACTION_COMMIT_SECONDS=${p.commitSeconds} BENCH_COMPACTION_BASE_FILES=${p.baseFiles} BENCH_COMPACTION_MAX_FILES=${p.maxFiles}, with BENCH_COMPACTION_ROWS and BENCH_COMPACTION_SECONDS as in each row. Two scenarios at a time on this 2-core machine, so run times include some contention.`,
     '',
-    '| keys | compaction | rows / simulated time | runs | bytes rewritten in all | per run, mean | largest run | run time mean / max (= a commit\'s wait) | commit time mean | live files at end (max) | delete files per data file at end (max) | delete rows compared per live row at end (max) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| keys | compaction | rows / simulated time | runs | bytes rewritten in all | per run, mean | largest run | run time mean / max | commits waited mean / max | commit time mean | live files at end (max) | delete files per data file at end (max) | delete rows compared per live row at end (max) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(tableRow),
     '',
     ratios.length > 0 ? `The old policy rewrote ${ratios.join(' and ')}.` : '',
     '',
     'Read amplification before a run, over the simulated time (delete files per data file / delete rows compared per live row):',
     '',
-    '| keys | compaction | before the run at |',
-    '| --- | --- | --- |',
+    '| keys | compaction | rows / simulated time | before the run at |',
+    '| --- | --- | --- | --- |',
     ...results.map(overTime),
     '',
-    `How to read it: ${((p.rate * UPKEEP_SECONDS) / p.rows * 100).toFixed(0)}% of the table's rows change between two runs, spread over every file, so every file is hit every minute. The old policy's run is the whole table older than the newest delete, and grows with the table; the new one's is bounded by the byte budget (what a commit waits for) and spent on the oldest deletes first. The price: an equality-delete file lives until every older file it hits has been rewritten once, so when a minute's changes touch more than a run may rewrite, readers compare more delete rows between runs than right after an old-policy run (which left none). That cost is bounded by how long one pass over the table takes at the budget, not by the table's age; position deletes (issue #15) remove it. Planning reads every live delete file's keys each run (the "planning" part of the run time).`,
+    `How to read it: ${((p.rate * UPKEEP_SECONDS) / p.rows * 100).toFixed(0)}% of the table's rows change between two runs, spread over every file, so every file is hit every minute. The old policy's run is the whole table older than the newest delete, and grows with the table; the new one's is bounded by the byte budget and spent on the oldest deletes first. Holding the commits, a run was what the table's next commit waited for; beside them, a commit waits only for the rewrite's rebase and commit (reading the live manifests once, then a commit like the others), while the deletes committed during the rewrite stay for the next run. The price: an equality-delete file lives until every older file it hits has been rewritten once, so when a minute's changes touch more than a run may rewrite, readers compare more delete rows between runs than right after an old-policy run (which left none). That cost is bounded by how long one pass over the table takes at the budget, not by the table's age; position deletes (issue #15) remove it. Planning reads every live delete file's keys each run (the "planning" part of the run time).`,
   ].join('\n');
 }
 
