@@ -51,10 +51,12 @@ export async function reachableFiles(store: ObjectStore, metadataLocation: strin
 
 /**
  * Files under the table's location that nothing reaches and that are older than `graceMs` (a
- * commit in flight writes its files before it is published). Only direct children of its data/
- * and metadata/ folders, where this table's files go: a deeper file belongs to something else —
- * a table of an older release whose unencoded name put its folder inside this one
- * (`orders/data`) — and is never touched.
+ * commit in flight writes its files before it is published). Only where this table's files go:
+ * direct children of its metadata/ folder, and files of its data/ folder or of partition folders
+ * under it (every folder `name=value`, as partitionPath writes them; the names are URL-encoded,
+ * so the '=' is that one). Anything else belongs to something else — a table of an older release
+ * whose unencoded name put its folder inside this one (`orders/data`, whose own files sit under
+ * its data/ or metadata/, folders with no '=') — and is never touched.
  */
 export async function orphanFiles(store: ObjectStore, location: string, reachable: ReadonlySet<string>, now: number, graceMs: number): Promise<string[]> {
   const orphans: string[] = [];
@@ -62,7 +64,9 @@ export async function orphanFiles(store: ObjectStore, location: string, reachabl
   for await (const object of store.list(location)) {
     const key = objectKey(object.uri);
     const folder = within.find((prefix) => key.startsWith(prefix));
-    if (folder === undefined || key.slice(folder.length).includes('/') || reachable.has(key)) continue;
+    if (folder === undefined || reachable.has(key)) continue;
+    const folders = key.slice(folder.length).split('/').slice(0, -1);
+    if (folders.length > 0 && (folder.endsWith('/metadata/') || !folders.every((f) => f.includes('=')))) continue;
     if (now - object.modified.getTime() > graceMs) orphans.push(object.uri);
   }
   return orphans;
