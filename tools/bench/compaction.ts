@@ -165,7 +165,9 @@ async function simulate(policy: Policy, distribution: Distribution): Promise<Res
     const amplifications: Amplification[] = [];
     const commitSeconds: number[] = [];
     /** Beside: a rewrite made, committed once the simulated clock has passed the time it took. */
-    let pending: { readonly at: number; readonly readyAt: number; readonly plan: CompactionPlan; readonly change: TableChange; readonly seconds: number; readonly planSeconds: number } | undefined;
+    let pending:
+      | { readonly at: number; readonly readyAt: number; readonly planned: LoadedTable; readonly live: ReadonlySet<string>; readonly plan: CompactionPlan; readonly change: TableChange; readonly seconds: number; readonly planSeconds: number }
+      | undefined;
     const report = (run: Run) => {
       runs.push(run);
       console.log(`${policy} ${distribution} ${MECHANISM} t=${run.at}s: rewrote ${run.files} files (${mb(run.bytes)} MB)${run.dropped ? ', dropped' : ''}, removed ${run.deletesRemoved} delete files in ${run.seconds.toFixed(2)} s (planning ${run.planSeconds.toFixed(2)} s), commits waited ${run.waitSeconds!.toFixed(2)} s; before it ${amplifications.at(-1)!.liveFiles} live files, ${amplifications.at(-1)!.deleteRowsPerRow.toFixed(0)} delete rows per row`);
@@ -173,10 +175,10 @@ async function simulate(policy: Policy, distribution: Distribution): Promise<Res
     for (let second = COMMIT_SECONDS; second <= SECONDS; second += COMMIT_SECONDS) {
       if (pending && second >= pending.readyAt) {
         const waitStarted = performance.now();
-        const rebased = await rebaseCompaction(tables, pending.change, table);
-        if (rebased) await commit(rebased);
+        const rebased = await rebaseCompaction(tables, pending.change, { table: pending.planned, live: pending.live }, table);
+        if ('change' in rebased) await commit(rebased.change);
         const { at, plan, seconds, planSeconds } = pending;
-        report({ at, files: plan.rewrite.length, bytes: plan.stats.bytes, deletesRemoved: rebased ? plan.deletes.length : 0, seconds, planSeconds, waitSeconds: (performance.now() - waitStarted) / 1000, dropped: !rebased });
+        report({ at, files: plan.rewrite.length, bytes: plan.stats.bytes, deletesRemoved: 'change' in rebased ? plan.deletes.length : 0, seconds, planSeconds, waitSeconds: (performance.now() - waitStarted) / 1000, dropped: !('change' in rebased) });
         pending = undefined;
       }
       // One commit: the buffer folds repeated keys, so each key once.
@@ -199,7 +201,8 @@ async function simulate(policy: Policy, distribution: Distribution): Promise<Res
       const change = plan && (await compact(store, table, plan, targetFileSize));
       if (plan && change && MECHANISM === 'beside') {
         const seconds = (performance.now() - runStarted) / 1000;
-        pending = { at: second, readyAt: second + seconds, plan, change, seconds, planSeconds };
+        const livePaths = new Set([...live.data, ...live.deletes].map((e) => e.dataFile.filePath));
+        pending = { at: second, readyAt: second + seconds, planned: table, live: livePaths, plan, change, seconds, planSeconds };
         continue;
       }
       if (change) await commit(change);

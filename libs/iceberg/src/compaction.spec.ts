@@ -21,6 +21,11 @@ async function commit(tables: IcebergTables, base: LoadedTable, change: Partial<
   return { id, metadataLocation: prepared.metadataLocation, metadata: prepared.metadata };
 }
 
+const plannedAt = (table: LoadedTable, live: { data: readonly { dataFile: { filePath: string } }[]; deletes: readonly { dataFile: { filePath: string } }[] }) => ({
+  table,
+  live: new Set([...live.data, ...live.deletes].map((e) => e.dataFile.filePath)),
+});
+
 describe('compaction', () => {
   it("rewrites small files in the table's current sort order and with its recorded codec, recording the order id", async () => {
     const tables = new IcebergTables(new MemoryObjectStore(), new MemoryCatalog());
@@ -59,13 +64,16 @@ describe('compaction', () => {
     // Planned and rewritten at this snapshot; two upserts commit before it does.
     const planned = table;
     const plannedSequence = currentSnapshot(planned.metadata)!['sequence-number'];
-    const plan = (await planCompaction(await tables.liveFiles(planned.metadata), upsertSchema.fields, { targetFileSize: 1024 * 1024, minFiles: 2, maxBytes: 1024 ** 3 }, storeKeyReader(tables.store)))!;
+    const plannedLive = await tables.liveFiles(planned.metadata);
+    const plan = (await planCompaction(plannedLive, upsertSchema.fields, { targetFileSize: 1024 * 1024, minFiles: 2, maxBytes: 1024 ** 3 }, storeKeyReader(tables.store)))!;
     const change = await compact(tables.store, planned, plan, 1024 * 1024);
     expect(change.dataSequenceNumber).toBe(plannedSequence);
     await upsert([[1, 'a2']], { 'philotes.source-lsn': '3' });
     await upsert([[3, 'c2'], [4, 'd']], { 'philotes.source-lsn': '4' });
 
-    const rebased = (await rebaseCompaction(tables, change, table))!;
+    const outcome = await rebaseCompaction(tables, change, plannedAt(planned, plannedLive), table);
+    if (!('change' in outcome)) throw new Error(`dropped: ${outcome.dropped}`);
+    const rebased = outcome.change;
     expect(rebased.summary).toEqual({ 'philotes.source-lsn': '4' });
     table = await commit(tables, table, rebased);
     const live = await tables.liveFiles(table.metadata);
@@ -81,14 +89,33 @@ describe('compaction', () => {
     expect(live.deletes).toHaveLength(2);
   });
 
-  it('is dropped when a file it rewrote left the table meanwhile (a TRUNCATE)', async () => {
+  it('is dropped when the table changed under it in a way a rebase cannot carry', async () => {
     const tables = new IcebergTables(new MemoryObjectStore(), new MemoryCatalog());
     let table = await tables.create(id, schema, {});
-    for (const rows of [[[1, 'a']], [[2, 'b']]]) table = await commit(tables, table, { addedDataFiles: [await writeDataFile(tables.store, table.metadata.location, schema, schema.fields, rows)] });
-    const plan = (await planCompaction(await tables.liveFiles(table.metadata), schema.fields, { targetFileSize: 1024 * 1024, minFiles: 2, maxBytes: 1024 ** 3 }, storeKeyReader(tables.store)))!;
-    const change = await compact(tables.store, table, plan, 1024 * 1024);
-    expect(await rebaseCompaction(tables, change, table)).toBeDefined();
-    table = await commit(tables, table, { operation: 'overwrite', removeAllFiles: true, addedDataFiles: [await writeDataFile(tables.store, table.metadata.location, schema, schema.fields, [[3, 'c']])] });
-    expect(await rebaseCompaction(tables, change, table)).toBeUndefined();
+    const file = (rows: unknown[][]) => writeDataFile(tables.store, table.metadata.location, schema, schema.fields, rows);
+    for (const rows of [[[1, 'a']], [[2, 'b']]]) table = await commit(tables, table, { addedDataFiles: [await file(rows)] });
+    const planned = table;
+    const live = await tables.liveFiles(planned.metadata);
+    const plan = (await planCompaction(live, schema.fields, { targetFileSize: 1024 * 1024, minFiles: 2, maxBytes: 1024 ** 3 }, storeKeyReader(tables.store)))!;
+    const change = await compact(tables.store, planned, plan, 1024 * 1024);
+    const at = plannedAt(planned, live);
+    expect(await rebaseCompaction(tables, change, at, planned)).toHaveProperty('change');
+    // An append since is carried.
+    const appended = await commit(tables, planned, { addedDataFiles: [await file([[3, 'c']])] });
+    expect(await rebaseCompaction(tables, change, at, appended)).toHaveProperty('change');
+    // Each a different history after the append: prepared, not published (the rebase reads metadata only).
+    const branch = async (change: Partial<TableChange>): Promise<LoadedTable> => {
+      const prepared = await tables.prepare(appended, { operation: 'append', addedDataFiles: [], addedDeleteFiles: [], ...change });
+      return { id, metadataLocation: prepared.metadataLocation, metadata: prepared.metadata };
+    };
+    // A TRUNCATE removed what it rewrote.
+    const truncated = await branch( { operation: 'overwrite', removeAllFiles: true, addedDataFiles: [await file([[4, 'd']])] });
+    expect(await rebaseCompaction(tables, change, at, truncated)).toEqual({ dropped: 'a file it rewrote left the table' });
+    // A new default spec: the rewrite wrote in the old one, where no delete goes any more.
+    const respecified = await branch({ partitioning: [{ sourceId: 1, transform: { kind: 'bucket', n: 2 } }] });
+    expect(await rebaseCompaction(tables, change, at, respecified)).toEqual({ dropped: 'the partition spec changed' });
+    // Another engine's rewrite, committed with an old data sequence number.
+    const old = await branch({ operation: 'append', addedDataFiles: [await file([[5, 'e']])], dataSequenceNumber: 1 });
+    expect(await rebaseCompaction(tables, change, at, old)).toEqual({ dropped: 'a file of an older sequence number was added' });
   });
 });

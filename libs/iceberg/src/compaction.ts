@@ -1,5 +1,5 @@
 import { writePartitionedFiles } from './data-files';
-import { DataFile, ManifestEntry } from './manifest';
+import { DataFile, FileContent, ManifestEntry } from './manifest';
 import { currentSchema, currentSnapshot, defaultSpec } from './metadata';
 import { partitionKey, unpartitionedSpecIds } from './partitioning/partition-spec';
 import { writableSortOrder } from './sort-order';
@@ -69,19 +69,36 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
 }
 
 /**
- * A compaction's change onto the table as it is now, after commits made while it rewrote:
- * undefined when a file it removes is no longer live (a TRUNCATE, a resync or another compaction
- * removed it), so the rewrite is dropped and planned again. Otherwise the same files, committed
- * with the current position in the summary. Safe because those commits only added files and
- * deletes: the rewritten files keep the planned snapshot's sequence number, so every delete
- * added since applies to them as it applied to the files they replace, and a delete file the
- * rewrite removes is older than any data file added since, so it applied to none of them.
+ * A compaction's change onto the table as it is now, after commits made while it rewrote; or why
+ * it must be dropped (and planned again). The same files, committed with the current position in
+ * the summary, are right when the commits since the plan only added data files and equality
+ * deletes of a newer sequence number, in the same schema and default spec: the rewritten files
+ * keep the planned snapshot's sequence number, so every delete added since applies to them as it
+ * applied to the files they replace (deletes go into the default spec and those with live data),
+ * and a delete file the rewrite removes is older than any data file added since, so it applied
+ * to none of them. Anything else drops it: a file it removes has left (TRUNCATE, resync, another
+ * compaction), the schema or default spec changed, or another engine added a position delete or
+ * a data file of an old sequence number (its own rewrite).
  */
-export async function rebaseCompaction(tables: IcebergTables, change: TableChange, current: LoadedTable): Promise<TableChange | undefined> {
+export async function rebaseCompaction(
+  tables: IcebergTables,
+  change: TableChange,
+  planned: { readonly table: LoadedTable; readonly live: ReadonlySet<string> },
+  current: LoadedTable,
+): Promise<{ readonly change: TableChange } | { readonly dropped: string }> {
+  const before = planned.table.metadata;
+  if (before['current-schema-id'] !== current.metadata['current-schema-id']) return { dropped: 'the schema changed' };
+  if (before['default-spec-id'] !== current.metadata['default-spec-id']) return { dropped: 'the partition spec changed' };
+  const plannedSequence = currentSnapshot(before)?.['sequence-number'] ?? 0;
   const live = await tables.liveFiles(current.metadata);
   const paths = new Set([...live.data, ...live.deletes].map((e) => e.dataFile.filePath));
-  for (const path of change.removedFiles ?? []) if (!paths.has(path)) return undefined;
-  return { ...change, summary: positionOf(current) };
+  for (const path of change.removedFiles ?? []) if (!paths.has(path)) return { dropped: 'a file it rewrote left the table' };
+  for (const entry of [...live.data, ...live.deletes]) {
+    if (planned.live.has(entry.dataFile.filePath)) continue;
+    if (entry.dataFile.content === FileContent.PositionDeletes) return { dropped: 'a position delete was added' };
+    if (sequenceOf(entry) <= plannedSequence) return { dropped: 'a file of an older sequence number was added' };
+  }
+  return { change: { ...change, summary: positionOf(current) } };
 }
 
 /** The philotes.* summary keys of the current snapshot (the source position a commit covers). */

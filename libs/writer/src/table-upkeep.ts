@@ -39,9 +39,17 @@ export interface UpkeepSettings {
  */
 type Rewrite = { readonly by: TableWriter } & (
   | { readonly state: 'running' }
-  | { readonly state: 'ready'; readonly plan: CompactionPlan; readonly change: TableChange }
+  /** The plan found nothing worth a commit: the next run just forgets it (no poll, no second pass). */
+  | { readonly state: 'idle' }
+  | { readonly state: 'ready'; readonly planned: LoadedTable; readonly plannedLive: ReadonlySet<string>; readonly plan: CompactionPlan; readonly change: TableChange }
   | { readonly state: 'failed'; readonly error: unknown }
 );
+
+/**
+ * Rewrites in flight in one process at most: each holds up to a target file of rows beside the
+ * steps' own, so like the steps they are bounded (the scheduler's concurrency does not see them).
+ */
+const MAX_REWRITES = 1;
 
 /**
  * Keeps an owned table fast to read and its storage bounded. The writer service runs `run` between
@@ -77,7 +85,10 @@ export class IcebergUpkeep implements TableUpkeep {
     const settings = this.deps.settings();
     const id = writer.identifier(settings.namespace);
     let table = await this.deps.tables.load(id);
-    if (!table) return;
+    if (!table) {
+      if (this.rewrites.get(writer.ref.tableId)?.state !== 'running') this.rewrites.delete(writer.ref.tableId);
+      return;
+    }
     // Never compact, expire or clean a table that mirrors another source table.
     const problem = ownershipProblem(table.metadata, writer.ref);
     if (problem) throw new TableOwnershipError(writer.ref, id, problem);
@@ -91,16 +102,21 @@ export class IcebergUpkeep implements TableUpkeep {
     // meanwhile: the orphan clean-up must not see the rewrite's files, which nothing reaches yet
     // (and an object store's timestamps are too coarse to tell them apart by age).
     if (rewrite?.state === 'running') return;
+    if (rewrite?.state === 'idle') {
+      // This run is the poll that saw the plan end: the run that started it did the rest.
+      this.rewrites.delete(writer.ref.tableId);
+      return;
+    }
     if (rewrite) {
       this.rewrites.delete(writer.ref.tableId);
       if (rewrite.state === 'failed') throw rewrite.error;
-      const { plan, change } = rewrite;
-      table = await this.timed('compact', () => this.commitRewrite(writer, table!, plan, change));
+      const ready = rewrite;
+      table = await this.timed('compact', () => this.commitRewrite(writer, table!, ready));
     }
     table = await this.timed('expire', () => this.expire(writer, table!, settings.snapshotRetentionMs));
     await this.timed('remove_orphans', () => this.removeOrphans(writer, table!, settings.orphanGraceMs));
     // The next rewrite starts on the table as it is after this run (one committed here: next run).
-    if (!rewrite) {
+    if (!rewrite && this.inFlight() < MAX_REWRITES) {
       const policy = { targetFileSize: targetFileSizeOf(table.metadata.properties, settings.targetFileSize), minFiles: settings.compactionMinFiles, maxBytes: settings.compactionMaxBytes };
       this.startRewrite(writer, table, policy);
     }
@@ -108,7 +124,13 @@ export class IcebergUpkeep implements TableUpkeep {
 
   /** A rewrite of this table runs or waits to be committed: the service should run the upkeep again soon. */
   pending(writer: TableWriter): boolean {
-    return this.rewrites.has(writer.ref.tableId);
+    return this.rewrites.get(writer.ref.tableId)?.by === writer;
+  }
+
+  private inFlight(): number {
+    let running = 0;
+    for (const rewrite of this.rewrites.values()) if (rewrite.state === 'running') running++;
+    return running;
   }
 
   /** How long a step holds the table (the writer service runs no commit of it meanwhile). */
@@ -127,20 +149,21 @@ export class IcebergUpkeep implements TableUpkeep {
     const id = writer.ref.tableId;
     this.rewrites.set(id, { state: 'running', by: writer });
     const end = metrics.maintenanceDuration.startTimer({ action: 'rewrite' });
-    const work = async (): Promise<Rewrite | undefined> => {
+    const work = async (): Promise<Rewrite> => {
       const schema = currentSchema(table.metadata);
-      const plan = await planCompaction(await tables.liveFiles(table.metadata), schema.fields, policy, storeKeyReader(tables.store), partitionGroup);
-      if (!plan) return undefined;
+      const live = await tables.liveFiles(table.metadata);
+      const plan = await planCompaction(live, schema.fields, policy, storeKeyReader(tables.store), partitionGroup);
+      if (!plan) return { state: 'idle', by: writer };
       const change = await compact(tables.store, table, plan, policy.targetFileSize);
       faults.hit('upkeep.after-rewrite');
-      return { state: 'ready', by: writer, plan, change };
+      const plannedLive = new Set([...live.data, ...live.deletes].map((e) => e.dataFile.filePath));
+      return { state: 'ready', by: writer, planned: table, plannedLive, plan, change };
     };
     void work()
       .then(
         (outcome) => {
-          this.deps.log.debug(outcome ? 'a compaction rewrite is ready to commit' : 'nothing to compact', { table: writer.qualified });
-          if (outcome) this.rewrites.set(id, outcome);
-          else this.rewrites.delete(id);
+          this.deps.log.debug(outcome.state === 'ready' ? 'a compaction rewrite is ready to commit' : 'nothing to compact', { table: writer.qualified });
+          this.rewrites.set(id, outcome);
         },
         (error: unknown) => {
           this.rewrites.set(id, { state: 'failed', by: writer, error });
@@ -150,14 +173,16 @@ export class IcebergUpkeep implements TableUpkeep {
   }
 
   /** The rewrite onto the table as it is now: the short part, which the table's commits wait for. */
-  private async commitRewrite(writer: TableWriter, table: LoadedTable, plan: CompactionPlan, rewritten: TableChange): Promise<LoadedTable> {
+  private async commitRewrite(writer: TableWriter, table: LoadedTable, ready: Extract<Rewrite, { state: 'ready' }>): Promise<LoadedTable> {
     const { tables } = this.deps;
-    const change = await rebaseCompaction(tables, rewritten, table);
-    if (!change) {
+    const { plan } = ready;
+    const rebased = await rebaseCompaction(tables, ready.change, { table: ready.planned, live: ready.plannedLive }, table);
+    if ('dropped' in rebased) {
       // Its files are orphans now; the clean-up removes them after the grace period.
-      this.deps.log.info('dropped a compaction: files it rewrote left the table while it ran', { table: writer.qualified, filesRewritten: plan.rewrite.length });
+      this.deps.log.info('dropped a compaction: the table changed under it', { table: writer.qualified, reason: rebased.dropped, filesRewritten: plan.rewrite.length });
       return table;
     }
+    const change = rebased.change;
     const prepared = await tables.prepare(table, change);
     const committed = await this.publish(writer, table, prepared);
     this.deps.metrics.maintenance.inc({ action: 'files_compacted' }, plan.rewrite.length + plan.deletes.length);
