@@ -144,12 +144,14 @@ describe('iceberg-writer table properties and sort order', () => {
 
   it('after a restart with other settings (a sort order with a transform) records and uses the new ones, leaving the old files as they were', async () => {
     await writer!.process.stop();
-    writer = await startWriter(dbs, warehouse, { PHILOTES_ICEBERG_TABLE_PROPERTIES: 'public.events:write.parquet.compression-codec=gzip', PHILOTES_ICEBERG_SORT_ORDER: 'public.events=truncate(100, id),id desc' });
-    await eventuallyStatus(`${writer.base}/health/ready`, 200);
+    // The rows are in the buffer whole before the writer starts, so one commit (one file) holds
+    // all of them: a writer running meanwhile may commit part of a transaction the reader is still storing.
     const source = await sourceClient(dbs);
     await source.query("INSERT INTO events SELECT g, 'x' || (g % 3), 'later' FROM generate_series(3401, 3700) g");
     await source.end();
     await waitCaughtUp(dbs);
+    writer = await startWriter(dbs, warehouse, { PHILOTES_ICEBERG_TABLE_PROPERTIES: 'public.events:write.parquet.compression-codec=gzip', PHILOTES_ICEBERG_SORT_ORDER: 'public.events=truncate(100, id),id desc' });
+    await eventuallyStatus(`${writer.base}/health/ready`, 200);
     await waitWriterCaughtUp(dbs.buffer.url);
 
     const { table, metadata, fieldId } = await state(dbs);
