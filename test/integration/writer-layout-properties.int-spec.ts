@@ -4,6 +4,7 @@ import { eventuallyStatus } from '../support/app-process';
 import { CaptureDatabases, createCaptureDatabases, RunningReader, sourceClient, startReader, waitCaughtUp } from '../support/capture';
 import { query } from '../support/database';
 import { duckdb, IcebirdFile } from '../support/iceberg';
+import { zstdPagesAtLevel } from '../support/parquet-pages';
 import { byKey, readIcebergTable, RunningWriter, startWriter, tempWarehouse, waitWriterCaughtUp } from '../support/writer';
 
 /**
@@ -137,6 +138,11 @@ describe('iceberg-writer table properties and sort order', () => {
       }
       const rows = await fileRows(file);
       expect(rows).toEqual([...rows].sort(byVDescThenId));
+    }
+    // The level too: every page of every file, data and deletes, is zstd at level 9.
+    for (const file of table.files) {
+      const { pages, atLevel } = await zstdPagesAtLevel(fileURLToPath(file.path), 9);
+      expect({ path: file.path, pages: pages > 0, atLevel }).toEqual({ path: file.path, pages: true, atLevel: pages });
     }
     await expectSourceRows(table.rows);
     firstFiles = data;

@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import * as zstd from '@bokuweb/zstd-wasm';
+import { pageCompressor } from '@philotes/iceberg';
 import { duckdb } from './iceberg';
 
 /** One column chunk's pages, as its page headers say. */
@@ -8,6 +10,18 @@ export interface ChunkPages {
   readonly rows: number;
   /** Uncompressed size of each data page (v1 or v2), in file order; dictionary pages left out. */
   readonly dataPages: readonly number[];
+  /** Every page (dictionary pages too): its type and where its (compressed) body lies in the file. */
+  readonly pages: readonly PageBody[];
+  /** The chunk's codec as parquet_metadata names it (ZSTD, GZIP, ...). */
+  readonly codec: string;
+}
+
+export interface PageBody {
+  /** 0 DATA_PAGE, 2 DICTIONARY_PAGE, 3 DATA_PAGE_V2. */
+  readonly type: number;
+  readonly start: number;
+  readonly length: number;
+  readonly uncompressed: number;
 }
 
 /**
@@ -18,23 +32,47 @@ export interface ChunkPages {
  */
 export async function chunkPages(path: string): Promise<ChunkPages[]> {
   const bytes = await readFile(path);
-  const chunks = await duckdb<{ row_group_id: number; path_in_schema: string; start: number; size: number; rows: number }>(
-    `SELECT row_group_id::int AS row_group_id, path_in_schema, coalesce(least(dictionary_page_offset, data_page_offset), data_page_offset)::int8::float8 AS start,
+  const chunks = await duckdb<{ row_group_id: number; path_in_schema: string; start: number; size: number; rows: number; compression: string }>(
+    `SELECT row_group_id::int AS row_group_id, path_in_schema, compression, coalesce(least(dictionary_page_offset, data_page_offset), data_page_offset)::int8::float8 AS start,
             total_compressed_size::int8::float8 AS size, row_group_num_rows::int8::float8 AS rows
        FROM parquet_metadata('${path}') ORDER BY row_group_id, column_id`,
   );
   return chunks.map((chunk) => {
     const dataPages: number[] = [];
+    const pages: PageBody[] = [];
     let at = chunk.start;
     while (at < chunk.start + chunk.size) {
       const reader = new CompactReader(bytes, at);
       const header = reader.struct();
       // 1: type (0 DATA_PAGE, 2 DICTIONARY_PAGE, 3 DATA_PAGE_V2), 2: uncompressed size, 3: compressed size.
-      if (header.get(1) === 0 || header.get(1) === 3) dataPages.push(header.get(2) as number);
+      const type = header.get(1) as number;
+      if (type === 0 || type === 3) dataPages.push(header.get(2) as number);
+      pages.push({ type, start: reader.at, length: header.get(3) as number, uncompressed: header.get(2) as number });
       at = reader.at + (header.get(3) as number);
     }
-    return { rowGroup: chunk.row_group_id, column: chunk.path_in_schema, rows: chunk.rows, dataPages };
+    return { rowGroup: chunk.row_group_id, column: chunk.path_in_schema, rows: chunk.rows, dataPages, pages, codec: chunk.compression };
   });
+}
+
+/**
+ * How many of a zstd file's pages are what zstd makes of their contents at `level`: each page body
+ * decompressed and compressed again at that level is the same bytes (zstd is deterministic for a
+ * level). The wasm module is loaded through the writer's loader, which loads it once per process.
+ */
+export async function zstdPagesAtLevel(path: string, level: number): Promise<{ pages: number; atLevel: number }> {
+  await pageCompressor('zstd', level);
+  const bytes = await readFile(path);
+  let pages = 0;
+  let atLevel = 0;
+  for (const chunk of await chunkPages(path)) {
+    if (chunk.codec !== 'ZSTD') throw new Error(`${path}: a ${chunk.codec} chunk`);
+    for (const page of chunk.pages) {
+      const body = bytes.subarray(page.start, page.start + page.length);
+      pages++;
+      if (Buffer.from(zstd.compress(zstd.decompress(body), level)).equals(body)) atLevel++;
+    }
+  }
+  return { pages, atLevel };
 }
 
 /** Just enough of the Thrift compact protocol to read a struct's top-level integer fields and skip the rest. */

@@ -235,7 +235,7 @@ export class PhilotesSettings {
   @InRange(1024, 4 * 1024 ** 3)
   icebergTargetFileSize!: number;
 
-  @Setting({ env: 'PHILOTES_ICEBERG_PARQUET_COMPRESSION', kind: 'string', doc: 'Parquet codec of every table, recorded as its write.parquet.compression-codec (and -level): zstd, zstd(1-22), gzip, gzip(0-9), brotli, brotli(0-11), snappy or uncompressed. Unset: the table\'s own property, else zstd. The level is recorded for other engines; Philotes\' writer (parquet-wasm) uses the codec\'s default level.' })
+  @Setting({ env: 'PHILOTES_ICEBERG_PARQUET_COMPRESSION', kind: 'string', doc: 'Parquet codec of every table, recorded as its write.parquet.compression-codec (and -level): zstd, zstd(1-22), gzip, gzip(0-9), brotli, brotli(0-11), snappy or uncompressed. Unset: the table\'s own property, else zstd. The level applies to the files Philotes writes as to other engines\' (Philotes compresses the pages itself: parquet-wasm takes no level).' })
   @IsOptional()
   @Pattern(PARQUET_COMPRESSION, 'zstd, zstd(1-22), gzip, gzip(0-9), brotli, brotli(0-11), snappy or uncompressed')
   icebergParquetCompression?: string;

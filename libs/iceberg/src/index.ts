@@ -8,6 +8,7 @@ export * from './manifest';
 export * from './manifest-carry';
 export * from './metadata';
 export * from './parquet/bounds';
+export * from './parquet/page-codecs';
 export * from './parquet/parquet-file';
 export * from './schema';
 export * from './storage/create-store';

@@ -16,8 +16,8 @@ export type ParquetCodec = (typeof PARQUET_CODECS)[number];
 export interface ParquetOptions {
   readonly codec: ParquetCodec;
   /**
-   * Recorded for other engines; parquet-wasm 0.8 takes no level, so our files use the codec's
-   * default level (zstd 1, gzip 6, brotli 1 in the Rust parquet crate).
+   * The codec's level (zstd, gzip, brotli); unset, the Rust parquet crate's default (zstd 1,
+   * gzip 6, brotli 1). parquet-wasm takes no level, so writeParquetFile applies it itself.
    */
   readonly level?: number;
   /** Row group size the writer aims for, in uncompressed bytes (as Java's buffered-size check). */

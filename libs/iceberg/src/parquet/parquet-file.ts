@@ -5,6 +5,8 @@ import { IcebergSchema, NestedField } from '../schema';
 import { DEFAULT_PARQUET_OPTIONS, ParquetCodec, ParquetOptions } from '../write-properties';
 import { arrowData, arrowField } from './arrow-columns';
 import { columnStats } from './bounds';
+import { pageCompressor } from './page-codecs';
+import { compressPages, LeveledCodec } from './page-compression';
 
 export interface ColumnInput {
   readonly field: NestedField;
@@ -23,6 +25,8 @@ export interface WrittenParquet {
   readonly upperBounds: Map<number, Uint8Array>;
 }
 
+const LEVELED: ReadonlySet<ParquetCodec> = new Set<LeveledCodec>(['zstd', 'gzip', 'brotli']);
+
 const CODECS: Readonly<Record<ParquetCodec, parquet.Compression>> = {
   zstd: parquet.Compression.ZSTD,
   snappy: parquet.Compression.SNAPPY,
@@ -40,6 +44,8 @@ export interface ParquetWriteOptions {
  * key-value pair (readers such as icebird map columns through it), compressed and laid out as
  * `options.parquet` says. The Parquet encoding runs in parquet-wasm (the Rust parquet crate
  * compiled to WebAssembly): measured seven times faster than a pure-JavaScript writer on a million rows.
+ * A compression level set on the table is applied by writing the pages uncompressed and
+ * compressing them here (page-compression.ts): parquet-wasm takes no level.
  */
 export async function writeParquetFile(schema: IcebergSchema, columns: readonly ColumnInput[], options: ParquetWriteOptions = {}): Promise<WrittenParquet> {
   const layout = options.parquet ?? DEFAULT_PARQUET_OPTIONS;
@@ -48,9 +54,10 @@ export async function writeParquetFile(schema: IcebergSchema, columns: readonly 
   const children = columns.map((c) => arrowData(c.field, c.values));
   const batch = new arrow.RecordBatch(new arrow.Schema(fields), arrow.makeData({ type: new arrow.Struct(fields), length: recordCount, children }));
   const ipc = arrow.tableToIPC(new arrow.Table([batch]), 'stream');
-  const encode = (rowsPerGroup: number) => {
+  const leveled = layout.level !== undefined && LEVELED.has(layout.codec);
+  const encode = (rowsPerGroup: number, codec: ParquetCodec) => {
     const properties = new parquet.WriterPropertiesBuilder()
-      .setCompression(CODECS[layout.codec])
+      .setCompression(CODECS[codec])
       .setMaxRowGroupSize(rowsPerGroup)
       .setDataPageSizeLimit(layout.pageBytes)
       .setCreatedBy('philotes')
@@ -59,14 +66,24 @@ export async function writeParquetFile(schema: IcebergSchema, columns: readonly 
     return parquet.writeParquet(parquet.Table.fromIPCStream(ipc), properties);
   };
   const estimate = rowsPerGroup(ipc.length, recordCount, layout.rowGroupBytes);
-  let bytes = encode(estimate);
+  const firstCodec = leveled ? 'uncompressed' : layout.codec;
+  let bytes = encode(estimate, firstCodec);
+  let groups = estimate;
   if (estimate < recordCount) {
     // More than one group: the Arrow size overstates what Parquet's encodings (dictionary, RLE)
     // buffer, measured four times over on a CDC table. The first pass's groups give the encoded
     // size per row; encode again when that fits clearly more rows per group. Only files larger
     // than a row group pay it (with the 128MB default and 64MB files, almost none).
     const measured = rowsPerGroup(await encodedBytes(bytes), recordCount, layout.rowGroupBytes);
-    if (measured > estimate * 1.25) bytes = encode(measured);
+    if (measured > estimate * 1.25) {
+      groups = measured;
+      bytes = encode(measured, firstCodec);
+    }
+  }
+  if (leveled) {
+    const codec = layout.codec as LeveledCodec;
+    // A layout the rewrite does not know keeps the codec at its default level: valid either way.
+    bytes = compressPages(bytes, codec, await pageCompressor(codec, layout.level as number)) ?? encode(groups, codec);
   }
 
   const stats = {

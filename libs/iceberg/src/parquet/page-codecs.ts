@@ -1,0 +1,43 @@
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import * as zstd from '@bokuweb/zstd-wasm';
+import { LeveledCodec } from './page-compression';
+
+/**
+ * Each leveled codec's compressor at a level, the level clamped into what the codec takes (a
+ * level another engine recorded may be outside it). Parquet's GZIP is the gzip format (RFC 1952),
+ * BROTLI raw brotli, ZSTD zstd frames. Node 20's zlib has no zstd (it arrives in Node 22.15), so
+ * zstd runs as WebAssembly (@bokuweb/zstd-wasm, libzstd compiled with Emscripten).
+ */
+export async function pageCompressor(codec: LeveledCodec, level: number): Promise<(page: Uint8Array) => Uint8Array> {
+  switch (codec) {
+    case 'gzip': {
+      const options = { level: clamp(level, 0, 9) };
+      return (page) => gzipSync(page, options);
+    }
+    case 'brotli': {
+      const quality = clamp(level, 0, 11);
+      return (page) => brotliCompressSync(page, { params: { [constants.BROTLI_PARAM_QUALITY]: quality, [constants.BROTLI_PARAM_SIZE_HINT]: page.length } });
+    }
+    case 'zstd': {
+      await zstdReady();
+      // libzstd reads 0 as its default level (3).
+      const zstdLevel = clamp(level, 0, 22);
+      return (page) => zstd.compress(page, zstdLevel);
+    }
+  }
+}
+
+let ready: Promise<void> | undefined;
+
+/**
+ * The wasm module loads once per process, here only: init() instantiates it again each time it
+ * is called, and calls in flight would find their heap replaced.
+ */
+function zstdReady(): Promise<void> {
+  ready ??= zstd.init();
+  return ready;
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, Math.trunc(value)));
+}
