@@ -19,7 +19,7 @@
  *
  * A full-size scenario takes about an hour on two cores, so scenarios can run apart:
  * BENCH_COMPACTION_SCENARIOS=worth:uniform,everything:skewed picks some, each result is kept as
- * JSON in BENCH_COMPACTION_RESULTS (default .tmp/bench-compaction), and the report covers every
+ * JSON in BENCH_COMPACTION_RESULTS (default docs/bench-results/compaction, committed with the report), and the report covers every
  * result kept there (BENCH_COMPACTION_REPORT_ONLY=1 writes it without running anything). Each
  * result carries its own parameters, so a scenario run shorter than another says so in its row.
  */
@@ -56,7 +56,7 @@ const MAX_FILES = Number(process.env.BENCH_COMPACTION_MAX_FILES ?? 8);
 const UPKEEP_SECONDS = 60;
 const SEED = Number(process.env.BENCH_SEED ?? 20261202);
 const ROOT = join(__dirname, '..', '..');
-const RESULTS = process.env.BENCH_COMPACTION_RESULTS ?? join(ROOT, '.tmp', 'bench-compaction');
+const RESULTS = process.env.BENCH_COMPACTION_RESULTS ?? join(ROOT, 'docs', 'bench-results', 'compaction');
 const SCENARIOS = (process.env.BENCH_COMPACTION_SCENARIOS ?? 'worth:uniform,everything:uniform,worth:skewed,everything:skewed').split(',');
 const REPORT_ONLY = process.env.BENCH_COMPACTION_REPORT_ONLY === '1';
 const MECHANISM = (process.env.BENCH_COMPACTION_MECHANISM ?? 'beside') as Mechanism;

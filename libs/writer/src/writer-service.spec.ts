@@ -3,7 +3,7 @@ import { TableAvailability, TableFailure, TableRef } from '@philotes/buffer';
 import { ClassifiedError, needsOperator } from '@philotes/retry';
 import { LeaseView } from './lease-connection';
 import { WriterMetrics } from './writer-metrics';
-import { Leases, StepWriter, WriterBuffer, WriterService } from './writer-service';
+import { Leases, StepWriter, TableUpkeep, WriterBuffer, WriterService } from './writer-service';
 import { writerConfig } from './writer-fixtures';
 import { writerSettingsOf } from './writer-settings';
 
@@ -83,9 +83,11 @@ class FakeWriter implements StepWriter {
 
 const quiet = { info: () => undefined, warn: () => undefined, debug: () => undefined, error: () => undefined };
 
-function serviceOf(world: World, behaviour: (ref: TableRef) => (step: number) => 'more' | 'idle') {
+function serviceOf(world: World, behaviour: (ref: TableRef) => (step: number) => 'more' | 'idle', options: { upkeep?: TableUpkeep<FakeWriter>; maintenanceIntervalMs?: number } = {}) {
   const writers = new Map<number, FakeWriter>();
+  const settings = writerSettingsOf(options.maintenanceIntervalMs === undefined ? config : { ...config, icebergMaintenanceIntervalMs: options.maintenanceIntervalMs });
   const service = new WriterService<FakeWriter>({
+    ...(options.upkeep ? { upkeep: options.upkeep } : {}),
     buffer: world,
     tableWriter: (table) => {
       const writer = new FakeWriter(table, behaviour(table));
@@ -93,7 +95,7 @@ function serviceOf(world: World, behaviour: (ref: TableRef) => (step: number) =>
       return writer;
     },
     progress: { load: async () => ({ lsn: 0n, seq: 0 }) },
-    settings: () => writerSettingsOf(config),
+    settings: () => settings,
     metrics: new WriterMetrics(new Registry()),
     log: quiet,
   });
@@ -125,6 +127,25 @@ describe('WriterService', () => {
       expect(world.mine.has(3)).toBe(false);
       expect(service.details()).toMatchObject({ tables: [...world.mine].sort().map((id) => `public.t${id}`), liveWriters: 2, share: 2 });
       expect([...writers.keys()].sort()).toEqual([...world.mine].sort());
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('gives a table that always has a step due its upkeep anyway, and goes on stepping it', async () => {
+    const world = new World();
+    world.writable = [ref(1)];
+    const upkeeps: number[] = [];
+    const upkeep: TableUpkeep<FakeWriter> = { run: async (writer) => void upkeeps.push(writer.steps) };
+    // Every step says there is more: the table is due again the moment a step ends.
+    const { service, writers } = serviceOf(world, () => () => 'more', { upkeep, maintenanceIntervalMs: 50 });
+    service.start();
+    try {
+      await until('two upkeep runs', () => upkeeps.length >= 2);
+      const stepsAtUpkeep = writers.get(1)!.steps;
+      await until('more steps after them', () => writers.get(1)!.steps > stepsAtUpkeep);
+      // Between the upkeeps the table was stepped (upkeep took the place of a step, not of all).
+      expect(upkeeps[1]).toBeGreaterThan(upkeeps[0]);
     } finally {
       await service.stop();
     }

@@ -110,6 +110,12 @@ interface OwnedTable<W extends StepWriter> {
 
 /** How soon the upkeep of a table looks again at work it left running (a compaction's rewrite). */
 const UPKEEP_POLL_MS = 1_000;
+/**
+ * Upkeep waits for a moment when the table has no step due, but no longer than this past its
+ * time: a table that is never quiet (a backlog, a stream that fills every commit) gets its upkeep
+ * anyway, in place of one step.
+ */
+const UPKEEP_PATIENCE_MS = 5_000;
 /** How often leases are rebalanced (and a dead writer's tables picked up). */
 const REBALANCE_MS = 1_000;
 /** How often the lag gauge is refreshed. */
@@ -218,8 +224,9 @@ export class WriterService<W extends StepWriter = TableWriter> {
     const waiting = new Map<string, number>();
     for (const t of this.owned.values()) waiting.set(t.writer.ref.sourceId, (waiting.get(t.writer.ref.sourceId) ?? 0) + t.schedule.pendingBytes);
     const due = (t: OwnedTable<W>) => dueAt(t.schedule, settings, waiting.get(t.writer.ref.sourceId));
+    const upkeepOverdue = (t: OwnedTable<W>) => this.deps.upkeep !== undefined && now - t.nextUpkeepAt >= UPKEEP_PATIENCE_MS;
     const candidates = [...this.owned.values()]
-      .filter((t) => !t.releasing && !t.schedule.running)
+      .filter((t) => !t.releasing && !t.schedule.running && !upkeepOverdue(t))
       .map((t) => ({ t, at: due(t) }))
       .sort((a, b) => a.at - b.at);
     for (const { t, at } of candidates) {
@@ -229,7 +236,7 @@ export class WriterService<W extends StepWriter = TableWriter> {
     }
     for (const t of this.owned.values()) {
       if (t.schedule.running || t.releasing || !this.deps.upkeep) continue;
-      if (t.nextUpkeepAt <= now && this.tasks.size < settings.concurrency && due(t) > now) this.run(t, 'upkeep', now);
+      if (t.nextUpkeepAt <= now && this.tasks.size < settings.concurrency && (due(t) > now || upkeepOverdue(t))) this.run(t, 'upkeep', now);
       else next = Math.min(next, Math.max(t.nextUpkeepAt, now + 50));
     }
     return next;
