@@ -35,7 +35,42 @@ async function tableWith(partitioning: 'bucket' | 'none'): Promise<{ store: Coun
   return { store, tables, table: { id, metadataLocation: prepared.metadataLocation, metadata: prepared.metadata } };
 }
 
+const APPEND_SCHEMA: IcebergSchema = {
+  type: 'struct',
+  'schema-id': 0,
+  fields: [
+    { id: 1, name: 'id', required: true, type: 'long' },
+    { id: 2, name: 'big', required: false, type: 'string' },
+    { id: 3, name: '_cdc_lsn', required: true, type: 'long' },
+    { id: 4, name: '_cdc_seq', required: true, type: 'long' },
+  ],
+};
+
+/** An append table whose one commit holds two files, each with a change of key 5: the given order. */
+async function appendTableWithTwoFiles(rowsOfFiles: ReadonlyArray<ReadonlyArray<unknown[]>>) {
+  const store = new MemoryObjectStore();
+  const tables = new IcebergTables(store, new MemoryCatalog());
+  const id = { namespace: 'ns', name: 'a' };
+  const base = await tables.create(id, APPEND_SCHEMA, {}, []);
+  const files = [];
+  for (const rows of rowsOfFiles) files.push(...(await writePartitionedFiles(store, base.metadata.location, APPEND_SCHEMA, defaultSpec(base.metadata), APPEND_SCHEMA.fields, [...rows], FileContent.Data)));
+  const prepared = await tables.prepare(base, { operation: 'append', addedDataFiles: files, addedDeleteFiles: [] });
+  return { tables, table: { id, metadataLocation: prepared.metadataLocation, metadata: prepared.metadata } };
+}
+
 describe('currentRows (unchanged TOAST lookups)', () => {
+  it.each([
+    ['newer file listed first', 0],
+    ['older file listed first', 1],
+  ])("an append table's key with changes in two files of one commit: the newest change, by LSN, whichever file is listed first (%s)", async (_, order) => {
+    const older = [[5n, 'old', 100n, 1n]];
+    const newer = [[5n, 'new', 200n, 1n], [6n, 'six', 200n, 2n]];
+    const { tables, table } = await appendTableWithTwoFiles(order === 0 ? [newer, older] : [older, newer]);
+    const found = await currentRows(tables, table, APPEND_SCHEMA.fields, APPEND_SCHEMA.fields.slice(0, 1), wantedKeys(5n, 6n));
+    expect(found.get(rowKey([5n], [0]))?.[1]).toBe('new');
+    expect(found.get(rowKey([6n], [0]))?.[1]).toBe('six');
+  });
+
   it("reads only the files of the partitions the wanted keys fall in, when the key determines the partition", async () => {
     const { store, tables, table } = await tableWith('bucket');
     expect(currentSnapshot(table.metadata)).toBeDefined();

@@ -24,19 +24,28 @@ export async function currentRows(
   const keyIndexes = keyFields.map((f) => fields.indexOf(f));
   const cdcSeq = fields.findIndex((f) => f.name === '_cdc_seq');
   const cdcLsn = fields.findIndex((f) => f.name === '_cdc_lsn');
-  for (const entry of files) {
+  // Files of one sequence number (one commit's files, or a rewrite's) are one generation: a key
+  // may have rows in several of them (an append table's history split over files), and the newest
+  // of those is its row, whichever file the manifest lists first.
+  for (let at = 0; at < files.length; ) {
+    const sequence = files[at].sequenceNumber ?? 0;
+    let end = at;
+    while (end < files.length && (files[end].sequenceNumber ?? 0) === sequence) end++;
     const remaining = [...wanted].filter(([key]) => !found.has(key));
     if (remaining.length === 0) break;
-    if (!mayContain(entry.dataFile.lowerBounds.get(first.id), entry.dataFile.upperBounds.get(first.id), first.type, remaining.map(([, values]) => values[0]))) continue;
-    if (!remaining.some(([, values]) => inPartition(entry, values))) continue;
-    const newestInFile = new Map<string, unknown[]>();
-    for (const row of readRows(await tables.store.get(entry.dataFile.filePath), fields)) {
-      const key = rowKey(row, keyIndexes);
-      if (!wanted.has(key) || found.has(key)) continue;
-      const previous = newestInFile.get(key);
-      if (!previous || (cdcLsn >= 0 && later(row, previous, cdcLsn, cdcSeq))) newestInFile.set(key, row);
+    const newest = new Map<string, unknown[]>();
+    for (const entry of files.slice(at, end)) {
+      if (!mayContain(entry.dataFile.lowerBounds.get(first.id), entry.dataFile.upperBounds.get(first.id), first.type, remaining.map(([, values]) => values[0]))) continue;
+      if (!remaining.some(([, values]) => inPartition(entry, values))) continue;
+      for (const row of readRows(await tables.store.get(entry.dataFile.filePath), fields)) {
+        const key = rowKey(row, keyIndexes);
+        if (!wanted.has(key) || found.has(key)) continue;
+        const previous = newest.get(key);
+        if (!previous || (cdcLsn >= 0 && later(row, previous, cdcLsn, cdcSeq))) newest.set(key, row);
+      }
     }
-    for (const [key, row] of newestInFile) found.set(key, row);
+    for (const [key, row] of newest) found.set(key, row);
+    at = end;
   }
   return found;
 }
