@@ -101,6 +101,14 @@ describe('partition specs', () => {
     }
     expect(new Set(paths).size).toBe(3);
     expect(partitionPath(bound, ['short'])).toBe('v=short');
+
+    // A field name longer than the folder takes (a long column name, encoded): the folder still
+    // holds its '=', which marks it a partition folder, and stays within the limit.
+    for (const name of ['é'.repeat(120), 'n'.repeat(250)]) {
+      const named = bindSpec({ 'spec-id': 0, fields: [{ 'source-id': 3, 'field-id': 1000, name, transform: 'identity' }] }, { ...SCHEMA, fields: [{ ...SCHEMA.fields[2], name }] });
+      const path = partitionPath(named, ['x']);
+      expect([Buffer.byteLength(path) <= 200, path.includes('='), path.split('~')[0]]).toEqual([true, true, expect.stringMatching(/^(%[0-9A-F]{2}|[A-Za-z0-9.*_+-])*=$/)]);
+    }
   });
 });
 

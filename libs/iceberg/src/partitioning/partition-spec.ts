@@ -152,11 +152,18 @@ export function partitionPath(bound: readonly BoundPartitionField[], tuple: Part
 
 function boundedSegment(segment: string): string {
   if (segment.length <= MAX_SEGMENT_BYTES) return segment;
-  let head = segment.slice(0, MAX_SEGMENT_BYTES - 34);
-  // Never end inside a %XX escape.
-  const escape = head.lastIndexOf('%');
-  if (escape >= head.length - 2) head = head.slice(0, escape);
+  let head = segmentStart(segment, MAX_SEGMENT_BYTES - 34);
+  // The '=' is what marks a partition folder (orphan clean-up walks only those): a field name too
+  // long to leave room for it still gets one.
+  if (!head.includes('=')) head = `${segmentStart(segment, MAX_SEGMENT_BYTES - 35)}=`;
   return `${head}~${createHash('sha256').update(segment).digest('hex').slice(0, 32)}`;
+}
+
+/** The first `length` characters of an encoded segment, never ending inside a %XX escape. */
+function segmentStart(segment: string, length: number): string {
+  const head = segment.slice(0, length);
+  const escape = head.lastIndexOf('%');
+  return escape >= head.length - 2 ? head.slice(0, escape) : head;
 }
 
 /** java.net.URLEncoder.encode(s, UTF-8): keeps [A-Za-z0-9.*_-], space as '+', the rest %XX. */
