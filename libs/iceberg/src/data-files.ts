@@ -14,6 +14,8 @@ export interface DataFileOptions {
   readonly sort?: SortOrder;
   /** The partition every row belongs to: the file lives in its folder and records spec and tuple. */
   readonly partition?: { readonly specId: number; readonly tuple: PartitionTuple; readonly path: string };
+  /** See ParquetWriteOptions.onLevelFallback. */
+  readonly onLevelFallback?: (reason: string) => void;
 }
 
 /**
@@ -37,7 +39,7 @@ export async function writeDataFile(
   const written = await writeParquetFile(
     { ...schema, fields: [...fields] },
     fields.map((field, i) => ({ field, values: ordered.map((row) => row[i]) })),
-    { ...(options.parquet ? { parquet: options.parquet } : {}) },
+    { ...(options.parquet ? { parquet: options.parquet } : {}), ...(options.onLevelFallback ? { onLevelFallback: options.onLevelFallback } : {}) },
   );
   const kind = content === FileContent.Data ? 'data' : 'eq-deletes';
   // Time first: files sort by age in a listing, which helps an operator reading the warehouse.

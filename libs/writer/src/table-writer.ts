@@ -87,6 +87,14 @@ export class TableWriter {
   private stepPosition?: Position;
   private table?: LoadedTable;
   private poisonAttempts = 0;
+
+  /** A file written at the codec's default level instead of the table's: said once per table writer, it repeats for every file. */
+  private readonly levelFallback = (reason: string): void => {
+    if (this.levelFallbackSaid) return;
+    this.levelFallbackSaid = true;
+    this.deps.log.warn('writing the table at its codec\'s default compression level: the pages could not be compressed at the level it sets', { table: this.qualified, reason });
+  };
+  private levelFallbackSaid = false;
   /** How long the last batch took to read and fold, for the commit's debug line. */
   private readMs = 0;
   private readonly replays: DeadLetterReplay;
@@ -450,7 +458,7 @@ export class TableWriter {
   private async writeFiles(layout: TableLayout, write: WriteLayout, content: FileContent, fields: TableLayout['keyFields'], rows: readonly unknown[][], equalityIds?: number[]): Promise<DataFile[]> {
     const change = { ...(layout.changed ? { schema: layout.schema } : {}), partitioning: layout.partitioning };
     try {
-      return await this.deps.tables.writeChangeFiles(this.table!, change, content, fields, rows, equalityIds, write.options);
+      return await this.deps.tables.writeChangeFiles(this.table!, change, content, fields, rows, equalityIds, { ...write.options, onLevelFallback: this.levelFallback });
     } catch (error) {
       if (!(error instanceof UnplaceableDeletesError)) throw error;
       throw new PartitioningError(this.qualified, error.message, `resync the table (its files are then written in the current spec), or rewrite its files of spec ${error.specId} into the current spec with another engine, then resume the table`);

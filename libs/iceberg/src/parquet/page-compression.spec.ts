@@ -61,6 +61,13 @@ function generated(seed: number) {
   return { schema, columns, layout, codec, level };
 }
 
+/** The rewritten file, or the reason it fell back as a failure. */
+async function compressed(file: Uint8Array, codec: LeveledCodec, level: number): Promise<Uint8Array> {
+  const result = await compressPages(file, codec, await pageCompressor(codec, level));
+  if (!('bytes' in result)) throw new Error(`fell back: ${result.fallback}`);
+  return result.bytes;
+}
+
 function footerOf(bytes: Uint8Array): ThriftStruct {
   const length = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 8, 4).getUint32(0, true);
   return decodeStruct(bytes, bytes.length - 8 - length).struct;
@@ -100,9 +107,7 @@ describe('compressPages', () => {
   it.each(Array.from({ length: 40 }, (_, i) => SEED + i))('compresses every page of a generated file at the level asked for, rows unchanged (seed %i)', async (seed) => {
     const { schema, columns, layout, codec, level } = generated(seed);
     const plain = (await writeParquetFile(schema, columns, { parquet: layout })).bytes;
-    const compressed = compressPages(plain, codec, await pageCompressor(codec, level));
-    expect(compressed).toBeDefined();
-    const file = compressed!;
+    const file = await compressed(plain, codec, level);
 
     // The same rows, read back by parquet-wasm.
     expect(arrow.tableToIPC(readParquetFile(file))).toEqual(arrow.tableToIPC(readParquetFile(plain)));
@@ -114,11 +119,26 @@ describe('compressPages', () => {
     expect(after.length).toBe(before.length);
     for (const chunk of chunksOf(footerOf(file))) expect(chunk.struct(3)!.number(4)).toBe(CODEC_ID[codec]);
     const compress = await pageCompressor(codec, level);
-    after.forEach((page, i) => {
+    for (const [i, page] of after.entries()) {
       expect(decompress[codec](page.body)).toEqual(before[i].body);
-      expect(compress(before[i].body)).toEqual(page.body);
+      expect(await compress(before[i].body)).toEqual(page.body);
       expect(page.header.number(2)).toBe(before[i].header.number(2)); // uncompressed size kept
-    });
+    }
+    // Sizes in the footer: a chunk's are its headers with its bodies, compressed and not; a row
+    // group's total_byte_size the sum of its chunks' uncompressed sizes.
+    for (const group of structs(footerOf(file), 4)) {
+      let groupBytes = 0;
+      for (const chunk of structs(group, 1)) {
+        const meta = chunk.struct(3)!;
+        const start = Math.min(meta.number(11) ?? Infinity, meta.number(9)!);
+        const pages = after.filter((p) => p.start >= start && p.start < start + meta.number(7)!);
+        const headers = pages.reduce((n, p) => n + (p.body.byteOffset - file.byteOffset - p.start), 0);
+        expect(meta.number(7)).toBe(headers + pages.reduce((n, p) => n + p.body.length, 0));
+        expect(meta.number(6)).toBe(headers + pages.reduce((n, p) => n + p.header.number(2)!, 0));
+        groupBytes += meta.number(6)!;
+      }
+      expect(group.number(2)).toBe(groupBytes);
+    }
 
     // The offset indexes name the moved pages: each location is a page start, its size the
     // header and body together.
@@ -138,24 +158,45 @@ describe('compressPages', () => {
     const v1 = (await writeParquetFile(schema, columns, { parquet: { ...DEFAULT_PARQUET_OPTIONS, codec: 'uncompressed' } })).bytes;
     const properties = new parquet.WriterPropertiesBuilder().setCompression(parquet.Compression.UNCOMPRESSED).setWriterVersion(parquet.WriterVersion.V2).setDataPageSizeLimit(512).build();
     const plain = parquet.writeParquet(parquet.readParquet(v1), properties);
-    const file = compressPages(plain, 'zstd', await pageCompressor('zstd', 5))!;
-    expect(file).toBeDefined();
+    const file = await compressed(plain, 'zstd', 5);
     expect(arrow.tableToIPC(readParquetFile(file))).toEqual(arrow.tableToIPC(readParquetFile(plain)));
     const v2 = pagesOf(file).filter((p) => p.header.number(1) === 3);
     expect(v2.length).toBeGreaterThan(0);
     for (const page of v2) expect(page.header.struct(8)!.get(7)).toBe(true);
   });
 
+  it('lets the event loop turn while it compresses (health checks and heartbeats run meanwhile)', async () => {
+    const schema: IcebergSchema = { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'id', required: true, type: 'long' }] };
+    const rows = Array.from({ length: 100_000 }, (_, i) => BigInt(i));
+    const plain = (await writeParquetFile(schema, [{ field: schema.fields[0], values: rows }], { parquet: { ...DEFAULT_PARQUET_OPTIONS, codec: 'uncompressed', pageBytes: 4096 } })).bytes;
+    const zstd3 = await pageCompressor('zstd', 3);
+    // A compressor that holds the thread 20 ms a page, as a high level does: without turns, no timer could fire.
+    const slow = async (page: Uint8Array) => {
+      const until = performance.now() + 20;
+      while (performance.now() < until);
+      return zstd3(page);
+    };
+    expect(pagesOf(plain).length).toBeGreaterThan(10);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    try {
+      expect('bytes' in (await compressPages(plain, 'zstd', slow))).toBe(true);
+    } finally {
+      clearInterval(timer);
+    }
+    expect(ticks).toBeGreaterThan(0);
+  });
+
   it('applies the level: a higher one makes a compressible file smaller', async () => {
     const schema: IcebergSchema = { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'note', required: false, type: 'string' }] };
     const columns = [{ field: schema.fields[0], values: Array.from({ length: 20_000 }, (_, i) => `order ${i % 1000} shipped to warehouse ${(i * 7) % 13}, status ok`) }];
     const plain = (await writeParquetFile(schema, columns, { parquet: { ...DEFAULT_PARQUET_OPTIONS, codec: 'uncompressed' } })).bytes;
-    for (const [codec, low, high] of [['zstd', 1, 19], ['gzip', 1, 9], ['brotli', 0, 11]] as const) {
-      const small = compressPages(plain, codec, await pageCompressor(codec, high))!;
-      const large = compressPages(plain, codec, await pageCompressor(codec, low))!;
+    for (const [codec, low, high] of [['zstd', 1, 15], ['gzip', 1, 9], ['brotli', 0, 9]] as const) {
+      const small = await compressed(plain, codec, high);
+      const large = await compressed(plain, codec, low);
       expect(small.length).toBeLessThan(large.length);
     }
-  });
+  }, 60_000);
 
   it('gives up on a layout it does not know, so the caller writes the codec at its default level', async () => {
     const schema: IcebergSchema = { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'id', required: true, type: 'long' }] };
@@ -167,11 +208,15 @@ describe('compressPages', () => {
     const padded = new Uint8Array(plain.length + 3);
     padded.set(plain.subarray(0, footerStart));
     padded.set(plain.subarray(footerStart), footerStart + 3);
-    expect(compressPages(padded, 'zstd', compress)).toBeUndefined();
-    // Not Parquet; and a file already compressed.
-    expect(compressPages(Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]), 'zstd', compress)).toBeUndefined();
+    expect(await compressPages(padded, 'zstd', compress)).toEqual({ fallback: expect.stringMatching(/unnamed bytes/) });
+    // Not Parquet; a file already compressed; a compressor that fails.
+    expect(await compressPages(Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]), 'zstd', compress)).toEqual({ fallback: expect.any(String) });
     const zstdFile = (await writeParquetFile(schema, [{ field: schema.fields[0], values: [1n] }], { parquet: DEFAULT_PARQUET_OPTIONS })).bytes;
-    expect(compressPages(zstdFile, 'zstd', compress)).toBeUndefined();
+    expect(await compressPages(zstdFile, 'zstd', compress)).toEqual({ fallback: expect.any(String) });
+    const failing = async (): Promise<Uint8Array> => {
+      throw new Error('out of memory');
+    };
+    expect(await compressPages(plain, 'zstd', failing)).toEqual({ fallback: expect.stringMatching(/compressor failed: out of memory/) });
     // writeParquetFile falls back in the same way: a level on a codec without one changes nothing.
     const snappy = await writeParquetFile(schema, [{ field: schema.fields[0], values: [1n] }], { parquet: { ...DEFAULT_PARQUET_OPTIONS, codec: 'snappy', level: 5 } });
     expect(chunksOf(footerOf(snappy.bytes)).map((c) => c.struct(3)!.number(4))).toEqual([1]);
@@ -184,6 +229,6 @@ describe('compressPages', () => {
     const written = (await writeParquetFile(schema, columns, { parquet: { ...DEFAULT_PARQUET_OPTIONS, codec: 'gzip', level: 9 } })).bytes;
     const gzip9 = await pageCompressor('gzip', 9);
     const pages = pagesOf(written);
-    expect(pages.map((p) => p.body)).toEqual(pagesOf(plain).map((p) => gzip9(p.body)));
+    expect(pages.map((p) => p.body)).toEqual(await Promise.all(pagesOf(plain).map((p) => gzip9(p.body))));
   });
 });

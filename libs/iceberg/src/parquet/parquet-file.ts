@@ -37,6 +37,8 @@ const CODECS: Readonly<Record<ParquetCodec, parquet.Compression>> = {
 
 export interface ParquetWriteOptions {
   readonly parquet?: ParquetOptions;
+  /** Told why a file was written at the codec's default level instead of the level asked for. */
+  readonly onLevelFallback?: (reason: string) => void;
 }
 
 /**
@@ -83,7 +85,17 @@ export async function writeParquetFile(schema: IcebergSchema, columns: readonly 
   if (leveled) {
     const codec = layout.codec as LeveledCodec;
     // A layout the rewrite does not know keeps the codec at its default level: valid either way.
-    bytes = compressPages(bytes, codec, await pageCompressor(codec, layout.level as number)) ?? encode(groups, codec);
+    let result: Awaited<ReturnType<typeof compressPages>>;
+    try {
+      result = await compressPages(bytes, codec, await pageCompressor(codec, layout.level as number));
+    } catch (error) {
+      result = { fallback: `the ${codec} compressor did not load: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    if ('bytes' in result) bytes = result.bytes;
+    else {
+      options.onLevelFallback?.(result.fallback);
+      bytes = encode(groups, codec);
+    }
   }
 
   const stats = {

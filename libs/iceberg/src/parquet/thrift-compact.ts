@@ -160,7 +160,11 @@ class Reader {
     for (let shift = 0; ; shift += 7) {
       const byte = this.byte();
       result += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) return result;
+      if ((byte & 0x80) === 0) {
+        // Past 2^53 a number would not encode back to the same bytes.
+        if (result > Number.MAX_SAFE_INTEGER) throw new ThriftDecodeError(`thrift varint past 2^53 at byte ${this.at}`);
+        return result;
+      }
       if (shift > 56) throw new ThriftDecodeError(`thrift varint longer than 64 bits at byte ${this.at}`);
     }
   }
