@@ -62,9 +62,7 @@ interface Trailer {
 
 async function rewrite(file: Uint8Array, codec: LeveledCodec, compress: PageCompressor): Promise<Uint8Array> {
   if (!MAGIC.every((b, i) => file[i] === b && file[file.length - 4 + i] === b)) throw new LayoutError('not a plain Parquet file');
-  const footerLength = new DataView(file.buffer, file.byteOffset + file.length - 8, 4).getUint32(0, true);
-  const footerStart = file.length - 8 - footerLength;
-  const footer = decodeStruct(file, footerStart).struct;
+  const { footer, footerStart } = footerOf(file);
 
   const out = new Output();
   out.push(Uint8Array.from(MAGIC));
@@ -88,10 +86,7 @@ async function rewrite(file: Uint8Array, codec: LeveledCodec, compress: PageComp
       if (chunk.get(CHUNK.filePath) !== undefined || chunk.get(CHUNK.encrypted) !== undefined) throw new LayoutError('external or encrypted column chunk');
       const meta = chunk.struct(CHUNK.metaData);
       if (!meta || meta.number(META.codec) !== UNCOMPRESSED || meta.get(META.indexPageOffset) !== undefined) throw new LayoutError('chunk not uncompressed');
-      const dataOffset = need(meta.number(META.dataPageOffset));
-      const dictionaryOffset = meta.number(META.dictionaryPageOffset);
-      const start = dictionaryOffset !== undefined ? Math.min(dictionaryOffset, dataOffset) : dataOffset;
-      const end = start + need(meta.number(META.totalCompressedSize));
+      const { dataOffset, dictionaryOffset, start, end } = chunkSpan(meta);
       if (start !== expected) throw new LayoutError(`chunk at ${start}, expected ${expected}`);
       const newStart = out.length;
       let uncompressed = 0;
@@ -187,15 +182,9 @@ async function compressBody(compress: PageCompressor, body: Uint8Array): Promise
  * page's size. A mistake in the rewrite shows here rather than in somebody's query.
  */
 function verify(file: Uint8Array): void {
-  const footerLength = new DataView(file.buffer, file.byteOffset + file.length - 8, 4).getUint32(0, true);
-  const footer = decodeStruct(file, file.length - 8 - footerLength).struct;
-  for (const group of listOf(footer, FILE.rowGroups)) {
+  for (const group of listOf(footerOf(file).footer, FILE.rowGroups)) {
     for (const chunk of listOf(group, ROW_GROUP.columns)) {
-      const meta = need(chunk.struct(CHUNK.metaData));
-      const dataOffset = need(meta.number(META.dataPageOffset));
-      const dictionaryOffset = meta.number(META.dictionaryPageOffset);
-      const start = dictionaryOffset !== undefined ? Math.min(dictionaryOffset, dataOffset) : dataOffset;
-      const end = start + need(meta.number(META.totalCompressedSize));
+      const { dataOffset, dictionaryOffset, start, end } = chunkSpan(need(chunk.struct(CHUNK.metaData)));
       const sizes = new Map<number, number>();
       for (let at = start; at < end; ) {
         const { struct: header, end: bodyStart } = decodeStruct(file, at);
@@ -253,6 +242,20 @@ function chunkTrailers(file: Uint8Array, chunk: ThriftStruct, meta: ThriftStruct
     return encodeStruct(index);
   });
   return trailers;
+}
+
+/** The footer (FileMetaData) and where it starts: it ends 8 bytes before the file, its length then the magic. */
+function footerOf(file: Uint8Array): { footer: ThriftStruct; footerStart: number } {
+  const footerStart = file.length - 8 - new DataView(file.buffer, file.byteOffset + file.length - 8, 4).getUint32(0, true);
+  return { footer: decodeStruct(file, footerStart).struct, footerStart };
+}
+
+/** Where a column chunk's pages lie: from its dictionary page (when it has one) for its compressed size. */
+function chunkSpan(meta: ThriftStruct): { dataOffset: number; dictionaryOffset: number | undefined; start: number; end: number } {
+  const dataOffset = need(meta.number(META.dataPageOffset));
+  const dictionaryOffset = meta.number(META.dictionaryPageOffset);
+  const start = dictionaryOffset !== undefined ? Math.min(dictionaryOffset, dataOffset) : dataOffset;
+  return { dataOffset, dictionaryOffset, start, end: start + need(meta.number(META.totalCompressedSize)) };
 }
 
 function listOf(struct: ThriftStruct, id: number): ThriftStruct[] {
