@@ -72,10 +72,32 @@ if (hasSnapshot && mode === '--files') {
   const reader = { view: new DataView(buffer), offset: 0 };
   const { metadata: avro, syncMarker } = await avroMetadata(reader);
   for (const record of await avroRead({ reader, metadata: avro, syncMarker })) {
-    listed.push({ path: record.manifest_path, content: Number(record.content), specId: Number(record.partition_spec_id), partitions: record.partitions ?? [] });
+    listed.push({
+      path: record.manifest_path,
+      content: Number(record.content),
+      specId: Number(record.partition_spec_id),
+      partitions: record.partitions ?? [],
+      // v3 only (field 520); icebird 0.3.1 knows nothing of row lineage, so it is worked out here.
+      ...(record.first_row_id !== undefined && record.first_row_id !== null ? { firstRowId: BigInt(record.first_row_id) } : {}),
+    });
   }
 }
 const specOf = new Map(listed.map((m) => [m.path, m.specId]));
+// Row lineage, as the spec says (First Row ID Inheritance): a data file without first_row_id takes
+// its manifest's plus the record counts of the data files before it (any status) that had none.
+const firstRowIdOf = new Map();
+for (const manifest of manifests) {
+  let next = listed.find((m) => m.path === manifest.url)?.firstRowId;
+  for (const entry of manifest.entries) {
+    const file = entry.data_file;
+    if (Number(file.content ?? 0) !== 0) continue;
+    if (file.first_row_id !== undefined && file.first_row_id !== null) firstRowIdOf.set(file.file_path, BigInt(file.first_row_id));
+    else if (next !== undefined) {
+      if (entry.status !== 2) firstRowIdOf.set(file.file_path, next);
+      next += BigInt(file.record_count);
+    }
+  }
+}
 const hasData = entries.some((e) => !e.data_file.content);
 const rows = hasData ? await icebergRead({ tableUrl, metadata }) : [];
 const files = entries.map((e) => ({
@@ -89,6 +111,7 @@ const files = entries.map((e) => ({
   manifest: e.manifest,
   ...(specOf.has(e.manifest) ? { specId: specOf.get(e.manifest) } : {}),
   partition: e.data_file.partition ?? {},
+  ...(firstRowIdOf.has(e.data_file.file_path) ? { firstRowId: firstRowIdOf.get(e.data_file.file_path) } : {}),
 }));
 process.stdout.write(
   JSON.stringify(mode === '--files' ? { rows, files, manifests: listed } : rows, (_key, value) => {

@@ -31,6 +31,8 @@ export interface IcebirdFile {
   readonly manifest?: string;
   readonly specId?: number;
   readonly partition?: Readonly<Record<string, unknown>>;
+  /** v3: the file's first_row_id, explicit or inherited (worked out from the manifests, not by icebird). */
+  readonly firstRowId?: bigint;
 }
 
 /** A manifest-list entry, as icebird's Avro reader reads it. */
@@ -39,6 +41,8 @@ export interface ListedManifest {
   readonly content: number;
   readonly specId: number;
   readonly partitions: ReadonlyArray<{ contains_null: boolean; contains_nan?: boolean | null; lower_bound?: Uint8Array | null; upper_bound?: Uint8Array | null }>;
+  /** v3: the manifest's first_row_id (data manifests). */
+  readonly firstRowId?: bigint;
 }
 
 /** The table's rows and its live files, both read by icebird. */

@@ -164,12 +164,17 @@ describe('loadSettings', () => {
     ['PHILOTES_ICEBERG_PARQUET_COMPRESSION', 'lzo', 'PHILOTES_ICEBERG_PARQUET_COMPRESSION="lzo": must be zstd, zstd(1-22), gzip, gzip(0-9), brotli, brotli(0-11), snappy or uncompressed'],
     ['PHILOTES_ICEBERG_PARQUET_ROW_GROUP_SIZE', '100B', 'PHILOTES_ICEBERG_PARQUET_ROW_GROUP_SIZE="100B": must be between 1024 and 2147483648'],
     ['PHILOTES_ICEBERG_PARQUET_PAGE_SIZE', 'big', 'PHILOTES_ICEBERG_PARQUET_PAGE_SIZE="big": must be a size such as 512KB, 64MB or 1GB'],
-    ['PHILOTES_ICEBERG_FORMAT_VERSION', '3', 'PHILOTES_ICEBERG_FORMAT_VERSION="3": format version 3 arrives with deletion vectors; Philotes writes format version 2 until then'],
-    ['PHILOTES_ICEBERG_FORMAT_VERSION', '1', 'PHILOTES_ICEBERG_FORMAT_VERSION="1": must be 2'],
+    ['PHILOTES_ICEBERG_FORMAT_VERSION', '4', 'PHILOTES_ICEBERG_FORMAT_VERSION="4": must be 2 or 3'],
+    ['PHILOTES_ICEBERG_FORMAT_VERSION', '1', 'PHILOTES_ICEBERG_FORMAT_VERSION="1": must be 2 or 3'],
     [
       'PHILOTES_ICEBERG_TABLE_PROPERTIES',
-      'public.t:format-version=3',
-      'PHILOTES_ICEBERG_TABLE_PROPERTIES="public.t:format-version=3": must set no reserved or invalid property: format-version is reserved by Iceberg (set PHILOTES_ICEBERG_FORMAT_VERSION)',
+      'public.t:format-version=1',
+      'PHILOTES_ICEBERG_TABLE_PROPERTIES="public.t:format-version=1": must set no reserved or invalid property: format-version must be 2 or 3',
+    ],
+    [
+      'PHILOTES_ICEBERG_TABLE_PROPERTIES',
+      'public.t:uuid=x',
+      'PHILOTES_ICEBERG_TABLE_PROPERTIES="public.t:uuid=x": must set no reserved or invalid property: uuid is reserved by Iceberg',
     ],
     [
       'PHILOTES_ICEBERG_TABLE_PROPERTIES',

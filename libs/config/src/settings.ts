@@ -250,16 +250,16 @@ export class PhilotesSettings {
   @InRange(64, 1024 ** 3)
   icebergParquetPageSize?: number;
 
-  @Setting({ env: 'PHILOTES_ICEBERG_FORMAT_VERSION', kind: 'integer', doc: 'Iceberg format version of the tables; 2 (unset means 2).' })
+  @Setting({ env: 'PHILOTES_ICEBERG_FORMAT_VERSION', kind: 'integer', doc: 'Iceberg format version of new tables, 2 or 3 (row lineage); an existing table of a lower version is upgraded, never downgraded. Unset: 2 for new tables, existing ones keep theirs. Per table: format-version in PHILOTES_ICEBERG_TABLE_PROPERTIES.' })
   @IsOptional()
-  @IsIn([2], { message: (args) => (args.value === 3 ? 'format version 3 arrives with deletion vectors; Philotes writes format version 2 until then' : 'must be 2') })
+  @IsIn([2, 3], { message: 'must be 2 or 3' })
   icebergFormatVersion?: number;
 
   @Setting({
     env: 'PHILOTES_ICEBERG_TABLE_PROPERTIES',
     kind: 'table-properties',
     default: '',
-    doc: 'Per-table Iceberg properties, Iceberg\'s own names, e.g. public.events:write.parquet.compression-codec=zstd,write.parquet.compression-level=9;public.t:write.target-file-size-bytes=134217728 ("double-quote" names holding . : ; = or spaces, "" for a quote). They win over the global settings; unknown names pass into the table\'s properties, Iceberg\'s reserved ones and philotes.* are refused.',
+    doc: 'Per-table Iceberg properties, Iceberg\'s own names, e.g. public.events:write.parquet.compression-codec=zstd,write.parquet.compression-level=9;public.t:write.target-file-size-bytes=134217728 ("double-quote" names holding . : ; = or spaces, "" for a quote). They win over the global settings; unknown names pass into the table\'s properties, Iceberg\'s reserved ones and philotes.* are refused, except format-version (2 or 3), which sets the table\'s format version (see PHILOTES_ICEBERG_FORMAT_VERSION).',
   })
   icebergTableProperties!: TablePropertiesEntry[];
 

@@ -15,6 +15,10 @@ describe('PHILOTES_ICEBERG_TABLE_PROPERTIES', () => {
     expect(parseTableProperties('')).toEqual({ value: [] });
   });
 
+  it('reads format-version, the one reserved name a table entry may set', () => {
+    expect(parseTableProperties('public.t:format-version=3')).toEqual({ value: [{ schema: 'public', table: 't', properties: { 'format-version': '3' } }] });
+  });
+
   it('reads quoted names holding dots, colons, semicolons, equals signs, quotes and unicode', () => {
     expect(parseTableProperties('"my.schema"."a:b;c=d ""q""":write.parquet.compression-codec=gzip;"schéma"."表":engine.flag=on')).toEqual({
       value: [
@@ -37,7 +41,7 @@ describe('PHILOTES_ICEBERG_TABLE_PROPERTIES', () => {
   it.each([
     ['public.t:uuid=x', 'uuid is reserved by Iceberg'],
     ['public.t:current-snapshot-id=1', 'current-snapshot-id is reserved by Iceberg'],
-    ['public.t:format-version=2', 'format-version is reserved by Iceberg (set PHILOTES_ICEBERG_FORMAT_VERSION)'],
+    ['public.t:format-version=4', 'format-version must be 2 or 3'],
     ['public.t:philotes.mode=append', "philotes.mode: philotes.* properties are Philotes' own bookkeeping"],
     ['public.t:write.format.default=orc', 'write.format.default must be parquet (the only format Philotes writes)'],
     ['public.t:write.parquet.compression-codec=lzo', 'write.parquet.compression-codec must be one of zstd, gzip, brotli, snappy, uncompressed'],

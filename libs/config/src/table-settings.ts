@@ -155,7 +155,10 @@ const SIZE_RANGES: Readonly<Record<string, readonly [number, number]>> = {
 
 /** Why a property cannot be set, or undefined when it can. `properties` is the whole entry (a level needs its codec). */
 export function propertyProblem(name: string, value: string, properties: Readonly<Record<string, string>>): string | undefined {
-  if (RESERVED.has(name)) return `${name} is reserved by Iceberg${name === 'format-version' ? ' (set PHILOTES_ICEBERG_FORMAT_VERSION)' : ''}`;
+  // The one reserved name a table entry may set: it becomes the metadata's format version, as
+  // Spark's SET TBLPROPERTIES ('format-version'=...) upgrades a table, never a property.
+  if (name === 'format-version') return value === '2' || value === '3' ? undefined : 'format-version must be 2 or 3';
+  if (RESERVED.has(name)) return `${name} is reserved by Iceberg`;
   if (name.startsWith('philotes.')) return `${name}: philotes.* properties are Philotes' own bookkeeping`;
   if (name === 'write.format.default' && value !== 'parquet') return 'write.format.default must be parquet (the only format Philotes writes)';
   if (name === 'write.parquet.compression-codec' && !(value in CODEC_LEVELS)) return `${name} must be one of ${Object.keys(CODEC_LEVELS).join(', ')}`;

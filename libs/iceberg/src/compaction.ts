@@ -1,6 +1,7 @@
 import { writePartitionedFiles } from './data-files';
 import { DataFile, FileContent, ManifestEntry } from './manifest';
-import { currentSchema, currentSnapshot, defaultSpec } from './metadata';
+import { currentSchema, currentSnapshot, defaultSpec, tracksRowLineage } from './metadata';
+import { lineageOf, LINEAGE_FIELDS } from './row-lineage';
 import { partitionKey, unpartitionedSpecIds } from './partitioning/partition-spec';
 import { writableSortOrder } from './sort-order';
 import { parquetOptionsOf } from './write-properties';
@@ -26,7 +27,9 @@ export function storeKeyReader(store: ObjectStore): KeyColumnReader {
  * is a `replace` commit — same rows, fewer files — carrying the parent's summary properties (such
  * as philotes.source-lsn), since the table's content and position do not change. Its files keep
  * the sequence number of the snapshot planned from, so it may commit after other commits (see
- * {@link rebaseCompaction}): the deletes those add still apply to the rewritten rows.
+ * {@link rebaseCompaction}): the deletes those add still apply to the rewritten rows. In a v3
+ * table the rows keep their lineage: `_row_id` and `_last_updated_sequence_number` are written
+ * out for every row copied (spec, Row Lineage: a row moved unchanged keeps both).
  */
 export async function compact(store: ObjectStore, table: LoadedTable, plan: CompactionPlan, targetFileSize: number): Promise<TableChange> {
   const schema = currentSchema(table.metadata);
@@ -35,23 +38,33 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
   const deleted = plan.appliedKeys ?? (await deletedKeys(store, schema.fields, plan.applied, unpartitioned));
   // Written as the table's properties and sort order say now (another engine may have set them).
   const options = { parquet: parquetOptionsOf(table.metadata.properties), sort: writableSortOrder(table.metadata) };
+  const lineage = tracksRowLineage(table.metadata);
+  const fields = lineage ? [...schema.fields, ...LINEAGE_FIELDS] : schema.fields;
+  const at = schema.fields.length;
   const added: DataFile[] = [];
   let pending: unknown[][] = [];
   let pendingBytes = 0;
   const flush = async () => {
     if (pending.length === 0) return;
-    added.push(...(await writePartitionedFiles(store, table.metadata.location, schema, spec, schema.fields, pending, undefined, undefined, options)));
+    added.push(...(await writePartitionedFiles(store, table.metadata.location, schema, spec, fields, pending, undefined, undefined, options)));
     pending = [];
     pendingBytes = 0;
   };
   for (const group of plan.groups) {
     for (const entry of [...group.rewrite].sort((a, b) => sequenceOf(a) - sequenceOf(b))) {
-      const rows = readRows(await store.get(entry.dataFile.filePath), schema.fields);
+      const rows = readRows(await store.get(entry.dataFile.filePath), fields);
       const scope = deleteScope(entry, unpartitioned);
-      const kept = rows.filter((row) => !isDeleted(row, sequenceOf(entry), deleted, scope));
+      let kept = 0;
       // One by one: spreading a large file's rows into push() overflows the call stack.
-      for (const row of kept) pending.push(row);
-      pendingBytes += kept.length === 0 ? 0 : (entry.dataFile.fileSizeInBytes * kept.length) / rows.length;
+      for (let position = 0; position < rows.length; position++) {
+        const row = rows[position];
+        if (isDeleted(row, sequenceOf(entry), deleted, scope)) continue;
+        // The position is the row's in its file, before deletes: what its inherited _row_id counts.
+        if (lineage) [row[at], row[at + 1]] = lineageOf(entry, position, row[at], row[at + 1]);
+        pending.push(row);
+        kept++;
+      }
+      pendingBytes += kept === 0 ? 0 : (entry.dataFile.fileSizeInBytes * kept) / rows.length;
       if (pendingBytes >= targetFileSize) await flush();
     }
     // Never merged across partitions: each group ends its own files.
@@ -77,7 +90,7 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
  * applied to the files they replace (deletes go into the default spec and those with live data),
  * and a delete file the rewrite removes is older than any data file added since, so it applied
  * to none of them. Anything else drops it: a file it removes has left (TRUNCATE, resync, another
- * compaction), the schema or default spec changed, or another engine added a position delete or
+ * compaction), the schema, default spec or format version changed, or another engine added a position delete or
  * a data file of an old sequence number (its own rewrite).
  */
 export async function rebaseCompaction(
@@ -89,6 +102,8 @@ export async function rebaseCompaction(
   const before = planned.table.metadata;
   if (before['current-schema-id'] !== current.metadata['current-schema-id']) return { dropped: 'the schema changed' };
   if (before['default-spec-id'] !== current.metadata['default-spec-id']) return { dropped: 'the partition spec changed' };
+  // Rows rewritten without lineage columns would take new row ids in a table upgraded since.
+  if (before['format-version'] !== current.metadata['format-version']) return { dropped: 'the format version changed' };
   const plannedSequence = currentSnapshot(before)?.['sequence-number'] ?? 0;
   const live = await tables.liveFiles(current.metadata);
   const paths = new Set([...live.data, ...live.deletes].map((e) => e.dataFile.filePath));

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Catalog, CommitUnit, TableIdentifier } from './catalog/catalog';
 import { parseIcebergJson, stringifyIcebergJson } from './json';
-import { DataFile, EntryStatus, FileContent, ManifestEntry, ManifestFile, readManifest, readManifestList, writeManifest, writeManifestList } from './manifest';
+import { assignFirstRowIds, DataFile, EntryStatus, FileContent, ManifestEntry, ManifestFile, readManifest, readManifestList, writeManifest, writeManifestList } from './manifest';
 import {
   currentSchema,
   currentSnapshot,
   defaultSpec,
+  FormatVersion,
   metadataVersion,
   newSnapshotId,
   newTableMetadata,
@@ -17,6 +18,8 @@ import {
   SnapshotOperation,
   TableMetadata,
   withSchema,
+  tracksRowLineage,
+  withFormatVersion,
   withoutSnapshots,
   withSnapshot,
 } from './metadata';
@@ -65,6 +68,8 @@ export interface TableChange {
   readonly properties?: Readonly<Record<string, string>>;
   /** The default sort order from this commit on (see {@link withSortOrder}); the added data files carry its id. */
   readonly sortOrder?: readonly SortField[];
+  /** Upgrades the table to this format version first (never down, see {@link withFormatVersion}). */
+  readonly formatVersion?: FormatVersion;
 }
 
 /**
@@ -72,8 +77,9 @@ export interface TableChange {
  * order. Pure, so a writer learns the spec and sort order id its files must carry before it
  * writes them (writeChangeFiles and prepare build on the same result).
  */
-export function metadataChangedBy(metadata: TableMetadata, change: Pick<TableChange, 'schema' | 'properties' | 'sortOrder' | 'partitioning'>, now = Date.now()): TableMetadata {
-  let next = change.schema ? withSchema(metadata, change.schema, now) : metadata;
+export function metadataChangedBy(metadata: TableMetadata, change: Pick<TableChange, 'schema' | 'properties' | 'sortOrder' | 'partitioning' | 'formatVersion'>, now = Date.now()): TableMetadata {
+  let next = change.formatVersion ? withFormatVersion(metadata, change.formatVersion, now) : metadata;
+  if (change.schema) next = withSchema(next, change.schema, now);
   // After the schema: a new spec binds to the fields the change makes current.
   if (change.partitioning) next = withPartitioning(next, change.partitioning);
   if (change.properties && !sameProperties(change.properties, next.properties)) next = { ...next, properties: { ...change.properties }, 'last-updated-ms': Math.max(now, next['last-updated-ms']) };
@@ -117,8 +123,8 @@ export interface LiveFiles {
 }
 
 /**
- * Creating tables and committing snapshots, format v2, with the manifest and metadata files the
- * spec describes. A commit is prepared (files written) outside any transaction, then published
+ * Creating tables and committing snapshots, format v2 or v3 (with row lineage), with the
+ * manifest and metadata files the spec describes. A commit is prepared (files written) outside any transaction, then published
  * by a compare-and-swap in the catalog, inside the caller's unit of work where the catalog can join it.
  */
 export class IcebergTables {
@@ -143,10 +149,10 @@ export class IcebergTables {
   }
 
   /** Creates the table, or loads it when another process created it first. */
-  async create(id: TableIdentifier, schema: IcebergSchema, properties: Record<string, string>, partitioning: readonly PartitionFieldRequest[] = []): Promise<LoadedTable> {
+  async create(id: TableIdentifier, schema: IcebergSchema, properties: Record<string, string>, partitioning: readonly PartitionFieldRequest[] = [], formatVersion: FormatVersion = 2): Promise<LoadedTable> {
     const tableUuid = randomUUID();
     const location = this.location(id, tableUuid);
-    const metadata = newTableMetadata(location, schema, properties, Date.now(), tableUuid, partitioning);
+    const metadata = newTableMetadata(location, schema, properties, Date.now(), tableUuid, partitioning, formatVersion);
     const metadataLocation = nextMetadataPath(location, undefined);
     await this.store.put(metadataLocation, Buffer.from(stringifyIcebergJson(metadata)));
     await this.catalog.ensureNamespace(id.namespace);
@@ -173,6 +179,7 @@ export class IcebergTables {
     const sequenceNumber = metadata['last-sequence-number'] + 1;
     const snapshotId = newSnapshotId();
     const schema = currentSchema(metadata);
+    const formatVersion = metadata['format-version'];
     const location = metadata.location;
     const written: string[] = [];
     const put = async (path: string, bytes: Uint8Array) => {
@@ -189,7 +196,7 @@ export class IcebergTables {
     /** One manifest per (content, spec): a manifest's files share its spec (spec, Manifests). */
     const writeManifestOf = async (kind: string, content: 0 | 1, specId: number, entries: readonly ManifestEntry[], as: 'added' | 'existing' | 'deleted') => {
       const path = manifestPath(kind);
-      const bytes = writeManifest(entries, schema, content === 0 ? 'data' : 'deletes', specById(metadata, specId));
+      const bytes = writeManifest(entries, schema, content === 0 ? 'data' : 'deletes', specById(metadata, specId), formatVersion);
       await put(path, bytes);
       return summarise(path, bytes.length, content, entries, snapshotId, sequenceNumber, as, specId, boundSpec(specId));
     };
@@ -238,8 +245,12 @@ export class IcebergTables {
       carried.push(await writeManifestOf('m-merged', bin[0].content, bin[0].partitionSpecId, entries, 'existing'));
     }
 
+    // v3: the snapshot's row ids start at the table's next-row-id as this attempt sees it (spec,
+    // Snapshot Row IDs); a commit that loses the swap is prepared again on the new base.
+    const firstRowId = tracksRowLineage(metadata) ? (metadata['next-row-id'] ?? 0) : undefined;
+    const lineage = firstRowId === undefined ? undefined : assignFirstRowIds([...fresh, ...carried], firstRowId);
     const manifestList = `${location}/metadata/snap-${snapshotId}-1-${randomUUID()}.avro`;
-    await put(manifestList, writeManifestList([...fresh, ...carried], { snapshotId, parentSnapshotId: parent?.['snapshot-id'], sequenceNumber }));
+    await put(manifestList, writeManifestList(lineage?.manifests ?? [...fresh, ...carried], { snapshotId, parentSnapshotId: parent?.['snapshot-id'], sequenceNumber, firstRowId }, formatVersion));
     hooks.afterManifests?.();
 
     const snapshot: Snapshot = {
@@ -250,6 +261,7 @@ export class IcebergTables {
       'manifest-list': manifestList,
       summary: { operation: change.operation, ...snapshotSummary(parent, change, removed), ...change.summary },
       'schema-id': metadata['current-schema-id'],
+      ...(lineage ? { 'first-row-id': firstRowId, 'added-rows': lineage.assigned } : {}),
     };
     metadata = withSnapshot(metadata, snapshot, base.metadataLocation);
     const metadataLocation = nextMetadataPath(location, base.metadataLocation);

@@ -2,6 +2,7 @@ export * from './catalog/catalog';
 export * from './catalog/sql-catalog';
 export * from './catalog/memory-catalog';
 export * from './compaction';
+export * from './row-lineage';
 export * from './data-files';
 export * from './json';
 export * from './manifest';

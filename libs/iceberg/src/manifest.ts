@@ -1,7 +1,7 @@
 import { readAvroContainer, writeAvroContainer } from './avro/container';
-import { manifestEntrySchema, MANIFEST_FILE_SCHEMA } from './avro/schemas';
+import { manifestEntrySchema, manifestFileSchema } from './avro/schemas';
 import { stringifyIcebergJson } from './json';
-import { SnapshotId } from './metadata';
+import { FormatVersion, SnapshotId } from './metadata';
 import { columnStats } from './parquet/bounds';
 import { fromAvroPartition, partitionAvroFields, toAvroPartition } from './partitioning/partition-avro';
 import { bindSpec, BoundPartitionField, PartitionSpec, PartitionTuple, UNPARTITIONED } from './partitioning/partition-spec';
@@ -33,6 +33,11 @@ export interface DataFile {
   /** The spec the file was written with (0, unpartitioned, when absent) and its partition tuple. */
   readonly specId?: number;
   readonly partition?: PartitionTuple;
+  /**
+   * v3 data files: the `_row_id` of the file's first row (spec, First Row ID Inheritance). Absent
+   * for a file being added (its manifest's first_row_id assigns it on read) and in v2 tables.
+   */
+  readonly firstRowId?: number;
 }
 
 /** A manifest list's summary of one partition field over a manifest's files (bounds in the single-value binary form). */
@@ -70,6 +75,8 @@ export interface ManifestFile {
   readonly partitionSpecId: number;
   /** One per field of that spec. */
   readonly partitions?: readonly FieldSummary[];
+  /** v3 data manifests: the first row id its files without one inherit from (see assignFirstRowIds). */
+  readonly firstRowId?: number;
 }
 
 const toPairs = <V>(map: ReadonlyMap<number, V> | undefined) => (map ? [...map].map(([key, value]) => ({ key, value })) : null);
@@ -79,7 +86,7 @@ const fromPairs = <V>(pairs: Array<{ key: number; value: V }> | null) => (pairs 
  * A manifest of files of one spec (spec, Manifests: a manifest holds files of a single spec; its
  * entry schema has that spec's partition record).
  */
-export function writeManifest(entries: readonly ManifestEntry[], schema: IcebergSchema, content: 'data' | 'deletes', spec: PartitionSpec = UNPARTITIONED): Buffer {
+export function writeManifest(entries: readonly ManifestEntry[], schema: IcebergSchema, content: 'data' | 'deletes', spec: PartitionSpec = UNPARTITIONED, formatVersion: FormatVersion = 2): Buffer {
   const bound = bindSpec(spec, schema);
   const records = entries.map((entry) => ({
     status: entry.status,
@@ -105,14 +112,16 @@ export function writeManifest(entries: readonly ManifestEntry[], schema: Iceberg
       // Delete files are not sorted by a table order (spec: sort_order_id is for data files only).
       sort_order_id: entry.dataFile.content === FileContent.Data ? (entry.dataFile.sortOrderId ?? 0) : null,
       referenced_data_file: null,
+      // Delete files never have one (spec); an existing data file's inherited id is written out.
+      ...(formatVersion >= 3 ? { first_row_id: entry.dataFile.content === FileContent.Data ? (entry.dataFile.firstRowId ?? null) : null, content_offset: null, content_size_in_bytes: null } : {}),
     },
   }));
-  return writeAvroContainer(manifestEntrySchema(partitionAvroFields(bound)), records, {
+  return writeAvroContainer(manifestEntrySchema(partitionAvroFields(bound), formatVersion), records, {
     schema: stringifyIcebergJson(schema).replace(/\n\s*/g, ''),
     'schema-id': String(schema['schema-id']),
     'partition-spec': JSON.stringify(spec.fields),
     'partition-spec-id': String(spec['spec-id']),
-    'format-version': '2',
+    'format-version': String(formatVersion),
     content,
   });
 }
@@ -137,20 +146,29 @@ interface EntryRecord {
     split_offsets: number[] | null;
     equality_ids: number[] | null;
     sort_order_id?: number | null;
+    first_row_id?: number | null;
   };
 }
 
 /**
  * The entries of a manifest, with inherited values filled in: an ADDED entry written with null
- * snapshot id and sequence numbers takes them from its manifest-list entry.
+ * snapshot id and sequence numbers takes them from its manifest-list entry; a data file without
+ * a first_row_id takes the manifest's plus the rows of the files before it that had none (spec,
+ * First Row ID Inheritance; none when the manifest has none, as before a v3 upgrade).
  */
 export function readManifest(bytes: Uint8Array, listed: ManifestFile): ManifestEntry[] {
   const { meta, records } = readAvroContainer(bytes);
   const partitionFields = partitionRecordFields(meta['avro.schema']);
   const specId = listed.partitionSpecId ?? Number(meta['partition-spec-id'] ?? 0);
+  let nextRowId = listed.content === 0 ? listed.firstRowId : undefined;
   return (records as EntryRecord[]).map((record) => {
     const inherit = record.status === EntryStatus.Added;
     const file = record.data_file;
+    let firstRowId = file.content === FileContent.Data ? (file.first_row_id ?? undefined) : undefined;
+    if (firstRowId === undefined && file.content === FileContent.Data && nextRowId !== undefined) {
+      firstRowId = nextRowId;
+      nextRowId += file.record_count;
+    }
     return {
       status: record.status,
       snapshotId: record.snapshot_id ?? (inherit ? listed.addedSnapshotId : undefined),
@@ -173,6 +191,7 @@ export function readManifest(bytes: Uint8Array, listed: ManifestFile): ManifestE
         ...(file.sort_order_id !== undefined && file.sort_order_id !== null && file.content === FileContent.Data ? { sortOrderId: file.sort_order_id } : {}),
         specId,
         partition: fromAvroPartition(file.partition, partitionFields),
+        ...(firstRowId !== undefined ? { firstRowId } : {}),
       },
     };
   });
@@ -203,9 +222,30 @@ export function partitionSummaries(bound: readonly BoundPartitionField[], tuples
   });
 }
 
+/**
+ * v3: every data manifest without a first_row_id gets one, from `firstRowId` (the table's
+ * next-row-id) up; delete manifests keep none (spec, First Row ID Assignment). Each takes as many
+ * ids as its live files have rows, as Java assigns them. A manifest that also lists DELETED files
+ * takes their rows too: the spec's inheritance counts every file without an id before a file,
+ * Java's only live ones, and the larger range holds the ids of either reading (Philotes' own
+ * manifests never mix DELETED entries with live ones). `assigned` is the snapshot's added-rows.
+ */
+export function assignFirstRowIds(manifests: readonly ManifestFile[], firstRowId: number): { readonly manifests: ManifestFile[]; readonly assigned: number } {
+  let next = firstRowId;
+  const assigned = manifests.map((m) => {
+    if (m.content !== 0 || m.firstRowId !== undefined) return m;
+    const start = next;
+    const live = m.addedRowsCount + m.existingRowsCount;
+    next += live + (live > 0 ? m.deletedRowsCount : 0);
+    return { ...m, firstRowId: start };
+  });
+  return { manifests: assigned, assigned: next - firstRowId };
+}
+
 export function writeManifestList(
   manifests: readonly ManifestFile[],
-  snapshot: { readonly snapshotId: SnapshotId; readonly parentSnapshotId?: SnapshotId; readonly sequenceNumber: number },
+  snapshot: { readonly snapshotId: SnapshotId; readonly parentSnapshotId?: SnapshotId; readonly sequenceNumber: number; readonly firstRowId?: number },
+  formatVersion: FormatVersion = 2,
 ): Buffer {
   const records = manifests.map((m) => ({
     manifest_path: m.path,
@@ -228,12 +268,14 @@ export function writeManifestList(
       upper_bound: p.upperBound ? Buffer.from(p.upperBound) : null,
     })),
     key_metadata: null,
+    ...(formatVersion >= 3 ? { first_row_id: m.content === 0 ? (m.firstRowId ?? null) : null } : {}),
   }));
-  return writeAvroContainer(MANIFEST_FILE_SCHEMA, records, {
+  return writeAvroContainer(manifestFileSchema(formatVersion), records, {
     'snapshot-id': String(snapshot.snapshotId),
     'parent-snapshot-id': snapshot.parentSnapshotId === undefined ? 'null' : String(snapshot.parentSnapshotId),
     'sequence-number': String(snapshot.sequenceNumber),
-    'format-version': '2',
+    'format-version': String(formatVersion),
+    ...(formatVersion >= 3 && snapshot.firstRowId !== undefined ? { 'first-row-id': String(snapshot.firstRowId) } : {}),
   });
 }
 
@@ -252,6 +294,7 @@ interface ManifestFileRecord {
   deleted_rows_count: number;
   partition_spec_id: number;
   partitions: Array<{ contains_null: boolean; contains_nan: boolean | null; lower_bound: Buffer | null; upper_bound: Buffer | null }> | null;
+  first_row_id?: number | null;
 }
 
 export function readManifestList(bytes: Uint8Array): ManifestFile[] {
@@ -275,5 +318,6 @@ export function readManifestList(bytes: Uint8Array): ManifestFile[] {
       ...(p.lower_bound ? { lowerBound: Uint8Array.from(p.lower_bound) } : {}),
       ...(p.upper_bound ? { upperBound: Uint8Array.from(p.upper_bound) } : {}),
     })),
+    ...(r.first_row_id !== undefined && r.first_row_id !== null ? { firstRowId: r.first_row_id } : {}),
   }));
 }

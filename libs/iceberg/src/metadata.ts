@@ -16,11 +16,20 @@ export interface Snapshot {
   readonly 'manifest-list': string;
   readonly summary: Readonly<Record<string, string>> & { readonly operation: SnapshotOperation };
   readonly 'schema-id'?: number;
+  /** v3: the table's next-row-id when this snapshot was committed; its manifests' row ids start here. */
+  readonly 'first-row-id'?: number;
+  /** v3: how many row ids the snapshot assigned (next-row-id grows by this much). */
+  readonly 'added-rows'?: number;
 }
 
-/** Table metadata, format version 2 (spec, "Table Metadata Fields"). */
+/** The format versions Philotes writes: 2, and 3 with row lineage. */
+export type FormatVersion = 2 | 3;
+
+/** Table metadata, format version 2 or 3 (spec, "Table Metadata Fields"). */
 export interface TableMetadata {
-  readonly 'format-version': 2;
+  readonly 'format-version': FormatVersion;
+  /** v3: above every row id assigned so far (spec, Row Lineage). */
+  readonly 'next-row-id'?: number;
   readonly 'table-uuid': string;
   readonly location: string;
   readonly 'last-sequence-number': number;
@@ -52,10 +61,12 @@ export function newTableMetadata(
   now = Date.now(),
   tableUuid: string = randomUUID(),
   partitioning: readonly PartitionFieldRequest[] = [],
+  formatVersion: FormatVersion = 2,
 ): TableMetadata {
   const fields = specFields({ ...schema, 'schema-id': 0 }, partitioning, [], FIRST_UNUSED_PARTITION_ID);
   return {
-    'format-version': 2,
+    'format-version': formatVersion,
+    ...(formatVersion >= 3 ? { 'next-row-id': 0 } : {}),
     'table-uuid': tableUuid,
     location,
     'last-sequence-number': 0,
@@ -124,7 +135,8 @@ export function currentSchema(metadata: TableMetadata): IcebergSchema {
 
 export function currentSnapshot(metadata: TableMetadata): Snapshot | undefined {
   const id = metadata.refs.main?.['snapshot-id'] ?? metadata['current-snapshot-id'];
-  if (id === -1 || id === undefined) return undefined;
+  // -1 as Java writes it for v2, null (JSON) for v3 (SPEC §Appendix F: both mean none).
+  if (id === -1 || id === undefined || id === null) return undefined;
   return metadata.snapshots.find((s) => s['snapshot-id'] === id);
 }
 
@@ -140,11 +152,29 @@ export function withSchema(metadata: TableMetadata, schema: Omit<IcebergSchema, 
   };
 }
 
-/** `snapshot` committed on the main branch; `previousFile` is the metadata file it replaces. */
+/**
+ * The table upgraded to `version` (spec, Row Lineage for Upgraded Tables: next-row-id starts at 0,
+ * earlier snapshots keep no row ids). A table is never downgraded: a lower version changes nothing.
+ */
+export function withFormatVersion(metadata: TableMetadata, version: FormatVersion, now = Date.now()): TableMetadata {
+  if (version <= metadata['format-version']) return metadata;
+  return { ...metadata, 'format-version': version, 'next-row-id': metadata['next-row-id'] ?? 0, 'last-updated-ms': Math.max(now, metadata['last-updated-ms']) };
+}
+
+/** Whether the table tracks row lineage (format version 3 and later). */
+export function tracksRowLineage(metadata: Pick<TableMetadata, 'format-version'>): boolean {
+  return metadata['format-version'] >= 3;
+}
+
+/**
+ * `snapshot` committed on the main branch; `previousFile` is the metadata file it replaces. In v3
+ * the table's next-row-id moves past the ids the snapshot assigned.
+ */
 export function withSnapshot(metadata: TableMetadata, snapshot: Snapshot, previousFile: string | undefined): TableMetadata {
   const now = Math.max(snapshot['timestamp-ms'], metadata['last-updated-ms']);
   return {
     ...metadata,
+    ...(tracksRowLineage(metadata) ? { 'next-row-id': (metadata['next-row-id'] ?? 0) + (snapshot['added-rows'] ?? 0) } : {}),
     'last-sequence-number': snapshot['sequence-number'],
     'last-updated-ms': now,
     'current-snapshot-id': snapshot['snapshot-id'],

@@ -28,6 +28,8 @@ function world(config: Partial<WriterConfig>) {
   const writer = () => new TableWriter(ref, { buffer, tables, settings: () => settings, metrics: new WriterMetrics(new Registry()), faults: NO_FAULTS, log });
   return {
     tables,
+    buffer,
+    settings: () => settings,
     writer,
     stream: (...changes: SourceChange[]) => bufferChanges(events, ref, columns, changes),
     reconfigure: (over: Partial<WriterConfig>) => (settings = writerSettingsOf(writerConfig({ icebergTableModes: [], icebergColumnTypes: [], ...config, ...over }))),
@@ -38,6 +40,50 @@ function world(config: Partial<WriterConfig>) {
 const sortedBy = (fields: ReadonlyArray<{ column: string; direction: 'asc' | 'desc'; nullOrder: 'nulls-first' | 'nulls-last' }>) => [{ schema: 'public', table: 'events', fields }];
 
 describe('table properties and sort order from the settings', () => {
+  it('creates a table at the format version asked for, upgrades it when asked for a higher one, never downgrades it, and never records format-version as a property', async () => {
+    const warnings: string[] = [];
+    const w = world({ icebergTableProperties: [{ schema: 'public', table: 'events', properties: { 'format-version': '2', 'engine.flag': 'on' } }] });
+    await w.stream(insert(1, 'a'));
+    await w.writer().step();
+    let table = await w.load();
+    expect(table.metadata['format-version']).toBe(2);
+    expect(table.metadata.properties['format-version']).toBeUndefined();
+    // The global setting asks for 3; the table's own setting (2) wins, so nothing changes.
+    w.reconfigure({ icebergFormatVersion: 3 });
+    await w.stream(insert(2, 'b'));
+    await w.writer().step();
+    expect((await w.load()).metadata['format-version']).toBe(2);
+    // Without the table's setting the global one stands: upgraded with the next commit.
+    w.reconfigure({ icebergFormatVersion: 3, icebergTableProperties: [] });
+    await w.stream(insert(3, 'c'));
+    await w.writer().step();
+    table = await w.load();
+    expect(table.metadata['format-version']).toBe(3);
+    expect(table.metadata['next-row-id']).toBe(3); // the two earlier rows got ids in the upgrading commit
+    expect(table.metadata.properties['format-version']).toBeUndefined();
+    // Asked for 2 again: the table stays at 3, said once.
+    w.reconfigure({ icebergFormatVersion: 2, icebergTableProperties: [] });
+    const log = { info: () => undefined, debug: () => undefined, warn: (message: string) => void warnings.push(message) };
+    const writer = new TableWriter(ref, { buffer: w.buffer, tables: w.tables, settings: w.settings, metrics: new WriterMetrics(new Registry()), faults: NO_FAULTS, log });
+    await w.stream(insert(4, 'd'));
+    await writer.step();
+    await w.stream(insert(5, 'e'));
+    await writer.step();
+    table = await w.load();
+    expect(table.metadata['format-version']).toBe(3);
+    expect(table.metadata['next-row-id']).toBe(5);
+    expect(warnings.filter((m) => m.includes('never downgraded'))).toHaveLength(1);
+  });
+
+  it('creates a new table at format version 3 from a table setting', async () => {
+    const w = world({ icebergTableProperties: [{ schema: 'public', table: 'events', properties: { 'format-version': '3' } }] });
+    await w.stream(insert(1, 'a'), insert(2, 'b'));
+    await w.writer().step();
+    const table = await w.load();
+    expect(table.metadata['format-version']).toBe(3);
+    expect(table.metadata.snapshots.at(-1)).toMatchObject({ 'first-row-id': 0, 'added-rows': 2 });
+  });
+
   it('ranks the table setting over a global setting over the recorded property over the default', () => {
     const recorded = newTableMetadata('mem://t', schema, { [WRITE_PROPERTIES.pageBytes]: '2048', [WRITE_PROPERTIES.targetFileSize]: '5000' });
     const settings = (over: Partial<WriterConfig>) => writerSettingsOf(writerConfig(over));

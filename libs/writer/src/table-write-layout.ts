@@ -1,4 +1,4 @@
-import { currentSchema, DataFileOptions, effectiveProperties, IcebergSchema, metadataChangedBy, parquetOptionsOf, resolveSortOrder, sameProperties, SortColumn, SortField, TableMetadata, targetFileSizeOf, WRITE_PROPERTIES, writableSortOrder } from '@philotes/iceberg';
+import { currentSchema, DataFileOptions, effectiveProperties, FormatVersion, IcebergSchema, metadataChangedBy, parquetOptionsOf, resolveSortOrder, sameProperties, SortColumn, SortField, TableMetadata, targetFileSizeOf, WRITE_PROPERTIES, writableSortOrder } from '@philotes/iceberg';
 import { ClassifiedError, needsOperator } from '@philotes/retry';
 
 /** The PHILOTES_ICEBERG_* settings about how a table's files are written, derived once per (re)load. */
@@ -16,9 +16,28 @@ export function tableKey(schema: string, table: string): string {
   return JSON.stringify([schema, table]);
 }
 
+/**
+ * The settings' name for the table's format version, among the properties as Iceberg's own
+ * property tooling names it (Spark's SET TBLPROPERTIES): it is taken out before they are
+ * recorded, since Iceberg reserves it, and becomes the metadata's format-version.
+ */
+const FORMAT_VERSION = 'format-version';
+
+/** The configured properties without format-version, and the format version they ask for. */
+export function splitFormatVersion(configured: Readonly<Record<string, string>>): { readonly properties: Record<string, string>; readonly formatVersion?: FormatVersion } {
+  const { [FORMAT_VERSION]: asked, ...properties } = configured;
+  return asked === undefined ? { properties } : { properties, formatVersion: Number(asked) as FormatVersion };
+}
+
 /** The global settings as the table properties they stand for; codec and level from `zstd(3)`. */
-export function globalWriteProperties(config: { readonly icebergParquetCompression?: string; readonly icebergParquetRowGroupSize?: number; readonly icebergParquetPageSize?: number }): Record<string, string> {
+export function globalWriteProperties(config: {
+  readonly icebergParquetCompression?: string;
+  readonly icebergParquetRowGroupSize?: number;
+  readonly icebergParquetPageSize?: number;
+  readonly icebergFormatVersion?: number;
+}): Record<string, string> {
   const properties: Record<string, string> = {};
+  if (config.icebergFormatVersion !== undefined) properties[FORMAT_VERSION] = String(config.icebergFormatVersion);
   if (config.icebergParquetCompression !== undefined) {
     const [, codec, level] = /^([a-z]+)(?:\((\d+)\))?$/.exec(config.icebergParquetCompression) ?? [];
     properties[WRITE_PROPERTIES.codec] = codec;
@@ -45,6 +64,10 @@ export interface WriteLayout {
   readonly sortOrder?: readonly SortField[];
   readonly options: DataFileOptions;
   readonly targetFileSize: number;
+  /** Set when the settings ask for a higher format version than the table's: the commit upgrades it. */
+  readonly formatVersion?: FormatVersion;
+  /** Set when the settings ask for a lower one: a table is never downgraded, so it keeps its own. */
+  readonly downgradeRefused?: { readonly asked: FormatVersion; readonly kept: FormatVersion };
 }
 
 /**
@@ -54,7 +77,8 @@ export interface WriteLayout {
  */
 export function writeLayoutOf(metadata: TableMetadata, ref: { readonly schema: string; readonly table: string }, settings: TableWriteSettings, targetFileSize: number, schema?: Omit<IcebergSchema, 'schema-id'>): WriteLayout {
   const key = tableKey(ref.schema, ref.table);
-  const properties = effectiveProperties(metadata.properties, settings.globalProperties, settings.tableProperties.get(key) ?? {});
+  const { properties, formatVersion: asked } = splitFormatVersion(effectiveProperties(metadata.properties, settings.globalProperties, settings.tableProperties.get(key) ?? {}));
+  const version = metadata['format-version'];
   const columns = settings.sortOrders.get(key);
   let sortOrder: SortField[] | undefined;
   if (columns) {
@@ -70,5 +94,7 @@ export function writeLayoutOf(metadata: TableMetadata, ref: { readonly schema: s
     ...(sortOrder ? { sortOrder } : {}),
     options: { parquet: parquetOptionsOf(properties), sort: writableSortOrder(after) },
     targetFileSize: targetFileSizeOf(properties, targetFileSize),
+    ...(asked !== undefined && asked > version ? { formatVersion: asked } : {}),
+    ...(asked !== undefined && asked < version ? { downgradeRefused: { asked, kept: version } } : {}),
   };
 }

@@ -7,7 +7,7 @@ import { AssembledBatch, BatchAssembler, ConfiguredPartitionField, currentRows, 
 import { fillsCommit } from './commit-size';
 import { copyFinished, CopyChangedError, foldCopyRun, isCopyStart } from './copy-run';
 import { DeadLetterReplay, ReplaySettlement } from './dead-letter-replay';
-import { tableKey, TableWriteSettings, WriteLayout, writeLayoutOf } from './table-write-layout';
+import { splitFormatVersion, tableKey, TableWriteSettings, WriteLayout, writeLayoutOf } from './table-write-layout';
 import { WriterMetrics } from './writer-metrics';
 
 /** The settings a table writer reads on each step (reloads apply between commits). */
@@ -95,6 +95,7 @@ export class TableWriter {
     this.deps.log.warn('writing the table at its codec\'s default compression level: the pages could not be compressed at the level it sets', { table: this.qualified, reason });
   };
   private levelFallbackSaid = false;
+  private downgradeSaid = false;
   /** How long the last batch took to read and fold, for the commit's debug line. */
   private readMs = 0;
   private readonly replays: DeadLetterReplay;
@@ -225,8 +226,14 @@ export class TableWriter {
       columns = (await this.deps.buffer.version(this.ref.tableId, latest)).columns;
     }
     const layout = this.layoutFor({ columns }, settings);
-    const configured = effectiveProperties({}, settings.tableWrite.globalProperties, settings.tableWrite.tableProperties.get(tableKey(this.ref.schema, this.ref.table)) ?? {});
-    const created = await this.deps.tables.create(id, { ...layout.schema, 'schema-id': 0 }, { ...configured, 'philotes.mode': layout.mode, ...sourceProperties(this.ref) }, layout.partitioning);
+    const configured = splitFormatVersion(effectiveProperties({}, settings.tableWrite.globalProperties, settings.tableWrite.tableProperties.get(tableKey(this.ref.schema, this.ref.table)) ?? {}));
+    const created = await this.deps.tables.create(
+      id,
+      { ...layout.schema, 'schema-id': 0 },
+      { ...configured.properties, 'philotes.mode': layout.mode, ...sourceProperties(this.ref) },
+      layout.partitioning,
+      configured.formatVersion,
+    );
     // Another writer may have created it first, or another source table that maps to the same name.
     this.table = this.owned(id, created);
     this.deps.log.info('created the Iceberg table', { table: `${id.namespace}.${id.name}`, mode: layout.mode });
@@ -363,6 +370,8 @@ export class TableWriter {
       // Recorded in the same snapshot commit as the files written by them.
       ...(write.properties ? { properties: write.properties } : {}),
       ...(write.sortOrder ? { sortOrder: write.sortOrder } : {}),
+      // The upgrade rides on the table's next commit, like its other metadata changes.
+      ...(write.formatVersion ? { formatVersion: write.formatVersion } : {}),
       partitioning: layout.partitioning,
       summary: {
         'philotes.source-lsn': formatLsn(next.lsn),
@@ -447,7 +456,12 @@ export class TableWriter {
   /** How this table's files are written now: its properties and sort order under the settings. */
   private writeLayout(layout: TableLayout): WriteLayout {
     const settings = this.deps.settings();
-    return writeLayoutOf(this.table!.metadata, this.ref, settings.tableWrite, settings.targetFileSize, layout.changed ? layout.schema : undefined);
+    const write = writeLayoutOf(this.table!.metadata, this.ref, settings.tableWrite, settings.targetFileSize, layout.changed ? layout.schema : undefined);
+    if (write.downgradeRefused && !this.downgradeSaid) {
+      this.downgradeSaid = true;
+      this.deps.log.warn('keeping the table\'s format version: an Iceberg table is never downgraded', { table: this.qualified, configured: write.downgradeRefused.asked, kept: write.downgradeRefused.kept });
+    }
+    return write;
   }
 
   /**

@@ -26,6 +26,7 @@ export interface WriterConfig {
   readonly icebergParquetCompression?: string;
   readonly icebergParquetRowGroupSize?: number;
   readonly icebergParquetPageSize?: number;
+  readonly icebergFormatVersion?: number;
   readonly icebergTableProperties: ReadonlyArray<{ readonly schema: string; readonly table: string; readonly properties: Readonly<Record<string, string>> }>;
   readonly icebergSortOrder: ReadonlyArray<{ readonly schema: string; readonly table: string; readonly fields: readonly SortColumn[] }>;
   readonly icebergReadBytes: number;

@@ -22,9 +22,17 @@ export type Cell = string | null;
  * matches a row when every one of its equality fields is equal, NULL matching NULL.
  *
  * Cells come back as text: `cast` maps a field's Iceberg type to the DuckDB SQL that turns column
- * `c` into that text.
+ * `c` into that text. With `lineage`, each row also has `_row_id` and
+ * `_last_updated_sequence_number` as the spec's Row Lineage defines them: the file's column where
+ * it has one and the value is not null, else its first_row_id plus the row's position
+ * (DuckDB's file_row_number) and its data sequence number.
  */
-export async function duckdbRows(metadataLocation: string, files: readonly IcebirdFile[], cast: (type: unknown) => (column: string) => string): Promise<Array<Record<string, Cell>>> {
+export async function duckdbRows(
+  metadataLocation: string,
+  files: readonly IcebirdFile[],
+  cast: (type: unknown) => (column: string) => string,
+  { lineage = false }: { readonly lineage?: boolean } = {},
+): Promise<Array<Record<string, Cell>>> {
   const metadata = JSON.parse(await readFile(fileURLToPath(metadataLocation), 'utf8')) as {
     'current-schema-id': number;
     schemas: Array<{ 'schema-id': number; fields: Field[] }>;
@@ -38,8 +46,9 @@ export async function duckdbRows(metadataLocation: string, files: readonly Icebi
   const rows: Array<Record<string, Cell>> = [];
   const deleteSets = await Promise.all(deletes.map(async (file) => ({ file, keys: await readFileRows(file.path, fields.filter((f) => file.equalityIds!.includes(f.id)), cast) })));
   for (const file of data) {
-    const fileRows = await readFileRows(file.path, fields, cast);
+    const fileRows = await readFileRows(file.path, lineage ? [...fields, ...LINEAGE] : fields, cast, lineage);
     for (const row of fileRows) {
+      if (lineage) inheritLineage(row, file);
       const deleted = deleteSets.some(
         ({ file: del, keys }) =>
           del.sequenceNumber > file.sequenceNumber && (unpartitioned.has(del.specId ?? 0) || samePartition(del, file)) && keys.some((key) => Object.entries(key).every(([name, value]) => row[name] === value)),
@@ -50,18 +59,36 @@ export async function duckdbRows(metadataLocation: string, files: readonly Icebi
   return rows;
 }
 
-/** A Parquet file's rows, the fields picked by field id, each cell as text. */
-async function readFileRows(uri: string, fields: readonly Field[], cast: (type: unknown) => (column: string) => string): Promise<Array<Record<string, Cell>>> {
+/** The spec's reserved row-lineage fields (Reserved Field IDs). */
+const LINEAGE: readonly Field[] = [
+  { id: 2147483540, name: '_row_id', type: 'long' },
+  { id: 2147483539, name: '_last_updated_sequence_number', type: 'long' },
+];
+
+function inheritLineage(row: Record<string, Cell>, file: IcebirdFile): void {
+  if (row._row_id === null && file.firstRowId !== undefined) row._row_id = String(file.firstRowId + BigInt(row._pos!));
+  if (row._last_updated_sequence_number === null) row._last_updated_sequence_number = String(file.sequenceNumber);
+  delete row._pos;
+}
+
+/** A Parquet file's rows, the fields picked by field id, each cell as text; with `position`, `_pos` too. */
+async function readFileRows(uri: string, fields: readonly Field[], cast: (type: unknown) => (column: string) => string, position = false): Promise<Array<Record<string, Cell>>> {
   const path = fileURLToPath(uri).replace(/'/g, "''");
   const schema = await duckdb<{ name: string; field_id: number | null }>(`SELECT name, field_id FROM parquet_schema('${path}')`);
   const byId = new Map(schema.filter((c) => c.field_id !== null).map((c) => [Number(c.field_id), c.name]));
   const select = fields.map((field, i) => {
     const name = byId.get(field.id);
-    return name === undefined ? `NULL AS c${i}` : `${cast(field.type)(`"${name.replace(/"/g, '""')}"`)} AS c${i}`;
+    const text = LINEAGE.includes(field) ? (c: string) => `CAST(${c} AS VARCHAR)` : cast(field.type);
+    return name === undefined ? `NULL AS c${i}` : `${text(`"${name.replace(/"/g, '""')}"`)} AS c${i}`;
   });
   if (select.length === 0) return (await duckdb(`SELECT 1 FROM read_parquet('${path}')`)).map(() => ({}));
-  const result = await duckdb<Record<string, unknown>>(`SELECT ${select.join(', ')} FROM read_parquet('${path}')`);
-  return result.map((row) => Object.fromEntries(fields.map((field, i) => [field.name, row[`c${i}`] === null || row[`c${i}`] === undefined ? null : String(row[`c${i}`])])));
+  const result = await duckdb<Record<string, unknown>>(
+    position ? `SELECT ${select.join(', ')}, file_row_number AS pos FROM read_parquet('${path}', file_row_number = true)` : `SELECT ${select.join(', ')} FROM read_parquet('${path}')`,
+  );
+  return result.map((row) => ({
+    ...Object.fromEntries(fields.map((field, i) => [field.name, row[`c${i}`] === null || row[`c${i}`] === undefined ? null : String(row[`c${i}`])])),
+    ...(position ? { _pos: String(row.pos) } : {}),
+  }));
 }
 
 /** A partition tuple as comparable text (icebird gives longs as bigint, bytes as Uint8Array). */

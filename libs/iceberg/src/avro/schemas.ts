@@ -24,11 +24,19 @@ const intMap = (name: string, keyId: number, valueId: number, valueType: 'long' 
   'field-id': fieldId,
 });
 
+/** The data_file fields format version 3 adds (spec, Manifests, v3): row lineage and deletion-vector blobs. */
+const V3_DATA_FILE_FIELDS = [
+  { name: 'first_row_id', type: optional('long'), doc: 'The _row_id of the first row in the data file', default: null, 'field-id': 142 },
+  { name: 'content_offset', type: optional('long'), doc: 'The offset in the file where the content starts', default: null, 'field-id': 144 },
+  { name: 'content_size_in_bytes', type: optional('long'), doc: 'The length of referenced content stored in the file', default: null, 'field-id': 145 },
+];
+
 /**
  * The manifest entry of one partition spec: the partition record r102 has a field per partition
- * field (see partitionAvroFields); for an unpartitioned table it has none.
+ * field (see partitionAvroFields); for an unpartitioned table it has none. Format version 3
+ * adds the row-lineage and blob fields after referenced_data_file, where Java's V3Metadata has them.
  */
-export const manifestEntrySchema = (partitionFields: readonly object[]) => ({
+export const manifestEntrySchema = (partitionFields: readonly object[], formatVersion: 2 | 3 = 2) => ({
   type: 'record',
   name: 'manifest_entry',
   fields: [
@@ -59,6 +67,7 @@ export const manifestEntrySchema = (partitionFields: readonly object[]) => ({
           { name: 'equality_ids', type: optional({ type: 'array', items: 'int', 'element-id': 136 }), doc: 'Equality comparison field IDs', default: null, 'field-id': 135 },
           { name: 'sort_order_id', type: optional('int'), doc: 'Sort order ID', default: null, 'field-id': 140 },
           { name: 'referenced_data_file', type: optional('string'), doc: 'Fully qualified location (URI with FS scheme) of a data file that all deletes reference', default: null, 'field-id': 143 },
+          ...(formatVersion >= 3 ? V3_DATA_FILE_FIELDS : []),
         ],
       },
       'field-id': 2,
@@ -69,7 +78,7 @@ export const manifestEntrySchema = (partitionFields: readonly object[]) => ({
 /** The manifest entry of an unpartitioned table. */
 export const MANIFEST_ENTRY_SCHEMA = manifestEntrySchema([]);
 
-export const MANIFEST_FILE_SCHEMA = {
+const MANIFEST_FILE_V2 = {
   type: 'record',
   name: 'manifest_file',
   fields: [
@@ -109,3 +118,11 @@ export const MANIFEST_FILE_SCHEMA = {
     { name: 'key_metadata', type: optional('bytes'), doc: 'Encryption key metadata blob', default: null, 'field-id': 519 },
   ],
 };
+
+/** The manifest list's entry; format version 3 adds first_row_id (520). */
+export const manifestFileSchema = (formatVersion: 2 | 3) =>
+  formatVersion >= 3
+    ? { ...MANIFEST_FILE_V2, fields: [...MANIFEST_FILE_V2.fields, { name: 'first_row_id', type: optional('long'), doc: 'Starting row ID to assign to new rows in ADDED data files', default: null, 'field-id': 520 }] }
+    : MANIFEST_FILE_V2;
+
+export const MANIFEST_FILE_SCHEMA = manifestFileSchema(2);
