@@ -34,7 +34,7 @@ describe('generated sources, exactly once', () => {
     const plan = planScenario(seed);
     const result = await runScenario(plan, (line) => process.stderr.write(`${line}\n`));
     results.push(result);
-    process.stdout.write(`generative: seed ${seed} ${result.failures.length === 0 ? 'ok' : 'FAILED'}: ${result.sources} sources, ${result.tables} tables (${result.partitioned} partitioned), ${result.rows} rows, ${result.operations} operations, ${result.faults} kills\n`);
+    process.stdout.write(`generative: seed ${seed} ${result.failures.length === 0 ? 'ok' : 'FAILED'}: ${result.sources} sources, ${result.tables} tables (${result.partitioned} partitioned), ${result.rows} rows, ${result.operations} operations, ${result.faults} kills, format version ${plan.formatVersion.start === plan.formatVersion.afterWriterRestart ? plan.formatVersion.start : `${plan.formatVersion.start} then ${plan.formatVersion.afterWriterRestart}`}\n`);
     if (result.failures.length > 0) throw new Error(`seed ${seed} (replay: PHILOTES_GENERATIVE_SEED=${seed} PHILOTES_GENERATIVE_SEEDS=1):\n${result.failures.join('\n')}`);
     expect(result.failures).toEqual([]);
   }, 600_000);

@@ -54,6 +54,8 @@ export interface GenerativePlan {
   readonly seed: number;
   readonly sources: SourcePlan[];
   readonly operations: Operation[];
+  /** PHILOTES_ICEBERG_FORMAT_VERSION of the writer: from the start, or from its first restart on (an upgrade under SIGKILLs). */
+  readonly formatVersion: { readonly start: 2 | 3; readonly afterWriterRestart: 2 | 3 };
 }
 
 export interface PlanLimits {
@@ -133,5 +135,8 @@ export function planScenario(seed: number, limits: PlanLimits = CI_LIMITS): Gene
     else if (roll < 0.93) operations.push({ kind: 'unpublish', source, table });
     else operations.push({ kind: 'resync', source, table });
   }
-  return { seed, sources, operations };
+  // By the seed alone (no draw moves), so any three seeds in a row have each: v2 throughout, v3
+  // throughout, v2 then upgraded.
+  const formatVersion = ([{ start: 2, afterWriterRestart: 2 }, { start: 3, afterWriterRestart: 3 }, { start: 2, afterWriterRestart: 3 }] as const)[seed % 3];
+  return { seed, sources, operations, formatVersion };
 }

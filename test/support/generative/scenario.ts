@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Client, Pool } from 'pg';
 
 import { parseLsn } from '@philotes/pgoutput';
@@ -81,12 +83,19 @@ export async function runScenario(plan: GenerativePlan, log: (line: string) => v
       );
       source.reader = await startReader(buffer, source);
     }
-    writer = await startWriter(buffer, warehouse);
+    let formatVersion: 2 | 3 = plan.formatVersion.start;
+    writer = await startWriter(buffer, warehouse, formatVersion);
     admin = await startAdmin(buffer.url);
     for (const source of sources) await source.reader!.waitForLog('streaming', (line) => line.message === 'streaming', 60_000);
 
-    for (const operation of plan.operations) {
+    for (const [index, operation] of plan.operations.entries()) {
       const source = sources[operation.source];
+      if (index === Math.floor(plan.operations.length / 2) && formatVersion !== plan.formatVersion.afterWriterRestart) {
+        // The upgrade, halfway, for a plan without a writer kill before it.
+        await writer.stop();
+        formatVersion = plan.formatVersion.afterWriterRestart;
+        writer = await startWriter(buffer, warehouse, formatVersion);
+      }
       if (operation.kind === 'settle') {
         await settle(buffer, [source]);
         continue;
@@ -101,7 +110,8 @@ export async function runScenario(plan: GenerativePlan, log: (line: string) => v
           admin = await startAdmin(buffer.url);
         } else {
           await kill(writer);
-          writer = await startWriter(buffer, warehouse);
+          formatVersion = plan.formatVersion.afterWriterRestart;
+          writer = await startWriter(buffer, warehouse, formatVersion);
         }
         continue;
       }
@@ -148,9 +158,10 @@ async function startReader(buffer: TestDatabase, source: LiveSource): Promise<Ap
   });
 }
 
-async function startWriter(buffer: TestDatabase, warehouse: string): Promise<AppProcess> {
+async function startWriter(buffer: TestDatabase, warehouse: string, formatVersion: 2 | 3): Promise<AppProcess> {
   return AppProcess.start('iceberg-writer', {
     PHILOTES_DATABASE_URL: buffer.url,
+    PHILOTES_ICEBERG_FORMAT_VERSION: String(formatVersion),
     PHILOTES_ICEBERG_WAREHOUSE: warehouse,
     PHILOTES_ICEBERG_NAMESPACE: NAMESPACE,
     PHILOTES_CDC_FLUSH_INTERVAL: '100ms',
@@ -362,7 +373,9 @@ async function difference(buffer: TestDatabase, source: LiveSource, table: Table
   const iceberg = await readIcebergTable(buffer.url, id.namespace, id.name);
   let actual: string[] = [];
   if (iceberg) {
-    let live = await duckdbRows(iceberg.metadataLocation, iceberg.files, icebergCanonical);
+    let live = await duckdbRows(iceberg.metadataLocation, iceberg.files, icebergCanonical, { lineage: true });
+    const lineage = lineageProblem(JSON.parse(readFileSync(fileURLToPath(iceberg.metadataLocation), 'utf8')) as { 'format-version': number; 'next-row-id'?: number }, live);
+    if (lineage) return lineage;
     if (table.key === 'none') {
       // A change log of inserts and TRUNCATEs: what came after the last TRUNCATE is the table.
       const position = (r: Record<string, string | null>) => BigInt(r._cdc_lsn!) * 2n ** 64n + BigInt(r._cdc_seq!) + 2n ** 63n;
@@ -382,4 +395,18 @@ async function difference(buffer: TestDatabase, source: LiveSource, table: Table
   const duplicated = actual.length - new Set(actual).size - (expected.length - new Set(expected).size);
   if (missing.length === 0 && extra.length === 0 && duplicated === 0) return '';
   return `missing ${missing.length} ${missing.slice(0, 2).join(' ')}, extra ${extra.length} ${extra.slice(0, 2).join(' ')}, duplicated ${duplicated} (source ${expected.length} rows, iceberg ${actual.length})`;
+}
+
+/**
+ * What is wrong with a v3 table's row lineage (spec, Row Lineage): every live row must have a
+ * `_row_id` of its own below the table's next-row-id. Undefined for v2 tables, which have none.
+ */
+function lineageProblem(metadata: { 'format-version': number; 'next-row-id'?: number }, rows: ReadonlyArray<Record<string, string | null>>): string | undefined {
+  if (metadata['format-version'] < 3) return undefined;
+  const ids = rows.map((r) => r._row_id);
+  const missing = ids.filter((i) => i === null).length;
+  const beyond = ids.filter((i) => i !== null && BigInt(i) >= BigInt(metadata['next-row-id'] ?? 0)).length;
+  const repeated = ids.length - new Set(ids).size;
+  if (missing + beyond + repeated === 0) return undefined;
+  return `row lineage: ${missing} rows without _row_id, ${beyond} at or past next-row-id ${metadata['next-row-id']}, ${repeated} repeated`;
 }
