@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
+import { createObjectStore, IcebergTables, SqlCatalog } from '@philotes/iceberg';
+import { formatReport, verifyPipeline } from '@philotes/verify';
 import { eventuallyStatus } from '../support/app-process';
 import { CaptureDatabases, createCaptureDatabases, RunningReader, sourceClient, startReader, waitCaughtUp } from '../support/capture';
 import { query } from '../support/database';
@@ -8,7 +10,7 @@ import { eventually } from '../support/eventually';
 import { Cell, duckdbRows } from '../support/generative/duckdb-table';
 import { icebergCanonical } from '../support/generative/values';
 import { duckdb } from '../support/iceberg';
-import { IcebergTableState, readIcebergTable, RunningWriter, startWriter, tempWarehouse, waitWriterCaughtUp } from '../support/writer';
+import { IcebergTableState, readIcebergTable, RunningWriter, startWriter, tempWarehouse, waitWriterCaughtUp, warehouseUri } from '../support/writer';
 
 /**
  * Format version 3 through the built apps: a table created at v3 by its own setting, another
@@ -192,5 +194,15 @@ describe('iceberg-writer format version 3 (row lineage)', () => {
     expect(metadataOf(written)['format-version']).toBe(3);
     expectLineage(metadataOf(written), await mirrored('items', written));
     expect(writer.process.logs.filter((line) => JSON.stringify(line).includes('never downgraded'))).toHaveLength(1);
+
+    // verify reads v3 tables as it reads v2 ones.
+    const buffer = new Pool({ connectionString: dbs.buffer.url, max: 2 });
+    try {
+      const tables = new IcebergTables(createObjectStore(warehouseUri(warehouse), { region: 'us-east-1', forcePathStyle: true }), new SqlCatalog('philotes', buffer));
+      const verdicts = await verifyPipeline({ source: { connectionString: dbs.source.url }, buffer, tables, namespace: '', textColumns: new Set(), unrepresentable: 'reject', timeoutMs: 30_000 });
+      expect(formatReport(verdicts)).toMatch(/2 tables verified: no differences/);
+    } finally {
+      await buffer.end();
+    }
   });
 });
