@@ -83,17 +83,18 @@ if (hasSnapshot && mode === '--files') {
   }
 }
 const specOf = new Map(listed.map((m) => [m.path, m.specId]));
-// Row lineage, as the spec says (First Row ID Inheritance): a data file without first_row_id takes
-// its manifest's plus the record counts of the data files before it (any status) that had none.
+// Row lineage (spec, First Row ID Inheritance), as Java's ManifestReader reads it: a live data
+// file without first_row_id takes its manifest's plus the record counts of the live data files
+// before it that had none; DELETED entries take no part.
 const firstRowIdOf = new Map();
 for (const manifest of manifests) {
   let next = listed.find((m) => m.path === manifest.url)?.firstRowId;
   for (const entry of manifest.entries) {
     const file = entry.data_file;
-    if (Number(file.content ?? 0) !== 0) continue;
+    if (Number(file.content ?? 0) !== 0 || Number(entry.status) === 2) continue;
     if (file.first_row_id !== undefined && file.first_row_id !== null) firstRowIdOf.set(file.file_path, BigInt(file.first_row_id));
     else if (next !== undefined) {
-      if (entry.status !== 2) firstRowIdOf.set(file.file_path, next);
+      firstRowIdOf.set(file.file_path, next);
       next += BigInt(file.record_count);
     }
   }

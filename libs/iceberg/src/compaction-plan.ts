@@ -1,5 +1,5 @@
 import { DeleteGroup, equalityFields, equalityKey, sequenceOf } from './equality-deletes';
-import { DataFile, ManifestEntry } from './manifest';
+import { DataFile, FileContent, ManifestEntry } from './manifest';
 import { compareValues, deserialize } from './parquet/bounds';
 import { isList, NestedField, PrimitiveType } from './schema';
 
@@ -87,6 +87,9 @@ export async function planCompaction(
   readKeys: KeyColumnReader,
   groupOf: GroupKey = singleGroup,
 ): Promise<CompactionPlan | undefined> {
+  // Another engine's position deletes or deletion vectors: the rewrite applies equality deletes
+  // only, so it leaves such a table alone (rebaseCompaction drops a rewrite one arrives under).
+  if (live.deletes.some((e) => e.dataFile.content === FileContent.PositionDeletes)) return undefined;
   const smallLimit = policy.targetFileSize * 0.75;
   const small = live.data.filter((e) => e.dataFile.fileSizeInBytes < smallLimit);
   if (small.length + live.deletes.length < policy.minFiles) return undefined;

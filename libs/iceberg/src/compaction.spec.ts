@@ -89,6 +89,17 @@ describe('compaction', () => {
     expect(live.deletes).toHaveLength(2);
   });
 
+  it("leaves a table with another engine's position deletes alone: the rewrite applies equality deletes only", async () => {
+    const tables = new IcebergTables(new MemoryObjectStore(), new MemoryCatalog());
+    let table = await tables.create(id, schema, {});
+    for (const rows of [[[1, 'a']], [[2, 'b']]]) table = await commit(tables, table, { addedDataFiles: [await writeDataFile(tables.store, table.metadata.location, schema, schema.fields, rows)] });
+    const live = await tables.liveFiles(table.metadata);
+    const policy = { targetFileSize: 1024 * 1024, minFiles: 2, maxBytes: 1024 ** 3 };
+    expect(await planCompaction(live, schema.fields, policy, storeKeyReader(tables.store))).toBeDefined();
+    const positionDelete = { ...live.data[0], dataFile: { ...live.data[0].dataFile, content: FileContent.PositionDeletes, filePath: 'mem://t/data/pos.parquet' } };
+    expect(await planCompaction({ data: live.data, deletes: [positionDelete] }, schema.fields, policy, storeKeyReader(tables.store))).toBeUndefined();
+  });
+
   it('is dropped when the table changed under it in a way a rebase cannot carry', async () => {
     const tables = new IcebergTables(new MemoryObjectStore(), new MemoryCatalog());
     let table = await tables.create(id, schema, {});

@@ -1,7 +1,7 @@
 import { writePartitionedFiles } from './data-files';
 import { DataFile, FileContent, ManifestEntry } from './manifest';
 import { currentSchema, currentSnapshot, defaultSpec, tracksRowLineage } from './metadata';
-import { lineageOf, LINEAGE_FIELDS } from './row-lineage';
+import { lineageNameClash, lineageOf, LINEAGE_FIELDS } from './row-lineage';
 import { partitionKey, unpartitionedSpecIds } from './partitioning/partition-spec';
 import { writableSortOrder } from './sort-order';
 import { parquetOptionsOf } from './write-properties';
@@ -39,6 +39,9 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
   // Written as the table's properties and sort order say now (another engine may have set them).
   const options = { parquet: parquetOptionsOf(table.metadata.properties), sort: writableSortOrder(table.metadata) };
   const lineage = tracksRowLineage(table.metadata);
+  const clash = lineage ? lineageNameClash(schema.fields) : undefined;
+  // Never a file with two columns of one name: the writer stops such a table before it commits.
+  if (clash) throw new Error(`cannot rewrite the files of a v3 table with a column named ${clash}: the row-lineage column of that name must be written too`);
   const fields = lineage ? [...schema.fields, ...LINEAGE_FIELDS] : schema.fields;
   const at = schema.fields.length;
   const added: DataFile[] = [];

@@ -38,6 +38,18 @@ export interface DataFile {
    * for a file being added (its manifest's first_row_id assigns it on read) and in v2 tables.
    */
   readonly firstRowId?: number;
+  /**
+   * What another engine's file may carry and a manifest rewrite must keep as it is: its format
+   * (a deletion vector is `puffin`; Philotes writes only Parquet), key metadata, the data file a
+   * position delete or deletion vector refers to, and a deletion vector's blob in its Puffin file.
+   */
+  readonly foreign?: {
+    readonly fileFormat?: string;
+    readonly keyMetadata?: Uint8Array;
+    readonly referencedDataFile?: string;
+    readonly contentOffset?: number;
+    readonly contentSizeInBytes?: number;
+  };
 }
 
 /** A manifest list's summary of one partition field over a manifest's files (bounds in the single-value binary form). */
@@ -77,6 +89,11 @@ export interface ManifestFile {
   readonly partitions?: readonly FieldSummary[];
   /** v3 data manifests: the first row id its files without one inherit from (see assignFirstRowIds). */
   readonly firstRowId?: number;
+  /**
+   * Not in the file: for a manifest this snapshot wrote, the rows of its live data files without a
+   * first_row_id (the ids it needs); unknown, so reckoned from its counts, for carried ones.
+   */
+  readonly rowsWithoutId?: number;
 }
 
 const toPairs = <V>(map: ReadonlyMap<number, V> | undefined) => (map ? [...map].map(([key, value]) => ({ key, value })) : null);
@@ -96,7 +113,7 @@ export function writeManifest(entries: readonly ManifestEntry[], schema: Iceberg
     data_file: {
       content: entry.dataFile.content,
       file_path: entry.dataFile.filePath,
-      file_format: 'PARQUET',
+      file_format: entry.dataFile.foreign?.fileFormat ?? 'PARQUET',
       partition: toAvroPartition(bound, entry.dataFile.partition),
       record_count: entry.dataFile.recordCount,
       file_size_in_bytes: entry.dataFile.fileSizeInBytes,
@@ -106,14 +123,20 @@ export function writeManifest(entries: readonly ManifestEntry[], schema: Iceberg
       nan_value_counts: toPairs(entry.dataFile.nanValueCounts),
       lower_bounds: toPairs(entry.dataFile.lowerBounds)?.map((p) => ({ key: p.key, value: Buffer.from(p.value) })) ?? null,
       upper_bounds: toPairs(entry.dataFile.upperBounds)?.map((p) => ({ key: p.key, value: Buffer.from(p.value) })) ?? null,
-      key_metadata: null,
+      key_metadata: entry.dataFile.foreign?.keyMetadata ? Buffer.from(entry.dataFile.foreign.keyMetadata) : null,
       split_offsets: entry.dataFile.splitOffsets ? [...entry.dataFile.splitOffsets] : null,
       equality_ids: entry.dataFile.equalityIds ? [...entry.dataFile.equalityIds] : null,
       // Delete files are not sorted by a table order (spec: sort_order_id is for data files only).
       sort_order_id: entry.dataFile.content === FileContent.Data ? (entry.dataFile.sortOrderId ?? 0) : null,
-      referenced_data_file: null,
+      referenced_data_file: entry.dataFile.foreign?.referencedDataFile ?? null,
       // Delete files never have one (spec); an existing data file's inherited id is written out.
-      ...(formatVersion >= 3 ? { first_row_id: entry.dataFile.content === FileContent.Data ? (entry.dataFile.firstRowId ?? null) : null, content_offset: null, content_size_in_bytes: null } : {}),
+      ...(formatVersion >= 3
+        ? {
+            first_row_id: entry.dataFile.content === FileContent.Data ? (entry.dataFile.firstRowId ?? null) : null,
+            content_offset: entry.dataFile.foreign?.contentOffset ?? null,
+            content_size_in_bytes: entry.dataFile.foreign?.contentSizeInBytes ?? null,
+          }
+        : {}),
     },
   }));
   return writeAvroContainer(manifestEntrySchema(partitionAvroFields(bound), formatVersion), records, {
@@ -147,14 +170,21 @@ interface EntryRecord {
     equality_ids: number[] | null;
     sort_order_id?: number | null;
     first_row_id?: number | null;
+    file_format?: string;
+    key_metadata?: Buffer | null;
+    referenced_data_file?: string | null;
+    content_offset?: number | null;
+    content_size_in_bytes?: number | null;
   };
 }
 
 /**
  * The entries of a manifest, with inherited values filled in: an ADDED entry written with null
- * snapshot id and sequence numbers takes them from its manifest-list entry; a data file without
- * a first_row_id takes the manifest's plus the rows of the files before it that had none (spec,
- * First Row ID Inheritance; none when the manifest has none, as before a v3 upgrade).
+ * snapshot id and sequence numbers takes them from its manifest-list entry; a live data file
+ * without a first_row_id takes the manifest's plus the rows of the live files before it that had
+ * none (spec, First Row ID Inheritance; none when the manifest has none, as before a v3 upgrade).
+ * DELETED entries neither take nor advance one, as Java's ManifestReader and iceberg-rust read
+ * them, matching the ids Java's manifest list reserves (added and existing rows only).
  */
 export function readManifest(bytes: Uint8Array, listed: ManifestFile): ManifestEntry[] {
   const { meta, records } = readAvroContainer(bytes);
@@ -165,7 +195,7 @@ export function readManifest(bytes: Uint8Array, listed: ManifestFile): ManifestE
     const inherit = record.status === EntryStatus.Added;
     const file = record.data_file;
     let firstRowId = file.content === FileContent.Data ? (file.first_row_id ?? undefined) : undefined;
-    if (firstRowId === undefined && file.content === FileContent.Data && nextRowId !== undefined) {
+    if (firstRowId === undefined && file.content === FileContent.Data && record.status !== EntryStatus.Deleted && nextRowId !== undefined) {
       firstRowId = nextRowId;
       nextRowId += file.record_count;
     }
@@ -192,9 +222,21 @@ export function readManifest(bytes: Uint8Array, listed: ManifestFile): ManifestE
         specId,
         partition: fromAvroPartition(file.partition, partitionFields),
         ...(firstRowId !== undefined ? { firstRowId } : {}),
+        ...foreignOf(file),
       },
     };
   });
+}
+
+function foreignOf(file: EntryRecord['data_file']): Pick<DataFile, 'foreign'> {
+  const foreign = {
+    ...(file.file_format && file.file_format.toUpperCase() !== 'PARQUET' ? { fileFormat: file.file_format } : {}),
+    ...(file.key_metadata ? { keyMetadata: Uint8Array.from(file.key_metadata) } : {}),
+    ...(file.referenced_data_file ? { referencedDataFile: file.referenced_data_file } : {}),
+    ...(file.content_offset !== undefined && file.content_offset !== null ? { contentOffset: file.content_offset } : {}),
+    ...(file.content_size_in_bytes !== undefined && file.content_size_in_bytes !== null ? { contentSizeInBytes: file.content_size_in_bytes } : {}),
+  };
+  return Object.keys(foreign).length > 0 ? { foreign } : {};
 }
 
 /** The fields of the partition record in a manifest's Avro schema (how its tuples are laid out). */
@@ -225,10 +267,11 @@ export function partitionSummaries(bound: readonly BoundPartitionField[], tuples
 /**
  * v3: every data manifest without a first_row_id gets one, from `firstRowId` (the table's
  * next-row-id) up; delete manifests keep none (spec, First Row ID Assignment). Each takes as many
- * ids as its live files have rows, as Java assigns them. A manifest that also lists DELETED files
- * takes their rows too: the spec's inheritance counts every file without an id before a file,
- * Java's only live ones, and the larger range holds the ids of either reading (Philotes' own
- * manifests never mix DELETED entries with live ones). `assigned` is the snapshot's added-rows.
+ * ids as its live files without an id have rows: exactly that for a manifest this snapshot wrote
+ * (EXISTING entries it rewrote carry theirs), its added and existing rows for a carried one (as
+ * Java reserves them). A carried one that also lists DELETED files takes their rows too, so a
+ * reader that counts those before a live file (the spec's text can be read so) stays in range.
+ * `assigned` is the snapshot's added-rows.
  */
 export function assignFirstRowIds(manifests: readonly ManifestFile[], firstRowId: number): { readonly manifests: ManifestFile[]; readonly assigned: number } {
   let next = firstRowId;
@@ -236,7 +279,7 @@ export function assignFirstRowIds(manifests: readonly ManifestFile[], firstRowId
     if (m.content !== 0 || m.firstRowId !== undefined) return m;
     const start = next;
     const live = m.addedRowsCount + m.existingRowsCount;
-    next += live + (live > 0 ? m.deletedRowsCount : 0);
+    next += m.rowsWithoutId ?? live + (live > 0 ? m.deletedRowsCount : 0);
     return { ...m, firstRowId: start };
   });
   return { manifests: assigned, assigned: next - firstRowId };

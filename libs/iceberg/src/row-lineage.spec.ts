@@ -1,12 +1,14 @@
+import { seededRandom } from '@philotes/faults';
 import { MemoryCatalog } from './catalog/memory-catalog';
 import { compact, planCompaction, storeKeyReader } from './compaction';
 import { writeDataFile } from './data-files';
 import { equalityKey } from './equality-deletes';
-import { assignFirstRowIds, FileContent, ManifestFile, readManifestList } from './manifest';
+import { assignFirstRowIds, EntryStatus, FileContent, ManifestEntry, ManifestFile, readManifest, readManifestList, writeManifest } from './manifest';
 import { currentSnapshot, FormatVersion, TableMetadata } from './metadata';
 import { readRows } from './parquet/read-rows';
 import { IcebergTables, LoadedTable, TableChange } from './iceberg-tables';
 import { lineageOf, LINEAGE_FIELDS } from './row-lineage';
+import { UNPARTITIONED } from './partitioning/partition-spec';
 import { MemoryObjectStore } from './storage/memory-store';
 
 /**
@@ -16,17 +18,6 @@ import { MemoryObjectStore } from './storage/memory-store';
 
 const schema = { type: 'struct' as const, 'schema-id': 0, 'identifier-field-ids': [1], fields: [{ id: 1, name: 'id', required: true, type: 'int' as const }, { id: 2, name: 'v', required: false, type: 'string' as const }] };
 const id = { namespace: 'public', name: 't' };
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const listed = (m: Partial<ManifestFile>): ManifestFile => ({
   path: 'm',
@@ -47,7 +38,7 @@ const listed = (m: Partial<ManifestFile>): ManifestFile => ({
 
 interface Lineage {
   readonly rowId: bigint | null;
-  readonly sequence: bigint;
+  readonly sequence: bigint | null;
 }
 
 /** Every live row of the current snapshot with its lineage (explicit, else inherited), equality deletes applied. */
@@ -96,7 +87,7 @@ describe('row lineage', () => {
   it('keeps each row its id and last-updated sequence number through commits, merges, compactions and an upgrade, and gives a changed row a new id (generated)', async () => {
     const seeds = process.env.PHILOTES_LINEAGE_SEED ? [Number(process.env.PHILOTES_LINEAGE_SEED)] : Array.from({ length: 24 }, (_, i) => 7001 + i);
     for (const seed of seeds) {
-      const random = mulberry32(seed);
+      const random = seededRandom(seed);
       const label = `seed ${seed} (PHILOTES_LINEAGE_SEED=${seed} replays it)`;
       const tables = new IcebergTables(new MemoryObjectStore(), new MemoryCatalog());
       const startVersion: FormatVersion = random() < 0.5 ? 2 : 3;
@@ -186,6 +177,62 @@ describe('row lineage', () => {
         seen = next;
       }
     }
+  });
+
+  it('reads inherited first row ids as Java does: DELETED entries take none and advance nothing; a file without one gives null lineage', () => {
+    const file = (path: string, recordCount: number, firstRowId?: number): ManifestEntry['dataFile'] => ({
+      content: FileContent.Data,
+      filePath: path,
+      recordCount,
+      fileSizeInBytes: 10,
+      valueCounts: new Map(),
+      nullValueCounts: new Map(),
+      lowerBounds: new Map(),
+      upperBounds: new Map(),
+      ...(firstRowId === undefined ? {} : { firstRowId }),
+    });
+    const entries: ManifestEntry[] = [
+      { status: EntryStatus.Deleted, snapshotId: 1, sequenceNumber: 1, fileSequenceNumber: 1, dataFile: file('a', 10) },
+      { status: EntryStatus.Existing, snapshotId: 1, sequenceNumber: 1, fileSequenceNumber: 1, dataFile: file('b', 5) },
+      { status: EntryStatus.Existing, snapshotId: 1, sequenceNumber: 1, fileSequenceNumber: 1, dataFile: file('c', 7, 500) },
+      { status: EntryStatus.Added, dataFile: file('d', 3) },
+    ];
+    const bytes = writeManifest(entries, schema, 'data', UNPARTITIONED, 3);
+    const read = readManifest(bytes, listed({ existingRowsCount: 12, addedRowsCount: 3, deletedRowsCount: 10, firstRowId: 100 }));
+    expect(read.map((e) => [e.dataFile.filePath, e.dataFile.firstRowId])).toEqual([
+      ['a', undefined],
+      ['b', 100],
+      ['c', 500],
+      ['d', 105],
+    ]);
+    // Before an upgrade's first snapshot: no ids, so no lineage at all (spec, Appendix E).
+    const unassigned = readManifest(bytes, listed({ existingRowsCount: 12, addedRowsCount: 3 }));
+    expect(lineageOf(unassigned[1], 2, null, null)).toEqual([null, null]);
+    expect(lineageOf(read[1], 2, null, null)).toEqual([102n, 1n]);
+    expect(lineageOf(read[1], 2, 7n, 4n)).toEqual([7n, 4n]);
+  });
+
+  it("keeps another engine's deletion-vector fields through a manifest rewrite", () => {
+    const dv: ManifestEntry = {
+      status: EntryStatus.Existing,
+      snapshotId: 9,
+      sequenceNumber: 3,
+      fileSequenceNumber: 3,
+      dataFile: {
+        content: FileContent.PositionDeletes,
+        filePath: 'mem://t/data/dv.puffin',
+        recordCount: 2,
+        fileSizeInBytes: 100,
+        valueCounts: new Map(),
+        nullValueCounts: new Map(),
+        lowerBounds: new Map(),
+        upperBounds: new Map(),
+        foreign: { fileFormat: 'puffin', referencedDataFile: 'mem://t/data/a.parquet', contentOffset: 4, contentSizeInBytes: 44, keyMetadata: Uint8Array.of(1, 2) },
+      },
+    };
+    const once = readManifest(writeManifest([dv], schema, 'deletes', UNPARTITIONED, 3), listed({ content: 1, existingFilesCount: 1, existingRowsCount: 2 }));
+    const twice = readManifest(writeManifest(once, schema, 'deletes', UNPARTITIONED, 3), listed({ content: 1, existingFilesCount: 1, existingRowsCount: 2 }));
+    expect(twice[0].dataFile.foreign).toEqual(dv.dataFile.foreign);
   });
 
   it('leaves a v3 table at v3 when asked for 2, and upgrades a v2 table in the commit that asks', async () => {

@@ -14,12 +14,18 @@ export const LINEAGE_FIELDS: readonly NestedField[] = [ROW_ID_FIELD, LAST_UPDATE
 /**
  * The lineage of the row at `position` of a data file, from the two columns as read (null where
  * the file does not have them or the row inherits): an explicit value stands; otherwise the row
- * id is the file's first_row_id plus the position (null when the file has none, as before a v3
- * upgrade: the row is then given a new id where it lands) and the sequence number is the file's.
+ * id is the file's first_row_id plus the position and the sequence number is the file's. A file
+ * without a first_row_id (as before a v3 upgrade) gives both as null (spec, Appendix E: readers
+ * must produce null for both): the row is given a new id, and its new file's number, where it lands.
  */
-export function lineageOf(entry: ManifestEntry, position: number, rowId: unknown, lastUpdated: unknown): [bigint | null, bigint] {
+export function lineageOf(entry: ManifestEntry, position: number, rowId: unknown, lastUpdated: unknown): [bigint | null, bigint | null] {
   const firstRowId = entry.dataFile.firstRowId;
-  const id = rowId !== null && rowId !== undefined ? BigInt(rowId as bigint) : firstRowId === undefined ? null : BigInt(firstRowId) + BigInt(position);
-  const sequence = lastUpdated !== null && lastUpdated !== undefined ? BigInt(lastUpdated as bigint) : BigInt(entry.sequenceNumber ?? 0);
-  return [id, sequence];
+  if (rowId !== null && rowId !== undefined) return [BigInt(rowId as bigint), lastUpdated !== null && lastUpdated !== undefined ? BigInt(lastUpdated as bigint) : BigInt(entry.sequenceNumber ?? 0)];
+  if (firstRowId === undefined) return [null, null];
+  return [BigInt(firstRowId) + BigInt(position), lastUpdated !== null && lastUpdated !== undefined ? BigInt(lastUpdated as bigint) : BigInt(entry.sequenceNumber ?? 0)];
+}
+
+/** A source column with a row-lineage column's name: a v3 file could not hold both under their names. */
+export function lineageNameClash(fields: readonly NestedField[]): string | undefined {
+  return fields.find((f) => LINEAGE_FIELDS.some((l) => l.name === f.name))?.name;
 }

@@ -1,4 +1,4 @@
-import { DataFile, FileContent, ManifestEntry, ManifestFile, partitionSummaries } from './manifest';
+import { DataFile, EntryStatus, FileContent, ManifestEntry, ManifestFile, partitionSummaries } from './manifest';
 import { Snapshot } from './metadata';
 import { BoundPartitionField, partitionKey } from './partitioning/partition-spec';
 import type { TableChange } from './iceberg-tables';
@@ -41,6 +41,7 @@ export function summarise(
       bound,
       entries.map((e) => e.dataFile.partition),
     ),
+    rowsWithoutId: entries.filter((e) => e.status !== EntryStatus.Deleted && e.dataFile.content === FileContent.Data && e.dataFile.firstRowId === undefined).reduce((sum, e) => sum + e.dataFile.recordCount, 0),
   };
 }
 

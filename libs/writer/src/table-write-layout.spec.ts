@@ -5,7 +5,7 @@ import { IcebergTables, MemoryCatalog, MemoryObjectStore, newTableMetadata, read
 import { column } from '@philotes/table-mapping';
 import { bufferChanges, SourceChange, writerConfig } from './writer-fixtures';
 import { TableWriter } from './table-writer';
-import { SortOrderError, writeLayoutOf } from './table-write-layout';
+import { LineageNameError, SortOrderError, writeLayoutOf } from './table-write-layout';
 import { WriterMetrics } from './writer-metrics';
 import { WriterConfig, writerSettingsOf } from './writer-settings';
 
@@ -73,6 +73,15 @@ describe('table properties and sort order from the settings', () => {
     expect(table.metadata['format-version']).toBe(3);
     expect(table.metadata['next-row-id']).toBe(5);
     expect(warnings.filter((m) => m.includes('never downgraded'))).toHaveLength(1);
+  });
+
+  it('stops a v3 table, or one asked to become v3, whose column has a row-lineage column\'s name', () => {
+    const clashing = { ...schema, fields: [...schema.fields, { id: 3, name: '_row_id', required: false, type: 'long' as const }] };
+    const v2 = newTableMetadata('mem://t', clashing, {});
+    const settings = (over: Partial<WriterConfig>) => writerSettingsOf(writerConfig(over)).tableWrite;
+    expect(() => writeLayoutOf(v2, ref, settings({}), 64)).not.toThrow();
+    expect(() => writeLayoutOf(v2, ref, settings({ icebergFormatVersion: 3 }), 64)).toThrow(LineageNameError);
+    expect(() => writeLayoutOf(newTableMetadata('mem://t', clashing, {}, 0, 'u', [], 3), ref, settings({}), 64)).toThrow(/column _row_id has the name of a row-lineage column/);
   });
 
   it('creates a new table at format version 3 from a table setting', async () => {

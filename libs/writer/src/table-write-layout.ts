@@ -1,4 +1,4 @@
-import { currentSchema, DataFileOptions, effectiveProperties, FormatVersion, IcebergSchema, metadataChangedBy, parquetOptionsOf, resolveSortOrder, sameProperties, SortColumn, SortField, TableMetadata, targetFileSizeOf, WRITE_PROPERTIES, writableSortOrder } from '@philotes/iceberg';
+import { currentSchema, DataFileOptions, effectiveProperties, FormatVersion, IcebergSchema, lineageNameClash, metadataChangedBy, parquetOptionsOf, resolveSortOrder, sameProperties, SortColumn, SortField, TableMetadata, targetFileSizeOf, WRITE_PROPERTIES, writableSortOrder } from '@philotes/iceberg';
 import { ClassifiedError, needsOperator } from '@philotes/retry';
 
 /** The PHILOTES_ICEBERG_* settings about how a table's files are written, derived once per (re)load. */
@@ -55,6 +55,26 @@ export class SortOrderError extends ClassifiedError {
   }
 }
 
+/**
+ * A v3 table (or one asked to become one) with a column named as a row-lineage column: its
+ * compacted files could not hold both. The table stops until the column is renamed or, for a
+ * table not yet v3, format-version 2 is set for it.
+ */
+export class LineageNameError extends ClassifiedError {
+  constructor(table: string, column: string) {
+    super(
+      `table ${table}: its column ${column} has the name of a row-lineage column format version 3 writes (_row_id, _last_updated_sequence_number)`,
+      needsOperator('configuration', 'rename the source column, or set format-version=2 for this table in PHILOTES_ICEBERG_TABLE_PROPERTIES (a table already at v3 needs a resync after that), then resume the table'),
+    );
+  }
+}
+
+/** Throws {@link LineageNameError} when a table at `version` cannot have these fields. */
+export function assertLineageNames(table: string, version: FormatVersion, fields: IcebergSchema['fields']): void {
+  const clash = version >= 3 ? lineageNameClash(fields) : undefined;
+  if (clash) throw new LineageNameError(table, clash);
+}
+
 /** `targetFileSize` is PHILOTES_ICEBERG_TARGET_FILE_SIZE, the default of write.target-file-size-bytes. */
 /** How one commit writes a table's files, and the metadata changes it records alongside. */
 export interface WriteLayout {
@@ -86,6 +106,7 @@ export function writeLayoutOf(metadata: TableMetadata, ref: { readonly schema: s
     if (resolved.problems.length > 0) throw new SortOrderError(`${ref.schema}.${ref.table}`, resolved.problems);
     sortOrder = resolved.fields;
   }
+  assertLineageNames(`${ref.schema}.${ref.table}`, asked !== undefined && asked > version ? asked : version, (schema ?? currentSchema(metadata)).fields);
   const changed = !sameProperties(properties, metadata.properties);
   // The order id the files carry is the one the commit will record (reused when equal).
   const after = metadataChangedBy(metadata, { ...(sortOrder ? { sortOrder } : {}) });

@@ -7,7 +7,7 @@ import { AssembledBatch, BatchAssembler, ConfiguredPartitionField, currentRows, 
 import { fillsCommit } from './commit-size';
 import { copyFinished, CopyChangedError, foldCopyRun, isCopyStart } from './copy-run';
 import { DeadLetterReplay, ReplaySettlement } from './dead-letter-replay';
-import { splitFormatVersion, tableKey, TableWriteSettings, WriteLayout, writeLayoutOf } from './table-write-layout';
+import { assertLineageNames, splitFormatVersion, tableKey, TableWriteSettings, WriteLayout, writeLayoutOf } from './table-write-layout';
 import { WriterMetrics } from './writer-metrics';
 
 /** The settings a table writer reads on each step (reloads apply between commits). */
@@ -227,6 +227,7 @@ export class TableWriter {
     }
     const layout = this.layoutFor({ columns }, settings);
     const configured = splitFormatVersion(effectiveProperties({}, settings.tableWrite.globalProperties, settings.tableWrite.tableProperties.get(tableKey(this.ref.schema, this.ref.table)) ?? {}));
+    assertLineageNames(this.qualified, configured.formatVersion ?? 2, layout.schema.fields);
     const created = await this.deps.tables.create(
       id,
       { ...layout.schema, 'schema-id': 0 },

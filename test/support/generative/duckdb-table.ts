@@ -66,7 +66,15 @@ const LINEAGE: readonly Field[] = [
 ];
 
 function inheritLineage(row: Record<string, Cell>, file: IcebirdFile): void {
-  if (row._row_id === null && file.firstRowId !== undefined) row._row_id = String(file.firstRowId + BigInt(row._pos!));
+  if (row._row_id === null) {
+    // Spec, Appendix E: a file without a first_row_id gives null for both.
+    if (file.firstRowId === undefined) {
+      row._last_updated_sequence_number = null;
+      delete row._pos;
+      return;
+    }
+    row._row_id = String(file.firstRowId + BigInt(row._pos!));
+  }
   if (row._last_updated_sequence_number === null) row._last_updated_sequence_number = String(file.sequenceNumber);
   delete row._pos;
 }

@@ -25,8 +25,8 @@ const intMap = (name: string, keyId: number, valueId: number, valueType: 'long' 
 });
 
 /** The data_file fields format version 3 adds (spec, Manifests, v3): row lineage and deletion-vector blobs. */
-const V3_DATA_FILE_FIELDS = [
-  { name: 'first_row_id', type: optional('long'), doc: 'The _row_id of the first row in the data file', default: null, 'field-id': 142 },
+const V3_FIRST_ROW_ID = { name: 'first_row_id', type: optional('long'), doc: 'The _row_id of the first row in the data file', default: null, 'field-id': 142 };
+const V3_BLOB_FIELDS = [
   { name: 'content_offset', type: optional('long'), doc: 'The offset in the file where the content starts', default: null, 'field-id': 144 },
   { name: 'content_size_in_bytes', type: optional('long'), doc: 'The length of referenced content stored in the file', default: null, 'field-id': 145 },
 ];
@@ -34,7 +34,8 @@ const V3_DATA_FILE_FIELDS = [
 /**
  * The manifest entry of one partition spec: the partition record r102 has a field per partition
  * field (see partitionAvroFields); for an unpartitioned table it has none. Format version 3
- * adds the row-lineage and blob fields after referenced_data_file, where Java's V3Metadata has them.
+ * adds first_row_id (142) before referenced_data_file (143) and the blob fields (144, 145) after
+ * it, in the spec's order of the v3 data_file struct.
  */
 export const manifestEntrySchema = (partitionFields: readonly object[], formatVersion: 2 | 3 = 2) => ({
   type: 'record',
@@ -66,8 +67,9 @@ export const manifestEntrySchema = (partitionFields: readonly object[], formatVe
           { name: 'split_offsets', type: optional({ type: 'array', items: 'long', 'element-id': 133 }), doc: 'Splittable offsets', default: null, 'field-id': 132 },
           { name: 'equality_ids', type: optional({ type: 'array', items: 'int', 'element-id': 136 }), doc: 'Equality comparison field IDs', default: null, 'field-id': 135 },
           { name: 'sort_order_id', type: optional('int'), doc: 'Sort order ID', default: null, 'field-id': 140 },
+          ...(formatVersion >= 3 ? [V3_FIRST_ROW_ID] : []),
           { name: 'referenced_data_file', type: optional('string'), doc: 'Fully qualified location (URI with FS scheme) of a data file that all deletes reference', default: null, 'field-id': 143 },
-          ...(formatVersion >= 3 ? V3_DATA_FILE_FIELDS : []),
+          ...(formatVersion >= 3 ? V3_BLOB_FIELDS : []),
         ],
       },
       'field-id': 2,
