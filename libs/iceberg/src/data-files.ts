@@ -41,7 +41,7 @@ export async function writeDataFile(
     fields.map((field, i) => ({ field, values: ordered.map((row) => row[i]) })),
     { ...(options.parquet ? { parquet: options.parquet } : {}), ...(options.onLevelFallback ? { onLevelFallback: options.onLevelFallback } : {}) },
   );
-  const kind = content === FileContent.Data ? 'data' : 'eq-deletes';
+  const kind = content === FileContent.Data ? 'data' : content === FileContent.EqualityDeletes ? 'eq-deletes' : 'pos-deletes';
   // Time first: files sort by age in a listing, which helps an operator reading the warehouse.
   const folder = partition && partition.tuple.length > 0 ? `data/${partition.path}` : 'data';
   const path = `${tableLocation}/${folder}/${Date.now()}-${randomUUID()}-${kind}.parquet`;

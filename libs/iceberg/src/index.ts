@@ -6,6 +6,7 @@ export * from './row-lineage';
 export * from './deletes/roaring64';
 export * from './deletes/puffin';
 export * from './deletes/deletion-vector';
+export * from './deletes/position-deletes';
 export * from './data-files';
 export * from './json';
 export * from './manifest';

@@ -39,11 +39,12 @@ export interface DataFile {
    */
   readonly firstRowId?: number;
   /**
-   * What another engine's file may carry and a manifest rewrite must keep as it is: its format
-   * (a deletion vector is `puffin`; Philotes writes only Parquet), key metadata, the data file a
-   * position delete or deletion vector refers to, and a deletion vector's blob in its Puffin file.
+   * Where a delete file's content lies and what it refers to, kept as it is through manifest
+   * rewrites: its format (`puffin` for a deletion vector; Parquet when absent), key metadata, the
+   * one data file a position delete or deletion vector applies to, and a deletion vector's blob
+   * (offset and length) in its Puffin file.
    */
-  readonly foreign?: {
+  readonly reference?: {
     readonly fileFormat?: string;
     readonly keyMetadata?: Uint8Array;
     readonly referencedDataFile?: string;
@@ -113,7 +114,7 @@ export function writeManifest(entries: readonly ManifestEntry[], schema: Iceberg
     data_file: {
       content: entry.dataFile.content,
       file_path: entry.dataFile.filePath,
-      file_format: entry.dataFile.foreign?.fileFormat ?? 'PARQUET',
+      file_format: entry.dataFile.reference?.fileFormat ?? 'PARQUET',
       partition: toAvroPartition(bound, entry.dataFile.partition),
       record_count: entry.dataFile.recordCount,
       file_size_in_bytes: entry.dataFile.fileSizeInBytes,
@@ -123,18 +124,18 @@ export function writeManifest(entries: readonly ManifestEntry[], schema: Iceberg
       nan_value_counts: toPairs(entry.dataFile.nanValueCounts),
       lower_bounds: toPairs(entry.dataFile.lowerBounds)?.map((p) => ({ key: p.key, value: Buffer.from(p.value) })) ?? null,
       upper_bounds: toPairs(entry.dataFile.upperBounds)?.map((p) => ({ key: p.key, value: Buffer.from(p.value) })) ?? null,
-      key_metadata: entry.dataFile.foreign?.keyMetadata ? Buffer.from(entry.dataFile.foreign.keyMetadata) : null,
+      key_metadata: entry.dataFile.reference?.keyMetadata ? Buffer.from(entry.dataFile.reference.keyMetadata) : null,
       split_offsets: entry.dataFile.splitOffsets ? [...entry.dataFile.splitOffsets] : null,
       equality_ids: entry.dataFile.equalityIds ? [...entry.dataFile.equalityIds] : null,
       // Delete files are not sorted by a table order (spec: sort_order_id is for data files only).
       sort_order_id: entry.dataFile.content === FileContent.Data ? (entry.dataFile.sortOrderId ?? 0) : null,
-      referenced_data_file: entry.dataFile.foreign?.referencedDataFile ?? null,
+      referenced_data_file: entry.dataFile.reference?.referencedDataFile ?? null,
       // Delete files never have one (spec); an existing data file's inherited id is written out.
       ...(formatVersion >= 3
         ? {
             first_row_id: entry.dataFile.content === FileContent.Data ? (entry.dataFile.firstRowId ?? null) : null,
-            content_offset: entry.dataFile.foreign?.contentOffset ?? null,
-            content_size_in_bytes: entry.dataFile.foreign?.contentSizeInBytes ?? null,
+            content_offset: entry.dataFile.reference?.contentOffset ?? null,
+            content_size_in_bytes: entry.dataFile.reference?.contentSizeInBytes ?? null,
           }
         : {}),
     },
@@ -222,21 +223,21 @@ export function readManifest(bytes: Uint8Array, listed: ManifestFile): ManifestE
         specId,
         partition: fromAvroPartition(file.partition, partitionFields),
         ...(firstRowId !== undefined ? { firstRowId } : {}),
-        ...foreignOf(file),
+        ...referenceOf(file),
       },
     };
   });
 }
 
-function foreignOf(file: EntryRecord['data_file']): Pick<DataFile, 'foreign'> {
-  const foreign = {
+function referenceOf(file: EntryRecord['data_file']): Pick<DataFile, 'reference'> {
+  const reference = {
     ...(file.file_format && file.file_format.toUpperCase() !== 'PARQUET' ? { fileFormat: file.file_format } : {}),
     ...(file.key_metadata ? { keyMetadata: Uint8Array.from(file.key_metadata) } : {}),
     ...(file.referenced_data_file ? { referencedDataFile: file.referenced_data_file } : {}),
     ...(file.content_offset !== undefined && file.content_offset !== null ? { contentOffset: file.content_offset } : {}),
     ...(file.content_size_in_bytes !== undefined && file.content_size_in_bytes !== null ? { contentSizeInBytes: file.content_size_in_bytes } : {}),
   };
-  return Object.keys(foreign).length > 0 ? { foreign } : {};
+  return Object.keys(reference).length > 0 ? { reference } : {};
 }
 
 /** The fields of the partition record in a manifest's Avro schema (how its tuples are laid out). */

@@ -227,12 +227,12 @@ describe('row lineage', () => {
         nullValueCounts: new Map(),
         lowerBounds: new Map(),
         upperBounds: new Map(),
-        foreign: { fileFormat: 'puffin', referencedDataFile: 'mem://t/data/a.parquet', contentOffset: 4, contentSizeInBytes: 44, keyMetadata: Uint8Array.of(1, 2) },
+        reference: { fileFormat: 'puffin', referencedDataFile: 'mem://t/data/a.parquet', contentOffset: 4, contentSizeInBytes: 44, keyMetadata: Uint8Array.of(1, 2) },
       },
     };
     const once = readManifest(writeManifest([dv], schema, 'deletes', UNPARTITIONED, 3), listed({ content: 1, existingFilesCount: 1, existingRowsCount: 2 }));
     const twice = readManifest(writeManifest(once, schema, 'deletes', UNPARTITIONED, 3), listed({ content: 1, existingFilesCount: 1, existingRowsCount: 2 }));
-    expect(twice[0].dataFile.foreign).toEqual(dv.dataFile.foreign);
+    expect(twice[0].dataFile.reference).toEqual(dv.dataFile.reference);
   });
 
   it('leaves a v3 table at v3 when asked for 2, and upgrades a v2 table in the commit that asks', async () => {

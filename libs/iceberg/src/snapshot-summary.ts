@@ -67,41 +67,57 @@ function partitionCount(files: readonly DataFile[]): number {
 /** Summary metrics (spec, Appendix F), with running totals carried from the parent. */
 export function snapshotSummary(parent: Snapshot | undefined, change: TableChange, removed: readonly ManifestEntry[]): Record<string, string> {
   const total = (key: string) => Number(parent?.summary[key] ?? 0);
-  const sum = (files: readonly DataFile[], of: (f: DataFile) => number) => files.reduce((s, f) => s + of(f), 0);
   const removedData = removed.filter((e) => e.dataFile.content === FileContent.Data).map((e) => e.dataFile);
   const removedDeletes = removed.filter((e) => e.dataFile.content !== FileContent.Data).map((e) => e.dataFile);
-  const added = {
-    dataFiles: change.addedDataFiles.length,
-    records: sum(change.addedDataFiles, (f) => f.recordCount),
-    size: sum(change.addedDataFiles, (f) => f.fileSizeInBytes) + sum(change.addedDeleteFiles, (f) => f.fileSizeInBytes),
-    deleteFiles: change.addedDeleteFiles.length,
-    equalityDeletes: sum(change.addedDeleteFiles, (f) => f.recordCount),
-  };
-  const gone = {
-    dataFiles: removedData.length,
-    records: sum(removedData, (f) => f.recordCount),
-    size: sum(removedData, (f) => f.fileSizeInBytes) + sum(removedDeletes, (f) => f.fileSizeInBytes),
-    deleteFiles: removedDeletes.length,
-    equalityDeletes: sum(removedDeletes, (f) => f.recordCount),
-  };
+  const added = { ...dataCounts(change.addedDataFiles), ...deleteCounts(change.addedDeleteFiles) };
+  const gone = { ...dataCounts(removedData), ...deleteCounts(removedDeletes) };
   return {
     'added-data-files': String(added.dataFiles),
     'added-records': String(added.records),
-    'added-files-size': String(added.size),
+    'added-files-size': String(added.dataSize + added.deleteSize),
     'added-delete-files': String(added.deleteFiles),
-    'added-equality-delete-files': String(added.deleteFiles),
+    'added-equality-delete-files': String(added.equalityFiles),
+    'added-position-delete-files': String(added.positionFiles),
+    'added-dvs': String(added.vectors),
     'added-equality-deletes': String(added.equalityDeletes),
+    'added-position-deletes': String(added.positionDeletes),
     'deleted-data-files': String(gone.dataFiles),
     'deleted-records': String(gone.records),
-    'removed-files-size': String(gone.size),
+    'removed-files-size': String(gone.dataSize + gone.deleteSize),
     'removed-delete-files': String(gone.deleteFiles),
+    'removed-equality-delete-files': String(gone.equalityFiles),
+    'removed-position-delete-files': String(gone.positionFiles),
+    'removed-dvs': String(gone.vectors),
     'removed-equality-deletes': String(gone.equalityDeletes),
+    'removed-position-deletes': String(gone.positionDeletes),
     'total-data-files': String(total('total-data-files') + added.dataFiles - gone.dataFiles),
     'total-records': String(total('total-records') + added.records - gone.records),
-    'total-files-size': String(total('total-files-size') + added.size - gone.size),
+    'total-files-size': String(total('total-files-size') + added.dataSize + added.deleteSize - gone.dataSize - gone.deleteSize),
     'total-delete-files': String(total('total-delete-files') + added.deleteFiles - gone.deleteFiles),
-    'total-position-deletes': '0',
+    'total-position-deletes': String(total('total-position-deletes') + added.positionDeletes - gone.positionDeletes),
     'total-equality-deletes': String(total('total-equality-deletes') + added.equalityDeletes - gone.equalityDeletes),
     'changed-partition-count': String(partitionCount([...change.addedDataFiles, ...change.addedDeleteFiles, ...removed.map((e) => e.dataFile)])),
+  };
+}
+
+const sumOf = (files: readonly DataFile[], of: (f: DataFile) => number) => files.reduce((s, f) => s + of(f), 0);
+
+function dataCounts(files: readonly DataFile[]) {
+  return { dataFiles: files.length, records: sumOf(files, (f) => f.recordCount), dataSize: sumOf(files, (f) => f.fileSizeInBytes) };
+}
+
+/** A deletion vector is counted as a delete file of its blob's size (as Java counts it: one Puffin file holds many). */
+function deleteCounts(files: readonly DataFile[]) {
+  const equality = files.filter((f) => f.content === FileContent.EqualityDeletes);
+  const position = files.filter((f) => f.content === FileContent.PositionDeletes);
+  const vectors = position.filter((f) => f.reference?.fileFormat?.toLowerCase() === 'puffin');
+  return {
+    deleteFiles: files.length,
+    deleteSize: sumOf(files, (f) => f.reference?.contentSizeInBytes ?? f.fileSizeInBytes),
+    equalityFiles: equality.length,
+    positionFiles: position.length - vectors.length,
+    vectors: vectors.length,
+    equalityDeletes: sumOf(equality, (f) => f.recordCount),
+    positionDeletes: sumOf(position, (f) => f.recordCount),
   };
 }
