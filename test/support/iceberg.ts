@@ -33,6 +33,12 @@ export interface IcebirdFile {
   readonly partition?: Readonly<Record<string, unknown>>;
   /** v3: the file's first_row_id, explicit or inherited (worked out from the manifests, not by icebird). */
   readonly firstRowId?: bigint;
+  /** `parquet`, or `puffin` for a deletion vector. */
+  readonly fileFormat?: string;
+  /** Position deletes and deletion vectors: the data file they apply to, when one; a vector's blob in its Puffin file. */
+  readonly referencedDataFile?: string;
+  readonly contentOffset?: number;
+  readonly contentSizeInBytes?: number;
 }
 
 /** A manifest-list entry, as icebird's Avro reader reads it. */
@@ -46,12 +52,14 @@ export interface ListedManifest {
 }
 
 /** The table's rows and its live files, both read by icebird. */
-export async function readTableWithIcebird(tableLocation: string, metadataLocation: string, s3Endpoint?: string): Promise<{ rows: IcebirdRow[]; files: IcebirdFile[]; manifests: ListedManifest[] }> {
+export async function readTableWithIcebird(tableLocation: string, metadataLocation: string, s3Endpoint?: string): Promise<{ rows: IcebirdRow[]; files: IcebirdFile[]; manifests: ListedManifest[]; rowsUnread?: string }> {
   const env = { ...process.env, ...(s3Endpoint ? { PHILOTES_TEST_S3_ENDPOINT: s3Endpoint } : {}) };
   return parse((await run(process.execPath, [join(__dirname, 'iceberg-read.mjs'), tableLocation, metadataLocation, '--files'], { maxBuffer: 1 << 30, env })).stdout) as {
     rows: IcebirdRow[];
     files: IcebirdFile[];
     manifests: ListedManifest[];
+    /** Set when icebird could not read the rows (deletion vectors, which 0.3.1 does not know): `rows` is then empty. */
+    rowsUnread?: string;
   };
 }
 

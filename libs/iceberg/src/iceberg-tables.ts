@@ -48,6 +48,11 @@ export interface TableChange {
   readonly removeAllFiles?: boolean;
   /** Remove these files (by path), e.g. the files a compaction rewrote. */
   readonly removedFiles?: ReadonlySet<string>;
+  /**
+   * Remove these entries: a file by path, or one deletion vector of a Puffin file by path and the
+   * data file it refers to (the file's other vectors stay), as when a file's vector is replaced.
+   */
+  readonly removedEntries?: ReadonlyArray<{ readonly filePath: string; readonly referencedDataFile?: string }>;
   /** Made current before the snapshot; field ids already assigned. */
   readonly schema?: Omit<IcebergSchema, 'schema-id'>;
   /**
@@ -201,6 +206,8 @@ export class IcebergTables {
       return summarise(path, bytes.length, content, entries, snapshotId, sequenceNumber, as, specId, boundSpec(specId));
     };
 
+    const byEntry = new Set((change.removedEntries ?? []).map((r) => `${r.filePath}\u0000${r.referencedDataFile ?? ''}`));
+    const removedEntry = (e: ManifestEntry) => byEntry.size > 0 && (byEntry.has(`${e.dataFile.filePath}\u0000`) || byEntry.has(`${e.dataFile.filePath}\u0000${e.dataFile.reference?.referencedDataFile ?? ''}`));
     const carried: ManifestFile[] = [];
     const removed: ManifestEntry[] = [];
     if (parent) {
@@ -208,12 +215,12 @@ export class IcebergTables {
       for (const manifest of listed) {
         // DELETED entries only: they matter to the snapshot that removed the files, not to this one.
         if (isSpent(manifest)) continue;
-        if (!change.removeAllFiles && !change.removedFiles?.size) {
+        if (!change.removeAllFiles && !change.removedFiles?.size && !change.removedEntries?.length) {
           carried.push(manifest);
           continue;
         }
         const entries = (await this.readManifestEntries(manifest)).filter((e) => e.status !== EntryStatus.Deleted);
-        const gone = entries.filter((e) => change.removeAllFiles || change.removedFiles!.has(e.dataFile.filePath));
+        const gone = entries.filter((e) => change.removeAllFiles || change.removedFiles?.has(e.dataFile.filePath) || removedEntry(e));
         if (gone.length === 0) {
           carried.push(manifest);
           continue;

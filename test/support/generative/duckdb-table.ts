@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { deletedPositions } from '../deletion-vectors';
 import { duckdb, IcebirdFile } from '../iceberg';
 
 /** A field of the table's current schema. */
@@ -45,10 +46,16 @@ export async function duckdbRows(
   const deletes = files.filter((f) => f.content === 2);
   const rows: Array<Record<string, Cell>> = [];
   const deleteSets = await Promise.all(deletes.map(async (file) => ({ file, keys: await readFileRows(file.path, fields.filter((f) => file.equalityIds!.includes(f.id)), cast) })));
+  const removed = await positionDeletes(files.filter((f) => f.content === 1));
   for (const file of data) {
-    const fileRows = await readFileRows(file.path, lineage ? [...fields, ...LINEAGE] : fields, cast, lineage);
+    const fileRows = await readFileRows(file.path, lineage ? [...fields, ...LINEAGE] : fields, cast, true);
+    // Position deletes and vectors of the file's path apply at its own sequence number too.
+    const gone = (removed.get(file.path) ?? []).filter((d) => d.sequence >= file.sequenceNumber);
     for (const row of fileRows) {
+      const position = Number(row._pos);
+      if (gone.some((d) => d.positions.has(position))) continue;
       if (lineage) inheritLineage(row, file);
+      delete row._pos;
       const deleted = deleteSets.some(
         ({ file: del, keys }) =>
           del.sequenceNumber > file.sequenceNumber && (unpartitioned.has(del.specId ?? 0) || samePartition(del, file)) && keys.some((key) => Object.entries(key).every(([name, value]) => row[name] === value)),
@@ -57,6 +64,33 @@ export async function duckdbRows(
     }
   }
   return rows;
+}
+
+/**
+ * The positions position delete files (read by DuckDB) and deletion vectors (their blobs sliced
+ * from the Puffin file as the manifest entry places them, decoded by CRoaring) remove, by data
+ * file path, with each delete's sequence number.
+ */
+async function positionDeletes(files: readonly IcebirdFile[]): Promise<Map<string, Array<{ sequence: number; positions: Set<number> }>>> {
+  const byPath = new Map<string, Array<{ sequence: number; positions: Set<number> }>>();
+  const add = (path: string, sequence: number, positions: Iterable<number>) => {
+    const list = byPath.get(path) ?? [];
+    byPath.set(path, list);
+    list.push({ sequence, positions: new Set(positions) });
+  };
+  for (const file of files) {
+    if (file.fileFormat === 'puffin') {
+      const bytes = await readFile(fileURLToPath(file.path));
+      add(file.referencedDataFile!, file.sequenceNumber, await deletedPositions(bytes.subarray(file.contentOffset!, file.contentOffset! + file.contentSizeInBytes!)));
+      continue;
+    }
+    const path = fileURLToPath(file.path).replace(/'/g, "''");
+    const rows = await duckdb<{ file_path: string; pos: string }>(`SELECT file_path, CAST(pos AS VARCHAR) AS pos FROM read_parquet('${path}')`);
+    const grouped = new Map<string, number[]>();
+    for (const row of rows) grouped.set(row.file_path, [...(grouped.get(row.file_path) ?? []), Number(row.pos)]);
+    for (const [target, positions] of grouped) add(target, file.sequenceNumber, positions);
+  }
+  return byPath;
 }
 
 /** The spec's reserved row-lineage fields (Reserved Field IDs). */
@@ -70,13 +104,11 @@ function inheritLineage(row: Record<string, Cell>, file: IcebirdFile): void {
     // Spec, Appendix E: a file without a first_row_id gives null for both.
     if (file.firstRowId === undefined) {
       row._last_updated_sequence_number = null;
-      delete row._pos;
       return;
     }
     row._row_id = String(file.firstRowId + BigInt(row._pos!));
   }
   if (row._last_updated_sequence_number === null) row._last_updated_sequence_number = String(file.sequenceNumber);
-  delete row._pos;
 }
 
 /** A Parquet file's rows, the fields picked by field id, each cell as text; with `position`, `_pos` too. */
