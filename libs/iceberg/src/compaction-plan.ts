@@ -2,6 +2,7 @@ import { DeleteGroup, equalityFields, equalityKey, sequenceOf } from './equality
 import { DataFile, FileContent, ManifestEntry } from './manifest';
 import { compareValues, deserialize } from './parquet/bounds';
 import { isList, NestedField, PrimitiveType } from './schema';
+import { FILE_PATH_FIELD } from './deletes/position-deletes';
 
 export interface CompactionPolicy {
   /** Size a rewritten file aims for; a data file under 3/4 of it counts as small. */
@@ -32,6 +33,8 @@ export interface CompactionPlan {
   readonly applied: readonly ManifestEntry[];
   /** The applied deletes' keys, already read while planning (compact reads them otherwise). */
   readonly appliedKeys?: readonly DeleteGroup[];
+  /** Position deletes and deletion vectors naming a rewritten file: their rows are dropped from it. */
+  readonly appliedPositions?: readonly ManifestEntry[];
   readonly stats: CompactionStats;
 }
 
@@ -72,7 +75,8 @@ interface Candidate {
  * Chooses what a run rewrites, by worth and within `policy.maxBytes`:
  * 1. small files (under 3/4 of the target size), oldest first, packed up to the target size, where
  *    at least two merge;
- * 2. files live equality deletes hit (a delete with a higher sequence number holding one of its
+ * 2. files a live position delete or deletion vector names, the oldest delete first;
+ * 3. files live equality deletes hit (a delete with a higher sequence number holding one of its
  *    keys): candidates are found from the manifests' key bounds, ranked by the age of the oldest
  *    delete that may hit them, then by how many rows their deletes may remove, and confirmed by
  *    reading their key columns.
@@ -87,14 +91,12 @@ export async function planCompaction(
   readKeys: KeyColumnReader,
   groupOf: GroupKey = singleGroup,
 ): Promise<CompactionPlan | undefined> {
-  // Another engine's position deletes or deletion vectors: the rewrite applies equality deletes
-  // only, so it leaves such a table alone (rebaseCompaction drops a rewrite one arrives under).
-  if (live.deletes.some((e) => e.dataFile.content === FileContent.PositionDeletes)) return undefined;
   const smallLimit = policy.targetFileSize * 0.75;
   const small = live.data.filter((e) => e.dataFile.fileSizeInBytes < smallLimit);
   if (small.length + live.deletes.length < policy.minFiles) return undefined;
 
-  const deletes = live.deletes.map((entry) => liveDelete(entry, fields));
+  const deletes = live.deletes.filter((e) => e.dataFile.content === FileContent.EqualityDeletes).map((entry) => liveDelete(entry, fields));
+  const positional = await positionalDeletes(live.deletes, readKeys);
   const chosen = new Map<ManifestEntry, string>(); // data file → group
   let budget = policy.maxBytes;
   let smallFiles = 0;
@@ -113,7 +115,25 @@ export async function planCompaction(
     }
   }
 
-  // 2. Files hit by deletes, the most promising first; each confirmed by reading its keys.
+  // 2. Files a position delete or deletion vector names: certain hits, no read needed; the oldest
+  // delete first, as below.
+  const named = live.data
+    .map((entry) => ({ entry, by: positional.filter((p) => p.targets.has(entry.dataFile.filePath) && p.sequence >= sequenceOf(entry)) }))
+    .filter((n) => n.by.length > 0)
+    .sort((a, b) => Math.min(...a.by.map((p) => p.sequence)) - Math.min(...b.by.map((p) => p.sequence)) || sequenceOf(a.entry) - sequenceOf(b.entry));
+  let hitFiles = 0;
+  for (const { entry } of named) {
+    if (chosen.has(entry)) {
+      hitFiles++;
+      continue;
+    }
+    if (entry.dataFile.fileSizeInBytes > budget) continue;
+    chosen.set(entry, groupOf(entry));
+    hitFiles++;
+    budget -= entry.dataFile.fileSizeInBytes;
+  }
+
+  // 3. Files hit by equality deletes, the most promising first; each confirmed by reading its keys.
   const candidates = live.data.map((entry) => candidateOf(entry, deletes)).filter((c): c is Candidate => c !== undefined);
   // Oldest delete first: a delete file is reclaimed only once every older file it hits is rewritten,
   // so serving the oldest first bounds how long any delete lives (and what readers compare);
@@ -122,7 +142,6 @@ export async function planCompaction(
   const index = await keyIndex(deletes, readKeys);
   /** For files read: the deletes that hit them. */
   const hits = new Map<ManifestEntry, ReadonlySet<number>>();
-  let hitFiles = 0;
   let filesRead = 0;
   let bytesRead = 0;
   let wastedReads = 0;
@@ -149,7 +168,11 @@ export async function planCompaction(
   const reclaimed = deletes.filter((_, d) =>
     live.data.every((entry) => chosen.has(entry) || !mayApply.get(entry)?.has(d) || (hits.has(entry) && !hits.get(entry)!.has(d))),
   );
-  if (chosen.size === 0 && reclaimed.length === 0) return undefined;
+  // A position delete goes when every data file it names is rewritten here or gone.
+  const livePaths = new Set(live.data.map((e) => e.dataFile.filePath));
+  const chosenPaths = new Set([...chosen.keys()].map((e) => e.dataFile.filePath));
+  const reclaimedPositions = positional.filter((p) => [...p.targets].every((path) => chosenPaths.has(path) || !livePaths.has(path)));
+  if (chosen.size === 0 && reclaimed.length === 0 && reclaimedPositions.length === 0) return undefined;
 
   const rewrite = [...chosen.keys()];
   const oldestRewritten = Math.min(...rewrite.map(sequenceOf));
@@ -159,11 +182,34 @@ export async function planCompaction(
   return {
     groups: [...groups].map(([key, entries]) => ({ key, rewrite: entries })),
     rewrite,
-    deletes: reclaimed.map((d) => d.entry),
+    deletes: [...reclaimed.map((d) => d.entry), ...reclaimedPositions.map((p) => p.entry)],
     applied: [...applied].map((i) => deletes[i].entry),
     appliedKeys: appliedKeysOf(index, deletes, applied, fields),
+    appliedPositions: positional.filter((p) => [...p.targets].some((path) => chosenPaths.has(path))).map((p) => p.entry),
     stats: { smallFiles, hitFiles, bytes: sizeOf(rewrite), filesRead, bytesRead },
   };
+}
+
+/** A live position delete file or deletion vector, with the data files it names. */
+interface PositionalDelete {
+  readonly entry: ManifestEntry;
+  readonly sequence: number;
+  readonly targets: ReadonlySet<string>;
+}
+
+/**
+ * The live position deletes and the data files each names: a deletion vector's (or a position
+ * delete file's) referenced data file, else the paths its file_path column holds.
+ */
+async function positionalDeletes(deletes: readonly ManifestEntry[], readKeys: KeyColumnReader): Promise<PositionalDelete[]> {
+  const out: PositionalDelete[] = [];
+  for (const entry of deletes) {
+    if (entry.dataFile.content !== FileContent.PositionDeletes) continue;
+    const referenced = entry.dataFile.reference?.referencedDataFile;
+    const targets = referenced ? new Set([referenced]) : new Set((await readKeys(entry, [FILE_PATH_FIELD])).map((row) => row[0] as string));
+    out.push({ entry, sequence: sequenceOf(entry), targets });
+  }
+  return out;
 }
 
 function liveDelete(entry: ManifestEntry, fields: readonly NestedField[]): LiveDelete {

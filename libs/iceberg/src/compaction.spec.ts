@@ -2,6 +2,7 @@ import * as parquet from 'parquet-wasm/node';
 import { MemoryCatalog } from './catalog/memory-catalog';
 import { compact, planCompaction, rebaseCompaction, storeKeyReader } from './compaction';
 import { writeDataFile } from './data-files';
+import { writeDeletionVectors, writePositionDeleteFile } from './deletes/position-deletes';
 import { FileContent } from './manifest';
 import { currentSnapshot } from './metadata';
 import { snapshotRows } from './snapshot-rows';
@@ -89,15 +90,41 @@ describe('compaction', () => {
     expect(live.deletes).toHaveLength(2);
   });
 
-  it("leaves a table with another engine's position deletes alone: the rewrite applies equality deletes only", async () => {
-    const tables = new IcebergTables(new MemoryObjectStore(), new MemoryCatalog());
-    let table = await tables.create(id, schema, {});
-    for (const rows of [[[1, 'a']], [[2, 'b']]]) table = await commit(tables, table, { addedDataFiles: [await writeDataFile(tables.store, table.metadata.location, schema, schema.fields, rows)] });
-    const live = await tables.liveFiles(table.metadata);
-    const policy = { targetFileSize: 1024 * 1024, minFiles: 2, maxBytes: 1024 ** 3 };
-    expect(await planCompaction(live, schema.fields, policy, storeKeyReader(tables.store))).toBeDefined();
-    const positionDelete = { ...live.data[0], dataFile: { ...live.data[0].dataFile, content: FileContent.PositionDeletes, filePath: 'mem://t/data/pos.parquet' } };
-    expect(await planCompaction({ data: live.data, deletes: [positionDelete] }, schema.fields, policy, storeKeyReader(tables.store))).toBeUndefined();
+  it('applies position deletes and deletion vectors to the files they name, reclaiming each once every file it names is rewritten', async () => {
+    for (const version of [2, 3] as const) {
+      const tables = new IcebergTables(new MemoryObjectStore(), new MemoryCatalog());
+      let table = await tables.create(id, schema, {}, [], version);
+      const file = (rows: unknown[][]) => writeDataFile(tables.store, table.metadata.location, schema, schema.fields, rows);
+      const big = await file(Array.from({ length: 400 }, (_, i) => [100 + i, `big-${i}-${'x'.repeat(40)}`]));
+      const a = await file([[1, 'a'], [2, 'b'], [3, 'c']]);
+      table = await commit(tables, table, { addedDataFiles: [big, a] });
+      const targets = [{ file: a, positions: [0, 2] }, { file: big, positions: [5] }];
+      const deletes =
+        version === 2
+          ? [await writePositionDeleteFile(tables.store, table.metadata.location, schema, targets.flatMap((t) => t.positions.map((position) => ({ filePath: t.file.filePath, position }))))]
+          : await writeDeletionVectors(tables.store, table.metadata.location, targets.map((t) => ({ dataFile: t.file, positions: t.positions })));
+      table = await commit(tables, table, { operation: 'delete', addedDeleteFiles: deletes });
+      const rowsNow = async () => {
+        const rows: unknown[][] = [];
+        for await (const row of snapshotRows(tables, table.metadata, currentSnapshot(table.metadata)!['snapshot-id'], schema.fields)) rows.push(row);
+        return rows.map((r) => r[0] as number).sort((x, y) => x - y);
+      };
+      const expected = [2, ...Array.from({ length: 400 }, (_, i) => 100 + i).filter((v) => v !== 105)];
+      expect(await rowsNow()).toEqual(expected);
+      // A budget that holds only the small file: it is rewritten; the delete naming the big one too stays (v2), the small file's vector goes (v3).
+      const live = await tables.liveFiles(table.metadata);
+      const small = { targetFileSize: 1024 * 1024, minFiles: 1, maxBytes: a.fileSizeInBytes };
+      const plan = (await planCompaction(live, schema.fields, small, storeKeyReader(tables.store)))!;
+      expect(plan.rewrite.map((e) => e.dataFile.filePath)).toEqual([a.filePath]);
+      expect(plan.deletes.map((e) => e.dataFile.reference?.referencedDataFile ?? 'both')).toEqual(version === 2 ? [] : [a.filePath]);
+      table = await commit(tables, table, await compact(tables.store, table, plan, 1024 * 1024));
+      expect([version, await rowsNow()]).toEqual([version, expected]);
+      // With room for both, every position delete is applied and reclaimed.
+      const all = (await planCompaction(await tables.liveFiles(table.metadata), schema.fields, { ...small, maxBytes: 1024 ** 3 }, storeKeyReader(tables.store)))!;
+      table = await commit(tables, table, await compact(tables.store, table, all, 1024 * 1024));
+      expect([version, await rowsNow()]).toEqual([version, expected]);
+      expect([version, (await tables.liveFiles(table.metadata)).deletes]).toEqual([version, []]);
+    }
   });
 
   it('is dropped when the table changed under it in a way a rebase cannot carry', async () => {

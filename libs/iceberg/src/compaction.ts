@@ -2,6 +2,7 @@ import { writePartitionedFiles } from './data-files';
 import { DataFile, FileContent, ManifestEntry } from './manifest';
 import { currentSchema, currentSnapshot, defaultSpec, tracksRowLineage } from './metadata';
 import { lineageNameClash, lineageOf, LINEAGE_FIELDS } from './row-lineage';
+import { PositionDeleteIndex } from './deletes/position-deletes';
 import { partitionKey, unpartitionedSpecIds } from './partitioning/partition-spec';
 import { writableSortOrder } from './sort-order';
 import { parquetOptionsOf } from './write-properties';
@@ -20,8 +21,8 @@ export function storeKeyReader(store: ObjectStore): KeyColumnReader {
 
 /**
  * Rewrites the planned files: rows an equality delete removes (any live delete of a later sequence
- * number with the same key, in the file's partition or unpartitioned, reclaimed or staying) are
- * dropped, the rest of each group merged into files of about the target size. Groups are
+ * number with the same key, in the file's partition or unpartitioned, reclaimed or staying) and
+ * rows a position delete or deletion vector names are dropped, the rest of each group merged into files of about the target size. Groups are
  * partitions (same spec id and tuple, see {@link partitionGroup}); the rows are written in the
  * table's current default spec, which is how files of an older spec move to the new one. The result
  * is a `replace` commit — same rows, fewer files — carrying the parent's summary properties (such
@@ -36,6 +37,7 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
   const spec = defaultSpec(table.metadata);
   const unpartitioned = unpartitionedSpecIds(table.metadata['partition-specs']);
   const deleted = plan.appliedKeys ?? (await deletedKeys(store, schema.fields, plan.applied, unpartitioned));
+  const positions = await PositionDeleteIndex.read(store, plan.appliedPositions ?? []);
   // Written as the table's properties and sort order say now (another engine may have set them).
   const options = { parquet: parquetOptionsOf(table.metadata.properties), sort: writableSortOrder(table.metadata) };
   const lineage = tracksRowLineage(table.metadata);
@@ -57,11 +59,12 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
     for (const entry of [...group.rewrite].sort((a, b) => sequenceOf(a) - sequenceOf(b))) {
       const rows = readRows(await store.get(entry.dataFile.filePath), fields);
       const scope = deleteScope(entry, unpartitioned);
+      const removed = positions.deletedIn(entry);
       let kept = 0;
       // One by one: spreading a large file's rows into push() overflows the call stack.
       for (let position = 0; position < rows.length; position++) {
         const row = rows[position];
-        if (isDeleted(row, sequenceOf(entry), deleted, scope)) continue;
+        if (removed?.has(position) || isDeleted(row, sequenceOf(entry), deleted, scope)) continue;
         // The position is the row's in its file, before deletes: what its inherited _row_id counts.
         if (lineage) [row[at], row[at + 1]] = lineageOf(entry, position, row[at], row[at + 1]);
         pending.push(row);
@@ -78,7 +81,9 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
     operation: 'replace',
     addedDataFiles: added,
     addedDeleteFiles: [],
-    removedFiles: new Set([...plan.rewrite, ...plan.deletes].map((e) => e.dataFile.filePath)),
+    // A deletion vector goes by itself: its Puffin file may hold other files' vectors, which stay.
+    removedFiles: new Set([...plan.rewrite, ...plan.deletes.filter((e) => !isVector(e))].map((e) => e.dataFile.filePath)),
+    ...(plan.deletes.some(isVector) ? { removedEntries: plan.deletes.filter(isVector).map((e) => ({ filePath: e.dataFile.filePath, referencedDataFile: e.dataFile.reference!.referencedDataFile })) } : {}),
     summary: positionOf(table),
     ...(parent ? { dataSequenceNumber: parent['sequence-number'] } : {}),
   };
@@ -111,6 +116,8 @@ export async function rebaseCompaction(
   const live = await tables.liveFiles(current.metadata);
   const paths = new Set([...live.data, ...live.deletes].map((e) => e.dataFile.filePath));
   for (const path of change.removedFiles ?? []) if (!paths.has(path)) return { dropped: 'a file it rewrote left the table' };
+  const vectors = new Set(live.deletes.map((e) => `${e.dataFile.filePath}\u0000${e.dataFile.reference?.referencedDataFile ?? ''}`));
+  for (const entry of change.removedEntries ?? []) if (!vectors.has(`${entry.filePath}\u0000${entry.referencedDataFile ?? ''}`)) return { dropped: 'a file it rewrote left the table' };
   for (const entry of [...live.data, ...live.deletes]) {
     if (planned.live.has(entry.dataFile.filePath)) continue;
     if (entry.dataFile.content === FileContent.PositionDeletes) return { dropped: 'a position delete was added' };
@@ -127,4 +134,9 @@ function positionOf(table: LoadedTable): Record<string, string> {
 /** The compaction group of a file: the partition it was written in (spec id and tuple). */
 export function partitionGroup(entry: ManifestEntry): string {
   return `${entry.dataFile.specId ?? 0}/${partitionKey(entry.dataFile.partition ?? [])}`;
+}
+
+/** A deletion vector: one blob of a Puffin file, removed by its entry, not by its file's path. */
+function isVector(entry: ManifestEntry): boolean {
+  return entry.dataFile.reference?.fileFormat?.toLowerCase() === 'puffin' && entry.dataFile.reference.referencedDataFile !== undefined;
 }
