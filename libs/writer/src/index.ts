@@ -7,3 +7,6 @@ export * from './table-writer';
 export * from './writer-metrics';
 export * from './writer-service';
 export * from './writer-settings';
+export * from './key-index/key-index';
+export * from './key-index/memory-key-index';
+export * from './key-index/postgres-key-index';

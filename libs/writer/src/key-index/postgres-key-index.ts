@@ -1,0 +1,93 @@
+import { CommitUnit, Queryable } from '@philotes/iceberg';
+import { assertMovesOnce, KeyIndex, KeyIndexChange, KeyLocation, keyName } from './key-index';
+
+/** Rows one statement carries at most: bounds the parameters' size, whatever a commit holds. */
+const CHUNK = 50_000;
+
+/**
+ * The key index in the buffer database (migration 0006): a row per live key, its file by number.
+ * Lookups read through `db`; changes run on the unit's transaction, so they commit with the
+ * catalog swap and the writer's progress or not at all.
+ */
+export class PostgresKeyIndex implements KeyIndex {
+  constructor(private readonly db: Queryable) {}
+
+  async lookup(tableId: number, keys: readonly Uint8Array[]): Promise<Map<string, KeyLocation>> {
+    const found = new Map<string, KeyLocation>();
+    for (const chunk of chunks(keys)) {
+      const { rows } = await this.db.query<{ key: Buffer; path: string; pos: string }>(
+        `SELECT i.key, f.path, i.pos::text AS pos FROM iceberg_key_index i JOIN iceberg_key_index_files f USING (file_id)
+          WHERE i.table_id = $1 AND i.key = ANY($2::bytea[])`,
+        [tableId, chunk.map((k) => Buffer.from(k))],
+      );
+      for (const row of rows) found.set(keyName(row.key), { path: row.path, position: Number(row.pos) });
+    }
+    return found;
+  }
+
+  async apply(tableId: number, change: KeyIndexChange, unit: CommitUnit): Promise<void> {
+    assertMovesOnce(change);
+    const db = unit.db;
+    if (change.cleared) {
+      await db.query('DELETE FROM iceberg_key_index WHERE table_id = $1', [tableId]);
+      await db.query('DELETE FROM iceberg_key_index_files WHERE table_id = $1', [tableId]);
+    }
+    for (const chunk of chunks(change.removed ?? [])) {
+      await db.query('DELETE FROM iceberg_key_index WHERE table_id = $1 AND key = ANY($2::bytea[])', [tableId, chunk.map((k) => Buffer.from(k))]);
+    }
+    // One statement may not touch a row twice: the last placement of a key wins.
+    const placed = [...new Map((change.placed ?? []).map((p) => [keyName(p.key), p])).values()];
+    const moved = change.moved ?? [];
+    const ids = await this.fileIds(db, tableId, [...placed.map((p) => p.path), ...moved.flatMap((m) => [m.from.path, m.to.path])]);
+    for (const chunk of chunks(placed)) {
+      await db.query(
+        `INSERT INTO iceberg_key_index (table_id, key, file_id, pos)
+         SELECT $1, u.key, u.file_id, u.pos FROM unnest($2::bytea[], $3::int[], $4::bigint[]) AS u(key, file_id, pos)
+         ON CONFLICT (table_id, key) DO UPDATE SET file_id = EXCLUDED.file_id, pos = EXCLUDED.pos`,
+        [tableId, chunk.map((p) => Buffer.from(p.key)), chunk.map((p) => ids.get(p.path)!), chunk.map((p) => String(p.position))],
+      );
+    }
+    for (const chunk of chunks(moved)) {
+      await db.query(
+        `UPDATE iceberg_key_index i SET file_id = m.to_file, pos = m.to_pos
+           FROM unnest($2::bytea[], $3::int[], $4::bigint[], $5::int[], $6::bigint[]) AS m(key, from_file, from_pos, to_file, to_pos)
+          WHERE i.table_id = $1 AND i.key = m.key AND i.file_id = m.from_file AND i.pos = m.from_pos`,
+        [
+          tableId,
+          chunk.map((m) => Buffer.from(m.key)),
+          chunk.map((m) => ids.get(m.from.path)!),
+          chunk.map((m) => String(m.from.position)),
+          chunk.map((m) => ids.get(m.to.path)!),
+          chunk.map((m) => String(m.to.position)),
+        ],
+      );
+    }
+    if (change.droppedFiles?.length) {
+      await db.query(
+        `DELETE FROM iceberg_key_index_files f WHERE f.table_id = $1 AND f.path = ANY($2::text[])
+            AND NOT EXISTS (SELECT 1 FROM iceberg_key_index i WHERE i.table_id = $1 AND i.file_id = f.file_id)`,
+        [tableId, [...change.droppedFiles]],
+      );
+    }
+  }
+
+  async size(tableId: number): Promise<number> {
+    const { rows } = await this.db.query<{ n: string }>('SELECT count(*)::text AS n FROM iceberg_key_index WHERE table_id = $1', [tableId]);
+    return Number(rows[0].n);
+  }
+
+  /** The files' numbers, numbering the new ones. */
+  private async fileIds(db: Queryable, tableId: number, paths: readonly string[]): Promise<Map<string, number>> {
+    const distinct = [...new Set(paths)];
+    if (distinct.length === 0) return new Map();
+    await db.query('INSERT INTO iceberg_key_index_files (table_id, path) SELECT $1, p FROM unnest($2::text[]) AS p ON CONFLICT (table_id, path) DO NOTHING', [tableId, distinct]);
+    const { rows } = await db.query<{ file_id: number; path: string }>('SELECT file_id, path FROM iceberg_key_index_files WHERE table_id = $1 AND path = ANY($2::text[])', [tableId, distinct]);
+    return new Map(rows.map((r) => [r.path, r.file_id]));
+  }
+}
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
