@@ -10,3 +10,4 @@ export * from './writer-settings';
 export * from './key-index/key-index';
 export * from './key-index/memory-key-index';
 export * from './key-index/postgres-key-index';
+export * from './key-index/rebuild';
