@@ -127,6 +127,22 @@ describe('compaction', () => {
     }
   });
 
+  it('is dropped when a deletion vector it removes left the table before it commits', async () => {
+    const tables = new IcebergTables(new MemoryObjectStore(), new MemoryCatalog());
+    let table = await tables.create(id, schema, {}, [], 3);
+    const a = await writeDataFile(tables.store, table.metadata.location, schema, schema.fields, [[1, 'a'], [2, 'b']]);
+    const vectors = await writeDeletionVectors(tables.store, table.metadata.location, [{ dataFile: a, positions: [0] }]);
+    table = await commit(tables, table, { addedDataFiles: [a], addedDeleteFiles: vectors });
+    const live = await tables.liveFiles(table.metadata);
+    const plan = (await planCompaction(live, schema.fields, { targetFileSize: 1024 * 1024, minFiles: 1, maxBytes: 1024 ** 3 }, storeKeyReader(tables.store)))!;
+    const change = await compact(tables.store, table, plan, 1024 * 1024);
+    expect(change.removedEntries).toEqual([{ filePath: vectors[0].filePath, referencedDataFile: a.filePath }]);
+    // Only the vector goes meanwhile (its data file stays): nothing else tells the rebase.
+    const prepared = await tables.prepare(table, { operation: 'delete', addedDataFiles: [], addedDeleteFiles: [], removedEntries: change.removedEntries });
+    const after = { id, metadataLocation: prepared.metadataLocation, metadata: prepared.metadata };
+    expect(await rebaseCompaction(tables, change, plannedAt(table, live), after)).toEqual({ dropped: 'a file it rewrote left the table' });
+  });
+
   it('is dropped when the table changed under it in a way a rebase cannot carry', async () => {
     const tables = new IcebergTables(new MemoryObjectStore(), new MemoryCatalog());
     let table = await tables.create(id, schema, {});

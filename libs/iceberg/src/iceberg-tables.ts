@@ -180,6 +180,13 @@ export class IcebergTables {
     const orderIds = new Set(metadata['sort-orders'].map((o) => o['order-id']));
     const unknownOrder = change.addedDataFiles.find((f) => f.sortOrderId !== undefined && !orderIds.has(f.sortOrderId));
     if (unknownOrder) throw new Error(`data file ${unknownOrder.filePath} names sort order ${unknownOrder.sortOrderId}, which the table does not have`);
+    // Spec: deletion vectors are v3's; v3 tables take no new position delete files.
+    for (const file of change.addedDeleteFiles) {
+      if (file.content !== FileContent.PositionDeletes) continue;
+      const vector = file.reference?.fileFormat?.toLowerCase() === 'puffin';
+      if (vector && metadata['format-version'] < 3) throw new Error(`deletion vector in ${file.filePath}: a format version ${metadata['format-version']} table cannot hold deletion vectors`);
+      if (!vector && metadata['format-version'] >= 3) throw new Error(`position delete file ${file.filePath}: a format version 3 table takes deletion vectors, not new position delete files`);
+    }
     const parent = currentSnapshot(metadata);
     const sequenceNumber = metadata['last-sequence-number'] + 1;
     const snapshotId = newSnapshotId();

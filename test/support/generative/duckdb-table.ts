@@ -49,8 +49,11 @@ export async function duckdbRows(
   const removed = await positionDeletes(files.filter((f) => f.content === 1));
   for (const file of data) {
     const fileRows = await readFileRows(file.path, lineage ? [...fields, ...LINEAGE] : fields, cast, true);
-    // Position deletes and vectors of the file's path apply at its own sequence number too.
-    const gone = (removed.get(file.path) ?? []).filter((d) => d.sequence >= file.sequenceNumber);
+    // Position deletes and vectors of the file's path apply at its own sequence number too; where
+    // a vector applies, the newest alone (it holds all the file's deleted positions).
+    const applying = (removed.get(file.path) ?? []).filter((d) => d.sequence >= file.sequenceNumber);
+    const vectors = applying.filter((d) => d.vector).sort((x, y) => y.sequence - x.sequence);
+    const gone = vectors.length > 0 ? vectors.slice(0, 1) : applying;
     for (const row of fileRows) {
       const position = Number(row._pos);
       if (gone.some((d) => d.positions.has(position))) continue;
@@ -71,17 +74,17 @@ export async function duckdbRows(
  * from the Puffin file as the manifest entry places them, decoded by CRoaring) remove, by data
  * file path, with each delete's sequence number.
  */
-async function positionDeletes(files: readonly IcebirdFile[]): Promise<Map<string, Array<{ sequence: number; positions: Set<number> }>>> {
-  const byPath = new Map<string, Array<{ sequence: number; positions: Set<number> }>>();
-  const add = (path: string, sequence: number, positions: Iterable<number>) => {
+async function positionDeletes(files: readonly IcebirdFile[]): Promise<Map<string, Array<{ sequence: number; vector: boolean; positions: Set<number> }>>> {
+  const byPath = new Map<string, Array<{ sequence: number; vector: boolean; positions: Set<number> }>>();
+  const add = (path: string, sequence: number, positions: Iterable<number>, vector = false) => {
     const list = byPath.get(path) ?? [];
     byPath.set(path, list);
-    list.push({ sequence, positions: new Set(positions) });
+    list.push({ sequence, vector, positions: new Set(positions) });
   };
   for (const file of files) {
     if (file.fileFormat === 'puffin') {
       const bytes = await readFile(fileURLToPath(file.path));
-      add(file.referencedDataFile!, file.sequenceNumber, await deletedPositions(bytes.subarray(file.contentOffset!, file.contentOffset! + file.contentSizeInBytes!)));
+      add(file.referencedDataFile!, file.sequenceNumber, await deletedPositions(bytes.subarray(file.contentOffset!, file.contentOffset! + file.contentSizeInBytes!)), true);
       continue;
     }
     const path = fileURLToPath(file.path).replace(/'/g, "''");

@@ -90,10 +90,44 @@ describe('position deletes and deletion vectors', () => {
     expect(currentSnapshot(t.current().metadata)!.summary['total-position-deletes']).toBe('3');
   });
 
+  it('refuses deletion vectors in v2 tables and new position delete files in v3 ones, two vectors for one file, and positions past its rows', async () => {
+    const v2 = await table(2);
+    const a = await v2.data([1, 2]);
+    await v2.commit({ addedDataFiles: [a] });
+    const vectors = await writeDeletionVectors(v2.tables.store, v2.current().metadata.location, [{ dataFile: a, positions: [0] }]);
+    await expect(v2.commit({ addedDeleteFiles: vectors })).rejects.toThrow(/cannot hold deletion vectors/);
+    const v3 = await table(3);
+    const b = await v3.data([1, 2]);
+    await v3.commit({ addedDataFiles: [b] });
+    const file = await writePositionDeleteFile(v3.tables.store, v3.current().metadata.location, schema, [{ filePath: b.filePath, position: 0 }]);
+    await expect(v3.commit({ addedDeleteFiles: [file] })).rejects.toThrow(/not new position delete files/);
+    await expect(writeDeletionVectors(v3.tables.store, 'mem://t', [{ dataFile: b, positions: [0] }, { dataFile: b, positions: [1] }])).rejects.toThrow(/two for one data file/);
+    await expect(writeDeletionVectors(v3.tables.store, 'mem://t', [{ dataFile: b, positions: [2] }])).rejects.toThrow(/past its 2 rows/);
+  });
+
+  it("counts deletion vectors apart in the summary, each by its blob's size, and a newer vector supersedes the file's older deletes", async () => {
+    const t = await table(3);
+    const a = await t.data([1, 2, 3]);
+    const [first] = await writeDeletionVectors(t.tables.store, t.current().metadata.location, [{ dataFile: a, positions: [0, 1] }]);
+    await t.commit({ addedDataFiles: [a], addedDeleteFiles: [first] });
+    const summary = currentSnapshot(t.current().metadata)!.summary;
+    expect(summary).toMatchObject({ 'added-dvs': '1', 'added-position-delete-files': '0', 'added-position-deletes': '2', 'added-delete-files': '1' });
+    expect(Number(summary['added-files-size'])).toBe(a.fileSizeInBytes + first.reference!.contentSizeInBytes!);
+    expect(first.reference!.contentSizeInBytes!).toBeLessThan(first.fileSizeInBytes);
+    // Replaced by a vector holding position 1 only (not the usual merge, to see which one is read).
+    const [second] = await writeDeletionVectors(t.tables.store, t.current().metadata.location, [{ dataFile: a, positions: [1] }]);
+    await t.commit({ operation: 'delete', addedDeleteFiles: [second] });
+    expect(await t.rows()).toEqual([1, 3]);
+    await t.commit({ operation: 'delete', removedEntries: [{ filePath: first.filePath, referencedDataFile: a.filePath }] });
+    expect(currentSnapshot(t.current().metadata)!.summary).toMatchObject({ 'removed-dvs': '1', 'removed-position-deletes': '2', 'total-position-deletes': '1' });
+    expect(await t.rows()).toEqual([1, 3]);
+  });
+
   it('writes Puffin files that CRoaring reads: footer offsets, big-endian length and CRC-32, portable bitmaps', async () => {
     await roaringLibraryInitialize();
     const t = await table(3);
-    const files: DataFile[] = [await t.data([1]), await t.data([2])];
+    // Row counts as a file of that many rows would have: the positions reach past 2^32.
+    const files: DataFile[] = [{ ...(await t.data([1])), recordCount: 2 ** 33 }, await t.data([2, 3, 4, 5, 6, 7, 8, 9])];
     const positions = [[0, 1, 2, 3, 100_000, 4_000_000_000], [7]];
     const entries = await writeDeletionVectors(t.tables.store, t.current().metadata.location, files.map((dataFile, i) => ({ dataFile, positions: positions[i] })));
     expect(new Set(entries.map((e) => e.filePath)).size).toBe(1);

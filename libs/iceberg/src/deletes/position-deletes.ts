@@ -45,6 +45,12 @@ export async function writePositionDeleteFile(
  */
 export async function writeDeletionVectors(store: ObjectStore, tableLocation: string, vectors: ReadonlyArray<{ readonly dataFile: DataFile; readonly positions: readonly number[] }>): Promise<DataFile[]> {
   if (vectors.length === 0) return [];
+  const paths = new Set(vectors.map((v) => v.dataFile.filePath));
+  if (paths.size < vectors.length) throw new Error('deletion vectors: two for one data file (a data file has one live vector, holding all its deleted positions)');
+  for (const v of vectors) {
+    const beyond = v.positions.find((p) => p >= v.dataFile.recordCount);
+    if (beyond !== undefined) throw new Error(`deletion vector for ${v.dataFile.filePath}: position ${beyond} is past its ${v.dataFile.recordCount} rows`);
+  }
   const { bytes, footer } = writePuffin(vectors.map((v) => deletionVectorBlob(v.dataFile.filePath, v.positions)));
   const path = `${tableLocation}/data/${Date.now()}-${randomUUID()}-dvs.puffin`;
   await store.put(path, bytes);
@@ -61,25 +67,26 @@ export async function writeDeletionVectors(store: ObjectStore, tableLocation: st
       upperBounds: new Map(),
       ...(vector.dataFile.specId !== undefined ? { specId: vector.dataFile.specId } : {}),
       ...(vector.dataFile.partition ? { partition: vector.dataFile.partition } : {}),
-      reference: { fileFormat: 'puffin', referencedDataFile: vector.dataFile.filePath, contentOffset: blob.offset, contentSizeInBytes: blob.length },
+      // Upper case, as Java writes it (PyIceberg looks the name up as written); readers compare case-blind.
+      reference: { fileFormat: 'PUFFIN', referencedDataFile: vector.dataFile.filePath, contentOffset: blob.offset, contentSizeInBytes: blob.length },
     };
   });
 }
 
 /** The positions live position deletes and deletion vectors remove, by data file. */
 export class PositionDeleteIndex {
-  private constructor(private readonly byPath: ReadonlyMap<string, ReadonlyArray<{ readonly sequence: number; readonly positions: ReadonlySet<number> }>>) {}
+  private constructor(private readonly byPath: ReadonlyMap<string, ReadonlyArray<{ readonly sequence: number; readonly vector: boolean; readonly positions: ReadonlySet<number> }>>) {}
 
   static readonly EMPTY = new PositionDeleteIndex(new Map());
 
   /** Reads the position-delete entries among `deletes` (others are ignored). */
   static async read(store: ObjectStore, deletes: readonly ManifestEntry[]): Promise<PositionDeleteIndex> {
-    const byPath = new Map<string, Array<{ sequence: number; positions: Set<number> }>>();
-    const add = (path: string, sequence: number, positions: Iterable<number>) => {
+    const byPath = new Map<string, Array<{ sequence: number; vector: boolean; positions: Set<number> }>>();
+    const add = (path: string, sequence: number, positions: Iterable<number>, vector = false) => {
       let list = byPath.get(path);
       if (!list) byPath.set(path, (list = []));
-      let entry = list.find((e) => e.sequence === sequence);
-      if (!entry) list.push((entry = { sequence, positions: new Set() }));
+      let entry = list.find((e) => e.sequence === sequence && e.vector === vector);
+      if (!entry) list.push((entry = { sequence, vector, positions: new Set() }));
       for (const p of positions) entry.positions.add(p);
     };
     const files = new Map<string, Promise<Uint8Array>>();
@@ -97,7 +104,7 @@ export class PositionDeleteIndex {
           throw new Error(`deletion vector in ${entry.dataFile.filePath} lacks its referenced data file, offset or length`);
         }
         const blob = puffinBlobBytes(await bytesOf(entry.dataFile.filePath), { offset: reference.contentOffset, length: reference.contentSizeInBytes });
-        add(reference.referencedDataFile, sequence, decodeDeletionVector(blob));
+        add(reference.referencedDataFile, sequence, decodeDeletionVector(blob), true);
         continue;
       }
       const byFile = new Map<string, number[]>();
@@ -115,11 +122,17 @@ export class PositionDeleteIndex {
     return this.byPath.size === 0;
   }
 
-  /** The positions removed from a data file: by deletes of its path and a sequence number at least its own. */
+  /**
+   * The positions removed from a data file: by deletes of its path and a sequence number at least
+   * its own. Where a deletion vector applies, the newest one alone (spec: a file's vector holds
+   * all its deleted positions and supersedes its position delete files).
+   */
   deletedIn(entry: ManifestEntry): ReadonlySet<number> | undefined {
     const list = this.byPath.get(entry.dataFile.filePath);
     if (!list) return undefined;
     const sequence = sequenceOf(entry);
+    const vectors = list.filter((e) => e.vector && e.sequence >= sequence);
+    if (vectors.length > 0) return vectors.reduce((newest, e) => (e.sequence > newest.sequence ? e : newest)).positions;
     const applying = list.filter((e) => e.sequence >= sequence);
     if (applying.length <= 1) return applying[0]?.positions;
     const union = new Set<number>();

@@ -19,9 +19,9 @@ async function collect(placements: AsyncIterable<KeyPlacement>): Promise<Array<[
 }
 
 describe('key index rebuild', () => {
-  it('places every live key of a v3 table at its file and position, with equality deletes, position deletes and deletion vectors applied', async () => {
+  it.each([2, 3] as const)('places every live key of a v%i table at its file and position, with equality deletes and position deletes (v2) or deletion vectors (v3) applied', async (version) => {
     const tables = new IcebergTables(new MemoryObjectStore(), new MemoryCatalog());
-    let table: LoadedTable = await tables.create(id, schema, {}, [], 3);
+    let table: LoadedTable = await tables.create(id, schema, {}, [], version);
     const commit = async (change: Partial<TableChange>) => {
       const prepared = await tables.prepare(table, { operation: 'overwrite', addedDataFiles: [], addedDeleteFiles: [], ...change });
       expect(await tables.publish(table, prepared)).toBe(true);
@@ -31,12 +31,17 @@ describe('key index rebuild', () => {
     const a = await data([1, 2, 3, 4]);
     const b = await data([5, 6]);
     await commit({ addedDataFiles: [a, b] });
-    // Key 2 updated by equality delete (a new row in c), key 3 deleted by a vector, key 6 by a v2-style position delete file.
+    // Key 2 updated by equality delete (a new row in c); keys 3 and 6 deleted by position.
     const c = await data([2, 7]);
     const eq = await writeDataFile(tables.store, table.metadata.location, schema, [schema.fields[0]], [[2]], FileContent.EqualityDeletes, [1]);
-    const dv = await writeDeletionVectors(tables.store, table.metadata.location, [{ dataFile: a, positions: [2] }]);
-    const pos = await writePositionDeleteFile(tables.store, table.metadata.location, schema, [{ filePath: b.filePath, position: 1 }]);
-    await commit({ addedDataFiles: [c], addedDeleteFiles: [eq, ...dv, pos] });
+    const byPosition =
+      version === 3
+        ? await writeDeletionVectors(tables.store, table.metadata.location, [
+            { dataFile: a, positions: [2] },
+            { dataFile: b, positions: [1] },
+          ])
+        : [await writePositionDeleteFile(tables.store, table.metadata.location, schema, [{ filePath: a.filePath, position: 2 }, { filePath: b.filePath, position: 1 }])];
+    await commit({ addedDataFiles: [c], addedDeleteFiles: [eq, ...byPosition] });
 
     const snapshot = currentSnapshot(table.metadata)!['snapshot-id'];
     const keyOf = (k: number) => indexKey(equalityKey([k], [0]));
