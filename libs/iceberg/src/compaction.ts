@@ -1,5 +1,5 @@
 import { writePartitionedFiles } from './data-files';
-import { DataFile, FileContent, ManifestEntry } from './manifest';
+import { DataFile, entryIdentity, FileContent, isDeletionVector, ManifestEntry } from './manifest';
 import { currentSchema, currentSnapshot, defaultSpec, tracksRowLineage } from './metadata';
 import { lineageNameClash, lineageOf, LINEAGE_FIELDS } from './row-lineage';
 import { PositionDeleteIndex } from './deletes/position-deletes';
@@ -22,7 +22,8 @@ export function storeKeyReader(store: ObjectStore): KeyColumnReader {
 /**
  * Rewrites the planned files: rows an equality delete removes (any live delete of a later sequence
  * number with the same key, in the file's partition or unpartitioned, reclaimed or staying) and
- * rows a position delete or deletion vector names are dropped, the rest of each group merged into files of about the target size. Groups are
+ * rows a position delete or deletion vector names are dropped, the rest of each group merged into
+ * files of about the target size. Groups are
  * partitions (same spec id and tuple, see {@link partitionGroup}); the rows are written in the
  * table's current default spec, which is how files of an older spec move to the new one. The result
  * is a `replace` commit — same rows, fewer files — carrying the parent's summary properties (such
@@ -98,7 +99,8 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
  * applied to the files they replace (deletes go into the default spec and those with live data),
  * and a delete file the rewrite removes is older than any data file added since, so it applied
  * to none of them. Anything else drops it: a file it removes has left (TRUNCATE, resync, another
- * compaction), the schema, default spec or format version changed, or another engine added a position delete or
+ * compaction), the schema, default spec or format version changed, or another engine added a
+ * position delete or
  * a data file of an old sequence number (its own rewrite).
  */
 export async function rebaseCompaction(
@@ -116,8 +118,8 @@ export async function rebaseCompaction(
   const live = await tables.liveFiles(current.metadata);
   const paths = new Set([...live.data, ...live.deletes].map((e) => e.dataFile.filePath));
   for (const path of change.removedFiles ?? []) if (!paths.has(path)) return { dropped: 'a file it rewrote left the table' };
-  const vectors = new Set(live.deletes.map((e) => `${e.dataFile.filePath}\u0000${e.dataFile.reference?.referencedDataFile ?? ''}`));
-  for (const entry of change.removedEntries ?? []) if (!vectors.has(`${entry.filePath}\u0000${entry.referencedDataFile ?? ''}`)) return { dropped: 'a file it rewrote left the table' };
+  const vectors = new Set(live.deletes.map((e) => entryIdentity(e.dataFile.filePath, e.dataFile.reference?.referencedDataFile)));
+  for (const entry of change.removedEntries ?? []) if (!vectors.has(entryIdentity(entry.filePath, entry.referencedDataFile))) return { dropped: 'a file it rewrote left the table' };
   for (const entry of [...live.data, ...live.deletes]) {
     if (planned.live.has(entry.dataFile.filePath)) continue;
     if (entry.dataFile.content === FileContent.PositionDeletes) return { dropped: 'a position delete was added' };
@@ -138,5 +140,5 @@ export function partitionGroup(entry: ManifestEntry): string {
 
 /** A deletion vector: one blob of a Puffin file, removed by its entry, not by its file's path. */
 function isVector(entry: ManifestEntry): boolean {
-  return entry.dataFile.reference?.fileFormat?.toLowerCase() === 'puffin' && entry.dataFile.reference.referencedDataFile !== undefined;
+  return isDeletionVector(entry.dataFile) && entry.dataFile.reference?.referencedDataFile !== undefined;
 }

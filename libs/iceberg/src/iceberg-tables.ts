@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Catalog, CommitUnit, TableIdentifier } from './catalog/catalog';
 import { parseIcebergJson, stringifyIcebergJson } from './json';
-import { assignFirstRowIds, DataFile, EntryStatus, FileContent, ManifestEntry, ManifestFile, readManifest, readManifestList, writeManifest, writeManifestList } from './manifest';
+import { assignFirstRowIds, DataFile, entryIdentity, EntryStatus, FileContent, isDeletionVector, ManifestEntry, ManifestFile, readManifest, readManifestList, writeManifest, writeManifestList } from './manifest';
 import {
   currentSchema,
   currentSnapshot,
@@ -183,7 +183,7 @@ export class IcebergTables {
     // Spec: deletion vectors are v3's; v3 tables take no new position delete files.
     for (const file of change.addedDeleteFiles) {
       if (file.content !== FileContent.PositionDeletes) continue;
-      const vector = file.reference?.fileFormat?.toLowerCase() === 'puffin';
+      const vector = isDeletionVector(file);
       if (vector && metadata['format-version'] < 3) throw new Error(`deletion vector in ${file.filePath}: a format version ${metadata['format-version']} table cannot hold deletion vectors`);
       if (!vector && metadata['format-version'] >= 3) throw new Error(`position delete file ${file.filePath}: a format version 3 table takes deletion vectors, not new position delete files`);
     }
@@ -213,8 +213,8 @@ export class IcebergTables {
       return summarise(path, bytes.length, content, entries, snapshotId, sequenceNumber, as, specId, boundSpec(specId));
     };
 
-    const byEntry = new Set((change.removedEntries ?? []).map((r) => `${r.filePath}\u0000${r.referencedDataFile ?? ''}`));
-    const removedEntry = (e: ManifestEntry) => byEntry.size > 0 && (byEntry.has(`${e.dataFile.filePath}\u0000`) || byEntry.has(`${e.dataFile.filePath}\u0000${e.dataFile.reference?.referencedDataFile ?? ''}`));
+    const byEntry = new Set((change.removedEntries ?? []).map((r) => entryIdentity(r.filePath, r.referencedDataFile)));
+    const removedEntry = (e: ManifestEntry) => byEntry.size > 0 && (byEntry.has(entryIdentity(e.dataFile.filePath)) || byEntry.has(entryIdentity(e.dataFile.filePath, e.dataFile.reference?.referencedDataFile)));
     const carried: ManifestFile[] = [];
     const removed: ManifestEntry[] = [];
     if (parent) {

@@ -53,6 +53,19 @@ export interface DataFile {
   };
 }
 
+/** A deletion vector: a blob of a Puffin file (Java writes `PUFFIN`, the spec `puffin`). */
+export function isDeletionVector(file: DataFile): boolean {
+  return file.reference?.fileFormat?.toLowerCase() === 'puffin';
+}
+
+/**
+ * An entry's identity where one file holds several: a Puffin file's vectors differ by the data
+ * file they refer to; any other file is its path alone (`referencedDataFile` absent).
+ */
+export function entryIdentity(filePath: string, referencedDataFile?: string): string {
+  return `${filePath}\u0000${referencedDataFile ?? ''}`;
+}
+
 /** A manifest list's summary of one partition field over a manifest's files (bounds in the single-value binary form). */
 export interface FieldSummary {
   readonly containsNull: boolean;

@@ -20,9 +20,10 @@ export const LINEAGE_FIELDS: readonly NestedField[] = [ROW_ID_FIELD, LAST_UPDATE
  */
 export function lineageOf(entry: ManifestEntry, position: number, rowId: unknown, lastUpdated: unknown): [bigint | null, bigint | null] {
   const firstRowId = entry.dataFile.firstRowId;
-  if (rowId !== null && rowId !== undefined) return [BigInt(rowId as bigint), lastUpdated !== null && lastUpdated !== undefined ? BigInt(lastUpdated as bigint) : BigInt(entry.sequenceNumber ?? 0)];
-  if (firstRowId === undefined) return [null, null];
-  return [BigInt(firstRowId) + BigInt(position), lastUpdated !== null && lastUpdated !== undefined ? BigInt(lastUpdated as bigint) : BigInt(entry.sequenceNumber ?? 0)];
+  const explicit = rowId !== null && rowId !== undefined;
+  if (!explicit && firstRowId === undefined) return [null, null];
+  const id = explicit ? BigInt(rowId as bigint) : BigInt(firstRowId!) + BigInt(position);
+  return [id, lastUpdated !== null && lastUpdated !== undefined ? BigInt(lastUpdated as bigint) : BigInt(entry.sequenceNumber ?? 0)];
 }
 
 /** A source column with a row-lineage column's name: a v3 file could not hold both under their names. */

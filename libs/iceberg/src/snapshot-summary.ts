@@ -1,4 +1,4 @@
-import { DataFile, EntryStatus, FileContent, ManifestEntry, ManifestFile, partitionSummaries } from './manifest';
+import { DataFile, EntryStatus, FileContent, isDeletionVector, ManifestEntry, ManifestFile, partitionSummaries } from './manifest';
 import { Snapshot } from './metadata';
 import { BoundPartitionField, partitionKey } from './partitioning/partition-spec';
 import type { TableChange } from './iceberg-tables';
@@ -110,7 +110,7 @@ function dataCounts(files: readonly DataFile[]) {
 function deleteCounts(files: readonly DataFile[]) {
   const equality = files.filter((f) => f.content === FileContent.EqualityDeletes);
   const position = files.filter((f) => f.content === FileContent.PositionDeletes);
-  const vectors = position.filter((f) => f.reference?.fileFormat?.toLowerCase() === 'puffin');
+  const vectors = position.filter(isDeletionVector);
   return {
     deleteFiles: files.length,
     deleteSize: sumOf(files, (f) => f.reference?.contentSizeInBytes ?? f.fileSizeInBytes),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeDataFile, DataFileOptions } from '../data-files';
 import { sequenceOf } from '../equality-deletes';
-import { DataFile, FileContent, ManifestEntry } from '../manifest';
+import { DataFile, FileContent, isDeletionVector, ManifestEntry } from '../manifest';
 import { readRows } from '../parquet/read-rows';
 import { IcebergSchema, NestedField } from '../schema';
 import { ObjectStore } from '../storage/object-store';
@@ -77,8 +77,6 @@ export async function writeDeletionVectors(store: ObjectStore, tableLocation: st
 export class PositionDeleteIndex {
   private constructor(private readonly byPath: ReadonlyMap<string, ReadonlyArray<{ readonly sequence: number; readonly vector: boolean; readonly positions: ReadonlySet<number> }>>) {}
 
-  static readonly EMPTY = new PositionDeleteIndex(new Map());
-
   /** Reads the position-delete entries among `deletes` (others are ignored). */
   static async read(store: ObjectStore, deletes: readonly ManifestEntry[]): Promise<PositionDeleteIndex> {
     const byPath = new Map<string, Array<{ sequence: number; vector: boolean; positions: Set<number> }>>();
@@ -99,7 +97,7 @@ export class PositionDeleteIndex {
       if (entry.dataFile.content !== FileContent.PositionDeletes) continue;
       const sequence = sequenceOf(entry);
       const reference = entry.dataFile.reference;
-      if (reference?.fileFormat?.toLowerCase() === 'puffin') {
+      if (reference && isDeletionVector(entry.dataFile)) {
         if (!reference.referencedDataFile || reference.contentOffset === undefined || reference.contentSizeInBytes === undefined) {
           throw new Error(`deletion vector in ${entry.dataFile.filePath} lacks its referenced data file, offset or length`);
         }
@@ -116,10 +114,6 @@ export class PositionDeleteIndex {
       for (const [path, positions] of byFile) add(path, sequence, positions);
     }
     return new PositionDeleteIndex(byPath);
-  }
-
-  get empty(): boolean {
-    return this.byPath.size === 0;
   }
 
   /**
