@@ -46,7 +46,7 @@ describe('key index', () => {
   const first = Number(process.env.PHILOTES_KEY_INDEX_SEED ?? 3300);
   const seeds = process.env.PHILOTES_KEY_INDEX_SEED ? [first] : Array.from({ length: 10 }, (_, i) => first + i);
 
-  it.each(seeds)('seed %i: Postgres and memory indexes follow the model through placements, removals, moves, clears and rollbacks', async (seed) => {
+  it.each(seeds)('seed %i: Postgres and memory indexes follow the model through placements, removals, moves, relocations, clears and rollbacks', async (seed) => {
     const random = seededRandom(seed);
     const tableId = tableIds[seed - first];
     const indexes: Array<[string, KeyIndex]> = [
@@ -56,6 +56,7 @@ describe('key index', () => {
     const model = new Map<string, KeyLocation>();
     const universe = Array.from({ length: 60 }, (_, i) => indexKey(`n:${seed}:${i}`));
     const files = Array.from({ length: 5 }, (_, i) => `file:///w/t/data/f${i}-'quote'.parquet`);
+    const created = new Set(files);
     const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
     const location = (): KeyLocation => ({ path: pick(files), position: Math.floor(random() * 2 ** 40) });
 
@@ -65,6 +66,10 @@ describe('key index', () => {
       change.removed = universe.filter(() => random() < 0.1);
       // Repeats within one commit: the last placement of a key wins.
       change.placed = Array.from({ length: Math.floor(random() * 30) }, () => ({ key: pick(universe), ...location() }));
+      // New files place distinct keys at their rows' positions, after `placed`.
+      const fileKeys = [...new Set(Array.from({ length: Math.floor(random() * 12) }, () => pick(universe)))];
+      change.placedFiles = random() < 0.5 ? [] : [{ path: `${pick(files)}#new${step}`, keys: Buffer.concat(fileKeys) }];
+      for (const file of change.placedFiles) created.add(file.path);
       // Moves from where a key is (they apply) and from where it is not (they must not).
       const live = [...model.entries()];
       const moves = new Map<string, { key: Uint8Array; from: KeyLocation; to: KeyLocation }>();
@@ -73,15 +78,35 @@ describe('key index', () => {
         moves.set(name, { key: Buffer.from(name, 'hex'), from: at, to: location() });
       }
       change.moved = [...moves.values()];
+      // A compaction's relocations by place: from places keys hold (before this change) and from empty ones, into a new file.
+      const places = [...model.values()].filter(() => random() < 0.3).map((at) => at).concat(random() < 0.5 ? [location()] : []);
+      const into = `${pick(files)}#rewrite${step}`;
+      created.add(into);
+      const runs = new Map<string, { from: string; to: string; fromPositions: number[]; toPositions: number[] }>();
+      places.forEach((at, i) => {
+        let run = runs.get(at.path);
+        if (!run) runs.set(at.path, (run = { from: at.path, to: into, fromPositions: [], toPositions: [] }));
+        run.fromPositions.push(at.position);
+        run.toPositions.push(i);
+      });
+      change.relocated = [...runs.values()];
       const rollback = random() < 0.15;
       for (const [, index] of indexes) await inUnit(rollback, (unit) => index.apply(tableId, change, unit));
       if (!rollback) {
         if (change.cleared) model.clear();
         for (const key of change.removed) model.delete(keyName(key));
         for (const { key, path, position } of change.placed) model.set(keyName(key), { path, position });
+        for (const file of change.placedFiles) fileKeys.forEach((key, position) => model.set(keyName(key), { path: file.path, position }));
         for (const { key, from, to } of change.moved) {
           const now = model.get(keyName(key));
           if (now && now.path === from.path && now.position === from.position) model.set(keyName(key), to);
+        }
+        const byPlace = new Map([...model].map(([name, at]) => [`${at.path}\u0000${at.position}`, name] as const));
+        for (const run of change.relocated) {
+          run.fromPositions.forEach((position, i) => {
+            const name = byPlace.get(`${run.from}\u0000${position}`);
+            if (name !== undefined) model.set(name, { path: run.to, position: run.toPositions[i] });
+          });
         }
       }
       for (const [name, index] of indexes) {
@@ -92,7 +117,7 @@ describe('key index', () => {
     }
     // Files no key names leave the file table; named ones stay.
     const named = new Set([...model.values()].map((l) => l.path));
-    await inUnit(false, (unit) => indexes[0][1].apply(tableId, { droppedFiles: files }, unit));
+    await inUnit(false, (unit) => indexes[0][1].apply(tableId, { droppedFiles: [...created] }, unit));
     const { rows } = await db.query<{ path: string }>('SELECT path FROM iceberg_key_index_files WHERE table_id = $1', [tableId]);
     expect(new Set(rows.map((r) => r.path))).toEqual(named);
     expect(await indexes[0][1].lookup(tableId, universe)).toEqual(new Map([...model].filter(([name]) => universe.some((k) => keyName(k) === name))));

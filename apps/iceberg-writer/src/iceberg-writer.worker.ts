@@ -9,7 +9,7 @@ import type { Logger } from '@philotes/logging';
 import { METRICS_REGISTRY } from '@philotes/metrics';
 import type { InstanceIdentity } from '@philotes/lifecycle';
 import { BUFFER_POOL, CONFIG_STORE, FAULTS, INSTANCE_IDENTITY, LOGGER, PipelineWorker } from '@philotes/runtime';
-import { BufferRetention, IcebergUpkeep, postgresWriterBuffer, TableWriter, WriterMetrics, WriterService, writerSettingsOf } from '@philotes/writer';
+import { BufferRetention, IcebergUpkeep, PostgresKeyIndex, postgresWriterBuffer, TableWriter, WriterMetrics, WriterService, writerSettingsOf } from '@philotes/writer';
 
 /** The writer as the lifecycle runs it: started after boot; on SIGTERM it finishes its commits. */
 @Injectable()
@@ -34,14 +34,16 @@ export class IcebergWriterWorker implements PipelineWorker {
     const metrics = new WriterMetrics(registry);
     // The buffer database as the table writers see it, shared by every table writer of this process.
     const buffer = new PostgresTableBuffer(pool);
+    // Upsert tables deleting by position: their keys' rows, in the buffer database (lookups read through the pool).
+    const keyIndex = new PostgresKeyIndex(pool);
     this.service = new WriterService({
       buffer: postgresWriterBuffer(pool, config.settings.databaseUrl),
-      tableWriter: (ref) => new TableWriter(ref, { buffer, tables, settings, metrics, faults, log: logger }),
+      tableWriter: (ref) => new TableWriter(ref, { buffer, tables, settings, metrics, faults, log: logger, keyIndex }),
       progress: new WriterProgress(pool),
       settings,
       metrics,
       log: logger,
-      upkeep: new IcebergUpkeep({ pool, tables, settings, metrics, faults, log: logger }),
+      upkeep: new IcebergUpkeep({ pool, buffer, tables, settings, metrics, faults, log: logger, keyIndex }),
       bufferUpkeep: new BufferRetention({ pool, settings, registry, log: logger }),
       instanceId: identity.instanceId,
     });

@@ -21,6 +21,8 @@ export const ICEBERG_MODES = ['auto', 'append', 'upsert'] as const;
 export type IcebergMode = (typeof ICEBERG_MODES)[number];
 export const UNREPRESENTABLE_POLICIES = ['reject', 'null'] as const;
 export type UnrepresentablePolicy = (typeof UNREPRESENTABLE_POLICIES)[number];
+export const UPSERT_DELETES = ['position', 'equality'] as const;
+export type UpsertDeletesPolicy = (typeof UPSERT_DELETES)[number];
 export type SnapshotMode = (typeof SNAPSHOT_MODES)[number];
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
@@ -230,6 +232,15 @@ export class PhilotesSettings {
   @Setting({ env: 'PHILOTES_ICEBERG_UNREPRESENTABLE', kind: 'string', default: 'reject', doc: 'Values Iceberg cannot hold (numeric NaN/±Infinity, ±infinity dates and timestamps): reject sends the event to the dead letters, null writes NULL.' })
   @OneOf(UNREPRESENTABLE_POLICIES)
   icebergUnrepresentable!: UnrepresentablePolicy;
+
+  @Setting({
+    env: 'PHILOTES_ICEBERG_UPSERT_DELETES',
+    kind: 'string',
+    default: 'position',
+    doc: 'How new upsert tables with a primary key delete and update rows: position (a key index in the buffer database finds each key\'s row; v2 tables get position delete files, format-version 3 tables deletion vectors; every engine reads them) or equality (equality delete files, as earlier releases wrote every upsert table). A table keeps the way it was created with; tables without a primary key always delete by equality.',
+  })
+  @OneOf(UPSERT_DELETES)
+  icebergUpsertDeletes!: UpsertDeletesPolicy;
 
   @Setting({ env: 'PHILOTES_ICEBERG_TARGET_FILE_SIZE', kind: 'size', default: '64MB', reloadable: true, doc: 'Data written per commit of a table while it has a backlog (estimated from the buffered events); keeps a million rows from becoming thousands of files. The default of write.target-file-size-bytes: a table that records that property (per-table setting, another engine) uses its own.' })
   @InRange(1024, 4 * 1024 ** 3)

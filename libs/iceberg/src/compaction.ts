@@ -3,6 +3,8 @@ import { DataFile, entryIdentity, FileContent, isDeletionVector, ManifestEntry }
 import { currentSchema, currentSnapshot, defaultSpec, tracksRowLineage } from './metadata';
 import { lineageNameClash, lineageOf, LINEAGE_FIELDS } from './row-lineage';
 import { PositionDeleteIndex } from './deletes/position-deletes';
+import { writePositionDeletes } from './deletes/delete-by-position';
+import { RowLocation, RowRelocations } from './deletes/row-relocations';
 import { partitionKey, unpartitionedSpecIds } from './partitioning/partition-spec';
 import { writableSortOrder } from './sort-order';
 import { parquetOptionsOf } from './write-properties';
@@ -33,14 +35,19 @@ export function storeKeyReader(store: ObjectStore): KeyColumnReader {
  * table the rows keep their lineage: `_row_id` and `_last_updated_sequence_number` are written
  * out for every row copied (spec, Row Lineage: a row moved unchanged keeps both).
  */
-export async function compact(store: ObjectStore, table: LoadedTable, plan: CompactionPlan, targetFileSize: number): Promise<TableChange> {
+export async function compact(store: ObjectStore, table: LoadedTable, plan: CompactionPlan, targetFileSize: number, relocations?: RowRelocations): Promise<TableChange> {
   const schema = currentSchema(table.metadata);
   const spec = defaultSpec(table.metadata);
   const unpartitioned = unpartitionedSpecIds(table.metadata['partition-specs']);
   const deleted = plan.appliedKeys ?? (await deletedKeys(store, schema.fields, plan.applied, unpartitioned));
   const positions = await PositionDeleteIndex.read(store, plan.appliedPositions ?? []);
   // Written as the table's properties and sort order say now (another engine may have set them).
-  const options = { parquet: parquetOptionsOf(table.metadata.properties), sort: writableSortOrder(table.metadata) };
+  // Where each pending row came from, told to `relocations` once its new file has placed it.
+  const origin = new Map<unknown[], RowLocation>();
+  const onWritten = (file: DataFile, rows: readonly unknown[][]) => {
+    for (let position = 0; position < rows.length; position++) relocations!.add(origin.get(rows[position])!, { path: file.filePath, position });
+  };
+  const options = { parquet: parquetOptionsOf(table.metadata.properties), sort: writableSortOrder(table.metadata), ...(relocations ? { onWritten } : {}) };
   const lineage = tracksRowLineage(table.metadata);
   const clash = lineage ? lineageNameClash(schema.fields) : undefined;
   // Never a file with two columns of one name: the writer stops such a table before it commits.
@@ -55,6 +62,7 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
     added.push(...(await writePartitionedFiles(store, table.metadata.location, schema, spec, fields, pending, undefined, undefined, options)));
     pending = [];
     pendingBytes = 0;
+    origin.clear();
   };
   for (const group of plan.groups) {
     for (const entry of [...group.rewrite].sort((a, b) => sequenceOf(a) - sequenceOf(b))) {
@@ -69,6 +77,7 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
         // The position is the row's in its file, before deletes: what its inherited _row_id counts.
         if (lineage) [row[at], row[at + 1]] = lineageOf(entry, position, row[at], row[at + 1]);
         pending.push(row);
+        if (relocations) origin.set(row, { path: entry.dataFile.filePath, position });
         kept++;
       }
       pendingBytes += kept === 0 ? 0 : (entry.dataFile.fileSizeInBytes * kept) / rows.length;
@@ -93,22 +102,26 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
 /**
  * A compaction's change onto the table as it is now, after commits made while it rewrote; or why
  * it must be dropped (and planned again). The same files, committed with the current position in
- * the summary, are right when the commits since the plan only added data files and equality
- * deletes of a newer sequence number, in the same schema and default spec: the rewritten files
- * keep the planned snapshot's sequence number, so every delete added since applies to them as it
+ * the summary, are right when the commits since the plan only added data files and deletes of a
+ * newer sequence number, in the same schema and default spec: the rewritten files keep the
+ * planned snapshot's sequence number, so every equality delete added since applies to them as it
  * applied to the files they replace (deletes go into the default spec and those with live data),
  * and a delete file the rewrite removes is older than any data file added since, so it applied
- * to none of them. Anything else drops it: a file it removes has left (TRUNCATE, resync, another
- * compaction), the schema, default spec or format version changed, or another engine added a
- * position delete or
- * a data file of an old sequence number (its own rewrite).
+ * to none of them. A position delete or deletion vector added since names the old files, not the
+ * new: given where the rewrite put each row (`relocations`), the rebase carries those positions
+ * onto the new files, in delete files of its own commit (whose newer sequence number makes them
+ * apply), and removes the vectors of the old files; without it, the rewrite is dropped. Anything
+ * else drops it too: a file it removes has left (TRUNCATE, resync, another compaction), the
+ * schema, default spec or format version changed, or another engine added a data file of an old
+ * sequence number (its own rewrite).
  */
 export async function rebaseCompaction(
   tables: IcebergTables,
   change: TableChange,
   planned: { readonly table: LoadedTable; readonly live: ReadonlySet<string> },
   current: LoadedTable,
-): Promise<{ readonly change: TableChange } | { readonly dropped: string }> {
+  relocations?: RowRelocations,
+): Promise<{ readonly change: TableChange; readonly carried: number } | { readonly dropped: string }> {
   const before = planned.table.metadata;
   if (before['current-schema-id'] !== current.metadata['current-schema-id']) return { dropped: 'the schema changed' };
   if (before['default-spec-id'] !== current.metadata['default-spec-id']) return { dropped: 'the partition spec changed' };
@@ -119,13 +132,74 @@ export async function rebaseCompaction(
   const paths = new Set([...live.data, ...live.deletes].map((e) => e.dataFile.filePath));
   for (const path of change.removedFiles ?? []) if (!paths.has(path)) return { dropped: 'a file it rewrote left the table' };
   const vectors = new Set(live.deletes.map((e) => entryIdentity(e.dataFile.filePath, e.dataFile.reference?.referencedDataFile)));
-  for (const entry of change.removedEntries ?? []) if (!vectors.has(entryIdentity(entry.filePath, entry.referencedDataFile))) return { dropped: 'a file it rewrote left the table' };
+  // A vector of a rewritten file may have been replaced since by a newer one, which holds its
+  // positions too (and is carried below); gone without one, its rows came back.
+  const replaced = new Set(live.deletes.filter((e) => !planned.live.has(e.dataFile.filePath) && isDeletionVector(e.dataFile)).map((e) => e.dataFile.reference!.referencedDataFile));
+  const stillLive = (change.removedEntries ?? []).filter((e) => vectors.has(entryIdentity(e.filePath, e.referencedDataFile)));
+  for (const entry of change.removedEntries ?? []) {
+    if (!stillLive.includes(entry) && !replaced.has(entry.referencedDataFile)) return { dropped: 'a file it rewrote left the table' };
+  }
+  const newPositionDeletes: ManifestEntry[] = [];
   for (const entry of [...live.data, ...live.deletes]) {
     if (planned.live.has(entry.dataFile.filePath)) continue;
-    if (entry.dataFile.content === FileContent.PositionDeletes) return { dropped: 'a position delete was added' };
-    if (sequenceOf(entry) <= plannedSequence) return { dropped: 'a file of an older sequence number was added' };
+    if (entry.dataFile.content === FileContent.PositionDeletes) newPositionDeletes.push(entry);
+    else if (sequenceOf(entry) <= plannedSequence) return { dropped: 'a file of an older sequence number was added' };
   }
-  return { change: { ...change, summary: positionOf(current) } };
+  const rewritten = live.data.filter((e) => change.removedFiles?.has(e.dataFile.filePath));
+  const carry = newPositionDeletes.length === 0 ? undefined : await carriedDeletes(tables, current, rewritten, newPositionDeletes, relocations, change.addedDataFiles);
+  if (carry === 'dropped') return { dropped: 'a position delete was added' };
+  const rebased: TableChange = { ...change, removedEntries: stillLive, summary: positionOf(current) };
+  if (!carry) return { change: rebased, carried: 0 };
+  return {
+    carried: carry.positions,
+    change: {
+      ...rebased,
+      operation: carry.files.length > 0 ? 'overwrite' : rebased.operation,
+      addedDeleteFiles: [...change.addedDeleteFiles, ...carry.files],
+      removedEntries: [...stillLive, ...carry.removedEntries],
+    },
+  };
+}
+
+/**
+ * The positions deletes added since the plan remove from rewritten files, carried to where the
+ * rewrite put those rows (the new files are `added`'s); 'dropped' without relocations.
+ */
+async function carriedDeletes(
+  tables: IcebergTables,
+  current: LoadedTable,
+  rewritten: readonly ManifestEntry[],
+  added: readonly ManifestEntry[],
+  relocations: RowRelocations | undefined,
+  newFiles: readonly DataFile[],
+): Promise<{ files: DataFile[]; removedEntries: Array<{ filePath: string; referencedDataFile: string }>; positions: number } | 'dropped' | undefined> {
+  const paths = new Set(rewritten.map((e) => e.dataFile.filePath));
+  const naming = added.filter((e) => e.dataFile.reference?.referencedDataFile === undefined || paths.has(e.dataFile.reference.referencedDataFile));
+  if (naming.length === 0) return undefined;
+  if (!relocations) return 'dropped';
+  const index = await PositionDeleteIndex.read(tables.store, naming);
+  const byPath = new Map(newFiles.map((f) => [f.filePath, f] as const));
+  const targets = relocations.targets(paths);
+  const byNewFile = new Map<string, number[]>();
+  let positions = 0;
+  for (const entry of rewritten) {
+    const moved = targets.get(entry.dataFile.filePath);
+    for (const position of index.deletedIn(entry) ?? []) {
+      // A row deleted before the plan was not copied: nothing to carry.
+      const to = moved?.get(position);
+      if (!to) continue;
+      let list = byNewFile.get(to.path);
+      if (!list) byNewFile.set(to.path, (list = []));
+      list.push(to.position);
+      positions++;
+    }
+  }
+  return {
+    files: await writePositionDeletes(tables.store, current.metadata, [...byNewFile].map(([path, list]) => ({ dataFile: byPath.get(path)!, positions: list }))),
+    // The old files' vectors go with them; a v2 position delete file naming them stays until a later compaction reclaims it.
+    removedEntries: naming.filter((e) => isDeletionVector(e.dataFile)).map((e) => ({ filePath: e.dataFile.filePath, referencedDataFile: e.dataFile.reference!.referencedDataFile! })),
+    positions,
+  };
 }
 
 /** The philotes.* summary keys of the current snapshot (the source position a commit covers). */

@@ -16,6 +16,8 @@ export interface DataFileOptions {
   readonly partition?: { readonly specId: number; readonly tuple: PartitionTuple; readonly path: string };
   /** See ParquetWriteOptions.onLevelFallback. */
   readonly onLevelFallback?: (reason: string) => void;
+  /** Told each file written with its rows in file order (a row's index is its position): what a key index places. */
+  readonly onWritten?: (file: DataFile, rows: readonly unknown[][]) => void;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function writeDataFile(
   const folder = partition && partition.tuple.length > 0 ? `data/${partition.path}` : 'data';
   const path = `${tableLocation}/${folder}/${Date.now()}-${randomUUID()}-${kind}.parquet`;
   await store.put(path, written.bytes);
-  return {
+  const file: DataFile = {
     content,
     filePath: path,
     fileSizeInBytes: written.bytes.length,
@@ -60,6 +62,8 @@ export async function writeDataFile(
     ...(content === FileContent.Data && options.sort ? { sortOrderId: options.sort['order-id'] } : {}),
     ...(partition ? { specId: partition.specId, partition: partition.tuple } : {}),
   };
+  options.onWritten?.(file, ordered);
+  return file;
 }
 
 /**

@@ -7,6 +7,8 @@ export * from './deletes/roaring64';
 export * from './deletes/puffin';
 export * from './deletes/deletion-vector';
 export * from './deletes/position-deletes';
+export * from './deletes/delete-by-position';
+export * from './deletes/row-relocations';
 export * from './data-files';
 export * from './json';
 export * from './manifest';

@@ -11,3 +11,4 @@ export * from './key-index/key-index';
 export * from './key-index/memory-key-index';
 export * from './key-index/postgres-key-index';
 export * from './key-index/rebuild';
+export * from './key-index/keyed-deletes';

@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
 import { FaultInjector } from '@philotes/faults';
 import {
+  CommitUnit,
   compact,
   CompactionPlan,
   CompactionPolicy,
@@ -13,12 +14,17 @@ import {
   PreparedCommit,
   reachableFiles,
   rebaseCompaction,
+  RowRelocations,
   snapshotsToExpire,
   storeKeyReader,
   TableChange,
   targetFileSizeOf,
 } from '@philotes/iceberg';
+import { TableBuffer } from '@philotes/buffer';
 import { ownershipProblem, TableOwnershipError } from '@philotes/table-mapping';
+import { KeyIndex } from './key-index/key-index';
+import { deletesByPosition } from './key-index/keyed-deletes';
+import { snapshotOf } from './key-index/rebuild';
 import { CommitConflictError, TableWriter, WriterLog } from './table-writer';
 import type { TableUpkeep } from './writer-service';
 import { WriterMetrics } from './writer-metrics';
@@ -41,7 +47,15 @@ type Rewrite = { readonly by: TableWriter } & (
   | { readonly state: 'running' }
   /** The plan found nothing worth a commit: the next run just forgets it (no poll, no second pass). */
   | { readonly state: 'idle' }
-  | { readonly state: 'ready'; readonly planned: LoadedTable; readonly plannedLive: ReadonlySet<string>; readonly plan: CompactionPlan; readonly change: TableChange }
+  | {
+      readonly state: 'ready';
+      readonly planned: LoadedTable;
+      readonly plannedLive: ReadonlySet<string>;
+      readonly plan: CompactionPlan;
+      readonly change: TableChange;
+      /** Where the rows went, for a table deleting by position (its key index moves with them). */
+      readonly relocations?: RowRelocations;
+    }
   | { readonly state: 'failed'; readonly error: unknown }
 );
 
@@ -78,6 +92,9 @@ export class IcebergUpkeep implements TableUpkeep {
       readonly metrics: WriterMetrics;
       readonly faults: FaultInjector;
       readonly log: WriterLog;
+      /** The transaction a compaction of a table deleting by position commits in, with its key index's change. */
+      readonly buffer: TableBuffer;
+      readonly keyIndex?: KeyIndex;
     },
   ) {}
 
@@ -154,10 +171,11 @@ export class IcebergUpkeep implements TableUpkeep {
       const live = await tables.liveFiles(table.metadata);
       const plan = await planCompaction(live, schema.fields, policy, storeKeyReader(tables.store), partitionGroup);
       if (!plan) return { state: 'idle', by: writer };
-      const change = await compact(tables.store, table, plan, policy.targetFileSize);
+      const relocations = deletesByPosition(table.metadata) ? new RowRelocations() : undefined;
+      const change = await compact(tables.store, table, plan, policy.targetFileSize, relocations);
       faults.hit('upkeep.after-rewrite');
       const plannedLive = new Set([...live.data, ...live.deletes].map((e) => e.dataFile.filePath));
-      return { state: 'ready', by: writer, planned: table, plannedLive, plan, change };
+      return { state: 'ready', by: writer, planned: table, plannedLive, plan, change, ...(relocations ? { relocations } : {}) };
     };
     void work()
       .then(
@@ -176,15 +194,26 @@ export class IcebergUpkeep implements TableUpkeep {
   private async commitRewrite(writer: TableWriter, table: LoadedTable, ready: Extract<Rewrite, { state: 'ready' }>): Promise<LoadedTable> {
     const { tables } = this.deps;
     const { plan } = ready;
-    const rebased = await rebaseCompaction(tables, ready.change, { table: ready.planned, live: ready.plannedLive }, table);
+    const rebased = await rebaseCompaction(tables, ready.change, { table: ready.planned, live: ready.plannedLive }, table, ready.relocations);
     if ('dropped' in rebased) {
       // Its files are orphans now; the clean-up removes them after the grace period.
       this.deps.log.info('dropped a compaction: the table changed under it', { table: writer.qualified, reason: rebased.dropped, filesRewritten: plan.rewrite.length });
       return table;
     }
     const change = rebased.change;
+    const relocations = ready.relocations;
+    if (relocations && (await this.keyIndex().snapshot(writer.ref.tableId)) !== snapshotOf(table.metadata)) {
+      // An index behind its table is rebuilt by the writer first; moving it along would call it current.
+      this.deps.log.info('dropped a compaction: the table\'s key index describes another snapshot', { table: writer.qualified });
+      return table;
+    }
     const prepared = await tables.prepare(table, change);
-    const committed = await this.publish(writer, table, prepared);
+    // The key index follows the rows it names into the rewritten files, in the swap's transaction.
+    const committed = relocations
+      ? await this.publish(writer, table, prepared, (unit) =>
+          this.keyIndex().apply(writer.ref.tableId, { relocated: relocations.runs, droppedFiles: plan.rewrite.map((e) => e.dataFile.filePath), snapshotId: snapshotOf(prepared.metadata) }, unit),
+        )
+      : await this.publish(writer, table, prepared);
     this.deps.metrics.maintenance.inc({ action: 'files_compacted' }, plan.rewrite.length + plan.deletes.length);
     this.deps.metrics.compactedBytes.inc(plan.stats.bytes);
     this.deps.log.info('compacted the table', {
@@ -197,6 +226,7 @@ export class IcebergUpkeep implements TableUpkeep {
       deleteFilesApplied: plan.applied.length,
       deleteFilesRemoved: plan.deletes.length,
       filesWritten: change.addedDataFiles.length,
+      ...(rebased.carried > 0 ? { deletesCarried: rebased.carried } : {}),
     });
     return committed;
   }
@@ -220,9 +250,24 @@ export class IcebergUpkeep implements TableUpkeep {
     this.deps.log.info('removed orphan files', { table: writer.qualified, files: orphans.length });
   }
 
-  /** The compare-and-swap; the writer forgets its cached table, which is no longer current. */
-  private async publish(writer: TableWriter, base: LoadedTable, prepared: PreparedCommit): Promise<LoadedTable> {
-    if (!(await this.deps.tables.publish(base, prepared))) {
+  private keyIndex(): KeyIndex {
+    if (!this.deps.keyIndex) throw new Error('a table deleting by position is compacted, and the upkeep was given no key index');
+    return this.deps.keyIndex;
+  }
+
+  /**
+   * The compare-and-swap (with `alongside` in its transaction); the writer forgets its cached
+   * table, which is no longer current.
+   */
+  private async publish(writer: TableWriter, base: LoadedTable, prepared: PreparedCommit, alongside?: (unit: CommitUnit) => Promise<void>): Promise<LoadedTable> {
+    const swapped = alongside
+      ? await this.deps.buffer.commit(async (tx) => {
+          if (!(await this.deps.tables.publish(base, prepared, tx.unit))) return false;
+          await alongside(tx.unit);
+          return true;
+        })
+      : await this.deps.tables.publish(base, prepared);
+    if (!swapped) {
       this.deps.metrics.commitConflicts.inc();
       throw new CommitConflictError(writer.qualified);
     }

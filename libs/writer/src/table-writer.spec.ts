@@ -8,7 +8,8 @@ import { ClassifiedError } from '@philotes/retry';
 import { column, numericModifier, sourceProperties } from '@philotes/table-mapping';
 import { bufferChanges, SourceChange, writerConfig } from './writer-fixtures';
 import { CopyChangedError } from './copy-run';
-import { CommitConflictError, PoisonRetryError, StalePositionError, TableWriter, WriterSettings } from './table-writer';
+import { CommitConflictError, PoisonRetryError, StalePositionError, TableWriter, UpsertDeletes, WriterSettings } from './table-writer';
+import { MemoryKeyIndex } from './key-index/memory-key-index';
 import { WriterMetrics } from './writer-metrics';
 import { writerSettingsOf } from './writer-settings';
 
@@ -29,7 +30,9 @@ const remove = (key: number): SourceChange => ({ op: 'D', before: [key, null, nu
 /** NaN fits no decimal column: a poison value (PHILOTES_ICEBERG_UNREPRESENTABLE=reject). */
 const poison = (key: number): SourceChange => ({ op: 'I', after: [key, 'poison', new PgNumeric('NaN')] });
 
-const baseSettings: WriterSettings = writerSettingsOf(writerConfig({ icebergTableModes: [], icebergColumnTypes: [], retryMaxAttempts: 3 }));
+/** The suite runs for each way upsert tables delete rows: by position (a key index) and by equality. */
+const DELETES = (process.env.PHILOTES_WRITER_SPEC_DELETES ?? '') as UpsertDeletes | '';
+let baseSettings: WriterSettings = writerSettingsOf(writerConfig({ icebergTableModes: [], icebergColumnTypes: [], retryMaxAttempts: 3 }));
 
 class World {
   readonly events = new MemoryBuffer();
@@ -38,13 +41,14 @@ class World {
   readonly tables = new IcebergTables(new MemoryObjectStore(), this.catalog);
   readonly registry = new Registry();
   readonly metrics = new WriterMetrics(this.registry);
+  readonly keyIndex = new MemoryKeyIndex();
   settings: WriterSettings = baseSettings;
 
   /** A table writer; `faults` runs `another` (another process's move) at a fault point, once. */
   writer(another?: { readonly at: string; readonly does: () => void }): TableWriter {
     const faults = another ? new FaultInjector(another.at, () => another.does()) : NO_FAULTS;
     const log = { info: () => undefined, warn: () => undefined, debug: () => undefined };
-    return new TableWriter(ref, { buffer: this.buffer, tables: this.tables, settings: () => this.settings, metrics: this.metrics, faults, log });
+    return new TableWriter(ref, { buffer: this.buffer, tables: this.tables, settings: () => this.settings, metrics: this.metrics, faults, log, keyIndex: this.keyIndex });
   }
 
   stream(...changes: SourceChange[]): Promise<Position[]> {
@@ -100,7 +104,11 @@ async function stepThrough(writer: TableWriter, limit: number): Promise<{ errors
   throw new Error(`still failing after ${limit} steps: ${String(errors.at(-1))}`);
 }
 
-describe('TableWriter', () => {
+describe.each(DELETES ? [DELETES] : (['position', 'equality'] as const))('TableWriter (upserts delete by %s)', (deletes) => {
+  beforeAll(() => {
+    baseSettings = { ...writerSettingsOf(writerConfig({ icebergTableModes: [], icebergColumnTypes: [], retryMaxAttempts: 3 })), upsertDeletes: deletes };
+  });
+
   it('creates the Iceberg table on its first step, writes the changes and moves the position to the last one', async () => {
     const world = new World();
     const positions = await world.stream(insert(1, 'ada', '10.50'), insert(2, 'bob'), update(1, 'ada', '12.00'), insert(3, 'cy'), update(1, 'ada lovelace'), remove(2));

@@ -9,6 +9,9 @@ import { copyFinished, CopyChangedError, foldCopyRun, isCopyStart } from './copy
 import { DeadLetterReplay, ReplaySettlement } from './dead-letter-replay';
 import { assertLineageNames, splitFormatVersion, tableKey, TableWriteSettings, WriteLayout, writeLayoutOf } from './table-write-layout';
 import { WriterMetrics } from './writer-metrics';
+import { KeyIndex } from './key-index/key-index';
+import { BY_POSITION, deletesByPosition, DELETES_PROPERTY, KeyedDeletes, keyedDeletes, keyFieldsOf, keyIndexesOf, PlacedFiles } from './key-index/keyed-deletes';
+import { rebuildKeyIndex, snapshotOf } from './key-index/rebuild';
 
 /** The settings a table writer reads on each step (reloads apply between commits). */
 export interface WriterSettings {
@@ -27,7 +30,11 @@ export interface WriterSettings {
   readonly unrepresentable: Unrepresentable;
   /** Table properties and sort orders from the settings (see writeLayoutOf for their precedence). */
   readonly tableWrite: TableWriteSettings;
+  /** How new upsert tables with a primary key delete rows: by position through a key index, or by equality (see keyedDeletes). */
+  readonly upsertDeletes: UpsertDeletes;
 }
+
+export type UpsertDeletes = 'position' | 'equality';
 
 export interface WriterLog {
   info(message: string, meta?: Record<string, unknown>): void;
@@ -70,6 +77,8 @@ interface CommitExtras {
   readonly copy?: { readonly marker: StoredEvent; readonly rows: number };
   /** A replay of dead letters: the table's position stays where it is. */
   readonly replay?: ReplaySettlement;
+  /** The keys of `files`, for a table deleting by position. */
+  readonly placed?: PlacedFiles;
 }
 
 /**
@@ -111,6 +120,8 @@ export class TableWriter {
       readonly metrics: WriterMetrics;
       readonly faults: FaultInjector;
       readonly log: WriterLog;
+      /** Where upsert tables deleting by position keep their keys; without it new tables delete by equality. */
+      readonly keyIndex?: KeyIndex;
     },
   ) {
     this.qualified = `${ref.schema}.${ref.table}`;
@@ -214,6 +225,7 @@ export class TableWriter {
     }
     if (existing) {
       this.table = this.owned(id, existing);
+      await this.ensureKeyIndex();
       return true;
     }
     let columns = first?.columns;
@@ -228,17 +240,47 @@ export class TableWriter {
     const layout = this.layoutFor({ columns }, settings);
     const configured = splitFormatVersion(effectiveProperties({}, settings.tableWrite.globalProperties, settings.tableWrite.tableProperties.get(tableKey(this.ref.schema, this.ref.table)) ?? {}));
     assertLineageNames(this.qualified, configured.formatVersion ?? 2, layout.schema.fields);
+    // By position only with a primary key: a key of every column (REPLICA IDENTITY FULL) changes with the columns.
+    const byPosition = layout.mode === 'upsert' && settings.upsertDeletes === 'position' && this.deps.keyIndex !== undefined && (layout.schema['identifier-field-ids']?.length ?? 0) > 0;
     const created = await this.deps.tables.create(
       id,
       { ...layout.schema, 'schema-id': 0 },
-      { ...configured.properties, 'philotes.mode': layout.mode, ...sourceProperties(this.ref) },
+      { ...configured.properties, 'philotes.mode': layout.mode, ...(byPosition ? { [DELETES_PROPERTY]: BY_POSITION } : {}), ...sourceProperties(this.ref) },
       layout.partitioning,
       configured.formatVersion,
     );
     // Another writer may have created it first, or another source table that maps to the same name.
     this.table = this.owned(id, created);
-    this.deps.log.info('created the Iceberg table', { table: `${id.namespace}.${id.name}`, mode: layout.mode });
+    this.deps.log.info('created the Iceberg table', { table: `${id.namespace}.${id.name}`, mode: layout.mode, deletes: deletesByPosition(created.metadata) ? 'position' : 'equality' });
+    await this.ensureKeyIndex();
     return true;
+  }
+
+  /** The key index when this table deletes by position; undefined when it deletes by equality. */
+  private keyIndexOf(table: LoadedTable): KeyIndex | undefined {
+    if (table.metadata.properties['philotes.mode'] !== 'upsert' || !deletesByPosition(table.metadata)) return undefined;
+    if (!this.deps.keyIndex) throw new Error(`table ${this.qualified} deletes by position, and this writer was given no key index`);
+    return this.deps.keyIndex;
+  }
+
+  /**
+   * A table deleting by position needs an index of its current snapshot: one that describes
+   * another (a commit by another engine, an index lost) is rebuilt from the table's files, in a
+   * transaction that holds this writer's position (no other writer commits the table meanwhile).
+   */
+  private async ensureKeyIndex(): Promise<void> {
+    const table = this.table!;
+    const index = this.keyIndexOf(table);
+    if (!index || (await index.snapshot(this.ref.tableId)) === snapshotOf(table.metadata)) return;
+    const started = performance.now();
+    const position = await this.deps.buffer.position(this.ref.tableId);
+    const keyFields = keyFieldsOf(currentSchema(table.metadata));
+    const rebuilt = await this.deps.buffer.commit(async (tx) => {
+      if (!(await tx.confirm(this.ref.tableId, position))) throw new StalePositionError(this.qualified);
+      return rebuildKeyIndex(index, this.deps.tables, table.metadata, keyFields, this.ref.tableId, tx.unit);
+    });
+    if (rebuilt.duplicates > 0) this.deps.log.warn('the table holds keys twice: its key index places each at the row read last', { table: this.qualified, duplicates: rebuilt.duplicates });
+    this.deps.log.info('built the key index from the table\'s files', { table: this.qualified, keys: rebuilt.keys, ms: Math.round(performance.now() - started) });
   }
 
   /** The table, when it mirrors this source table; otherwise the table is refused (never merged). */
@@ -315,12 +357,13 @@ export class TableWriter {
     }
     const readStarted = performance.now();
     const write = this.writeLayout(layout);
+    const placed = this.keyIndexOf(this.table!) ? new PlacedFiles(keyIndexesOf(layout.schema.fields, layout.keyFields)) : undefined;
     let run;
     try {
       run = await foldCopyRun(page, layout, {
         next: (after) => this.deps.buffer.storedAfter(this.ref.tableId, after.position, settings.batchSize, settings.readBytes),
         decode: (stored) => this.deps.buffer.decodeStored(stored),
-        writeFile: (batch) => this.writeFiles(layout, write, FileContent.Data, batch.fields, batch.rows),
+        writeFile: (batch) => this.writeFiles(layout, write, FileContent.Data, batch.fields, batch.rows, undefined, placed),
         targetFileSize: write.targetFileSize,
         skipPoison: this.poisonAttempts + 1 >= settings.maxAttempts,
         table: this.qualified,
@@ -331,7 +374,7 @@ export class TableWriter {
       throw new PoisonRetryError(this.qualified, error, this.poisonAttempts);
     }
     this.readMs = performance.now() - readStarted;
-    await this.commit(layout, run.batch, { open, files: run.files, copy: { marker: page[0], rows: run.batch.count - 1 } });
+    await this.commit(layout, run.batch, { open, files: run.files, copy: { marker: page[0], rows: run.batch.count - 1 }, ...(placed ? { placed } : {}) });
     this.deps.log.info('applied a copy of the table', { table: this.qualified, rowsCopied: run.batch.count - 1, files: run.files.length });
     return run.more ? 'more' : 'idle';
   }
@@ -355,9 +398,19 @@ export class TableWriter {
     const write = this.writeLayout(layout);
     const dataFiles: DataFile[] = [...(extras.files ?? [])];
     const deleteFiles: DataFile[] = [];
+    const keyIndex = this.keyIndexOf(base);
+    const placed = extras.placed ?? (keyIndex ? new PlacedFiles(keyIndexesOf(batch.fields, batch.keyFields)) : undefined);
     // One file per partition; deletes too, in the partition of the rows they remove (their key holds its source columns).
-    dataFiles.push(...(await this.writeFiles(layout, write, FileContent.Data, batch.fields, batch.rows)));
-    deleteFiles.push(...(await this.writeFiles(layout, write, FileContent.EqualityDeletes, batch.keyFields, batch.deletes, batch.keyFields.map((f) => f.id))));
+    dataFiles.push(...(await this.writeFiles(layout, write, FileContent.Data, batch.fields, batch.rows, undefined, placed)));
+    let keyed: KeyedDeletes | undefined;
+    if (keyIndex) {
+      // A commit that upgrades the table writes what its new version allows (deletion vectors from v3 on).
+      const target = { ...base.metadata, 'format-version': write.formatVersion ?? base.metadata['format-version'] };
+      keyed = await keyedDeletes({ index: keyIndex, store: tables.store }, this.ref.tableId, target, () => tables.liveFiles(base.metadata), { truncated: batch.truncated, deletes: batch.deletes, keyCount: batch.keyFields.length }, placed!);
+      deleteFiles.push(...keyed.deleteFiles);
+    } else {
+      deleteFiles.push(...(await this.writeFiles(layout, write, FileContent.EqualityDeletes, batch.keyFields, batch.deletes, batch.keyFields.map((f) => f.id))));
+    }
     const filesMs = Number(process.hrtime.bigint() - started) / 1e6;
     faults.hit('writer.after-data-files');
 
@@ -367,6 +420,8 @@ export class TableWriter {
       addedDataFiles: dataFiles,
       addedDeleteFiles: deleteFiles,
       removeAllFiles: batch.truncated,
+      // A data file's earlier deletion vector, which its new one holds and replaces.
+      ...(keyed && keyed.removedEntries.length > 0 ? { removedEntries: keyed.removedEntries } : {}),
       ...(layout.changed ? { schema: layout.schema } : {}),
       // Recorded in the same snapshot commit as the files written by them.
       ...(write.properties ? { properties: write.properties } : {}),
@@ -394,6 +449,8 @@ export class TableWriter {
           metrics.commitConflicts.inc();
           throw new CommitConflictError(this.qualified);
         }
+        // The index moves with the table: the same transaction, or neither.
+        if (keyed && prepared) await keyIndex!.apply(this.ref.tableId, { ...keyed.index, snapshotId: snapshotOf(prepared.metadata) }, tx.unit);
         faults.hit('writer.after-swap');
         const owned = replay
           ? await tx.confirm(this.ref.tableId, this.position!)
@@ -435,6 +492,7 @@ export class TableWriter {
       events: batch.count,
       rowsWritten: batch.rows.length,
       deletesWritten: batch.deletes.length,
+      ...(keyed ? { deletedByPosition: keyed.hits } : {}),
       ...(prepared ? { sequenceNumber: prepared.metadata['last-sequence-number'] } : {}),
       readMs: Math.round(this.readMs),
       filesMs: Math.round(filesMs),
@@ -470,10 +528,10 @@ export class TableWriter {
    * IcebergTables.writeChangeFiles. Deletes an older spec cannot place (it partitions on a column
    * that is no key, as another engine may have set it) stop this table for the operator.
    */
-  private async writeFiles(layout: TableLayout, write: WriteLayout, content: FileContent, fields: TableLayout['keyFields'], rows: readonly unknown[][], equalityIds?: number[]): Promise<DataFile[]> {
+  private async writeFiles(layout: TableLayout, write: WriteLayout, content: FileContent, fields: TableLayout['keyFields'], rows: readonly unknown[][], equalityIds?: number[], placed?: PlacedFiles): Promise<DataFile[]> {
     const change = { ...(layout.changed ? { schema: layout.schema } : {}), partitioning: layout.partitioning };
     try {
-      return await this.deps.tables.writeChangeFiles(this.table!, change, content, fields, rows, equalityIds, { ...write.options, onLevelFallback: this.levelFallback });
+      return await this.deps.tables.writeChangeFiles(this.table!, change, content, fields, rows, equalityIds, { ...write.options, onLevelFallback: this.levelFallback, ...(placed ? { onWritten: placed.onWritten } : {}) });
     } catch (error) {
       if (!(error instanceof UnplaceableDeletesError)) throw error;
       throw new PartitioningError(this.qualified, error.message, `resync the table (its files are then written in the current spec), or rewrite its files of spec ${error.specId} into the current spec with another engine, then resume the table`);

@@ -19,6 +19,7 @@ export function writerConfig(over: Partial<WriterConfig> = {}): WriterConfig {
     icebergColumnTypes: ['public.orders.amount=string'],
     icebergPartitioning: [],
     icebergUnrepresentable: 'reject',
+    icebergUpsertDeletes: 'position',
     icebergTargetFileSize: 64 * 1024 * 1024,
     icebergTableProperties: [],
     icebergSortOrder: [],

@@ -2,6 +2,7 @@ import { backoffPolicyOf } from '@philotes/retry';
 import { SortColumn } from '@philotes/iceberg';
 import { ConfiguredPartitionField, partitioningKey, TableMode, Unrepresentable } from '@philotes/table-mapping';
 import { WriterServiceSettings } from './writer-service';
+import { UpsertDeletes } from './table-writer';
 import { globalWriteProperties, tableKey } from './table-write-layout';
 
 /** The PHILOTES_* settings the writer reads (structural, so the sink does not depend on config). */
@@ -22,6 +23,7 @@ export interface WriterConfig {
   /** Parsed by the config: each table's partition fields, transforms as Iceberg writes them. */
   readonly icebergPartitioning: ReadonlyArray<{ readonly schema: string; readonly table: string; readonly fields: readonly ConfiguredPartitionField[] }>;
   readonly icebergUnrepresentable: Unrepresentable;
+  readonly icebergUpsertDeletes: UpsertDeletes;
   readonly icebergTargetFileSize: number;
   readonly icebergParquetCompression?: string;
   readonly icebergParquetRowGroupSize?: number;
@@ -66,6 +68,7 @@ export function writerSettingsOf(config: WriterConfig): WriterServiceSettings {
     textColumns,
     partitioning,
     unrepresentable: config.icebergUnrepresentable,
+    upsertDeletes: config.icebergUpsertDeletes,
     tableWrite: {
       globalProperties: globalWriteProperties(config),
       tableProperties: new Map(config.icebergTableProperties.map((e) => [tableKey(e.schema, e.table), e.properties])),

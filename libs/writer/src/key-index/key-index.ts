@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CommitUnit } from '@philotes/iceberg';
+import { CommitUnit, RelocationRun } from '@philotes/iceberg';
 
 /**
  * Port: the key index of an upsert table written with position deletes (#15) — for each live key,
@@ -13,6 +13,8 @@ export interface KeyIndex {
   apply(tableId: number, change: KeyIndexChange, unit: CommitUnit): Promise<void>;
   /** How many keys the table's index holds. */
   size(tableId: number): Promise<number>;
+  /** The snapshot the index last described (the `snapshotId` of its last change); undefined when it has none. */
+  snapshot(tableId: number): Promise<string | undefined>;
 }
 
 export interface KeyLocation {
@@ -22,17 +24,23 @@ export interface KeyLocation {
 
 /**
  * What one commit does to the index, applied in this order: `cleared` forgets every key (a
- * TRUNCATE, a resync); `removed` keys leave; `placed` keys are (now) at their location, wherever
- * they were; `moved` keys go to their new location only where they still are at the old one (a
+ * TRUNCATE, a resync); `removed` keys leave; `placed` keys, then every row of `placedFiles`, are
+ * (now) at their location, wherever they were; `moved` keys go to their new location only where they still are at the old one (a
  * compaction committing beside other commits must not undo their placements; a key moves at most
- * once per change); `droppedFiles` leave the file table once no key names them.
+ * once per change), as do the keys at each place a compaction's `relocated` rows left; `droppedFiles` leave the file table once no key names them.
  */
 export interface KeyIndexChange {
   readonly cleared?: boolean;
   readonly removed?: readonly Uint8Array[];
   readonly placed?: ReadonlyArray<{ readonly key: Uint8Array } & KeyLocation>;
+  /** New data files, each with the keys of all its rows in file order: 16 bytes per row, row i at position i (a commit places thousands; one buffer each, not an object per key). */
+  readonly placedFiles?: ReadonlyArray<{ readonly path: string; readonly keys: Uint8Array }>;
   readonly moved?: ReadonlyArray<{ readonly key: Uint8Array; readonly from: KeyLocation; readonly to: KeyLocation }>;
   readonly droppedFiles?: readonly string[];
+  /** Rows a compaction copied: the key at each old place, if one still is there, moves to the new place (after `moved`). */
+  readonly relocated?: readonly RelocationRun[];
+  /** The snapshot the index describes once the change stands (the commit's own). */
+  readonly snapshotId?: string;
 }
 
 /**
@@ -42,6 +50,36 @@ export interface KeyIndexChange {
  */
 export function indexKey(canonical: string): Uint8Array {
   return createHash('sha256').update(canonical, 'utf8').digest().subarray(0, 16);
+}
+
+/**
+ * The canonical text of a row's key cells (`indexes` into `row`), as both the writer's rows and
+ * rows read back from Parquet give them: NULL, bytes by content, and numbers and bigints alike (a
+ * key stays the same key when its column is promoted from int to long).
+ */
+export function keyText(row: readonly unknown[], indexes: readonly number[]): string {
+  let text = '';
+  for (let i = 0; i < indexes.length; i++) {
+    const value = row[indexes[i]];
+    const cell = value === null || value === undefined ? '\u0001' : value instanceof Uint8Array ? `b${Buffer.from(value).toString('hex')}` : `${typeof value === 'bigint' ? 'number' : typeof value}:${String(value)}`;
+    text = i === 0 ? cell : `${text}\u0000${cell}`;
+  }
+  return text;
+}
+
+/** The index key of a row's key cells (see {@link keyText}). */
+export function rowIndexKey(row: readonly unknown[], indexes: readonly number[]): Uint8Array {
+  return indexKey(keyText(row, indexes));
+}
+
+/** The bytes of an index key. */
+export const KEY_BYTES = 16;
+
+/** The placements of a `placedFiles` entry, one per row. */
+export function* filePlacements(file: { readonly path: string; readonly keys: Uint8Array }): Generator<{ key: Uint8Array } & KeyLocation> {
+  for (let position = 0; position * KEY_BYTES < file.keys.length; position++) {
+    yield { key: file.keys.subarray(position * KEY_BYTES, (position + 1) * KEY_BYTES), path: file.path, position };
+  }
 }
 
 /** A key as the lookup's result names it. */

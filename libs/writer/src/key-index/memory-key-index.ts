@@ -1,5 +1,5 @@
 import { CommitUnit } from '@philotes/iceberg';
-import { assertMovesOnce, KeyIndex, KeyIndexChange, KeyLocation, keyName } from './key-index';
+import { assertMovesOnce, filePlacements, KeyIndex, KeyIndexChange, KeyLocation, keyName } from './key-index';
 
 /**
  * The key index in memory, for unit tests: the Postgres index's contract. A change given a unit
@@ -7,6 +7,7 @@ import { assertMovesOnce, KeyIndex, KeyIndexChange, KeyLocation, keyName } from 
  */
 export class MemoryKeyIndex implements KeyIndex {
   private readonly tables = new Map<number, Map<string, KeyLocation>>();
+  private readonly snapshots = new Map<number, string>();
 
   async lookup(tableId: number, keys: readonly Uint8Array[]): Promise<Map<string, KeyLocation>> {
     const index = this.tables.get(tableId);
@@ -28,14 +29,35 @@ export class MemoryKeyIndex implements KeyIndex {
     return this.tables.get(tableId)?.size ?? 0;
   }
 
+  async snapshot(tableId: number): Promise<string | undefined> {
+    return this.snapshots.get(tableId);
+  }
+
+  /** Forgets a table's index, as an operator emptying the tables by hand would. */
+  lose(tableId: number): void {
+    this.tables.delete(tableId);
+    this.snapshots.delete(tableId);
+  }
+
   private applyNow(tableId: number, change: KeyIndexChange): void {
+    if (change.snapshotId !== undefined) this.snapshots.set(tableId, change.snapshotId);
     let index = this.tables.get(tableId);
     if (!index || change.cleared) this.tables.set(tableId, (index = new Map()));
     for (const key of change.removed ?? []) index.delete(keyName(key));
     for (const { key, path, position } of change.placed ?? []) index.set(keyName(key), { path, position });
+    for (const file of change.placedFiles ?? []) for (const { key, path, position } of filePlacements(file)) index.set(keyName(key), { path, position });
     for (const { key, from, to } of change.moved ?? []) {
       const now = index.get(keyName(key));
       if (now && now.path === from.path && now.position === from.position) index.set(keyName(key), to);
+    }
+    if (change.relocated?.length) {
+      const byPlace = new Map([...index].map(([name, at]) => [`${at.path}\u0000${at.position}`, name] as const));
+      for (const run of change.relocated) {
+        run.fromPositions.forEach((position, i) => {
+          const name = byPlace.get(`${run.from}\u0000${position}`);
+          if (name !== undefined) index.set(name, { path: run.to, position: run.toPositions[i] });
+        });
+      }
     }
   }
 }

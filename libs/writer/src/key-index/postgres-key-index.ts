@@ -1,5 +1,5 @@
 import { CommitUnit, Queryable } from '@philotes/iceberg';
-import { assertMovesOnce, KeyIndex, KeyIndexChange, KeyLocation, keyName } from './key-index';
+import { assertMovesOnce, filePlacements, KeyIndex, KeyIndexChange, KeyLocation, keyName } from './key-index';
 
 /** Rows one statement carries at most: bounds the parameters' size, whatever a commit holds. */
 const CHUNK = 50_000;
@@ -38,14 +38,20 @@ export class PostgresKeyIndex implements KeyIndex {
     // One statement may not touch a row twice: the last placement of a key wins.
     const placed = [...new Map((change.placed ?? []).map((p) => [keyName(p.key), p])).values()];
     const moved = change.moved ?? [];
-    const ids = await this.fileIds(db, tableId, [...placed.map((p) => p.path), ...moved.flatMap((m) => [m.from.path, m.to.path])]);
-    for (const chunk of chunks(placed)) {
-      await db.query(
-        `INSERT INTO iceberg_key_index (table_id, key, file_id, pos)
-         SELECT $1, u.key, u.file_id, u.pos FROM unnest($2::bytea[], $3::int[], $4::bigint[]) AS u(key, file_id, pos)
-         ON CONFLICT (table_id, key) DO UPDATE SET file_id = EXCLUDED.file_id, pos = EXCLUDED.pos`,
-        [tableId, chunk.map((p) => Buffer.from(p.key)), chunk.map((p) => ids.get(p.path)!), chunk.map((p) => String(p.position))],
-      );
+    const files = change.placedFiles ?? [];
+    const relocated = change.relocated ?? [];
+    const ids = await this.fileIds(db, tableId, [...placed.map((p) => p.path), ...files.map((f) => f.path), ...moved.flatMap((m) => [m.from.path, m.to.path]), ...relocated.flatMap((r) => [r.from, r.to])]);
+    for (const chunk of chunks(placed)) await this.place(db, tableId, chunk, ids);
+    // A file's rows hold distinct keys (a commit writes one row per key), placed a chunk at a time.
+    for (const file of files) {
+      let chunk: Array<{ key: Uint8Array } & KeyLocation> = [];
+      for (const placement of filePlacements(file)) {
+        chunk.push(placement);
+        if (chunk.length < CHUNK) continue;
+        await this.place(db, tableId, chunk, ids);
+        chunk = [];
+      }
+      if (chunk.length > 0) await this.place(db, tableId, chunk, ids);
     }
     for (const chunk of chunks(moved)) {
       await db.query(
@@ -62,6 +68,20 @@ export class PostgresKeyIndex implements KeyIndex {
         ],
       );
     }
+    // By place: one statement per run a chunk at a time (the old and the new place are each unique in the index).
+    for (const run of relocated) {
+      for (let at = 0; at < run.fromPositions.length; at += CHUNK) {
+        await db.query(
+          `UPDATE iceberg_key_index i SET file_id = $3, pos = r.to_pos
+             FROM unnest($4::bigint[], $5::bigint[]) AS r(from_pos, to_pos)
+            WHERE i.table_id = $1 AND i.file_id = $2 AND i.pos = r.from_pos`,
+          [tableId, ids.get(run.from)!, ids.get(run.to)!, run.fromPositions.slice(at, at + CHUNK).map(String), run.toPositions.slice(at, at + CHUNK).map(String)],
+        );
+      }
+    }
+    if (change.snapshotId !== undefined) {
+      await db.query('INSERT INTO iceberg_key_index_state (table_id, snapshot_id) VALUES ($1, $2) ON CONFLICT (table_id) DO UPDATE SET snapshot_id = EXCLUDED.snapshot_id', [tableId, change.snapshotId]);
+    }
     if (change.droppedFiles?.length) {
       await db.query(
         `DELETE FROM iceberg_key_index_files f WHERE f.table_id = $1 AND f.path = ANY($2::text[])
@@ -69,6 +89,20 @@ export class PostgresKeyIndex implements KeyIndex {
         [tableId, [...change.droppedFiles]],
       );
     }
+  }
+
+  private async place(db: Queryable, tableId: number, placements: ReadonlyArray<{ readonly key: Uint8Array } & KeyLocation>, ids: ReadonlyMap<string, number>): Promise<void> {
+    await db.query(
+      `INSERT INTO iceberg_key_index (table_id, key, file_id, pos)
+       SELECT $1, u.key, u.file_id, u.pos FROM unnest($2::bytea[], $3::int[], $4::bigint[]) AS u(key, file_id, pos)
+       ON CONFLICT (table_id, key) DO UPDATE SET file_id = EXCLUDED.file_id, pos = EXCLUDED.pos`,
+      [tableId, placements.map((p) => Buffer.from(p.key.buffer, p.key.byteOffset, p.key.byteLength)), placements.map((p) => ids.get(p.path)!), placements.map((p) => String(p.position))],
+    );
+  }
+
+  async snapshot(tableId: number): Promise<string | undefined> {
+    const { rows } = await this.db.query<{ snapshot_id: string }>('SELECT snapshot_id::text FROM iceberg_key_index_state WHERE table_id = $1', [tableId]);
+    return rows[0]?.snapshot_id;
   }
 
   async size(tableId: number): Promise<number> {

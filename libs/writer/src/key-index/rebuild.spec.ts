@@ -1,5 +1,5 @@
-import { currentSnapshot, equalityKey, FileContent, IcebergTables, LoadedTable, MemoryCatalog, MemoryObjectStore, TableChange, writeDataFile, writeDeletionVectors, writePositionDeleteFile } from '@philotes/iceberg';
-import { indexKey, keyName } from './key-index';
+import { currentSnapshot, FileContent, IcebergTables, LoadedTable, MemoryCatalog, MemoryObjectStore, TableChange, writeDataFile, writeDeletionVectors, writePositionDeleteFile } from '@philotes/iceberg';
+import { keyName, rowIndexKey } from './key-index';
 import { MemoryKeyIndex } from './memory-key-index';
 import { compareKeyIndex, KeyPlacement, liveKeyPlacements } from './rebuild';
 
@@ -44,7 +44,7 @@ describe('key index rebuild', () => {
     await commit({ addedDataFiles: [c], addedDeleteFiles: [eq, ...byPosition] });
 
     const snapshot = currentSnapshot(table.metadata)!['snapshot-id'];
-    const keyOf = (k: number) => indexKey(equalityKey([k], [0]));
+    const keyOf = (k: number) => rowIndexKey([k], [0]);
     const placements: KeyPlacement[] = [];
     for await (const p of liveKeyPlacements(tables, table.metadata, snapshot, [schema.fields[0]])) placements.push(p);
     const named = placements.map((p) => [keyName(p.key), p.path, p.position]).sort();
@@ -78,6 +78,6 @@ describe('key index rebuild', () => {
     const prepared = await tables.prepare(table, { operation: 'append', addedDataFiles: [file], addedDeleteFiles: [] });
     const duplicates: string[] = [];
     for await (const p of liveKeyPlacements(tables, prepared.metadata, currentSnapshot(prepared.metadata)!['snapshot-id'], [schema.fields[0]], (key) => duplicates.push(keyName(key)))) void p;
-    expect(duplicates).toEqual([keyName(indexKey(equalityKey([1], [0])))]);
+    expect(duplicates).toEqual([keyName(rowIndexKey([1], [0]))]);
   });
 });

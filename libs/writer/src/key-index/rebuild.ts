@@ -1,5 +1,5 @@
-import { deletedKeys, deleteScope, equalityKey, FileContent, IcebergTables, isDeleted, NestedField, PositionDeleteIndex, readRows, sequenceOf, SnapshotId, TableMetadata, unpartitionedSpecIds } from '@philotes/iceberg';
-import { indexKey, KeyIndex, KeyLocation, keyName } from './key-index';
+import { deletedKeys, deleteScope, FileContent, CommitUnit, IcebergTables, isDeleted, NestedField, PositionDeleteIndex, readRows, sequenceOf, SnapshotId, TableMetadata, unpartitionedSpecIds } from '@philotes/iceberg';
+import { KeyIndex, KeyLocation, keyName, rowIndexKey } from './key-index';
 
 /** A live key where a snapshot holds it. */
 export interface KeyPlacement extends KeyLocation {
@@ -29,7 +29,7 @@ export async function* liveKeyPlacements(
     const rows = readRows(await tables.store.get(entry.dataFile.filePath), keyFields);
     for (let position = 0; position < rows.length; position++) {
       if (removed?.has(position) || (equality.length > 0 && isDeleted(rows[position], sequenceOf(entry), equality, deleteScope(entry, unpartitioned)))) continue;
-      const key = indexKey(equalityKey(rows[position], indexes));
+      const key = rowIndexKey(rows[position], indexes);
       const name = keyName(key);
       if (seen.has(name)) onDuplicate(key);
       seen.add(name);
@@ -68,4 +68,44 @@ export async function compareKeyIndex(index: KeyIndex, tableId: number, placemen
   }
   await check();
   return { missing, misplaced, extra: (await index.size(tableId)) - live };
+}
+
+/**
+ * Replaces the table's index with the one its current snapshot's files give, inside `unit` (so
+ * with the position check of the caller's transaction): the keys are placed a chunk at a time,
+ * never all in memory. Returns how many keys it placed and how many were held twice.
+ */
+export async function rebuildKeyIndex(
+  index: KeyIndex,
+  tables: IcebergTables,
+  metadata: TableMetadata,
+  keyFields: readonly NestedField[],
+  tableId: number,
+  unit: CommitUnit,
+  chunk = 50_000,
+): Promise<{ readonly keys: number; readonly duplicates: number }> {
+  await index.apply(tableId, { cleared: true }, unit);
+  let keys = 0;
+  let duplicates = 0;
+  if (snapshotOf(metadata) !== NO_SNAPSHOT) {
+    let pending: KeyPlacement[] = [];
+    for await (const placement of liveKeyPlacements(tables, metadata, metadata['current-snapshot-id'], keyFields, () => duplicates++)) {
+      pending.push(placement);
+      keys++;
+      if (pending.length < chunk) continue;
+      await index.apply(tableId, { placed: pending }, unit);
+      pending = [];
+    }
+    if (pending.length > 0) await index.apply(tableId, { placed: pending }, unit);
+  }
+  await index.apply(tableId, { snapshotId: snapshotOf(metadata) }, unit);
+  return { keys, duplicates };
+}
+
+/** A table without snapshots, as its metadata names it. */
+const NO_SNAPSHOT = '-1';
+
+/** The snapshot an index of `metadata` describes, as KeyIndexChange.snapshotId names it. */
+export function snapshotOf(metadata: TableMetadata): string {
+  return String(metadata['current-snapshot-id'] ?? NO_SNAPSHOT);
 }

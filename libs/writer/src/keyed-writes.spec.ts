@@ -1,0 +1,173 @@
+import { Pool } from 'pg';
+import { Registry } from 'prom-client';
+import { MemoryBuffer, MemoryTableBuffer, TableRef } from '@philotes/buffer';
+import { NO_FAULTS, seededRandom } from '@philotes/faults';
+import { currentSchema, currentSnapshot, FileContent, IcebergTables, isDeletionVector, LoadedTable, MemoryCatalog, MemoryObjectStore, snapshotRows, TableIdentifier } from '@philotes/iceberg';
+import { column } from '@philotes/table-mapping';
+import { bufferChanges, SourceChange, writerConfig } from './writer-fixtures';
+import { MemoryKeyIndex } from './key-index/memory-key-index';
+import { compareKeyIndex, liveKeyPlacements } from './key-index/rebuild';
+import { deletesByPosition, keyFieldsOf } from './key-index/keyed-deletes';
+import { IcebergUpkeep } from './table-upkeep';
+import { TableWriter } from './table-writer';
+import { WriterMetrics } from './writer-metrics';
+import { writerSettingsOf } from './writer-settings';
+
+/**
+ * Upsert tables deleting by position, generated: seeded runs of inserts, updates, deletes,
+ * re-inserts of deleted keys, key changes and TRUNCATEs, in commits of random sizes, with
+ * compactions whose rewrite runs while the table keeps committing, and the key index lost now and
+ * then (rebuilt from the files). After every step the table read back (position deletes and
+ * deletion vectors applied) equals the model, no equality delete is live, a v3 data file has at
+ * most one vector, and the index equals the one the files give. Replay with PHILOTES_KEYED_SEED.
+ */
+
+const ref: TableRef = { tableId: 7, sourceId: 'src', schema: 'public', table: 'kv' };
+const id: TableIdentifier = { namespace: 'public', name: 'kv' };
+const columns = [column('id', 'int4', { key: true, primaryKey: true }), column('v', 'text')];
+const said: Array<[string, Record<string, unknown> | undefined]> = [];
+const log = { info: (m: string, meta?: Record<string, unknown>) => void said.push([m, meta]), warn: (m: string, meta?: Record<string, unknown>) => void said.push([m, meta]), debug: (m: string, meta?: Record<string, unknown>) => void said.push([m, meta]) };
+
+/** What the runs went through, over all seeds. */
+const seen = { compactions: 0, carried: 0, rebuilds: 0, deletedByPosition: 0 };
+
+const first = Number(process.env.PHILOTES_KEYED_SEED ?? 1500);
+const seeds = process.env.PHILOTES_KEYED_SEED ? [first] : Array.from({ length: 8 }, (_, i) => first + i);
+
+describe('upserts deleting by position', () => {
+  jest.setTimeout(120_000);
+
+  it.each(seeds)('seed %i: the table and its key index follow the source through updates, deletes, TRUNCATE, compaction and a lost index', async (seed) => {
+    const random = seededRandom(seed);
+    const formatVersion = seed % 2 === 0 ? 2 : 3;
+    const events = new MemoryBuffer();
+    const buffer = new MemoryTableBuffer(events);
+    const tables = new IcebergTables(new MemoryObjectStore(), new MemoryCatalog());
+    const keyIndex = new MemoryKeyIndex();
+    const metrics = new WriterMetrics(new Registry());
+    const config = writerConfig({ icebergTableModes: [], icebergColumnTypes: [], icebergFormatVersion: formatVersion, icebergCompactionMinFiles: 2 });
+    let settings = writerSettingsOf(config);
+    const writer = new TableWriter(ref, { buffer, tables, settings: () => settings, metrics, faults: NO_FAULTS, log, keyIndex });
+    const upkeep = new IcebergUpkeep({ pool: {} as Pool, buffer, tables, settings: () => settings, metrics, faults: NO_FAULTS, log, keyIndex });
+    const model = new Map<number, string>();
+    let next = 0;
+    const pick = () => [...model.keys()][Math.floor(random() * model.size)];
+    const context = (step: number) => `seed ${seed} (v${formatVersion}) step ${step}`;
+
+    said.length = 0;
+    for (let step = 0; step < 30; step++) {
+      const changes: SourceChange[] = [];
+      const roll = random();
+      if (roll < 0.06 && step > 3) {
+        changes.push({ op: 'T' });
+        model.clear();
+      }
+      for (let n = Math.floor(random() * 40); n > 0; n--) {
+        const r = random();
+        const value = `v${step}.${n}`;
+        if (model.size === 0 || r < 0.3) {
+          // A new key, or one deleted earlier coming back.
+          const key = random() < 0.3 && next > 0 ? Math.floor(random() * next) : next++;
+          if (model.has(key)) continue;
+          changes.push({ op: 'I', after: [key, value] });
+          model.set(key, value);
+        } else if (r < 0.7) {
+          const key = pick();
+          changes.push({ op: 'U', after: [key, value] });
+          model.set(key, value);
+        } else if (r < 0.85) {
+          const key = pick();
+          changes.push({ op: 'D', before: [key, null] });
+          model.delete(key);
+        } else {
+          // A key change: the old key's row goes, the new key's comes.
+          const key = pick();
+          const to = next++;
+          changes.push({ op: 'U', before: [key, null], after: [to, value] });
+          model.delete(key);
+          model.set(to, value);
+        }
+      }
+      await bufferChanges(events, ref, columns, changes);
+      settings = { ...settings, batchSize: 1 + Math.floor(random() * 30) };
+      while ((await writer.step()) === 'more');
+      if (random() < 0.1) {
+        // The index lost (emptied by hand): the writer, loading the table again, rebuilds it.
+        keyIndex.lose(ref.tableId);
+        writer.reset();
+      }
+      if (random() < 0.35) {
+        // A rewrite starts; the table commits more before the rewrite is committed onto it.
+        await upkeep.run(writer);
+        await until(() => upkeepSettled(upkeep, writer));
+        const more: SourceChange[] = [];
+        for (const key of [...model.keys()].filter(() => random() < 0.2)) {
+          const value = `c${step}.${key}`;
+          more.push({ op: 'U', after: [key, value] });
+          model.set(key, value);
+        }
+        await bufferChanges(events, ref, columns, more);
+        while ((await writer.step()) === 'more');
+        await upkeep.run(writer);
+      }
+      const table = (await tables.load(id))!;
+      expect([context(step), deletesByPosition(table.metadata)]).toEqual([context(step), true]);
+      expect([context(step), await rowsOf(tables, table)]).toEqual([context(step), new Map([...model].sort((a, b) => a[0] - b[0]))]);
+      await expectWellFormed(tables, table, context(step));
+      if (writer.lastStepPosition !== undefined && (await keyIndex.snapshot(ref.tableId)) !== undefined) {
+        const keyFields = keyFieldsOf(currentSchema(table.metadata));
+        const snapshot = currentSnapshot(table.metadata);
+        const placements = snapshot ? liveKeyPlacements(tables, table.metadata, snapshot['snapshot-id'], keyFields) : none();
+        expect([context(step), await compareKeyIndex(keyIndex, ref.tableId, placements)]).toEqual([context(step), { missing: 0, misplaced: 0, extra: 0 }]);
+      }
+    }
+    for (const [message, meta] of said) {
+      if (message === 'compacted the table') seen.compactions++;
+      if (message === 'compacted the table' && meta?.deletesCarried) seen.carried++;
+      if (message === 'built the key index from the table\'s files' && Number(meta?.keys) > 0) seen.rebuilds++;
+      seen.deletedByPosition += Number(meta?.deletedByPosition ?? 0);
+    }
+  });
+
+  // The runs did what they are for: otherwise the checks above passed on nothing.
+  afterAll(() => {
+    expect(seen.compactions).toBeGreaterThan(0);
+    expect(seen.carried).toBeGreaterThan(0);
+    expect(seen.rebuilds).toBeGreaterThan(0);
+    expect(seen.deletedByPosition).toBeGreaterThan(0);
+  });
+});
+
+/** The upkeep's rewrite is ready to commit (or found nothing): polled, never waited on by time. */
+function upkeepSettled(upkeep: IcebergUpkeep, writer: TableWriter): boolean {
+  const rewrite = (upkeep as unknown as { rewrites: Map<number, { state: string }> }).rewrites.get(writer.ref.tableId);
+  return rewrite === undefined || rewrite.state !== 'running';
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 100_000 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
+  if (!condition()) throw new Error('condition not met');
+}
+
+async function* none(): AsyncGenerator<never> {}
+
+async function rowsOf(tables: IcebergTables, table: LoadedTable): Promise<Map<number, string>> {
+  const snapshot = currentSnapshot(table.metadata);
+  const rows = new Map<number, string>();
+  if (!snapshot) return rows;
+  for await (const row of snapshotRows(tables, table.metadata, snapshot['snapshot-id'], currentSchema(table.metadata).fields)) {
+    if (rows.has(Number(row[0]))) throw new Error(`key ${String(row[0])} is live twice`);
+    rows.set(Number(row[0]), row[1] as string);
+  }
+  return new Map([...rows].sort((a, b) => a[0] - b[0]));
+}
+
+/** No equality delete is live; a v3 table has no position delete file and at most one vector per data file. */
+async function expectWellFormed(tables: IcebergTables, table: LoadedTable, context: string): Promise<void> {
+  const live = await tables.liveFiles(table.metadata);
+  expect([context, live.deletes.filter((e) => e.dataFile.content === FileContent.EqualityDeletes).length]).toEqual([context, 0]);
+  if (table.metadata['format-version'] < 3) return;
+  expect([context, live.deletes.filter((e) => !isDeletionVector(e.dataFile)).length]).toEqual([context, 0]);
+  const referenced = live.deletes.map((e) => e.dataFile.reference!.referencedDataFile!);
+  expect([context, referenced.length]).toEqual([context, new Set(referenced).size]);
+}
