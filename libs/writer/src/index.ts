@@ -12,3 +12,4 @@ export * from './key-index/memory-key-index';
 export * from './key-index/postgres-key-index';
 export * from './key-index/rebuild';
 export * from './key-index/keyed-deletes';
+export * from './key-index/keyed-rows';

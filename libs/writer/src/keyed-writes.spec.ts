@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { MemoryBuffer, MemoryTableBuffer, TableRef } from '@philotes/buffer';
 import { NO_FAULTS, seededRandom } from '@philotes/faults';
 import { currentSchema, currentSnapshot, FileContent, IcebergTables, isDeletionVector, LoadedTable, MemoryCatalog, MemoryObjectStore, snapshotRows, TableIdentifier } from '@philotes/iceberg';
+import { UNCHANGED_TOAST } from '@philotes/events';
 import { column } from '@philotes/table-mapping';
 import { bufferChanges, SourceChange, writerConfig } from './writer-fixtures';
 import { MemoryKeyIndex } from './key-index/memory-key-index';
@@ -15,7 +16,7 @@ import { writerSettingsOf } from './writer-settings';
 
 /**
  * Upsert tables deleting by position, generated: seeded runs of inserts, updates, deletes,
- * re-inserts of deleted keys, key changes and TRUNCATEs, in commits of random sizes, with
+ * re-inserts of deleted keys, key changes, updates that leave a TOASTed value unchanged and TRUNCATEs, in commits of random sizes, with
  * compactions whose rewrite runs while the table keeps committing, and the key index lost now and
  * then (rebuilt from the files). After every step the table read back (position deletes and
  * deletion vectors applied) equals the model, no equality delete is live, a v3 data file has at
@@ -24,7 +25,7 @@ import { writerSettingsOf } from './writer-settings';
 
 const ref: TableRef = { tableId: 7, sourceId: 'src', schema: 'public', table: 'kv' };
 const id: TableIdentifier = { namespace: 'public', name: 'kv' };
-const columns = [column('id', 'int4', { key: true, primaryKey: true }), column('v', 'text')];
+const columns = [column('id', 'int4', { key: true, primaryKey: true }), column('v', 'text'), column('doc', 'text')];
 const said: Array<[string, Record<string, unknown> | undefined]> = [];
 const log = { info: (m: string, meta?: Record<string, unknown>) => void said.push([m, meta]), warn: (m: string, meta?: Record<string, unknown>) => void said.push([m, meta]), debug: (m: string, meta?: Record<string, unknown>) => void said.push([m, meta]) };
 
@@ -49,7 +50,7 @@ describe('upserts deleting by position', () => {
     let settings = writerSettingsOf(config);
     const writer = new TableWriter(ref, { buffer, tables, settings: () => settings, metrics, faults: NO_FAULTS, log, keyIndex });
     const upkeep = new IcebergUpkeep({ pool: {} as Pool, buffer, tables, settings: () => settings, metrics, faults: NO_FAULTS, log, keyIndex });
-    const model = new Map<number, string>();
+    const model = new Map<number, [string, string]>();
     let next = 0;
     const pick = () => [...model.keys()][Math.floor(random() * model.size)];
     const context = (step: number) => `seed ${seed} (v${formatVersion}) step ${step}`;
@@ -69,23 +70,25 @@ describe('upserts deleting by position', () => {
           // A new key, or one deleted earlier coming back.
           const key = random() < 0.3 && next > 0 ? Math.floor(random() * next) : next++;
           if (model.has(key)) continue;
-          changes.push({ op: 'I', after: [key, value] });
-          model.set(key, value);
+          changes.push({ op: 'I', after: [key, value, `doc ${value}`] });
+          model.set(key, [value, `doc ${value}`]);
         } else if (r < 0.7) {
+          // Half the updates leave the TOASTed doc unchanged: its value comes from the key's row in the table.
           const key = pick();
-          changes.push({ op: 'U', after: [key, value] });
-          model.set(key, value);
+          const toast = random() < 0.5;
+          changes.push({ op: 'U', after: [key, value, toast ? UNCHANGED_TOAST : `doc ${value}`] });
+          model.set(key, [value, toast ? model.get(key)![1] : `doc ${value}`]);
         } else if (r < 0.85) {
           const key = pick();
-          changes.push({ op: 'D', before: [key, null] });
+          changes.push({ op: 'D', before: [key, null, null] });
           model.delete(key);
         } else {
           // A key change: the old key's row goes, the new key's comes.
           const key = pick();
           const to = next++;
-          changes.push({ op: 'U', before: [key, null], after: [to, value] });
+          changes.push({ op: 'U', before: [key, null, null], after: [to, value, `doc ${value}`] });
           model.delete(key);
-          model.set(to, value);
+          model.set(to, [value, `doc ${value}`]);
         }
       }
       await bufferChanges(events, ref, columns, changes);
@@ -103,8 +106,8 @@ describe('upserts deleting by position', () => {
         const more: SourceChange[] = [];
         for (const key of [...model.keys()].filter(() => random() < 0.2)) {
           const value = `c${step}.${key}`;
-          more.push({ op: 'U', after: [key, value] });
-          model.set(key, value);
+          more.push({ op: 'U', after: [key, value, UNCHANGED_TOAST] });
+          model.set(key, [value, model.get(key)![1]]);
         }
         await bufferChanges(events, ref, columns, more);
         while ((await writer.step()) === 'more');
@@ -151,13 +154,13 @@ async function until(condition: () => boolean): Promise<void> {
 
 async function* none(): AsyncGenerator<never> {}
 
-async function rowsOf(tables: IcebergTables, table: LoadedTable): Promise<Map<number, string>> {
+async function rowsOf(tables: IcebergTables, table: LoadedTable): Promise<Map<number, [string, string]>> {
   const snapshot = currentSnapshot(table.metadata);
-  const rows = new Map<number, string>();
+  const rows = new Map<number, [string, string]>();
   if (!snapshot) return rows;
   for await (const row of snapshotRows(tables, table.metadata, snapshot['snapshot-id'], currentSchema(table.metadata).fields)) {
     if (rows.has(Number(row[0]))) throw new Error(`key ${String(row[0])} is live twice`);
-    rows.set(Number(row[0]), row[1] as string);
+    rows.set(Number(row[0]), [row[1] as string, row[2] as string]);
   }
   return new Map([...rows].sort((a, b) => a[0] - b[0]));
 }

@@ -12,6 +12,7 @@ import { WriterMetrics } from './writer-metrics';
 import { KeyIndex } from './key-index/key-index';
 import { BY_POSITION, deletesByPosition, DELETES_PROPERTY, KeyedDeletes, keyedDeletes, keyFieldsOf, keyIndexesOf, PlacedFiles } from './key-index/keyed-deletes';
 import { rebuildKeyIndex, snapshotOf } from './key-index/rebuild';
+import { keyedRows } from './key-index/keyed-rows';
 
 /** The settings a table writer reads on each step (reloads apply between commits). */
 export interface WriterSettings {
@@ -382,7 +383,8 @@ export class TableWriter {
   private async resolveToast(batch: AssembledBatch): Promise<AssembledBatch> {
     if (batch.pendingToast.length === 0) return batch;
     const wanted = new Map(batch.pendingToast.map((p) => [p.key, p.keyValues] as const));
-    const found = await currentRows(this.deps.tables, this.table!, batch.fields, batch.keyFields, wanted);
+    const keyIndex = this.keyIndexOf(this.table!);
+    const found = keyIndex ? await keyedRows(keyIndex, this.deps.tables, this.ref.tableId, batch.fields, wanted) : await currentRows(this.deps.tables, this.table!, batch.fields, batch.keyFields, wanted);
     this.deps.log.debug('looked up unchanged TOAST values in the table', { table: this.qualified, keys: wanted.size, found: found.size });
     return resolveToast(batch, found);
   }
