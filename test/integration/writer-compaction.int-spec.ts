@@ -83,7 +83,7 @@ describe('iceberg-writer compaction scope and manifests', () => {
       await settle();
     }
     const before = await table();
-    expect(before.files.filter((f) => f.content === 2).length).toBeGreaterThanOrEqual(6);
+    expect(before.files.filter((f) => f.content === 1).length).toBeGreaterThanOrEqual(6);
     await expectMirrored(before);
     await writer!.process.stop();
 

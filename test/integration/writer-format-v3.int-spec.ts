@@ -105,7 +105,7 @@ describe('iceberg-writer format version 3 (row lineage)', () => {
     writer = await startWriter(dbs, warehouse, { PHILOTES_ICEBERG_TABLE_PROPERTIES: 'public.items:format-version=3', PHILOTES_ICEBERG_MAINTENANCE_INTERVAL: '24h' });
     await eventuallyStatus(`${writer.base}/health/ready`, 200);
     await waitWriterCaughtUp(dbs.buffer.url);
-    // Streamed after the copy, in one transaction each: updates and deletes (equality deletes), inserts.
+    // Streamed after the copy, in one transaction each: updates and deletes (deletion vectors), inserts.
     await source.query("UPDATE items SET v = v || '-u' WHERE id % 10 = 0");
     await source.query('DELETE FROM items WHERE id % 17 = 0');
     await source.query("INSERT INTO items SELECT g, 'late' || g, now(), '\\x00ff', 1 FROM generate_series(301, 340) g");
@@ -120,7 +120,9 @@ describe('iceberg-writer format version 3 (row lineage)', () => {
     expectSnapshotRowIds(metadata);
     // The manifest list: a first_row_id for each data manifest, none for delete manifests.
     expect(items.manifests.filter((m) => (m.content === 0) !== (m.firstRowId !== undefined))).toEqual([]);
-    expect(items.files.some((f) => f.content === 2)).toBe(true);
+    // Deletes by deletion vector (a v3 table deleting by position): no equality delete, no position delete file.
+    expect(items.files.some((f) => f.content === 1 && f.fileFormat?.toUpperCase() === 'PUFFIN')).toBe(true);
+    expect(items.files.filter((f) => f.content === 2 || (f.content === 1 && f.fileFormat?.toUpperCase() !== 'PUFFIN'))).toEqual([]);
     before = await mirrored('items', items);
     beforeFiles = new Set(items.files.map((f) => f.path));
     expectLineage(metadata, before);

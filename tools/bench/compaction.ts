@@ -32,16 +32,19 @@ import {
   CompactionPlan,
   DataFile,
   FileContent,
+  deleteByPosition,
   FileSystemObjectStore,
   IcebergSchema,
   IcebergTables,
   LiveFiles,
   LoadedTable,
+  ManifestEntry,
   MemoryCatalog,
   planCompaction,
   sequenceOf,
   storeKeyReader,
   rebaseCompaction,
+  RowRelocations,
   TableChange,
   writeDataFile,
 } from '@philotes/iceberg';
@@ -76,6 +79,8 @@ const KEY = [SCHEMA.fields[0]];
 
 type Policy = 'worth' | 'everything';
 type Distribution = 'uniform' | 'skewed';
+/** How the simulated writer deletes: equality deletes, v2 position delete files, or v3 deletion vectors (both from a key index). */
+type Deletes = 'equality' | 'position' | 'vectors';
 type Mechanism = 'beside' | 'inline';
 
 interface Run {
@@ -98,6 +103,8 @@ interface Result {
   readonly mechanism?: Mechanism;
   readonly policy: Policy;
   readonly distribution: Distribution;
+  /** Absent in results kept before the writer deleted by position: equality. */
+  readonly deletes?: Deletes;
   readonly parameters: { rows: number; seconds: number; rate: number; commitSeconds: number; baseFiles: number; maxFiles: number; seed: number };
   readonly measured: string;
   readonly machine: string;
@@ -116,12 +123,21 @@ interface Amplification {
 
 const row = (id: number, version: number) => [BigInt(id), BigInt(version), `label-${id % 1000}`, (id % 10_000) / 7];
 
-/** What a reader pays: delete files per data file, and delete rows each live row is compared against. */
+/**
+ * What a reader pays: delete files per data file, and delete rows each live row is compared
+ * against: every equality delete of a later sequence number; of position deletes, the rows of the
+ * files that apply to its file (same or later sequence number, naming its file or no single file:
+ * a reader reads such a file whole), and of deletion vectors its own file's vector alone.
+ */
 function amplification(live: LiveFiles): Amplification {
   let compared = 0;
   let rows = 0;
   for (const data of live.data) {
-    const deleteRows = live.deletes.filter((d) => sequenceOf(d) > sequenceOf(data)).reduce((sum, d) => sum + d.dataFile.recordCount, 0);
+    const applies = (d: ManifestEntry) =>
+      d.dataFile.content === FileContent.EqualityDeletes
+        ? sequenceOf(d) > sequenceOf(data)
+        : sequenceOf(d) >= sequenceOf(data) && (d.dataFile.reference?.referencedDataFile ?? data.dataFile.filePath) === data.dataFile.filePath;
+    const deleteRows = live.deletes.filter(applies).reduce((sum, d) => sum + d.dataFile.recordCount, 0);
     compared += deleteRows * data.dataFile.recordCount;
     rows += data.dataFile.recordCount;
   }
@@ -137,12 +153,85 @@ function everythingPlan(live: LiveFiles, targetFileSize: number): CompactionPlan
   return { groups: [{ key: '', rewrite }], rewrite, deletes: live.deletes, applied: live.deletes, stats: { smallFiles: 0, hitFiles: rewrite.length, bytes, filesRead: 0, bytesRead: 0 } };
 }
 
-async function simulate(policy: Policy, distribution: Distribution): Promise<Result> {
+/**
+ * The key index as the simulated writer keeps it: ids are 0..ROWS-1, so two typed arrays (file
+ * number and position by id) and each file's keys in row order stand in for the buffer database's
+ * table; relocations apply by place, as PostgresKeyIndex applies them.
+ */
+class SimulatedKeyIndex {
+  private readonly fileOf: Int32Array;
+  private readonly posOf: Int32Array;
+  private readonly paths: string[] = [];
+  private readonly numbers = new Map<string, number>();
+  private readonly keysOf = new Map<string, Int32Array>();
+
+  constructor(rows: number) {
+    this.fileOf = new Int32Array(rows).fill(-1);
+    this.posOf = new Int32Array(rows);
+  }
+
+  /** A data file written with these ids in row order. */
+  place(path: string, ids: readonly number[]): void {
+    const file = this.number(path);
+    this.keysOf.set(path, Int32Array.from(ids));
+    ids.forEach((id, position) => {
+      this.fileOf[id] = file;
+      this.posOf[id] = position;
+    });
+  }
+
+  /** Where the ids live now, by file path. */
+  hits(ids: readonly number[]): Map<string, number[]> {
+    const hits = new Map<string, number[]>();
+    for (const id of ids) {
+      if (this.fileOf[id] < 0) continue;
+      const path = this.paths[this.fileOf[id]];
+      let list = hits.get(path);
+      if (!list) hits.set(path, (list = []));
+      list.push(this.posOf[id]);
+    }
+    return hits;
+  }
+
+  /** A committed compaction: each key still at a place it copied moves with its row. */
+  relocate(relocations: RowRelocations, sizes: ReadonlyMap<string, number>): void {
+    const newKeys = new Map<string, Int32Array>();
+    for (const run of relocations.runs) {
+      const from = this.keysOf.get(run.from)!;
+      const fromFile = this.numbers.get(run.from)!;
+      const to = this.number(run.to);
+      let keys = newKeys.get(run.to);
+      if (!keys) newKeys.set(run.to, (keys = new Int32Array(sizes.get(run.to)!).fill(-1)));
+      run.fromPositions.forEach((position, i) => {
+        const id = from[position];
+        keys![run.toPositions[i]] = id;
+        if (this.fileOf[id] === fromFile && this.posOf[id] === position) {
+          this.fileOf[id] = to;
+          this.posOf[id] = run.toPositions[i];
+        }
+      });
+    }
+    for (const [path, keys] of newKeys) this.keysOf.set(path, keys);
+  }
+
+  private number(path: string): number {
+    let n = this.numbers.get(path);
+    if (n === undefined) {
+      n = this.paths.push(path) - 1;
+      this.numbers.set(path, n);
+    }
+    return n;
+  }
+}
+
+async function simulate(policy: Policy, distribution: Distribution, deletes: Deletes): Promise<Result> {
+  if (deletes !== 'equality' && policy !== 'worth') throw new Error('deletes by position are compacted by the current policy (worth) only');
   const dir = mkdtempSync(join(tmpdir(), 'philotes-bench-compaction-'));
   try {
     const store = new FileSystemObjectStore(dir);
     const tables = new IcebergTables(store, new MemoryCatalog());
-    let table: LoadedTable = await tables.create({ namespace: 'bench', name: 'narrow' }, SCHEMA, {});
+    let table: LoadedTable = await tables.create({ namespace: 'bench', name: 'narrow' }, SCHEMA, {}, [], deletes === 'vectors' ? 3 : 2);
+    const index = deletes === 'equality' ? undefined : new SimulatedKeyIndex(ROWS);
     const commit = async (change: TableChange) => {
       const prepared = await tables.prepare(table, change);
       if (!(await tables.publish(table, prepared))) throw new Error('lost the compare-and-swap with nothing else committing');
@@ -153,7 +242,9 @@ async function simulate(policy: Policy, distribution: Distribution): Promise<Res
     const base: DataFile[] = [];
     for (let from = 0; from < ROWS; from += perFile) {
       const rows = Array.from({ length: Math.min(perFile, ROWS - from) }, (_, i) => row(from + i, 0));
-      base.push(await writeDataFile(store, table.metadata.location, SCHEMA, SCHEMA.fields, rows));
+      const file = await writeDataFile(store, table.metadata.location, SCHEMA, SCHEMA.fields, rows);
+      index?.place(file.filePath, rows.map((_, i) => from + i));
+      base.push(file);
     }
     await commit({ operation: 'append', addedDataFiles: base, addedDeleteFiles: [] });
     const targetFileSize = Math.min(...base.map((f) => f.fileSizeInBytes));
@@ -166,17 +257,31 @@ async function simulate(policy: Policy, distribution: Distribution): Promise<Res
     const commitSeconds: number[] = [];
     /** Beside: a rewrite made, committed once the simulated clock has passed the time it took. */
     let pending:
-      | { readonly at: number; readonly readyAt: number; readonly planned: LoadedTable; readonly live: ReadonlySet<string>; readonly plan: CompactionPlan; readonly change: TableChange; readonly seconds: number; readonly planSeconds: number }
+      | {
+          readonly at: number;
+          readonly readyAt: number;
+          readonly planned: LoadedTable;
+          readonly live: ReadonlySet<string>;
+          readonly plan: CompactionPlan;
+          readonly change: TableChange;
+          readonly seconds: number;
+          readonly planSeconds: number;
+          readonly relocations?: RowRelocations;
+        }
       | undefined;
+    const moved = (change: TableChange, relocations: RowRelocations | undefined) => index?.relocate(relocations!, new Map(change.addedDataFiles.map((f) => [f.filePath, f.recordCount])));
     const report = (run: Run) => {
       runs.push(run);
-      console.log(`${policy} ${distribution} ${MECHANISM} t=${run.at}s: rewrote ${run.files} files (${mb(run.bytes)} MB)${run.dropped ? ', dropped' : ''}, removed ${run.deletesRemoved} delete files in ${run.seconds.toFixed(2)} s (planning ${run.planSeconds.toFixed(2)} s), commits waited ${run.waitSeconds!.toFixed(2)} s; before it ${amplifications.at(-1)!.liveFiles} live files, ${amplifications.at(-1)!.deleteRowsPerRow.toFixed(0)} delete rows per row`);
+      console.log(`${policy} ${distribution} ${deletes} ${MECHANISM} t=${run.at}s: rewrote ${run.files} files (${mb(run.bytes)} MB)${run.dropped ? ', dropped' : ''}, removed ${run.deletesRemoved} delete files in ${run.seconds.toFixed(2)} s (planning ${run.planSeconds.toFixed(2)} s), commits waited ${run.waitSeconds!.toFixed(2)} s; before it ${amplifications.at(-1)!.liveFiles} live files, ${amplifications.at(-1)!.deleteRowsPerRow.toFixed(0)} delete rows per row`);
     };
     for (let second = COMMIT_SECONDS; second <= SECONDS; second += COMMIT_SECONDS) {
       if (pending && second >= pending.readyAt) {
         const waitStarted = performance.now();
-        const rebased = await rebaseCompaction(tables, pending.change, { table: pending.planned, live: pending.live }, table);
-        if ('change' in rebased) await commit(rebased.change);
+        const rebased = await rebaseCompaction(tables, pending.change, { table: pending.planned, live: pending.live }, table, pending.relocations);
+        if ('change' in rebased) {
+          await commit(rebased.change);
+          moved(rebased.change, pending.relocations);
+        }
         const { at, plan, seconds, planSeconds } = pending;
         report({ at, files: plan.rewrite.length, bytes: plan.stats.bytes, deletesRemoved: 'change' in rebased ? plan.deletes.length : 0, seconds, planSeconds, waitSeconds: (performance.now() - waitStarted) / 1000, dropped: !('change' in rebased) });
         pending = undefined;
@@ -186,9 +291,17 @@ async function simulate(policy: Policy, distribution: Distribution): Promise<Res
       for (let i = 0; i < RATE * COMMIT_SECONDS; i++) keys.add(draw());
       const started = performance.now();
       const ids = [...keys];
-      const deletes = await writeDataFile(store, table.metadata.location, SCHEMA, KEY, ids.map((id) => [BigInt(id)]), FileContent.EqualityDeletes, [1]);
-      const data = await writeDataFile(store, table.metadata.location, SCHEMA, SCHEMA.fields, ids.map((id) => row(id, second)));
-      await commit({ operation: 'overwrite', addedDataFiles: [data], addedDeleteFiles: [deletes] });
+      if (index) {
+        // As the writer commits: the keys looked up, their rows deleted by position, the new rows placed.
+        const written = await deleteByPosition(store, table.metadata, await tables.liveFiles(table.metadata), index.hits(ids));
+        const data = await writeDataFile(store, table.metadata.location, SCHEMA, SCHEMA.fields, ids.map((id) => row(id, second)));
+        await commit({ operation: 'overwrite', addedDataFiles: [data], addedDeleteFiles: written.deleteFiles, removedEntries: written.removedEntries });
+        index.place(data.filePath, ids);
+      } else {
+        const deleteFile = await writeDataFile(store, table.metadata.location, SCHEMA, KEY, ids.map((id) => [BigInt(id)]), FileContent.EqualityDeletes, [1]);
+        const data = await writeDataFile(store, table.metadata.location, SCHEMA, SCHEMA.fields, ids.map((id) => row(id, second)));
+        await commit({ operation: 'overwrite', addedDataFiles: [data], addedDeleteFiles: [deleteFile] });
+      }
       commitSeconds.push((performance.now() - started) / 1000);
       // A run is due each minute; beside, one still rewriting lets it pass.
       if (second % UPKEEP_SECONDS !== 0 || pending) continue;
@@ -198,20 +311,24 @@ async function simulate(policy: Policy, distribution: Distribution): Promise<Res
       amplifications.push(amplification(live));
       const plan = policy === 'worth' ? await planCompaction(live, SCHEMA.fields, compaction, storeKeyReader(store)) : everythingPlan(live, targetFileSize);
       const planSeconds = (performance.now() - runStarted) / 1000;
-      const change = plan && (await compact(store, table, plan, targetFileSize));
+      const relocations = index ? new RowRelocations() : undefined;
+      const change = plan && (await compact(store, table, plan, targetFileSize, relocations));
       if (plan && change && MECHANISM === 'beside') {
         const seconds = (performance.now() - runStarted) / 1000;
         const livePaths = new Set([...live.data, ...live.deletes].map((e) => e.dataFile.filePath));
-        pending = { at: second, readyAt: second + seconds, planned: table, live: livePaths, plan, change, seconds, planSeconds };
+        pending = { at: second, readyAt: second + seconds, planned: table, live: livePaths, plan, change, seconds, planSeconds, ...(relocations ? { relocations } : {}) };
         continue;
       }
-      if (change) await commit(change);
+      if (change) {
+        await commit(change);
+        moved(change, relocations);
+      }
       const seconds = (performance.now() - runStarted) / 1000;
       report({ at: second, files: plan?.rewrite.length ?? 0, bytes: plan?.stats.bytes ?? 0, deletesRemoved: plan?.deletes.length ?? 0, seconds, planSeconds, waitSeconds: seconds });
     }
     amplifications.push(amplification(await tables.liveFiles(table.metadata)));
     const parameters = { rows: ROWS, seconds: SECONDS, rate: RATE, commitSeconds: COMMIT_SECONDS, baseFiles: BASE_FILES, maxFiles: MAX_FILES, seed: SEED };
-    return { mechanism: MECHANISM, policy, distribution, parameters, measured: new Date().toISOString().slice(0, 10), machine: machineDescription(), runs, amplifications, commitSeconds, targetFileSize };
+    return { mechanism: MECHANISM, policy, distribution, deletes, parameters, measured: new Date().toISOString().slice(0, 10), machine: machineDescription(), runs, amplifications, commitSeconds, targetFileSize };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -220,19 +337,21 @@ async function simulate(policy: Policy, distribution: Distribution): Promise<Res
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 const max = (values: readonly number[]) => Math.max(...values);
 const mean = (values: readonly number[]) => values.reduce((s, v) => s + v, 0) / Math.max(1, values.length);
-const resultFile = (policy: string, distribution: string) => join(RESULTS, `${policy}-${distribution}-${ROWS}-${SECONDS}-${MECHANISM}.json`);
+const resultFile = (policy: string, distribution: string, deletes: Deletes) => join(RESULTS, `${policy}-${distribution}-${ROWS}-${SECONDS}-${MECHANISM}${deletes === 'equality' ? '' : `-${deletes}`}.json`);
 
 function kept(): Result[] {
   if (!existsSync(RESULTS)) return [];
-  const order = (r: Result) => (r.distribution === 'uniform' ? 0 : 4) + (r.policy === 'worth' ? 0 : 2) + ((r.mechanism ?? 'inline') === 'beside' ? 0 : 1) - r.parameters.rows / 1e9;
+  const order = (r: Result) => (r.distribution === 'uniform' ? 0 : 40) + (r.policy === 'worth' ? 0 : 20) + ((r.mechanism ?? 'inline') === 'beside' ? 0 : 10) + ['vectors', 'position', 'equality'].indexOf(r.deletes ?? 'equality') - r.parameters.rows / 1e9;
   return readdirSync(RESULTS)
     .filter((f) => f.endsWith('.json'))
     .map((f) => JSON.parse(readFileSync(join(RESULTS, f), 'utf8')) as Result)
     .sort((a, b) => order(a) - order(b));
 }
 
+const DELETES_LABEL: Record<Deletes, string> = { equality: 'equality deletes', position: 'position deletes (v2, key index)', vectors: 'deletion vectors (v3, key index)' };
+
 const label = (r: Result) =>
-  `${r.policy === 'worth' ? 'by worth, bounded (now)' : 'everything older than the newest delete (before)'}, ${(r.mechanism ?? 'inline') === 'beside' ? 'beside the commits (now)' : 'holding the commits (before)'}`;
+  `${DELETES_LABEL[r.deletes ?? 'equality']}; ${r.policy === 'worth' ? 'by worth, bounded (now)' : 'everything older than the newest delete (before)'}, ${(r.mechanism ?? 'inline') === 'beside' ? 'beside the commits (now)' : 'holding the commits (before)'}`;
 
 function tableRow(r: Result): string {
   const bytes = r.runs.reduce((s, run) => s + run.bytes, 0);
@@ -268,13 +387,13 @@ function report(results: readonly Result[]): string {
   return [
     `Measured ${[...new Set(results.map((r) => r.measured))].join(', ')} on ${first.machine}, seed ${p.seed}.`,
     '',
-    `A narrow upsert table (id bigint key, a bigint, a string, a double) in ${p.baseFiles} base files in key order; ${p.rate.toLocaleString()} updated rows per simulated second, committed every ${p.commitSeconds} s (an equality-delete file and a data file each), an upkeep run every simulated minute. Target file size = one base file (${mb(first.targetFileSize)} MB at ${p.rows.toLocaleString()} rows); a run may rewrite ${p.maxFiles} times that, as the default PHILOTES_ICEBERG_COMPACTION_MAX_BYTES (512MB) is to the default target (64MB). Straight through IcebergTables, planCompaction and compact on a filesystem store (no pipeline). Simulated time: the wall time a scenario takes is not part of it, only what each commit and run measured.`,
+    `A narrow upsert table (id bigint key, a bigint, a string, a double) in ${p.baseFiles} base files in key order; ${p.rate.toLocaleString()} updated rows per simulated second, committed every ${p.commitSeconds} s (a data file and the deletes of the rows it replaces: an equality-delete file, or, looked up in a key index, a position delete file (v2) or deletion vectors merged per hit file (v3), as each row's first column says), an upkeep run every simulated minute. Target file size = one base file (${mb(first.targetFileSize)} MB at ${p.rows.toLocaleString()} rows); a run may rewrite ${p.maxFiles} times that, as the default PHILOTES_ICEBERG_COMPACTION_MAX_BYTES (512MB) is to the default target (64MB). Straight through IcebergTables, planCompaction and compact on a filesystem store (no pipeline). Simulated time: the wall time a scenario takes is not part of it, only what each commit and run measured.`,
     full
       ? 'Every scenario at the issue\'s size: 10,000,000 rows for 60 simulated minutes.'
       : 'The "rows / simulated time" column says each scenario\'s size: the issue\'s is 10,000,000 rows for 60 simulated minutes; a smaller one is labelled so by its numbers. The old policy rewrites the whole table every minute, which at full size for an hour is more than this machine runs in a session.',
     `Parameters: BENCH_COMPACTION_RATE=${p.rate} BENCH_COMPACTION_COMMIT_SECONDS=${p.commitSeconds} BENCH_COMPACTION_BASE_FILES=${p.baseFiles} BENCH_COMPACTION_MAX_FILES=${p.maxFiles}, with BENCH_COMPACTION_ROWS and BENCH_COMPACTION_SECONDS as in each row. Two scenarios at a time on this 2-core machine, so run times include some contention.`,
     '',
-    '| keys | compaction | rows / simulated time | runs | bytes rewritten in all | per run, mean | largest run | run time mean / max | commits waited mean / max | commit time mean | live files at end (max) | delete files per data file at end (max) | delete rows compared per live row at end (max) |',
+    '| keys | deletes; compaction | rows / simulated time | runs | bytes rewritten in all | per run, mean | largest run | run time mean / max | commits waited mean / max | commit time mean | live files at end (max) | delete files per data file at end (max) | delete rows compared per live row at end (max) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(tableRow),
     '',
@@ -282,7 +401,7 @@ function report(results: readonly Result[]): string {
     '',
     'Read amplification before a run, over the simulated time (delete files per data file / delete rows compared per live row):',
     '',
-    '| keys | compaction | rows / simulated time | before the run at |',
+    '| keys | deletes; compaction | rows / simulated time | before the run at |',
     '| --- | --- | --- | --- |',
     ...results.map(overTime),
     '',
@@ -294,9 +413,11 @@ async function main(): Promise<void> {
   if (!REPORT_ONLY) {
     mkdirSync(RESULTS, { recursive: true });
     for (const scenario of SCENARIOS) {
-      const [policy, distribution] = scenario.split(':') as [Policy, Distribution];
-      if (!['worth', 'everything'].includes(policy) || !['uniform', 'skewed'].includes(distribution)) throw new Error(`BENCH_COMPACTION_SCENARIOS: ${scenario} is not policy:distribution (worth|everything : uniform|skewed)`);
-      writeFileSync(resultFile(policy, distribution), JSON.stringify(await simulate(policy, distribution)));
+      const [policy, distribution, deletes = 'equality'] = scenario.split(':') as [Policy, Distribution, Deletes?];
+      if (!['worth', 'everything'].includes(policy) || !['uniform', 'skewed'].includes(distribution) || !['equality', 'position', 'vectors'].includes(deletes)) {
+        throw new Error(`BENCH_COMPACTION_SCENARIOS: ${scenario} is not policy:distribution[:deletes] (worth|everything : uniform|skewed : equality|position|vectors)`);
+      }
+      writeFileSync(resultFile(policy, distribution, deletes), JSON.stringify(await simulate(policy, distribution, deletes)));
     }
   }
   const results = kept();

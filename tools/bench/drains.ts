@@ -143,6 +143,9 @@ export interface WriterRun {
   readonly commits: number;
   /** Buffered events of the table the run applied. */
   readonly events: number;
+  /** The key index after the run (upsert tables deleting by position): keys, and its tables' bytes with their indexes. */
+  readonly indexKeys: number;
+  readonly indexBytes: number;
 }
 
 /**
@@ -151,7 +154,7 @@ export interface WriterRun {
  * the table's last event. Upkeep is off, so the files counted are the ones the commits made. Resets
  * the buffer's writer progress, catalog and controls: run it only when no other writer is running.
  */
-export async function drainWithWriter(bufferUrl: string, table: string, mode: 'append' | 'upsert'): Promise<WriterRun> {
+export async function drainWithWriter(bufferUrl: string, table: string, mode: 'append' | 'upsert', env: Record<string, string> = {}): Promise<WriterRun> {
   const buffer = new Client({ connectionString: bufferUrl });
   await buffer.connect();
   const warehouse = mkdtempSync(join(tmpdir(), 'philotes-bench-warehouse-'));
@@ -159,6 +162,7 @@ export async function drainWithWriter(bufferUrl: string, table: string, mode: 'a
   try {
     await writeOneTableAfresh(buffer, table);
     await buffer.query('DELETE FROM iceberg_tables');
+    await buffer.query('DELETE FROM iceberg_key_index; DELETE FROM iceberg_key_index_files; DELETE FROM iceberg_key_index_state');
     const last = await lastEventOf(buffer, table);
     if (!last) throw new Error(`the buffer holds no events of ${table}`);
     const { lsn, seq, events } = last;
@@ -169,6 +173,7 @@ export async function drainWithWriter(bufferUrl: string, table: string, mode: 'a
       PHILOTES_ICEBERG_MAINTENANCE_INTERVAL: '24h',
       PHILOTES_HEALTH_LISTEN_ADDR: `127.0.0.1:${await freePort()}`,
       PHILOTES_LOG_LEVEL: 'debug',
+      ...env,
     });
     let started: bigint | undefined;
     let peakKb = 0;
@@ -185,7 +190,12 @@ export async function drainWithWriter(bufferUrl: string, table: string, mode: 'a
     const loaded = await tables.load({ namespace: 'public', name: table });
     const live = await tables.liveFiles(loaded!.metadata);
     const commits = writer.output().split('\n').filter((line) => line.includes('"message":"committed"')).length;
-    return { seconds, peakRssMb: peakKb / 1024, dataFiles: live.data.length, deleteFiles: live.deletes.length, commits, events: Number(events) };
+    const [index] = (
+      await buffer.query<{ keys: string; bytes: string }>(
+        "SELECT (SELECT count(*) FROM iceberg_key_index)::text AS keys, (pg_total_relation_size('iceberg_key_index') + pg_total_relation_size('iceberg_key_index_files'))::text AS bytes",
+      )
+    ).rows;
+    return { seconds, peakRssMb: peakKb / 1024, dataFiles: live.data.length, deleteFiles: live.deletes.length, commits, events: Number(events), indexKeys: Number(index.keys), indexBytes: Number(index.bytes) };
   } finally {
     if (writer) await stopBenchApp(writer);
     if (writer && process.env.BENCH_VERBOSE) console.log(writer.output().split('\n').filter((line) => line.includes('committed')).join('\n'));

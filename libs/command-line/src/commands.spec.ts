@@ -3,11 +3,11 @@ import { ExitCode } from './exit-codes';
 
 describe('the philotes command line', () => {
   it('reads each command with its options, typed and defaulted', () => {
-    expect(parseInvocation(['verify'])).toEqual({ kind: 'run', command: 'verify', args: { source: undefined, table: undefined, timeoutMs: 60_000, json: false } });
-    expect(parseInvocation(['verify', '--source', 'crm', '--table', 'public.a.b', '--timeout', '2m', '--json'])).toEqual({
+    expect(parseInvocation(['verify'])).toEqual({ kind: 'run', command: 'verify', args: { source: undefined, table: undefined, timeoutMs: 60_000, json: false, keyIndex: false } });
+    expect(parseInvocation(['verify', '--source', 'crm', '--table', 'public.a.b', '--timeout', '2m', '--key-index', '--json'])).toEqual({
       kind: 'run',
       command: 'verify',
-      args: { source: 'crm', table: 'public.a.b', timeoutMs: 120_000, json: true },
+      args: { source: 'crm', table: 'public.a.b', timeoutMs: 120_000, json: true, keyIndex: true },
     });
     expect(parseInvocation(['migrate'])).toEqual({ kind: 'run', command: 'migrate', args: {} });
     expect(parseInvocation(['config-reference', '--write', 'README.md'])).toEqual({ kind: 'run', command: 'config-reference', args: { write: 'README.md' } });

@@ -24,26 +24,28 @@ export interface VerifyArgs {
   readonly table?: string;
   readonly timeoutMs: number;
   readonly json: boolean;
+  readonly keyIndex: boolean;
 }
 
 const verify: CommandSpec<VerifyArgs> = {
   name: 'verify',
   summary: 'compare each source table with its Iceberg table at a consistent point',
-  usage: 'philotes verify [--source ID] [--table schema.table] [--timeout 60s] [--json]',
+  usage: 'philotes verify [--source ID] [--table schema.table] [--timeout 60s] [--key-index] [--json]',
   optionHelp: [
     '--source ID            only this source\'s tables',
     '--table schema.table   only this table',
     '--timeout 60s          how long to wait for a comparable point per table (default 60s)',
+    '--key-index            also check the key index of each table deleting by position against its files',
     '--json                 the verdicts as JSON instead of the report',
   ],
-  options: { source: { type: 'string' }, table: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' } },
+  options: { source: { type: 'string' }, table: { type: 'string' }, timeout: { type: 'string' }, 'key-index': { type: 'boolean' }, json: { type: 'boolean' } },
   read: (values) => {
     const table = values.table as string | undefined;
     if (table !== undefined && !/^[^.]+\..+$/.test(table)) throw new UsageError(`--table must be schema.table, got "${table}"`);
     const timeout = (values.timeout as string | undefined) ?? '60s';
     const timeoutMs = parseDuration(timeout);
     if (timeoutMs === undefined) throw new UsageError(`--timeout must be a duration such as 60s, got "${timeout}"`);
-    return { source: values.source as string | undefined, table, timeoutMs, json: values.json === true };
+    return { source: values.source as string | undefined, table, timeoutMs, json: values.json === true, keyIndex: values['key-index'] === true };
   },
 };
 

@@ -51,6 +51,7 @@ async function verify(args: VerifyArgs, env: NodeJS.ProcessEnv, io: Output): Pro
         textColumns: writer.textColumns,
         unrepresentable: writer.unrepresentable,
         timeoutMs: args.timeoutMs,
+        checkKeyIndex: args.keyIndex,
       },
       { source: args.source, table: args.table },
     );

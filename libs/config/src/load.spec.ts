@@ -127,6 +127,7 @@ describe('loadSettings', () => {
     ['PHILOTES_ICEBERG_PARTITIONING', 'public.a=week(ts)', "PHILOTES_ICEBERG_PARTITIONING=\"public.a=week(ts)\": unknown transform week at character 10; write schema.table=transform(column),... with tables separated by ';' (transforms: identity, bucket(N,col), truncate(W,col), year, month, day, hour, void; quote names with \"\")"],
     ['PHILOTES_ICEBERG_COLUMN_TYPES', 'public.a=string', 'PHILOTES_ICEBERG_COLUMN_TYPES="public.a=string": must list schema.table.column=string, separated by commas'],
     ['PHILOTES_ICEBERG_UNREPRESENTABLE', 'clamp', 'PHILOTES_ICEBERG_UNREPRESENTABLE="clamp": must be one of reject, null'],
+    ['PHILOTES_ICEBERG_CONVERT_EQUALITY_DELETES', 'maybe', 'PHILOTES_ICEBERG_CONVERT_EQUALITY_DELETES="maybe": must be true or false'],
     ['PHILOTES_ICEBERG_UPSERT_DELETES', 'vectors', 'PHILOTES_ICEBERG_UPSERT_DELETES="vectors": must be one of position, equality'],
     ['PHILOTES_ICEBERG_TARGET_FILE_SIZE', '64M', 'PHILOTES_ICEBERG_TARGET_FILE_SIZE="64M": must be a size such as 512KB, 64MB or 1GB'],
     ['PHILOTES_ICEBERG_WRITE_CONCURRENCY', '0', 'PHILOTES_ICEBERG_WRITE_CONCURRENCY="0": must be between 1 and 64'],

@@ -242,6 +242,14 @@ export class PhilotesSettings {
   @OneOf(UPSERT_DELETES)
   icebergUpsertDeletes!: UpsertDeletesPolicy;
 
+  @Setting({
+    env: 'PHILOTES_ICEBERG_CONVERT_EQUALITY_DELETES',
+    kind: 'boolean',
+    default: 'false',
+    doc: 'With PHILOTES_ICEBERG_UPSERT_DELETES=position: existing upsert tables with a primary key that delete by equality switch to deleting by position at their next commit (their key index is built from their files first); compaction then applies and removes their equality deletes. Off: they keep writing equality deletes.',
+  })
+  icebergConvertEqualityDeletes!: boolean;
+
   @Setting({ env: 'PHILOTES_ICEBERG_TARGET_FILE_SIZE', kind: 'size', default: '64MB', reloadable: true, doc: 'Data written per commit of a table while it has a backlog (estimated from the buffered events); keeps a million rows from becoming thousands of files. The default of write.target-file-size-bytes: a table that records that property (per-table setting, another engine) uses its own.' })
   @InRange(1024, 4 * 1024 ** 3)
   icebergTargetFileSize!: number;

@@ -5,6 +5,7 @@ import { currentSchema, IcebergTables, LoadedTable, NestedField, SnapshotId, sna
 import { textParser } from '@philotes/pg-types';
 // The writer's own mapping, by module: the sink's barrel also brings the writer service and its Nest metrics.
 import { icebergIdentifier, planLayout, PoisonValueError, rowKey, TableLayout, TableMode, Unrepresentable } from '@philotes/table-mapping';
+import { checkKeyIndex, deletesByPosition, KeyIndexCheck } from '@philotes/writer';
 import { BucketSums, cellText, rowText } from './canonical';
 import { closeSourcePoint, comparablePoint, NotReady, openSourcePoint, SourcePoint } from './consistent-point';
 
@@ -25,6 +26,8 @@ export interface VerifyDeps {
   readonly unrepresentable: Unrepresentable;
   /** How long to wait for the pipeline to reach a comparable point. */
   readonly timeoutMs: number;
+  /** Also compare the key index of each table deleting by position with the table's files. */
+  readonly checkKeyIndex?: boolean;
 }
 
 export interface KeyDifference {
@@ -49,6 +52,8 @@ export interface TableVerdict {
   readonly duplicated: readonly KeyDifference[];
   /** Set when no comparable point was reached in time: the table was not compared. */
   readonly notCompared?: NotReady;
+  /** With checkKeyIndex, for a table deleting by position: its key index against its files. */
+  readonly keyIndex?: KeyIndexCheck;
   readonly ok: boolean;
 }
 
@@ -130,7 +135,10 @@ async function compare(deps: VerifyDeps, target: VerifyTarget, point: SourcePoin
   const iceberg = () => snapshotRows(deps.tables, table.metadata, snapshotId, fields);
   const base = { table: name, mode, snapshotId, sourceLsn };
   if (mode === 'append') return { ...base, ...(await compareChangelog(deps, target, side, layout, source, iceberg, sourceLsn)) };
-  return { ...base, ...(await compareMirror(deps, target, side, source, iceberg)) };
+  const mirror = await compareMirror(deps, target, side, source, iceberg);
+  if (!deps.checkKeyIndex || !deletesByPosition(table.metadata)) return { ...base, ...mirror };
+  const keyIndex = await checkKeyIndex(deps.buffer, deps.tables, target.tableId, table.id);
+  return { ...base, ...mirror, keyIndex, ok: mirror.ok && keyIndex.ok };
 }
 
 type Counts = Omit<TableVerdict, 'table' | 'mode' | 'snapshotId' | 'sourceLsn'>;

@@ -81,12 +81,13 @@ export function formatReport(verdicts: readonly TableVerdict[]): string {
     }
     const at = v.snapshotId === undefined ? '' : ` at snapshot ${v.snapshotId} (source position ${v.sourceLsn})`;
     const counts = `source ${v.sourceRows} rows, iceberg ${v.icebergRows} rows`;
+    const index = v.keyIndex ? `; ${keyIndexLine(v.keyIndex)}` : '';
     if (v.ok) {
-      lines.push(`✓ ${v.table} (${v.mode})${at}: ${counts}, no differences`);
+      lines.push(`✓ ${v.table} (${v.mode})${at}: ${counts}, no differences${index}`);
       continue;
     }
     const kinds = (['missing', 'extra', 'different', 'duplicated'] as const).filter((k) => v[k].length > 0);
-    lines.push(`✗ ${v.table} (${v.mode})${at}: ${counts}; ${kinds.map((k) => `${v[k].length} ${k}`).join(', ')}`);
+    lines.push(`✗ ${v.table} (${v.mode})${at}: ${counts}; ${kinds.length > 0 ? kinds.map((k) => `${v[k].length} ${k}`).join(', ') : 'rows match'}${index}`);
     for (const kind of kinds) {
       for (const d of v[kind].slice(0, EXAMPLES)) {
         const columns = d.columns && d.columns.length > 0 ? ` (${d.columns.join(', ')})` : '';
@@ -99,6 +100,12 @@ export function formatReport(verdicts: readonly TableVerdict[]): string {
   const failed = verdicts.filter((v) => !v.ok).length;
   lines.push(failed === 0 ? `${verdicts.length} tables verified: no differences.` : `${failed} of ${verdicts.length} tables differ or could not be compared.`);
   return lines.join('\n');
+}
+
+function keyIndexLine(check: NonNullable<TableVerdict['keyIndex']>): string {
+  if ('problem' in check) return `key index: ${check.problem}`;
+  if (check.ok) return `key index matches the files at snapshot ${check.snapshotId}`;
+  return `key index at snapshot ${check.snapshotId}: ${check.missing} keys missing, ${check.misplaced} misplaced, ${check.extra} extra (the writer rebuilds it when its snapshot is not the table's; resync the table if it persists)`;
 }
 
 const NOT_READY: Record<NonNullable<TableVerdict['notCompared']>, string> = {

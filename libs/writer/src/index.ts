@@ -13,3 +13,4 @@ export * from './key-index/postgres-key-index';
 export * from './key-index/rebuild';
 export * from './key-index/keyed-deletes';
 export * from './key-index/keyed-rows';
+export * from './key-index/check';

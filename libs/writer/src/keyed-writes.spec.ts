@@ -18,7 +18,8 @@ import { writerSettingsOf } from './writer-settings';
  * Upsert tables deleting by position, generated: seeded runs of inserts, updates, deletes,
  * re-inserts of deleted keys, key changes, updates that leave a TOASTed value unchanged and TRUNCATEs, in commits of random sizes, with
  * compactions whose rewrite runs while the table keeps committing, and the key index lost now and
- * then (rebuilt from the files). After every step the table read back (position deletes and
+ * then (rebuilt from the files); every third seed starts deleting by equality and is converted
+ * midway, then compacted until no equality delete is left. After every step the table read back (position deletes and
  * deletion vectors applied) equals the model, no equality delete is live, a v3 data file has at
  * most one vector, and the index equals the one the files give. Replay with PHILOTES_KEYED_SEED.
  */
@@ -30,7 +31,10 @@ const said: Array<[string, Record<string, unknown> | undefined]> = [];
 const log = { info: (m: string, meta?: Record<string, unknown>) => void said.push([m, meta]), warn: (m: string, meta?: Record<string, unknown>) => void said.push([m, meta]), debug: (m: string, meta?: Record<string, unknown>) => void said.push([m, meta]) };
 
 /** What the runs went through, over all seeds. */
-const seen = { compactions: 0, carried: 0, rebuilds: 0, deletedByPosition: 0 };
+const seen = { compactions: 0, carried: 0, rebuilds: 0, deletedByPosition: 0, conversions: 0 };
+
+/** The step at which a converted seed's writer is told to delete by position. */
+const CONVERT_AT = 10;
 
 const first = Number(process.env.PHILOTES_KEYED_SEED ?? 1500);
 const seeds = process.env.PHILOTES_KEYED_SEED ? [first] : Array.from({ length: 8 }, (_, i) => first + i);
@@ -38,22 +42,24 @@ const seeds = process.env.PHILOTES_KEYED_SEED ? [first] : Array.from({ length: 8
 describe('upserts deleting by position', () => {
   jest.setTimeout(120_000);
 
-  it.each(seeds)('seed %i: the table and its key index follow the source through updates, deletes, TRUNCATE, compaction and a lost index', async (seed) => {
+  it.each(seeds)('seed %i: the table and its key index follow the source through updates, deletes, TRUNCATE, compaction, a lost index and a conversion from equality deletes', async (seed) => {
     const random = seededRandom(seed);
     const formatVersion = seed % 2 === 0 ? 2 : 3;
+    // Every third seed: a table created deleting by equality, converted at step CONVERT_AT.
+    const converted = seed % 3 === 2;
     const events = new MemoryBuffer();
     const buffer = new MemoryTableBuffer(events);
     const tables = new IcebergTables(new MemoryObjectStore(), new MemoryCatalog());
     const keyIndex = new MemoryKeyIndex();
     const metrics = new WriterMetrics(new Registry());
     const config = writerConfig({ icebergTableModes: [], icebergColumnTypes: [], icebergFormatVersion: formatVersion, icebergCompactionMinFiles: 2 });
-    let settings = writerSettingsOf(config);
+    let settings = { ...writerSettingsOf(config), ...(converted ? { upsertDeletes: 'equality' as const } : {}) };
     const writer = new TableWriter(ref, { buffer, tables, settings: () => settings, metrics, faults: NO_FAULTS, log, keyIndex });
     const upkeep = new IcebergUpkeep({ pool: {} as Pool, buffer, tables, settings: () => settings, metrics, faults: NO_FAULTS, log, keyIndex });
     const model = new Map<number, [string, string]>();
     let next = 0;
     const pick = () => [...model.keys()][Math.floor(random() * model.size)];
-    const context = (step: number) => `seed ${seed} (v${formatVersion}) step ${step}`;
+    const context = (step: number) => `seed ${seed} (v${formatVersion}${converted ? ', converted' : ''}) step ${step}`;
 
     said.length = 0;
     for (let step = 0; step < 30; step++) {
@@ -92,7 +98,9 @@ describe('upserts deleting by position', () => {
         }
       }
       await bufferChanges(events, ref, columns, changes);
-      settings = { ...settings, batchSize: 1 + Math.floor(random() * 30) };
+      settings = { ...settings, batchSize: 1 + Math.floor(random() * 30), ...(converted && step === CONVERT_AT ? { upsertDeletes: 'position', convertEqualityDeletes: true } : {}) };
+      // The setting applies when the writer next loads the table (a writer started with it).
+      if (converted && step === CONVERT_AT) writer.reset();
       while ((await writer.step()) === 'more');
       if (random() < 0.1) {
         // The index lost (emptied by hand): the writer, loading the table again, rebuilds it.
@@ -114,15 +122,30 @@ describe('upserts deleting by position', () => {
         await upkeep.run(writer);
       }
       const table = (await tables.load(id))!;
-      expect([context(step), deletesByPosition(table.metadata)]).toEqual([context(step), true]);
+      const byPosition = !converted || step >= CONVERT_AT;
+      // A converted table's first commit after the switch records it (a step may have had nothing to commit).
+      if (byPosition && (!converted || step > CONVERT_AT + 2)) expect([context(step), deletesByPosition(table.metadata)]).toEqual([context(step), true]);
+      if (!byPosition) expect([context(step), deletesByPosition(table.metadata)]).toEqual([context(step), false]);
       expect([context(step), await rowsOf(tables, table)]).toEqual([context(step), new Map([...model].sort((a, b) => a[0] - b[0]))]);
-      await expectWellFormed(tables, table, context(step));
-      if (writer.lastStepPosition !== undefined && (await keyIndex.snapshot(ref.tableId)) !== undefined) {
+      if (!converted) await expectWellFormed(tables, table, context(step));
+      if (byPosition && (await keyIndex.snapshot(ref.tableId)) !== undefined) {
         const keyFields = keyFieldsOf(currentSchema(table.metadata));
         const snapshot = currentSnapshot(table.metadata);
         const placements = snapshot ? liveKeyPlacements(tables, table.metadata, snapshot['snapshot-id'], keyFields) : none();
         expect([context(step), await compareKeyIndex(keyIndex, ref.tableId, placements)]).toEqual([context(step), { missing: 0, misplaced: 0, extra: 0 }]);
       }
+    }
+    if (converted) {
+      // Compaction applies the equality deletes of before the switch, and removes them.
+      for (let run = 0; run < 40 && (await equalityDeletes(tables)) > 0; run++) {
+        await upkeep.run(writer);
+        await until(() => upkeepSettled(upkeep, writer));
+      }
+      expect([context(30), await equalityDeletes(tables)]).toEqual([context(30), 0]);
+      const table = (await tables.load(id))!;
+      expect([context(30), await rowsOf(tables, table)]).toEqual([context(30), new Map([...model].sort((a, b) => a[0] - b[0]))]);
+      await expectWellFormed(tables, table, context(30));
+      seen.conversions++;
     }
     for (const [message, meta] of said) {
       if (message === 'compacted the table') seen.compactions++;
@@ -138,6 +161,7 @@ describe('upserts deleting by position', () => {
     expect(seen.carried).toBeGreaterThan(0);
     expect(seen.rebuilds).toBeGreaterThan(0);
     expect(seen.deletedByPosition).toBeGreaterThan(0);
+    expect(seen.conversions).toBeGreaterThan(0);
   });
 });
 
@@ -153,6 +177,11 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 async function* none(): AsyncGenerator<never> {}
+
+async function equalityDeletes(tables: IcebergTables): Promise<number> {
+  const live = await tables.liveFiles((await tables.load(id))!.metadata);
+  return live.deletes.filter((e) => e.dataFile.content === FileContent.EqualityDeletes).length;
+}
 
 async function rowsOf(tables: IcebergTables, table: LoadedTable): Promise<Map<number, [string, string]>> {
   const snapshot = currentSnapshot(table.metadata);

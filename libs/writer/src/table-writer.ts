@@ -33,6 +33,8 @@ export interface WriterSettings {
   readonly tableWrite: TableWriteSettings;
   /** How new upsert tables with a primary key delete rows: by position through a key index, or by equality (see keyedDeletes). */
   readonly upsertDeletes: UpsertDeletes;
+  /** Existing upsert tables with a primary key deleting by equality switch to position deletes at their next commit. */
+  readonly convertEqualityDeletes: boolean;
 }
 
 export type UpsertDeletes = 'position' | 'equality';
@@ -257,11 +259,22 @@ export class TableWriter {
     return true;
   }
 
-  /** The key index when this table deletes by position; undefined when it deletes by equality. */
+  /** The key index when this table deletes by position (or is converted to it now); undefined when it deletes by equality. */
   private keyIndexOf(table: LoadedTable): KeyIndex | undefined {
-    if (table.metadata.properties['philotes.mode'] !== 'upsert' || !deletesByPosition(table.metadata)) return undefined;
+    if (table.metadata.properties['philotes.mode'] !== 'upsert') return undefined;
+    if (!deletesByPosition(table.metadata) && !this.converts(table)) return undefined;
     if (!this.deps.keyIndex) throw new Error(`table ${this.qualified} deletes by position, and this writer was given no key index`);
     return this.deps.keyIndex;
+  }
+
+  /**
+   * An equality-delete table that its next commit switches to position deletes: asked for, and
+   * it has a primary key. Its index is built from its files (equality deletes applied) when it is
+   * loaded, and the commit records the property; compaction then applies and removes the
+   * equality deletes as it rewrites the files they hit.
+   */
+  private converts(table: LoadedTable): boolean {
+    return this.deps.settings().convertEqualityDeletes && this.deps.keyIndex !== undefined && !deletesByPosition(table.metadata) && (currentSchema(table.metadata)['identifier-field-ids']?.length ?? 0) > 0;
   }
 
   /**
@@ -417,7 +430,7 @@ export class TableWriter {
     faults.hit('writer.after-data-files');
 
     const touchesTable = dataFiles.length + deleteFiles.length > 0 || batch.truncated || layout.changed;
-    const change: TableChange = {
+    let change: TableChange = {
       operation: batch.truncated || deleteFiles.length > 0 ? 'overwrite' : 'append',
       addedDataFiles: dataFiles,
       addedDeleteFiles: deleteFiles,
@@ -438,6 +451,11 @@ export class TableWriter {
         ...(replay ? { 'philotes.replayed-events': String(replay.outcomes.length) } : {}),
       },
     };
+    if (keyed && touchesTable && !deletesByPosition(base.metadata)) {
+      // The conversion's commit: from here on the table says how it deletes.
+      change = { ...change, properties: { ...(change.properties ?? base.metadata.properties), [DELETES_PROPERTY]: BY_POSITION } };
+      this.deps.log.info('the table deletes by position from this commit on (its equality deletes stay until compaction applies them)', { table: this.qualified });
+    }
     const prepared = touchesTable ? await tables.prepare(base, change, { afterManifests: () => faults.hit('writer.after-manifests') }) : undefined;
     faults.hit('writer.after-metadata');
 

@@ -20,6 +20,7 @@ export function writerConfig(over: Partial<WriterConfig> = {}): WriterConfig {
     icebergPartitioning: [],
     icebergUnrepresentable: 'reject',
     icebergUpsertDeletes: 'position',
+    icebergConvertEqualityDeletes: false,
     icebergTargetFileSize: 64 * 1024 * 1024,
     icebergTableProperties: [],
     icebergSortOrder: [],

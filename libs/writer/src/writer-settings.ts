@@ -24,6 +24,7 @@ export interface WriterConfig {
   readonly icebergPartitioning: ReadonlyArray<{ readonly schema: string; readonly table: string; readonly fields: readonly ConfiguredPartitionField[] }>;
   readonly icebergUnrepresentable: Unrepresentable;
   readonly icebergUpsertDeletes: UpsertDeletes;
+  readonly icebergConvertEqualityDeletes: boolean;
   readonly icebergTargetFileSize: number;
   readonly icebergParquetCompression?: string;
   readonly icebergParquetRowGroupSize?: number;
@@ -69,6 +70,7 @@ export function writerSettingsOf(config: WriterConfig): WriterServiceSettings {
     partitioning,
     unrepresentable: config.icebergUnrepresentable,
     upsertDeletes: config.icebergUpsertDeletes,
+    convertEqualityDeletes: config.icebergUpsertDeletes === 'position' && config.icebergConvertEqualityDeletes,
     tableWrite: {
       globalProperties: globalWriteProperties(config),
       tableProperties: new Map(config.icebergTableProperties.map((e) => [tableKey(e.schema, e.table), e.properties])),
