@@ -197,6 +197,14 @@ describe('iceberg-writer partitioning', () => {
         expect(bound(summary.upper_bound)).toBe(Math.max(...present));
       });
     }
+    // A position delete applies only within its partition: each is in the spec and partition of every data file it names.
+    for (const file of table.files.filter((f) => f.content === 1)) {
+      const named = await duckdb<{ path: string }>(`SELECT DISTINCT file_path AS path FROM read_parquet('${fileURLToPath(file.path).replace(/'/g, "''")}')`);
+      // A file it names may have left by compaction since (the delete stays while it names a live one).
+      const targets = named.flatMap(({ path }) => data.filter((f) => f.path === path));
+      expect([file.path, targets.length > 0]).toEqual([file.path, true]);
+      for (const target of targets) expect([target.path, target.specId, JSON.stringify(target.partition)]).toEqual([target.path, file.specId, JSON.stringify(file.partition)]);
+    }
   }
 
   async function readAll(): Promise<{ payments: IcebergTableState; events: IcebergTableState; accounts: IcebergTableState }> {
@@ -219,7 +227,7 @@ describe('iceberg-writer partitioning', () => {
     await source.query('TRUNCATE payments');
     await insertPayments(30);
     await caughtUp();
-    // Updates and deletes of committed rows: equality deletes, one file per partition.
+    // Updates and deletes of committed rows: position deletes, one file per partition of the rows they delete.
     await churn();
     await caughtUp();
     await churn();
@@ -236,10 +244,11 @@ describe('iceberg-writer partitioning', () => {
         ],
       },
     ]);
-    expect(payments.files.filter((f) => f.content === 2).length).toBeGreaterThan(0);
+    expect(payments.files.filter((f) => f.content === 1).length).toBeGreaterThan(0);
+    expect(payments.files.filter((f) => f.content === 2)).toEqual([]);
     expect(payments.files.every((f) => f.specId === 0)).toBe(true);
     expect(new Set(payments.files.filter((f) => f.content === 0).map((f) => JSON.stringify(f.partition))).size).toBeGreaterThan(3);
-    expect(tables.accounts.files.filter((f) => f.content === 2).length).toBeGreaterThan(1);
+    expect(tables.accounts.files.filter((f) => f.content === 1).length).toBeGreaterThan(1);
     await expectAll(tables);
 
     // The setting changes: the next commit adds spec 1 and makes it default; old files keep spec 0.
@@ -264,8 +273,8 @@ describe('iceberg-writer partitioning', () => {
       [1000, 'id_bucket', 'bucket[4]'],
     ]);
     expect(new Set(payments.files.filter((f) => f.content === 0).map((f) => f.specId))).toEqual(new Set([0, 1]));
-    // A delete of a row still in a spec-0 file is written in spec 0 as well (a delete applies within its spec only).
-    expect(new Set(tables.accounts.files.filter((f) => f.content === 2).map((f) => f.specId))).toEqual(new Set([0, 1]));
+    // A delete of a row still in a spec-0 file is written in spec 0, of a row in a spec-1 file in spec 1 (a delete applies within its spec only).
+    expect(new Set(tables.accounts.files.filter((f) => f.content === 1).map((f) => f.specId))).toEqual(new Set([0, 1]));
     await expectAll(tables);
 
     // Compaction applies the deletes and rewrites the files it chooses (small ones of a partition,
