@@ -71,8 +71,13 @@ describe('iceberg-writer format version 3 (row lineage)', () => {
   async function mirrored(name: string, state: IcebergTableState): Promise<Map<string, { rowId: Cell; sequence: Cell }>> {
     const columns = name === 'items' ? ['id', 'v', 'ts', 'b', 'n'] : ['id', 'v'];
     const expected = await query<{ id: number; v: string }>(dbs.source.url, `SELECT id, v FROM ${name} ORDER BY id`);
-    const icebird = state.rows.map((r) => `${String(r.id)}|${String(r.v)}`).sort();
-    expect(icebird).toEqual(expected.map((r) => `${r.id}|${r.v}`).sort());
+    // icebird 0.3.1 reads no deletion vectors: a table with them is read by DuckDB with the vectors decoded by CRoaring.
+    const vectors = state.files.some((f) => f.fileFormat === 'puffin');
+    expect(state.rowsUnread !== undefined).toBe(vectors);
+    if (!vectors) {
+      const icebird = state.rows.map((r) => `${String(r.id)}|${String(r.v)}`).sort();
+      expect(icebird).toEqual(expected.map((r) => `${r.id}|${r.v}`).sort());
+    }
     const duck = await duckdbRows(state.metadataLocation, state.files, icebergCanonical, { lineage: true });
     expect(duck.map((r) => `${r.id}|${r.v}`).sort()).toEqual(expected.map((r) => `${r.id}|${r.v}`).sort());
     // Every column came through (the timestamp, bytes and numeric too), not null where the source is not.
@@ -121,8 +126,8 @@ describe('iceberg-writer format version 3 (row lineage)', () => {
     // The manifest list: a first_row_id for each data manifest, none for delete manifests.
     expect(items.manifests.filter((m) => (m.content === 0) !== (m.firstRowId !== undefined))).toEqual([]);
     // Deletes by deletion vector (a v3 table deleting by position): no equality delete, no position delete file.
-    expect(items.files.some((f) => f.content === 1 && f.fileFormat?.toUpperCase() === 'PUFFIN')).toBe(true);
-    expect(items.files.filter((f) => f.content === 2 || (f.content === 1 && f.fileFormat?.toUpperCase() !== 'PUFFIN'))).toEqual([]);
+    expect(items.files.some((f) => f.content === 1 && f.fileFormat === 'puffin')).toBe(true);
+    expect(items.files.filter((f) => f.content === 2 || (f.content === 1 && f.fileFormat !== 'puffin'))).toEqual([]);
     before = await mirrored('items', items);
     beforeFiles = new Set(items.files.map((f) => f.path));
     expectLineage(metadata, before);

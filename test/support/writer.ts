@@ -61,6 +61,8 @@ export interface IcebergTableState {
   readonly rows: IcebirdRow[];
   readonly files: IcebirdFile[];
   readonly manifests: ListedManifest[];
+  /** Set when icebird could not read the rows (deletion vectors): `rows` is then empty, not the table. */
+  readonly rowsUnread?: string;
 }
 
 /** The table as the SQL catalog names it, read by icebird; undefined when it does not exist. */

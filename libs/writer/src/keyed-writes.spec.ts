@@ -150,7 +150,7 @@ describe('upserts deleting by position', () => {
     for (const [message, meta] of said) {
       if (message === 'compacted the table') seen.compactions++;
       if (message === 'compacted the table' && meta?.deletesCarried) seen.carried++;
-      if (message === 'built the key index from the table\'s files' && Number(meta?.keys) > 0) seen.rebuilds++;
+      if (message === 'built the key index from the table\'s files' && Number(meta?.keyCount) > 0) seen.rebuilds++;
       seen.deletedByPosition += Number(meta?.deletedByPosition ?? 0);
     }
   });

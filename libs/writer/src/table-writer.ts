@@ -294,7 +294,7 @@ export class TableWriter {
       return rebuildKeyIndex(index, this.deps.tables, table.metadata, keyFields, this.ref.tableId, tx.unit);
     });
     if (rebuilt.duplicates > 0) this.deps.log.warn('the table holds keys twice: its key index places each at the row read last', { table: this.qualified, duplicates: rebuilt.duplicates });
-    this.deps.log.info('built the key index from the table\'s files', { table: this.qualified, keys: rebuilt.keys, ms: Math.round(performance.now() - started) });
+    this.deps.log.info('built the key index from the table\'s files', { table: this.qualified, keyCount: rebuilt.keys, ms: Math.round(performance.now() - started) });
   }
 
   /** The table, when it mirrors this source table; otherwise the table is refused (never merged). */
@@ -421,7 +421,7 @@ export class TableWriter {
     if (keyIndex) {
       // A commit that upgrades the table writes what its new version allows (deletion vectors from v3 on).
       const target = { ...base.metadata, 'format-version': write.formatVersion ?? base.metadata['format-version'] };
-      keyed = await keyedDeletes({ index: keyIndex, store: tables.store }, this.ref.tableId, target, () => tables.liveFiles(base.metadata), { truncated: batch.truncated, deletes: batch.deletes, keyCount: batch.keyFields.length }, placed!);
+      keyed = await keyedDeletes({ index: keyIndex, store: tables.store }, this.ref.tableId, target, () => tables.liveFiles(base.metadata), { truncated: batch.truncated, deletes: batch.deletes, keyCount: batch.keyFields.length }, placed!, { ...write.options, onLevelFallback: this.levelFallback });
       deleteFiles.push(...keyed.deleteFiles);
     } else {
       deleteFiles.push(...(await this.writeFiles(layout, write, FileContent.EqualityDeletes, batch.keyFields, batch.deletes, batch.keyFields.map((f) => f.id))));

@@ -383,8 +383,9 @@ async function difference(buffer: TestDatabase, source: LiveSource, table: Table
       live = live.filter((r) => (r._cdc_op === 'I' || r._cdc_op === 'R') && position(r) > cut);
     }
     actual = live.map((row) => JSON.stringify(columns.map((c) => comparableCell(c.type, row[c.name] ?? null))));
-    if (table.key === 'pk') {
-      // The second reader: icebird's own deletes, on the long key it matches correctly.
+    if (table.key === 'pk' && !iceberg.rowsUnread) {
+      // The second reader: icebird's own deletes, on the long key it matches correctly (icebird
+      // 0.3.1 reads no deletion vectors: a v3 table's rows are DuckDB's with the vectors decoded by CRoaring).
       const ids = [...byKey(iceberg.rows, 'id').keys()].sort();
       const want = expected.map((e) => String(JSON.parse(e)[0])).sort();
       if (JSON.stringify(ids) !== JSON.stringify(want)) return `icebird sees ids ${JSON.stringify(ids.slice(0, 10))}…, the source ${JSON.stringify(want.slice(0, 10))}…`;

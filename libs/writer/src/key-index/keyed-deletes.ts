@@ -1,4 +1,4 @@
-import { DataFile, deleteByPosition, IcebergSchema, LiveFiles, NestedField, ObjectStore, TableMetadata } from '@philotes/iceberg';
+import { DataFile, DataFileOptions, deleteByPosition, IcebergSchema, LiveFiles, NestedField, ObjectStore, TableMetadata } from '@philotes/iceberg';
 import { KEY_BYTES, KeyIndex, KeyIndexChange, keyName, rowIndexKey } from './key-index';
 
 /** The table property that marks an upsert table written by position through a key index (#15). */
@@ -65,6 +65,8 @@ export async function keyedDeletes(
   live: () => Promise<LiveFiles>,
   batch: { readonly truncated: boolean; readonly deletes: readonly unknown[][]; readonly keyCount: number },
   placed: PlacedFiles,
+  /** How a v2 table's position delete files are written (its Parquet properties). */
+  options: Omit<DataFileOptions, 'sort' | 'partition' | 'onWritten'> = {},
 ): Promise<KeyedDeletes> {
   const all = Array.from({ length: batch.keyCount }, (_, i) => i);
   const removed = batch.truncated ? [] : batch.deletes.map((values) => rowIndexKey(values, all));
@@ -77,7 +79,7 @@ export async function keyedDeletes(
     if (!positions) hits.set(at.path, (positions = []));
     positions.push(at.position);
   }
-  const written = hits.size > 0 ? await deleteByPosition(deps.store, metadata, await live(), hits) : { deleteFiles: [], removedEntries: [] };
+  const written = hits.size > 0 ? await deleteByPosition(deps.store, metadata, await live(), hits, options) : { deleteFiles: [], removedEntries: [] };
   return {
     ...written,
     hits: found.size,
