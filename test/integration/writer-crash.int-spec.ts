@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
+import { createObjectStore, IcebergTables, SqlCatalog } from '@philotes/iceberg';
+import { checkKeyIndex } from '@philotes/writer';
 import { BEFORE_COPY_SEQ } from '@philotes/buffer';
 import { AppProcess } from '../support/app-process';
 import { bufferedEvents, CaptureDatabases, createCaptureDatabases, RunningReader, sourceClient, startReader, waitCaughtUp } from '../support/capture';
@@ -8,7 +10,7 @@ import { query } from '../support/database';
 import { duckdb } from '../support/iceberg';
 import { eventually } from '../support/eventually';
 import { seededRandom, Workload } from '../support/workload';
-import { byKey, readIcebergTable, startWriter, tempWarehouse, waitWriterCaughtUp } from '../support/writer';
+import { byKey, readIcebergTable, startWriter, tempWarehouse, waitWriterCaughtUp, warehouseUri } from '../support/writer';
 
 const SEED = Number(process.env.PHILOTES_TEST_SEED ?? 20261121);
 const FAULT_POINTS = [
@@ -160,6 +162,18 @@ describe('iceberg-writer: kill -9 anywhere in the commit path loses and duplicat
       return !got || got.v !== row.v || got.note !== row.note;
     });
     expect(wrong.slice(0, 5)).toEqual([]);
+    // Deleted by position: the key index, changed in every commit's transaction, matches the files after every kill.
+    const metadata = JSON.parse(readFileSync(fileURLToPath(items!.metadataLocation), 'utf8')) as { properties: Record<string, string> };
+    expect(metadata.properties['philotes.deletes']).toBe('position');
+    expect(items!.files.filter((f) => f.content === 2)).toEqual([]);
+    const pool = new Pool({ connectionString: dbs.buffer.url, max: 2 });
+    try {
+      const tables = new IcebergTables(createObjectStore(warehouseUri(warehouse), { region: 'us-east-1', forcePathStyle: true }), new SqlCatalog('philotes', pool));
+      const [{ table_id: tableId }] = await query<{ table_id: number }>(dbs.buffer.url, "SELECT table_id FROM cdc_tables WHERE table_name = 'items'");
+      expect(await checkKeyIndex(pool, tables, tableId, { namespace: 'public', name: 'items' })).toMatchObject({ ok: true, missing: 0, misplaced: 0, extra: 0 });
+    } finally {
+      await pool.end();
+    }
 
     // The change log: every buffered event of items_log exactly once, with its operation and row.
     const log = await readIcebergTable(dbs.buffer.url, 'public', 'items_log');

@@ -202,6 +202,11 @@ export class IcebergUpkeep implements TableUpkeep {
     }
     const change = rebased.change;
     const relocations = ready.relocations;
+    if (!relocations && deletesByPosition(table.metadata)) {
+      // Planned before the table converted to position deletes: it kept no record of where its rows went.
+      this.deps.log.info('dropped a compaction: the table deletes by position since it was planned', { table: writer.qualified });
+      return table;
+    }
     if (relocations && (await this.keyIndex().snapshot(writer.ref.tableId)) !== snapshotOf(table.metadata)) {
       // An index behind its table is rebuilt by the writer first; moving it along would call it current.
       this.deps.log.info('dropped a compaction: the table\'s key index describes another snapshot', { table: writer.qualified });

@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { CommitUnit, RelocationRun } from '@philotes/iceberg';
 
@@ -49,8 +50,11 @@ export interface KeyIndexChange {
  * probability about n²/2¹²⁹, 10⁻¹⁵ at a billion keys.
  */
 export function indexKey(canonical: string): Uint8Array {
-  return createHash('sha256').update(canonical, 'utf8').digest().subarray(0, 16);
+  return (oneShot ? oneShot('sha256', canonical, 'buffer') : createHash('sha256').update(canonical, 'utf8').digest()).subarray(0, 16);
 }
+
+/** crypto.hash (Node 20.12 on): a digest without a Hash object, about twice as fast for short keys (measured); @types/node lacks it. */
+const oneShot = (crypto as unknown as { hash?: (algorithm: string, data: string, encoding: 'buffer') => Buffer }).hash;
 
 /**
  * The canonical text of a row's key cells (`indexes` into `row`), as both the writer's rows and

@@ -38,6 +38,13 @@ export class PlacedFiles {
     for (let i = 0; i < rows.length; i++) keys.set(rowIndexKey(rows[i], this.keyIndexes), i * KEY_BYTES);
     this.files.push({ path: file.filePath, keys });
   };
+
+  /** The keys placed, by name (see keyName). */
+  names(): Set<string> {
+    const names = new Set<string>();
+    for (const file of this.files) for (let at = 0; at < file.keys.length; at += KEY_BYTES) names.add(keyName(file.keys.subarray(at, at + KEY_BYTES)));
+    return names;
+  }
 }
 
 /** What a commit of a table deleting by position adds: delete files, vectors they replace, and the index's change. */
@@ -80,9 +87,11 @@ export async function keyedDeletes(
     positions.push(at.position);
   }
   const written = hits.size > 0 ? await deleteByPosition(deps.store, metadata, await live(), hits, options) : { deleteFiles: [], removedEntries: [] };
+  // An updated key is placed at its new row (which replaces the entry): only keys left without a row are removed.
+  const rewritten = removed.length > 0 && placed.files.length > 0 ? placed.names() : undefined;
   return {
     ...written,
     hits: found.size,
-    index: { ...(batch.truncated ? { cleared: true } : {}), removed, placedFiles: placed.files },
+    index: { ...(batch.truncated ? { cleared: true } : {}), removed: rewritten ? removed.filter((key) => !rewritten.has(keyName(key))) : removed, placedFiles: placed.files },
   };
 }

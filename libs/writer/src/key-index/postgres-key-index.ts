@@ -1,5 +1,5 @@
 import { CommitUnit, Queryable } from '@philotes/iceberg';
-import { assertMovesOnce, filePlacements, KeyIndex, KeyIndexChange, KeyLocation, keyName } from './key-index';
+import { assertMovesOnce, KEY_BYTES, KeyIndex, KeyIndexChange, KeyLocation, keyName } from './key-index';
 
 /** Rows one statement carries at most: bounds the parameters' size, whatever a commit holds. */
 const CHUNK = 50_000;
@@ -14,13 +14,21 @@ export class PostgresKeyIndex implements KeyIndex {
 
   async lookup(tableId: number, keys: readonly Uint8Array[]): Promise<Map<string, KeyLocation>> {
     const found = new Map<string, KeyLocation>();
+    const paths = new Map<string, string>();
     for (const chunk of chunks(keys)) {
-      const { rows } = await this.db.query<{ key: Buffer; path: string; pos: string }>(
-        `SELECT i.key, f.path, i.pos::text AS pos FROM iceberg_key_index i JOIN iceberg_key_index_files f USING (file_id)
-          WHERE i.table_id = $1 AND i.key = ANY($2::bytea[])`,
-        [tableId, chunk.map((k) => Buffer.from(k))],
+      // The keys go as one binary parameter and come back as their ordinal, with the file's
+      // number: a path per row would repeat the same few paths thousands of times.
+      const { rows } = await this.db.query<{ n: number; file_id: string; pos: string }>(
+        `SELECT w.n, i.file_id::text AS file_id, i.pos::text AS pos FROM generate_series(0, $3::int - 1) AS w(n)
+           JOIN iceberg_key_index i ON i.table_id = $1 AND i.key = substring($2::bytea FROM w.n * ${KEY_BYTES} + 1 FOR ${KEY_BYTES})`,
+        [tableId, packed(chunk), chunk.length],
       );
-      for (const row of rows) found.set(keyName(row.key), { path: row.path, position: Number(row.pos) });
+      const unknown = [...new Set(rows.map((r) => r.file_id).filter((id) => !paths.has(id)))];
+      if (unknown.length > 0) {
+        const named = await this.db.query<{ file_id: string; path: string }>('SELECT file_id::text AS file_id, path FROM iceberg_key_index_files WHERE file_id = ANY($1::bigint[])', [unknown]);
+        for (const row of named.rows) paths.set(row.file_id, row.path);
+      }
+      for (const row of rows) found.set(keyName(chunk[row.n]), { path: paths.get(row.file_id)!, position: Number(row.pos) });
     }
     return found;
   }
@@ -33,7 +41,11 @@ export class PostgresKeyIndex implements KeyIndex {
       await db.query('DELETE FROM iceberg_key_index_files WHERE table_id = $1', [tableId]);
     }
     for (const chunk of chunks(change.removed ?? [])) {
-      await db.query('DELETE FROM iceberg_key_index WHERE table_id = $1 AND key = ANY($2::bytea[])', [tableId, chunk.map((k) => Buffer.from(k))]);
+      await db.query(
+        `DELETE FROM iceberg_key_index i USING generate_series(0, $3::int - 1) AS w(n)
+          WHERE i.table_id = $1 AND i.key = substring($2::bytea FROM w.n * ${KEY_BYTES} + 1 FOR ${KEY_BYTES})`,
+        [tableId, packed(chunk), chunk.length],
+      );
     }
     // One statement may not touch a row twice: the last placement of a key wins.
     const placed = [...new Map((change.placed ?? []).map((p) => [keyName(p.key), p])).values()];
@@ -42,21 +54,25 @@ export class PostgresKeyIndex implements KeyIndex {
     const relocated = change.relocated ?? [];
     const ids = await this.fileIds(db, tableId, [...placed.map((p) => p.path), ...files.map((f) => f.path), ...moved.flatMap((m) => [m.from.path, m.to.path]), ...relocated.flatMap((r) => [r.from, r.to])]);
     for (const chunk of chunks(placed)) await this.place(db, tableId, chunk, ids);
-    // A file's rows hold distinct keys (a commit writes one row per key), placed a chunk at a time.
+    // A file's rows hold distinct keys (a commit writes one row per key): a chunk of its key
+    // buffer is one binary parameter, each row's position its offset in it. After a clear (a
+    // copy) no key can be there yet, and a plain insert skips the speculative one's cost.
     for (const file of files) {
-      let chunk: Array<{ key: Uint8Array } & KeyLocation> = [];
-      for (const placement of filePlacements(file)) {
-        chunk.push(placement);
-        if (chunk.length < CHUNK) continue;
-        await this.place(db, tableId, chunk, ids);
-        chunk = [];
+      const rows = file.keys.length / KEY_BYTES;
+      for (let at = 0; at < rows; at += CHUNK) {
+        const count = Math.min(CHUNK, rows - at);
+        await db.query(
+          `INSERT INTO iceberg_key_index (table_id, key, file_id, pos)
+           SELECT $1, substring($2::bytea FROM g * ${KEY_BYTES} + 1 FOR ${KEY_BYTES}), $3, $4::bigint + g FROM generate_series(0, $5::int - 1) AS g
+           ${change.cleared && placed.length === 0 ? '' : 'ON CONFLICT (table_id, key) DO UPDATE SET file_id = EXCLUDED.file_id, pos = EXCLUDED.pos'}`,
+          [tableId, Buffer.from(file.keys.buffer, file.keys.byteOffset + at * KEY_BYTES, count * KEY_BYTES), ids.get(file.path)!, at, count],
+        );
       }
-      if (chunk.length > 0) await this.place(db, tableId, chunk, ids);
     }
     for (const chunk of chunks(moved)) {
       await db.query(
         `UPDATE iceberg_key_index i SET file_id = m.to_file, pos = m.to_pos
-           FROM unnest($2::bytea[], $3::int[], $4::bigint[], $5::int[], $6::bigint[]) AS m(key, from_file, from_pos, to_file, to_pos)
+           FROM unnest($2::bytea[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) AS m(key, from_file, from_pos, to_file, to_pos)
           WHERE i.table_id = $1 AND i.key = m.key AND i.file_id = m.from_file AND i.pos = m.from_pos`,
         [
           tableId,
@@ -91,10 +107,10 @@ export class PostgresKeyIndex implements KeyIndex {
     }
   }
 
-  private async place(db: Queryable, tableId: number, placements: ReadonlyArray<{ readonly key: Uint8Array } & KeyLocation>, ids: ReadonlyMap<string, number>): Promise<void> {
+  private async place(db: Queryable, tableId: number, placements: ReadonlyArray<{ readonly key: Uint8Array } & KeyLocation>, ids: ReadonlyMap<string, string>): Promise<void> {
     await db.query(
       `INSERT INTO iceberg_key_index (table_id, key, file_id, pos)
-       SELECT $1, u.key, u.file_id, u.pos FROM unnest($2::bytea[], $3::int[], $4::bigint[]) AS u(key, file_id, pos)
+       SELECT $1, u.key, u.file_id, u.pos FROM unnest($2::bytea[], $3::bigint[], $4::bigint[]) AS u(key, file_id, pos)
        ON CONFLICT (table_id, key) DO UPDATE SET file_id = EXCLUDED.file_id, pos = EXCLUDED.pos`,
       [tableId, placements.map((p) => Buffer.from(p.key.buffer, p.key.byteOffset, p.key.byteLength)), placements.map((p) => ids.get(p.path)!), placements.map((p) => String(p.position))],
     );
@@ -111,13 +127,25 @@ export class PostgresKeyIndex implements KeyIndex {
   }
 
   /** The files' numbers, numbering the new ones. */
-  private async fileIds(db: Queryable, tableId: number, paths: readonly string[]): Promise<Map<string, number>> {
+  private async fileIds(db: Queryable, tableId: number, paths: readonly string[]): Promise<Map<string, string>> {
     const distinct = [...new Set(paths)];
     if (distinct.length === 0) return new Map();
-    await db.query('INSERT INTO iceberg_key_index_files (table_id, path) SELECT $1, p FROM unnest($2::text[]) AS p ON CONFLICT (table_id, path) DO NOTHING', [tableId, distinct]);
-    const { rows } = await db.query<{ file_id: number; path: string }>('SELECT file_id, path FROM iceberg_key_index_files WHERE table_id = $1 AND path = ANY($2::text[])', [tableId, distinct]);
+    // Only the paths not numbered yet: an insert ON CONFLICT DO NOTHING would draw a number for each path it skips.
+    await db.query(
+      `INSERT INTO iceberg_key_index_files (table_id, path)
+       SELECT $1, p FROM unnest($2::text[]) AS p
+        WHERE NOT EXISTS (SELECT 1 FROM iceberg_key_index_files f WHERE f.table_id = $1 AND f.path = p)
+       ON CONFLICT (table_id, path) DO NOTHING`,
+      [tableId, distinct],
+    );
+    const { rows } = await db.query<{ file_id: string; path: string }>('SELECT file_id::text AS file_id, path FROM iceberg_key_index_files WHERE table_id = $1 AND path = ANY($2::text[])', [tableId, distinct]);
     return new Map(rows.map((r) => [r.path, r.file_id]));
   }
+}
+
+/** Keys as one buffer, 16 bytes each. */
+function packed(keys: readonly Uint8Array[]): Buffer {
+  return Buffer.concat(keys.map((k) => (k.length === KEY_BYTES ? k : Buffer.from(k))));
 }
 
 function chunks<T>(items: readonly T[]): T[][] {

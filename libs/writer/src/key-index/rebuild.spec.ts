@@ -1,7 +1,7 @@
 import { currentSnapshot, FileContent, IcebergTables, LoadedTable, MemoryCatalog, MemoryObjectStore, TableChange, writeDataFile, writeDeletionVectors, writePositionDeleteFile } from '@philotes/iceberg';
 import { keyName, rowIndexKey } from './key-index';
 import { MemoryKeyIndex } from './memory-key-index';
-import { compareKeyIndex, KeyPlacement, liveKeyPlacements } from './rebuild';
+import { compareKeyIndex, KeyPlacement, liveKeyPlacements, rebuildKeyIndex } from './rebuild';
 
 /** Rebuilding the key index from a table's own files, every kind of delete applied, and comparing an index with them. */
 
@@ -79,5 +79,19 @@ describe('key index rebuild', () => {
     const duplicates: string[] = [];
     for await (const p of liveKeyPlacements(tables, prepared.metadata, currentSnapshot(prepared.metadata)!['snapshot-id'], [schema.fields[0]], (key) => duplicates.push(keyName(key)))) void p;
     expect(duplicates).toEqual([keyName(rowIndexKey([1], [0]))]);
+  });
+
+  it('rebuilds a key two files hold once, so the keys placed exceed the index by the keys held twice', async () => {
+    const tables = new IcebergTables(new MemoryObjectStore(), new MemoryCatalog());
+    const table = await tables.create(id, schema, {});
+    const files = [await writeDataFile(tables.store, table.metadata.location, schema, schema.fields, [[1, 'a'], [2, 'b']]), await writeDataFile(tables.store, table.metadata.location, schema, schema.fields, [[1, 'c']])];
+    const prepared = await tables.prepare(table, { operation: 'append', addedDataFiles: files, addedDeleteFiles: [] });
+    const index = new MemoryKeyIndex();
+    const unit = enlisting();
+    const rebuilt = await rebuildKeyIndex(index, tables, prepared.metadata, [schema.fields[0]], 9, unit.unit, 1);
+    unit.commit();
+    expect(rebuilt).toEqual({ keys: 3, duplicates: 0 });
+    expect(await index.size(9)).toBe(2);
+    expect(await index.snapshot(9)).toBe(String(currentSnapshot(prepared.metadata)!['snapshot-id']));
   });
 });

@@ -8,8 +8,9 @@ export interface KeyPlacement extends KeyLocation {
 
 /**
  * Every live key of a snapshot and where it is — the table's own files read, every kind of delete
- * applied — one data file at a time: what rebuilds a missing or suspect index. A key held twice
- * (a table another engine wrote without deletes) is reported by `onDuplicate` and placed last seen.
+ * applied — one data file at a time: what rebuilds a missing or suspect index. Memory holds one
+ * file's keys: a key held twice within a file is reported by `onDuplicate`; across files (a table
+ * another engine wrote without deletes) the index tells, holding it once (see rebuildKeyIndex).
  */
 export async function* liveKeyPlacements(
   tables: IcebergTables,
@@ -22,11 +23,11 @@ export async function* liveKeyPlacements(
   const unpartitioned = unpartitionedSpecIds(metadata['partition-specs']);
   const equality = await deletedKeys(tables.store, keyFields, live.deletes.filter((e) => e.dataFile.content === FileContent.EqualityDeletes), unpartitioned);
   const positions = await PositionDeleteIndex.read(tables.store, live.deletes);
-  const seen = new Set<string>();
   const indexes = keyFields.map((_, i) => i);
   for (const entry of live.data) {
     const removed = positions.deletedIn(entry);
     const rows = readRows(await tables.store.get(entry.dataFile.filePath), keyFields);
+    const seen = new Set<string>();
     for (let position = 0; position < rows.length; position++) {
       if (removed?.has(position) || (equality.length > 0 && isDeleted(rows[position], sequenceOf(entry), equality, deleteScope(entry, unpartitioned)))) continue;
       const key = rowIndexKey(rows[position], indexes);
@@ -73,7 +74,7 @@ export async function compareKeyIndex(index: KeyIndex, tableId: number, placemen
 /**
  * Replaces the table's index with the one its current snapshot's files give, inside `unit` (so
  * with the position check of the caller's transaction): the keys are placed a chunk at a time,
- * never all in memory. Returns how many keys it placed and how many were held twice.
+ * never all in memory. Returns how many keys it placed and how many a file held twice.
  */
 export async function rebuildKeyIndex(
   index: KeyIndex,
@@ -86,6 +87,7 @@ export async function rebuildKeyIndex(
 ): Promise<{ readonly keys: number; readonly duplicates: number }> {
   await index.apply(tableId, { cleared: true }, unit);
   let keys = 0;
+  // Within a file; across files, the caller compares `keys` with the index's size once committed.
   let duplicates = 0;
   if (snapshotOf(metadata) !== NO_SNAPSHOT) {
     let pending: KeyPlacement[] = [];
