@@ -162,7 +162,8 @@ export async function drainWithWriter(bufferUrl: string, table: string, mode: 'a
   try {
     await writeOneTableAfresh(buffer, table);
     await buffer.query('DELETE FROM iceberg_tables');
-    await buffer.query('DELETE FROM iceberg_key_index; DELETE FROM iceberg_key_index_files; DELETE FROM iceberg_key_index_state');
+    // Truncated, not deleted: the size measured after the run is then this run's alone.
+    await buffer.query('TRUNCATE iceberg_key_index, iceberg_key_index_files, iceberg_key_index_state');
     const last = await lastEventOf(buffer, table);
     if (!last) throw new Error(`the buffer holds no events of ${table}`);
     const { lsn, seq, events } = last;
