@@ -140,4 +140,15 @@ describe('key index', () => {
     expect((await index.lookup(b, keys)).size).toBe(0);
     expect((await index.lookup(a, [keys[77_777]])).get(keyName(keys[77_777]))).toEqual({ path: 'f', position: 77_777 });
   });
+  it('fences a writer of the release before integer keys: its record of the snapshot fails, an index in another form describes none', async () => {
+    const index = new PostgresKeyIndex(db);
+    const tableId = tableIds[21];
+    await inUnit(false, (unit) => index.apply(tableId, { placed: [{ key: indexKey('fenced'), path: 'f', position: 0 }], snapshotId: '42' }, unit));
+    expect(await index.snapshot(tableId)).toBe('42');
+    // The earlier release's statement (no key form) rolls its whole commit back.
+    await expect(inUnit(false, (unit) => unit.db.query('INSERT INTO iceberg_key_index_state (table_id, snapshot_id) VALUES ($1, 43) ON CONFLICT (table_id) DO UPDATE SET snapshot_id = EXCLUDED.snapshot_id', [tableId]).then(() => undefined))).rejects.toThrow(/key_form/);
+    expect(await index.snapshot(tableId)).toBe('42');
+    await db.query('UPDATE iceberg_key_index_state SET key_form = 1 WHERE table_id = $1', [tableId]);
+    expect(await index.snapshot(tableId)).toBeUndefined();
+  });
 });

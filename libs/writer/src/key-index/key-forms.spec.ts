@@ -9,6 +9,7 @@ import { TableWriter } from '../table-writer';
 import { WriterMetrics } from '../writer-metrics';
 import { writerSettingsOf } from '../writer-settings';
 import { keyFieldsOf } from './keyed-deletes';
+import { indexKey, keyText, rowIndexKey } from './key-index';
 import { MemoryKeyIndex } from './memory-key-index';
 import { compareKeyIndex, liveKeyPlacements } from './rebuild';
 
@@ -53,5 +54,29 @@ describe('key index forms', () => {
     const placements = liveKeyPlacements(tables, table.metadata, currentSnapshot(table.metadata)!['snapshot-id'], keyFieldsOf(currentSchema(table.metadata)));
     expect(await compareKeyIndex(keyIndex, ref.tableId, placements)).toEqual({ missing: 0, misplaced: 0, extra: 0 });
     expect(await keyIndex.size(ref.tableId)).toBe(keys.length);
+  });
+});
+
+describe('integer keys', () => {
+  const direct = (value: unknown) => rowIndexKey([value], [0]);
+  const hex = (value: unknown) => Buffer.from(direct(value)).toString('hex');
+
+  it('index a one-integer key as the integer, in the integers’ order, a number and a bigint alike', () => {
+    const values = [-(2n ** 63n), -(2n ** 53n), -1_000_000_007n, -1n, 0n, 1n, 2n ** 31n, 2n ** 32n + 5n, 2n ** 53n - 1n, 2n ** 62n, 2n ** 63n - 1n];
+    const keys = values.map(hex);
+    expect([...keys].sort()).toEqual(keys);
+    for (const v of values) {
+      expect(hex(v).slice(0, 16)).toBe('0'.repeat(16));
+      if (v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) expect(hex(Number(v))).toBe(hex(v));
+    }
+    // A double past 2^53 is still an integer: the bigint of the same value.
+    expect(hex(2 ** 60)).toBe(hex(2n ** 60n));
+  });
+
+  it('digest every other key: fractions, out-of-range bigints, text, several columns', () => {
+    const digested = [1.5, 2n ** 63n, -(2n ** 63n) - 1n, '12', true, Number.NaN];
+    for (const v of digested) expect(direct(v)).toEqual(indexKey(keyText([v], [0])));
+    expect(rowIndexKey([1, 2], [0, 1])).toEqual(indexKey(keyText([1, 2], [0, 1])));
+    expect(new Set([...digested.map(hex), hex(0), hex(1)]).size).toBe(digested.length + 2);
   });
 });

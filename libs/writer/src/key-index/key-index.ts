@@ -42,6 +42,8 @@ export interface KeyIndexChange {
   readonly relocated?: readonly RelocationRun[];
   /** The snapshot the index describes once the change stands (the commit's own). */
   readonly snapshotId?: string;
+  /** The snapshot the change was made on (the table's before the commit): lets a cache over the index follow it. */
+  readonly baseSnapshotId?: string;
 }
 
 /**
@@ -71,9 +73,43 @@ export function keyText(row: readonly unknown[], indexes: readonly number[]): st
   return text;
 }
 
-/** The index key of a row's key cells (see {@link keyText}). */
+/**
+ * The index key of a row's key cells. A key of one integer cell (most primary keys: serials,
+ * identities, snowflake ids) is the integer itself, not a digest: eight zero bytes, then the value
+ * as 64 bits big-endian with its sign bit flipped, so keys sort as the integers do and a table
+ * keyed by an increasing id adds its keys at the right edge of the index's B-tree, where a digest
+ * scatters them over every page (measured: most of a placement's cost). No digest can be mistaken
+ * for one unless its first eight bytes are zero (2⁻⁶⁴), and a table's keys are all of one form.
+ * Other keys are digests of their canonical text ({@link keyText}); an integer-valued number and a
+ * bigint meet in both forms, as they do there.
+ */
 export function rowIndexKey(row: readonly unknown[], indexes: readonly number[]): Uint8Array {
+  if (indexes.length === 1) {
+    const direct = integerKey(row[indexes[0]]);
+    if (direct) return direct;
+  }
   return indexKey(keyText(row, indexes));
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+function integerKey(value: unknown): Uint8Array | undefined {
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) return undefined;
+    if (!Number.isSafeInteger(value)) return integerKey(BigInt(value));
+    // Without a BigInt: the high and low 32 bits (a safe integer's high word fits an int32).
+    const key = new Uint8Array(KEY_BYTES);
+    const view = new DataView(key.buffer);
+    const high = Math.floor(value / 2 ** 32);
+    view.setUint32(8, ((high >>> 0) ^ 0x80000000) >>> 0);
+    view.setUint32(12, value - high * 2 ** 32);
+    return key;
+  }
+  if (typeof value !== 'bigint' || value < INT64_MIN || value > INT64_MAX) return undefined;
+  const key = new Uint8Array(KEY_BYTES);
+  new DataView(key.buffer).setBigUint64(8, BigInt.asUintN(64, value) ^ (1n << 63n));
+  return key;
 }
 
 /** The bytes of an index key. */

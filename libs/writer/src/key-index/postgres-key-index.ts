@@ -1,6 +1,12 @@
 import { CommitUnit, Queryable } from '@philotes/iceberg';
 import { assertMovesOnce, KEY_BYTES, KeyIndex, KeyIndexChange, KeyLocation, keyName } from './key-index';
 
+/**
+ * The form of the keys this release writes (see rowIndexKey; migration 0008): 2, one integer column
+ * as the integer. An index recorded in another form describes no snapshot, so it is rebuilt.
+ */
+const KEY_FORM = 2;
+
 /** Rows one statement carries at most: bounds the parameters' size, whatever a commit holds. */
 const CHUNK = 50_000;
 
@@ -96,7 +102,10 @@ export class PostgresKeyIndex implements KeyIndex {
       }
     }
     if (change.snapshotId !== undefined) {
-      await db.query('INSERT INTO iceberg_key_index_state (table_id, snapshot_id) VALUES ($1, $2) ON CONFLICT (table_id) DO UPDATE SET snapshot_id = EXCLUDED.snapshot_id', [tableId, change.snapshotId]);
+      await db.query(
+        'INSERT INTO iceberg_key_index_state (table_id, snapshot_id, key_form) VALUES ($1, $2, $3) ON CONFLICT (table_id) DO UPDATE SET snapshot_id = EXCLUDED.snapshot_id, key_form = EXCLUDED.key_form',
+        [tableId, change.snapshotId, KEY_FORM],
+      );
     }
     if (change.droppedFiles?.length) {
       await db.query(
@@ -117,7 +126,7 @@ export class PostgresKeyIndex implements KeyIndex {
   }
 
   async snapshot(tableId: number): Promise<string | undefined> {
-    const { rows } = await this.db.query<{ snapshot_id: string }>('SELECT snapshot_id::text FROM iceberg_key_index_state WHERE table_id = $1', [tableId]);
+    const { rows } = await this.db.query<{ snapshot_id: string }>('SELECT snapshot_id::text FROM iceberg_key_index_state WHERE table_id = $1 AND key_form = $2', [tableId, KEY_FORM]);
     return rows[0]?.snapshot_id;
   }
 
