@@ -9,7 +9,7 @@ import type { Logger } from '@philotes/logging';
 import { METRICS_REGISTRY } from '@philotes/metrics';
 import type { InstanceIdentity } from '@philotes/lifecycle';
 import { BUFFER_POOL, CONFIG_STORE, FAULTS, INSTANCE_IDENTITY, LOGGER, PipelineWorker } from '@philotes/runtime';
-import { BufferRetention, IcebergUpkeep, PostgresKeyIndex, postgresWriterBuffer, TableWriter, WriterMetrics, WriterService, writerSettingsOf } from '@philotes/writer';
+import { BufferRetention, CachedKeyIndex, IcebergUpkeep, PostgresKeyIndex, postgresWriterBuffer, TableWriter, WriterMetrics, WriterService, writerSettingsOf } from '@philotes/writer';
 
 /** The writer as the lifecycle runs it: started after boot; on SIGTERM it finishes its commits. */
 @Injectable()
@@ -34,8 +34,10 @@ export class IcebergWriterWorker implements PipelineWorker {
     const metrics = new WriterMetrics(registry);
     // The buffer database as the table writers see it, shared by every table writer of this process.
     const buffer = new PostgresTableBuffer(pool);
-    // Upsert tables deleting by position: their keys' rows, in the buffer database (lookups read through the pool).
-    const keyIndex = new PostgresKeyIndex(pool);
+    // Upsert tables deleting by position: their keys' rows, in the buffer database (lookups read through the pool),
+    // the recent ones remembered by this process.
+    const stored = new PostgresKeyIndex(pool);
+    const keyIndex = config.settings.icebergKeyIndexCacheKeys > 0 ? new CachedKeyIndex(stored, config.settings.icebergKeyIndexCacheKeys) : stored;
     this.service = new WriterService({
       buffer: postgresWriterBuffer(pool, config.settings.databaseUrl),
       tableWriter: (ref) => new TableWriter(ref, { buffer, tables, settings, metrics, faults, log: logger, keyIndex }),

@@ -87,6 +87,7 @@ describe('loadSettings', () => {
     ['PHILOTES_CDC_BATCH_SIZE', '0', 'PHILOTES_CDC_BATCH_SIZE="0": must be between 1 and 1000000'],
     ['PHILOTES_CDC_BATCH_SIZE', '1.5', 'PHILOTES_CDC_BATCH_SIZE="1.5": must be a whole number'],
     ['PHILOTES_CDC_SOURCE_PORT', '70000', 'PHILOTES_CDC_SOURCE_PORT="70000": must be between 1 and 65535'],
+    ['PHILOTES_ICEBERG_KEY_INDEX_CACHE_KEYS', '-1', 'PHILOTES_ICEBERG_KEY_INDEX_CACHE_KEYS="-1": must be between 0 and 100000000'],
     ['PHILOTES_CDC_FLUSH_INTERVAL', '10', 'PHILOTES_CDC_FLUSH_INTERVAL="10": must be a duration such as 500ms, 10s, 5m, 1h or 168h'],
     ['PHILOTES_CDC_FLUSH_INTERVAL', '5 seconds', 'PHILOTES_CDC_FLUSH_INTERVAL="5 seconds": must be a duration such as 500ms, 10s, 5m, 1h or 168h'],
     ['PHILOTES_CDC_FLUSH_INTERVAL', '2h', 'PHILOTES_CDC_FLUSH_INTERVAL="2h": must be between 10ms and 1h'],

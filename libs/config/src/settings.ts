@@ -250,6 +250,15 @@ export class PhilotesSettings {
   })
   icebergConvertEqualityDeletes!: boolean;
 
+  @Setting({
+    env: 'PHILOTES_ICEBERG_KEY_INDEX_CACHE_KEYS',
+    kind: 'integer',
+    default: '1000000',
+    doc: 'Keys of upsert tables deleting by position whose rows a writer process remembers, over all the tables it works on (the ones it wrote or looked up last; the largest table gives up its oldest first): an update or delete of such a key is resolved in memory instead of by a lookup in the buffer database. About 100 bytes each (measured: the default holds about 100 MB); 0 turns the cache off.',
+  })
+  @InRange(0, 100_000_000)
+  icebergKeyIndexCacheKeys!: number;
+
   @Setting({ env: 'PHILOTES_ICEBERG_TARGET_FILE_SIZE', kind: 'size', default: '64MB', reloadable: true, doc: 'Data written per commit of a table while it has a backlog (estimated from the buffered events); keeps a million rows from becoming thousands of files. The default of write.target-file-size-bytes: a table that records that property (per-table setting, another engine) uses its own.' })
   @InRange(1024, 4 * 1024 ** 3)
   icebergTargetFileSize!: number;

@@ -10,6 +10,7 @@ export * from './writer-settings';
 export * from './key-index/key-index';
 export * from './key-index/memory-key-index';
 export * from './key-index/postgres-key-index';
+export * from './key-index/cached-key-index';
 export * from './key-index/rebuild';
 export * from './key-index/keyed-deletes';
 export * from './key-index/keyed-rows';

@@ -472,7 +472,7 @@ export class TableWriter {
           throw new CommitConflictError(this.qualified);
         }
         // The index moves with the table: the same transaction, or neither.
-        if (keyed && prepared) await keyIndex!.apply(this.ref.tableId, { ...keyed.index, snapshotId: snapshotOf(prepared.metadata) }, tx.unit);
+        if (keyed && prepared) await keyIndex!.apply(this.ref.tableId, { ...keyed.index, snapshotId: snapshotOf(prepared.metadata), baseSnapshotId: snapshotOf(base.metadata) }, tx.unit);
         faults.hit('writer.after-swap');
         const owned = replay
           ? await tx.confirm(this.ref.tableId, this.position!)
