@@ -118,6 +118,8 @@ interface Result {
 interface Amplification {
   readonly deletesPerDataFile: number;
   readonly deleteRowsPerRow: number;
+  /** Delete rows a reader of every live data file reads, per live row (absent from results measured before it was). */
+  readonly deleteRowsReadPerRow?: number;
   readonly liveFiles: number;
 }
 
@@ -127,10 +129,14 @@ const row = (id: number, version: number) => [BigInt(id), BigInt(version), `labe
  * What a reader pays: delete files per data file, and delete rows each live row is compared
  * against: every equality delete of a later sequence number; of position deletes, the rows of the
  * files that apply to its file (same or later sequence number, naming its file or no single file:
- * a reader reads such a file whole), and of deletion vectors its own file's vector alone.
+ * a reader reads such a file whole), and of deletion vectors its own file's vector alone. That
+ * product is what an equality delete costs a reader that compares naively; a reader of position
+ * deletes or vectors merges them with its rows by position instead, so what it pays is the delete
+ * rows it reads: read per live row, summed over the data files each is read for.
  */
 function amplification(live: LiveFiles): Amplification {
   let compared = 0;
+  let read = 0;
   let rows = 0;
   for (const data of live.data) {
     const applies = (d: ManifestEntry) =>
@@ -139,9 +145,10 @@ function amplification(live: LiveFiles): Amplification {
         : sequenceOf(d) >= sequenceOf(data) && (d.dataFile.reference?.referencedDataFile ?? data.dataFile.filePath) === data.dataFile.filePath;
     const deleteRows = live.deletes.filter(applies).reduce((sum, d) => sum + d.dataFile.recordCount, 0);
     compared += deleteRows * data.dataFile.recordCount;
+    read += deleteRows;
     rows += data.dataFile.recordCount;
   }
-  return { deletesPerDataFile: live.deletes.length / Math.max(1, live.data.length), deleteRowsPerRow: compared / Math.max(1, rows), liveFiles: live.data.length + live.deletes.length };
+  return { deletesPerDataFile: live.deletes.length / Math.max(1, live.data.length), deleteRowsPerRow: compared / Math.max(1, rows), deleteRowsReadPerRow: read / Math.max(1, rows), liveFiles: live.data.length + live.deletes.length };
 }
 
 /** The policy before: every data file older than the newest delete (or small), with every delete applied and removed. */
@@ -358,7 +365,14 @@ function tableRow(r: Result): string {
   const end = r.amplifications.at(-1)!;
   const p = r.parameters;
   const waits = r.runs.map((run) => run.waitSeconds ?? run.seconds);
-  return `| ${r.distribution} | ${label(r)} | ${p.rows.toLocaleString()} / ${p.seconds / 60} min | ${r.runs.length}${r.runs.some((run) => run.dropped) ? ` (${r.runs.filter((run) => run.dropped).length} dropped)` : ''} | ${mb(bytes)} MB | ${mean(r.runs.map((run) => run.files)).toFixed(1)} files, ${mb(mean(r.runs.map((run) => run.bytes)))} MB | ${max(r.runs.map((run) => run.files))} files, ${mb(max(r.runs.map((run) => run.bytes)))} MB | ${mean(r.runs.map((run) => run.seconds)).toFixed(2)} s / ${max(r.runs.map((run) => run.seconds)).toFixed(2)} s (planning ${mean(r.runs.map((run) => run.planSeconds)).toFixed(2)} s) | **${mean(waits).toFixed(2)} s / ${max(waits).toFixed(2)} s** | ${mean(r.commitSeconds).toFixed(2)} s | ${end.liveFiles} (${max(r.amplifications.map((a) => a.liveFiles))}) | ${end.deletesPerDataFile.toFixed(2)} (${max(r.amplifications.map((a) => a.deletesPerDataFile)).toFixed(2)}) | ${end.deleteRowsPerRow.toFixed(0)} (${max(r.amplifications.map((a) => a.deleteRowsPerRow)).toFixed(0)}) |`;
+  return `| ${r.distribution} | ${label(r)} | ${p.rows.toLocaleString()} / ${p.seconds / 60} min | ${r.runs.length}${r.runs.some((run) => run.dropped) ? ` (${r.runs.filter((run) => run.dropped).length} dropped)` : ''} | ${mb(bytes)} MB | ${mean(r.runs.map((run) => run.files)).toFixed(1)} files, ${mb(mean(r.runs.map((run) => run.bytes)))} MB | ${max(r.runs.map((run) => run.files))} files, ${mb(max(r.runs.map((run) => run.bytes)))} MB | ${mean(r.runs.map((run) => run.seconds)).toFixed(2)} s / ${max(r.runs.map((run) => run.seconds)).toFixed(2)} s (planning ${mean(r.runs.map((run) => run.planSeconds)).toFixed(2)} s) | **${mean(waits).toFixed(2)} s / ${max(waits).toFixed(2)} s** | ${mean(r.commitSeconds).toFixed(2)} s | ${end.liveFiles} (${max(r.amplifications.map((a) => a.liveFiles))}) | ${end.deletesPerDataFile.toFixed(2)} (${max(r.amplifications.map((a) => a.deletesPerDataFile)).toFixed(2)}) | ${end.deleteRowsPerRow.toFixed(0)} (${max(r.amplifications.map((a) => a.deleteRowsPerRow)).toFixed(0)}) | ${readPerRow(r)} |`;
+}
+
+/** Delete rows read per live row at the end (the most before a run), for results that measured it. */
+function readPerRow(r: Result): string {
+  const end = r.amplifications.at(-1)!.deleteRowsReadPerRow;
+  if (end === undefined) return '—';
+  return `${end.toFixed(3)} (${max(r.amplifications.map((a) => a.deleteRowsReadPerRow ?? 0)).toFixed(3)})`;
 }
 
 /** Read amplification before the runs at every tenth of the simulated time: whether it stays bounded or grows. */
@@ -393,8 +407,8 @@ function report(results: readonly Result[]): string {
       : 'The "rows / simulated time" column says each scenario\'s size: the issue\'s is 10,000,000 rows for 60 simulated minutes; a smaller one is labelled so by its numbers. The old policy rewrites the whole table every minute, which at full size for an hour is more than this machine runs in a session.',
     `Parameters: BENCH_COMPACTION_RATE=${p.rate} BENCH_COMPACTION_COMMIT_SECONDS=${p.commitSeconds} BENCH_COMPACTION_BASE_FILES=${p.baseFiles} BENCH_COMPACTION_MAX_FILES=${p.maxFiles}, with BENCH_COMPACTION_ROWS and BENCH_COMPACTION_SECONDS as in each row. Two scenarios at a time on this 2-core machine, so run times include some contention.`,
     '',
-    '| keys | deletes; compaction | rows / simulated time | runs | bytes rewritten in all | per run, mean | largest run | run time mean / max | commits waited mean / max | commit time mean | live files at end (max) | delete files per data file at end (max) | delete rows compared per live row at end (max) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| keys | deletes; compaction | rows / simulated time | runs | bytes rewritten in all | per run, mean | largest run | run time mean / max | commits waited mean / max | commit time mean | live files at end (max) | delete files per data file at end (max) | delete rows compared per live row at end (max) | delete rows read per live row at end (max) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(tableRow),
     '',
     ratios.length > 0 ? `The old policy rewrote ${ratios.join(' and ')}.` : '',
