@@ -35,6 +35,13 @@ export function storeKeyReader(store: ObjectStore): KeyColumnReader {
  * table the rows keep their lineage: `_row_id` and `_last_updated_sequence_number` are written
  * out for every row copied (spec, Row Lineage: a row moved unchanged keeps both).
  */
+/**
+ * A copied row's old place, carried on the row itself (a symbol, so no writer sees it): a Map from
+ * rows to places stops at 2^24 entries, fewer rows than one run of a narrow table may rewrite.
+ */
+const ORIGIN = Symbol('origin');
+type Traced = unknown[] & { [ORIGIN]?: RowLocation };
+
 export async function compact(store: ObjectStore, table: LoadedTable, plan: CompactionPlan, targetFileSize: number, relocations?: RowRelocations): Promise<TableChange> {
   const schema = currentSchema(table.metadata);
   const spec = defaultSpec(table.metadata);
@@ -43,9 +50,8 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
   const positions = await PositionDeleteIndex.read(store, plan.appliedPositions ?? []);
   // Written as the table's properties and sort order say now (another engine may have set them).
   // Where each pending row came from, told to `relocations` once its new file has placed it.
-  const origin = new Map<unknown[], RowLocation>();
   const onWritten = (file: DataFile, rows: readonly unknown[][]) => {
-    for (let position = 0; position < rows.length; position++) relocations!.add(origin.get(rows[position])!, { path: file.filePath, position });
+    for (let position = 0; position < rows.length; position++) relocations!.add((rows[position] as Traced)[ORIGIN]!, { path: file.filePath, position });
   };
   const options = { parquet: parquetOptionsOf(table.metadata.properties), sort: writableSortOrder(table.metadata), ...(relocations ? { onWritten } : {}) };
   const lineage = tracksRowLineage(table.metadata);
@@ -62,7 +68,6 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
     added.push(...(await writePartitionedFiles(store, table.metadata.location, schema, spec, fields, pending, undefined, undefined, options)));
     pending = [];
     pendingBytes = 0;
-    origin.clear();
   };
   for (const group of plan.groups) {
     for (const entry of [...group.rewrite].sort((a, b) => sequenceOf(a) - sequenceOf(b))) {
@@ -77,7 +82,7 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
         // The position is the row's in its file, before deletes: what its inherited _row_id counts.
         if (lineage) [row[at], row[at + 1]] = lineageOf(entry, position, row[at], row[at + 1]);
         pending.push(row);
-        if (relocations) origin.set(row, { path: entry.dataFile.filePath, position });
+        if (relocations) (row as Traced)[ORIGIN] = { path: entry.dataFile.filePath, position };
         kept++;
       }
       pendingBytes += kept === 0 ? 0 : (entry.dataFile.fileSizeInBytes * kept) / rows.length;
