@@ -254,9 +254,10 @@ export class PhilotesSettings {
     env: 'PHILOTES_ICEBERG_KEY_INDEX_CACHE_KEYS',
     kind: 'integer',
     default: '1000000',
-    doc: 'Keys of upsert tables deleting by position whose rows a writer process remembers, over all the tables it works on (the ones it wrote or looked up last; the largest table gives up its oldest first): an update or delete of such a key is resolved in memory instead of by a lookup in the buffer database. About 100 bytes each (measured: the default holds about 100 MB); 0 turns the cache off.',
+    doc: 'Keys of upsert tables deleting by position whose rows a writer process remembers, over all the tables it works on (the ones it wrote or looked up last; the largest table gives up its oldest first): an update or delete of such a key is resolved in memory instead of by a lookup in the buffer database. About 100 bytes each (measured: the default holds about 100 MB); 0 turns the cache off; at most 16,000,000.',
   })
-  @InRange(0, 100_000_000)
+  // A table's keys are one Map, which holds at most 2^24 entries.
+  @InRange(0, 16_000_000)
   icebergKeyIndexCacheKeys!: number;
 
   @Setting({ env: 'PHILOTES_ICEBERG_TARGET_FILE_SIZE', kind: 'size', default: '64MB', reloadable: true, doc: 'Data written per commit of a table while it has a backlog (estimated from the buffered events); keeps a million rows from becoming thousands of files. The default of write.target-file-size-bytes: a table that records that property (per-table setting, another engine) uses its own.' })
