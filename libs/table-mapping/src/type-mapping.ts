@@ -129,8 +129,12 @@ export function converterFor(column: ColumnSchema, type: IcebergType, unrepresen
         const micros = value instanceof PgTimeTz ? (((value.micros - BigInt(value.offsetSeconds) * 1_000_000n) % MICROS_PER_DAY) + MICROS_PER_DAY) % MICROS_PER_DAY : (value as PgTime).micros;
         return micros >= MICROS_PER_DAY ? refuse('24:00:00 is beyond Iceberg time', 'set PHILOTES_ICEBERG_UNREPRESENTABLE=null to store NULL') : micros;
       };
+    case 'float':
+      // A real holds 32 bits: the value as Parquet keeps it (and gives it back), so a key of it
+      // (equality deletes, the key index) is the same key written and read back.
+      return (value) => (value === null ? null : Math.fround(value as number));
     default:
-      // boolean, int, float, double, binary: already in column form.
+      // boolean, int, double, binary: already in column form.
       return (value) => value;
   }
 }

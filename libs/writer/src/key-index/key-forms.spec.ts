@@ -31,6 +31,9 @@ const KEY_TYPES: ReadonlyArray<[ValueKind, (i: number) => unknown, Partial<Param
   ['uuid', (i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`],
   ['bytea', (i) => new Uint8Array([0, 255, i])],
   ['bool', (i) => i % 2 === 0],
+  // Not a float32 value until rounded: the file gives back the rounded one.
+  ['float4', (i) => i + 0.1],
+  ['float8', (i) => i + 0.1],
 ];
 
 describe('key index forms', () => {
