@@ -78,18 +78,21 @@ describe('key index', () => {
         moves.set(name, { key: Buffer.from(name, 'hex'), from: at, to: location() });
       }
       change.moved = [...moves.values()];
-      // A compaction's relocations by place: from places keys hold (before this change) and from empty ones, into a new file.
-      const places = [...model.values()].filter(() => random() < 0.3).map((at) => at).concat(random() < 0.5 ? [location()] : []);
+      // A compaction's relocations, each row with its key: from places keys hold (before this
+      // change), and from places a key does not hold (a commit beside the compaction moved it on), into a new file.
+      const places: Array<[string, KeyLocation]> = [...model.entries()].filter(() => random() < 0.3);
+      if (random() < 0.5) places.push([keyName(pick(universe)), location()]);
       const into = `${pick(files)}#rewrite${step}`;
       created.add(into);
-      const runs = new Map<string, { from: string; to: string; fromPositions: number[]; toPositions: number[] }>();
-      places.forEach((at, i) => {
+      const runs = new Map<string, { from: string; to: string; fromPositions: number[]; toPositions: number[]; keys: Buffer[] }>();
+      places.forEach(([name, at], i) => {
         let run = runs.get(at.path);
-        if (!run) runs.set(at.path, (run = { from: at.path, to: into, fromPositions: [], toPositions: [] }));
+        if (!run) runs.set(at.path, (run = { from: at.path, to: into, fromPositions: [], toPositions: [], keys: [] }));
         run.fromPositions.push(at.position);
         run.toPositions.push(i);
+        run.keys.push(Buffer.from(name, 'hex'));
       });
-      change.relocated = [...runs.values()];
+      change.relocated = [...runs.values()].map(({ keys, ...run }) => ({ ...run, keys: Buffer.concat(keys) }));
       const rollback = random() < 0.15;
       for (const [, index] of indexes) await inUnit(rollback, (unit) => index.apply(tableId, change, unit));
       if (!rollback) {
@@ -101,11 +104,11 @@ describe('key index', () => {
           const now = model.get(keyName(key));
           if (now && now.path === from.path && now.position === from.position) model.set(keyName(key), to);
         }
-        const byPlace = new Map([...model].map(([name, at]) => [`${at.path}\u0000${at.position}`, name] as const));
         for (const run of change.relocated) {
           run.fromPositions.forEach((position, i) => {
-            const name = byPlace.get(`${run.from}\u0000${position}`);
-            if (name !== undefined) model.set(name, { path: run.to, position: run.toPositions[i] });
+            const name = keyName(run.keys!.subarray(i * 16, (i + 1) * 16));
+            const now = model.get(name);
+            if (now && now.path === run.from && now.position === position) model.set(name, { path: run.to, position: run.toPositions[i] });
           });
         }
       }
@@ -115,11 +118,12 @@ describe('key index', () => {
         expect([seed, step, name, await index.size(tableId)]).toEqual([seed, step, name, model.size]);
       }
     }
-    // Files no key names leave the file table; named ones stay.
+    // Dropped files (no key names them: a compaction moved their keys) leave the file table; named ones stay.
     const named = new Set([...model.values()].map((l) => l.path));
-    await inUnit(false, (unit) => indexes[0][1].apply(tableId, { droppedFiles: [...created] }, unit));
+    const { rows: before } = await db.query<{ path: string }>('SELECT path FROM iceberg_key_index_files WHERE table_id = $1', [tableId]);
+    await inUnit(false, (unit) => indexes[0][1].apply(tableId, { droppedFiles: [...created].filter((path) => !named.has(path)) }, unit));
     const { rows } = await db.query<{ path: string }>('SELECT path FROM iceberg_key_index_files WHERE table_id = $1', [tableId]);
-    expect(new Set(rows.map((r) => r.path))).toEqual(named);
+    expect(new Set(rows.map((r) => r.path))).toEqual(new Set(before.map((r) => r.path).filter((path) => named.has(path))));
     expect(await indexes[0][1].lookup(tableId, universe)).toEqual(new Map([...model].filter(([name]) => universe.some((k) => keyName(k) === name))));
   });
 
@@ -150,5 +154,12 @@ describe('key index', () => {
     expect(await index.snapshot(tableId)).toBe('42');
     await db.query('UPDATE iceberg_key_index_state SET key_form = 1 WHERE table_id = $1', [tableId]);
     expect(await index.snapshot(tableId)).toBeUndefined();
+  });
+  it('says so when a key names a file its file table no longer lists, rather than answer without a path', async () => {
+    const index = new PostgresKeyIndex(db);
+    const tableId = tableIds[22];
+    await inUnit(false, (unit) => index.apply(tableId, { placed: [{ key: indexKey('dangling'), path: 'gone', position: 3 }] }, unit));
+    await inUnit(false, (unit) => index.apply(tableId, { droppedFiles: ['gone'] }, unit));
+    await expect(index.lookup(tableId, [indexKey('dangling')])).rejects.toThrow(/names file number \d+, which it no longer lists/);
   });
 });

@@ -163,7 +163,7 @@ function everythingPlan(live: LiveFiles, targetFileSize: number): CompactionPlan
 /**
  * The key index as the simulated writer keeps it: ids are 0..ROWS-1, so two typed arrays (file
  * number and position by id) and each file's keys in row order stand in for the buffer database's
- * table; relocations apply by place, as PostgresKeyIndex applies them.
+ * table; relocations apply by place (PostgresKeyIndex moves by key, each run carrying its rows' keys: the same moves here, where an id is its own key).
  */
 class SimulatedKeyIndex {
   private readonly fileOf: Int32Array;

@@ -113,7 +113,7 @@ async function main(): Promise<void> {
       line(positionName, 40_000),
       line(equalityName, 40_000),
       '',
-      `Upserts deleting by position run at **${((100 * rate(positionName)) / rate(equalityName)).toFixed(0)}%** of the rate of equality deletes (medians; the goal is at least 80%). The key index holds one row per live key: a 16-byte key (the integer itself for a key of one integer column, as here; a digest otherwise), a file number and a position, with its primary-key and by-place indexes; each writer process caches the places of the keys it wrote or looked up last (PHILOTES_ICEBERG_KEY_INDEX_CACHE_KEYS).`,
+      `Upserts deleting by position run at **${((100 * rate(positionName)) / rate(equalityName)).toFixed(0)}%** of the rate of equality deletes (medians; the goal is at least 80%). The key index holds one row per live key: a 16-byte key (the integer itself for a key of one integer column, as here; a digest otherwise), a file number and a position, with its primary key; each writer process caches the places of the keys it wrote or looked up last (PHILOTES_ICEBERG_KEY_INDEX_CACHE_KEYS).`,
     ].join('\n');
     console.log(`\n${report}`);
     replaceSection(join(ROOT, 'docs', 'benchmarks.md'), 'writer', '## iceberg-writer: buffer → Iceberg', report);

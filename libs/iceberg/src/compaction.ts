@@ -51,7 +51,7 @@ export async function compact(store: ObjectStore, table: LoadedTable, plan: Comp
   // Written as the table's properties and sort order say now (another engine may have set them).
   // Where each pending row came from, told to `relocations` once its new file has placed it.
   const onWritten = (file: DataFile, rows: readonly unknown[][]) => {
-    for (let position = 0; position < rows.length; position++) relocations!.add((rows[position] as Traced)[ORIGIN]!, { path: file.filePath, position });
+    for (let position = 0; position < rows.length; position++) relocations!.add((rows[position] as Traced)[ORIGIN]!, { path: file.filePath, position }, rows[position]);
   };
   const options = { parquet: parquetOptionsOf(table.metadata.properties), sort: writableSortOrder(table.metadata), ...(relocations ? { onWritten } : {}) };
   const lineage = tracksRowLineage(table.metadata);

@@ -22,8 +22,8 @@ import {
 } from '@philotes/iceberg';
 import { TableBuffer } from '@philotes/buffer';
 import { ownershipProblem, TableOwnershipError } from '@philotes/table-mapping';
-import { KeyIndex } from './key-index/key-index';
-import { deletesByPosition } from './key-index/keyed-deletes';
+import { KeyIndex, rowKeyer } from './key-index/key-index';
+import { deletesByPosition, keyFieldsOf } from './key-index/keyed-deletes';
 import { snapshotOf } from './key-index/rebuild';
 import { CommitConflictError, TableWriter, WriterLog } from './table-writer';
 import type { TableUpkeep } from './writer-service';
@@ -171,7 +171,7 @@ export class IcebergUpkeep implements TableUpkeep {
       const live = await tables.liveFiles(table.metadata);
       const plan = await planCompaction(live, schema.fields, policy, storeKeyReader(tables.store), partitionGroup);
       if (!plan) return { state: 'idle', by: writer };
-      const relocations = deletesByPosition(table.metadata) ? new RowRelocations() : undefined;
+      const relocations = deletesByPosition(table.metadata) ? new RowRelocations(rowKeyer(schema.fields, keyFieldsOf(schema))) : undefined;
       const change = await compact(tables.store, table, plan, policy.targetFileSize, relocations);
       faults.hit('upkeep.after-rewrite');
       const plannedLive = new Set([...live.data, ...live.deletes].map((e) => e.dataFile.filePath));
@@ -216,7 +216,7 @@ export class IcebergUpkeep implements TableUpkeep {
     // The key index follows the rows it names into the rewritten files, in the swap's transaction.
     const committed = relocations
       ? await this.publish(writer, table, prepared, (unit) =>
-          this.keyIndex().apply(writer.ref.tableId, { relocated: relocations.runs, droppedFiles: plan.rewrite.map((e) => e.dataFile.filePath), snapshotId: snapshotOf(prepared.metadata) }, unit),
+          this.keyIndex().apply(writer.ref.tableId, { relocated: relocations.runs, droppedFiles: plan.rewrite.map((e) => e.dataFile.filePath), snapshotId: snapshotOf(prepared.metadata), baseSnapshotId: snapshotOf(table.metadata) }, unit),
         )
       : await this.publish(writer, table, prepared);
     this.deps.metrics.maintenance.inc({ action: 'files_compacted' }, plan.rewrite.length + plan.deletes.length);

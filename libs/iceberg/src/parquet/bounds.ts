@@ -26,6 +26,8 @@ const big = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
  * only where a surrogate meets a unit in U+E000–U+FFFF, and the adjustment fixes exactly that.
  */
 const codePoints = (a: string, b: string): number => {
+  // Repeated values (a position delete file's paths) are mostly the same string: no walk.
+  if (a === b) return 0;
   const length = Math.min(a.length, b.length);
   for (let i = 0; i < length; i++) {
     let x = a.charCodeAt(i);

@@ -7,7 +7,7 @@ import { MemoryKeyIndex } from './memory-key-index';
 /**
  * The cache in front of the key index, generated: over two tables, commits made through the cache
  * that stand or roll back, commits of another process applied to the stored index behind the
- * cache's back, compactions (moves, relocations), rebuilds (a clear), a lost index, and a bound of a
+ * cache's back, compactions (moves and relocations by key, from where keys are and where they are not), rebuilds (a clear), a lost index, and a bound of a
  * few keys that makes it evict. After every step a lookup through the cache of any keys equals the
  * stored index's: a stale entry would make the writer delete a row that is no longer the key's.
  * Replay with PHILOTES_CACHE_SEED.
@@ -39,7 +39,7 @@ describe('key index cache', () => {
     const cache = new CachedKeyIndex(stored, bound);
     let files = 0;
     let snapshots = 0;
-    const seen = { learnt: 0, rolledBack: 0, foreign: 0, forgotten: 0 };
+    const seen = { learnt: 0, rolledBack: 0, foreign: 0, compactions: 0 };
     const someKeys = (n: number) => Array.from({ length: n }, () => Math.floor(random() * KEYS));
 
     /** A writer's commit on the table's current snapshot: removals, single placements, whole files. */
@@ -87,19 +87,27 @@ describe('key index cache', () => {
         u.end(true);
         seen.foreign++;
       } else if (roll < 0.65) {
-        // A compaction's change, or a rebuild's clear: the cache cannot follow it.
+        // A compaction's moves and relocations (from where keys are, and from where they are not), or a rebuild's clear.
         const u = unit();
-        const from = pick(someKeys(5));
-        const at = (await stored.lookup(tableId, [key(from)])).get(keyName(key(from)));
-        const to: KeyLocation = { path: `c${++files}`, position: 0 };
+        const rows = await Promise.all(someKeys(1 + Math.floor(random() * 40)).map(async (k) => ({ k, at: (await stored.lookup(tableId, [key(k)])).get(keyName(key(k))) })));
+        const into = `c${++files}`;
+        const from = (at: KeyLocation | undefined): KeyLocation => (at && random() < 0.8 ? at : { path: `f${Math.ceil(random() * files)}`, position: Math.floor(random() * 400) });
+        const relocatedRows = [...new Map(rows.map((r) => [r.k, r])).values()].map((r) => ({ ...r, from: from(r.at) }));
+        const byFile = new Map<string, typeof relocatedRows>();
+        for (const r of relocatedRows) byFile.set(r.from.path, [...(byFile.get(r.from.path) ?? []), r]);
         const change: KeyIndexChange = pick<KeyIndexChange>([
-          { moved: at ? [{ key: key(from), from: at, to }] : [], snapshotId: String(++snapshots), baseSnapshotId: await stored.snapshot(tableId) },
-          { relocated: at ? [{ from: at.path, to: to.path, fromPositions: [at.position], toPositions: [0] }] : [], snapshotId: String(++snapshots), baseSnapshotId: await stored.snapshot(tableId) },
-          { cleared: true, placed: someKeys(20).map((k, position) => ({ key: key(k), path: to.path, position })), snapshotId: String(++snapshots) },
+          { moved: relocatedRows.slice(0, 5).map((r, i) => ({ key: key(r.k), from: r.from, to: { path: into, position: 1000 + i } })), snapshotId: String(++snapshots), baseSnapshotId: await stored.snapshot(tableId) },
+          {
+            relocated: [...byFile].map(([path, rs]) => ({ from: path, to: into, fromPositions: rs.map((r) => r.from.position), toPositions: rs.map((_, i) => i), keys: Buffer.concat(rs.map((r) => key(r.k))) })),
+            droppedFiles: [...byFile.keys()],
+            snapshotId: String(++snapshots),
+            baseSnapshotId: await stored.snapshot(tableId),
+          },
+          { cleared: true, placed: someKeys(20).map((k, position) => ({ key: key(k), path: into, position })), snapshotId: String(++snapshots) },
         ]);
         await cache.apply(tableId, change, u);
         u.end(true);
-        seen.forgotten++;
+        seen.compactions++;
       } else if (roll < 0.68) {
         stored.lose(tableId);
       }
@@ -116,7 +124,7 @@ describe('key index cache', () => {
       expect([...through].sort()).toEqual([...truth].sort());
     }
     expect(seen.learnt).toBeGreaterThan(50);
-    expect(seen.rolledBack + seen.foreign + seen.forgotten).toBeGreaterThan(30);
+    expect(seen.rolledBack + seen.foreign + seen.compactions).toBeGreaterThan(30);
   });
 
   it('answers a recent commit’s keys from memory, and a bounded cache keeps at most its bound after a check', async () => {
@@ -167,5 +175,32 @@ describe('key index cache', () => {
     const found = await raced.lookup(1, [key(1), key(2)]);
     expect(found.get(keyName(key(1)))).toEqual({ path: 'f', position: 3 });
     expect(found.get(keyName(key(2)))).toEqual({ path: 'b', position: 0 });
+  });
+  it('asks the stored index nothing while a commit applies its change (the commit holds a connection already)', async () => {
+    const stored = new MemoryKeyIndex();
+    let asked = 0;
+    let probed = 0;
+    const counting = Object.assign(Object.create(stored) as MemoryKeyIndex, {
+      snapshot: (tableId: number) => {
+        asked++;
+        return stored.snapshot(tableId);
+      },
+      lookup: (tableId: number, keys: readonly Uint8Array[]) => {
+        probed += keys.length;
+        return stored.lookup(tableId, keys);
+      },
+    });
+    const cache = new CachedKeyIndex(counting, 100);
+    for (const [snapshotId, baseSnapshotId] of [['1', undefined], ['2', '1'], ['3', '2']] as const) {
+      const u = unit();
+      await cache.apply(1, { placed: [{ key: key(Number(snapshotId)), path: `f${snapshotId}`, position: 0 }], snapshotId, baseSnapshotId }, u);
+      u.end(true);
+    }
+    expect(asked).toBe(0);
+    // Learnt without asking: the second and third commits were made on the ones before them.
+    const found = await cache.lookup(1, [key(1), key(2), key(3)]);
+    expect(asked).toBe(1);
+    expect(probed).toBe(0);
+    expect([...found.values()]).toEqual([1, 2, 3].map((n) => ({ path: `f${n}`, position: 0 })));
   });
 });

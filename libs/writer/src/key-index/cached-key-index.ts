@@ -1,5 +1,5 @@
 import { CommitUnit } from '@philotes/iceberg';
-import { KEY_BYTES, KeyIndex, KeyIndexChange, KeyLocation, keyName } from './key-index';
+import { KEY_BYTES, KeyIndex, KeyIndexChange, KeyLocation, keyName, relocationKeys } from './key-index';
 
 /**
  * A bounded cache in front of a key index (a wrapper of the port): the places of the keys this
@@ -8,10 +8,10 @@ import { KEY_BYTES, KeyIndex, KeyIndexChange, KeyLocation, keyName } from './key
  *
  * The cache holds, for one snapshot of the table, keys whose place in that snapshot it knows. It
  * learns a commit's change only once the stored index says the change stands (its `snapshot()`
- * is the change's snapshot): a commit whose transaction rolled back is never learnt. A change it
- * cannot follow (a compaction's moves, a clear, a rebuild) or a stored index describing another
- * snapshot than the cache (another process committed) empties it: an empty cache defers to the
- * stored index, which is always right.
+ * is the change's snapshot): a commit whose transaction rolled back is never learnt; a
+ * compaction's relocations are learnt too (they go by key). A change it cannot follow (a clear, a
+ * rebuild) or a stored index describing another snapshot than the cache (another process
+ * committed) empties it: an empty cache defers to the stored index, which is always right.
  */
 export class CachedKeyIndex implements KeyIndex {
   private readonly tables = new Map<number, TableCache>();
@@ -48,21 +48,28 @@ export class CachedKeyIndex implements KeyIndex {
       else if (at !== ABSENT) found.set(name, at);
     }
     if (misses.length > 0) {
+      const generation = cache.generation;
       const stored = await this.inner.lookup(tableId, misses);
+      // Answers of the snapshot the cache describes only if it has not moved on meanwhile.
+      const keep = cache.generation === generation;
       for (const key of misses) {
         // A key the stored index does not hold is in no data file of this snapshot: known absent too.
         const name = keyName(key);
         const at = stored.get(name);
         if (at) found.set(name, at);
-        cache.set(name, at ?? ABSENT);
+        if (keep) cache.set(name, at ?? ABSENT);
       }
     }
     return found;
   }
 
   async apply(tableId: number, change: KeyIndexChange, unit: CommitUnit): Promise<void> {
-    // What stood before this change is learnt first: the change is then the only one pending.
-    const cache = await this.synced(tableId);
+    // What stood before this change is learnt first, so it is the only one pending: the change is
+    // made on its base snapshot, so that is what the stored index describes if the change stands.
+    // No query: the unit's transaction holds a connection of the pool, and asking the pool for
+    // another inside every commit could leave each commit waiting on the others'.
+    const cache = this.cacheOf(tableId);
+    cache.bringTo(change.baseSnapshotId);
     await this.inner.apply(tableId, change, unit);
     if (followable(change)) cache.pending = change;
     else cache.forget();
@@ -78,9 +85,14 @@ export class CachedKeyIndex implements KeyIndex {
 
   /** The table's cache, brought to the snapshot the stored index describes now. */
   private async synced(tableId: number): Promise<TableCache> {
+    const cache = this.cacheOf(tableId);
+    cache.bringTo(await this.inner.snapshot(tableId));
+    return cache;
+  }
+
+  private cacheOf(tableId: number): TableCache {
     let cache = this.tables.get(tableId);
     if (!cache) this.tables.set(tableId, (cache = new TableCache(this.makeRoom)));
-    cache.bringTo(await this.inner.snapshot(tableId));
     return cache;
   }
 }
@@ -92,12 +104,13 @@ const CHECK_EVERY = 1024;
 const ABSENT = 'absent';
 
 /**
- * A change whose outcome the cache can learn from the change alone: placements and removals naming
- * the snapshot they make. Moves and relocations hold only where a key still is (the cache may not
- * know), a clear removes keys the change does not name: those empty the cache.
+ * A change whose outcome the cache can learn from the change alone: one naming the snapshot it
+ * makes. Moves and relocations go by key where the key still is at the old place: what the cache
+ * knows of a key is what the stored index holds, and a key it does not know stays unknown. A
+ * clear removes keys the change does not name: it empties the cache.
  */
 function followable(change: KeyIndexChange): boolean {
-  return change.snapshotId !== undefined && !change.cleared && !change.moved?.length && !change.relocated?.length;
+  return change.snapshotId !== undefined && !change.cleared;
 }
 
 class TableCache {
@@ -105,6 +118,9 @@ class TableCache {
   private at: string | undefined;
   pending: KeyIndexChange | undefined;
   private readonly entries = new Map<string, KeyLocation | typeof ABSENT>();
+
+  /** Counts what made the entries describe another snapshot: a lookup's answers arriving after it are not kept. */
+  generation = 0;
 
   /** Keys set since the bound was last checked. */
   private unchecked = 0;
@@ -142,6 +158,7 @@ class TableCache {
   }
 
   forget(): void {
+    this.generation++;
     this.entries.clear();
     this.at = undefined;
     this.pending = undefined;
@@ -155,6 +172,7 @@ class TableCache {
     if (stood && this.at !== snapshot) {
       // On another snapshot than the cache's (the table's first commit, or after a forget), only the change's own keys are known.
       if (change.baseSnapshotId !== this.at) this.entries.clear();
+      this.generation++;
       this.learn(change);
       this.at = snapshot;
       return;
@@ -176,5 +194,17 @@ class TableCache {
         this.set(hex.slice(position * KEY_BYTES * 2, (position + 1) * KEY_BYTES * 2), { path: file.path, position });
       }
     }
+    // In the stored index's order: moves, then relocations, each only where the key still is.
+    for (const { key, from, to } of change.moved ?? []) this.moveIfAt(keyName(key), from.path, from.position, to);
+    for (const run of change.relocated ?? []) {
+      const keys = relocationKeys(run);
+      const hex = Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength).toString('hex');
+      run.fromPositions.forEach((position, i) => this.moveIfAt(hex.slice(i * KEY_BYTES * 2, (i + 1) * KEY_BYTES * 2), run.from, position, { path: run.to, position: run.toPositions[i] }));
+    }
+  }
+
+  private moveIfAt(name: string, path: string, position: number, to: KeyLocation): void {
+    const now = this.entries.get(name);
+    if (now !== undefined && now !== ABSENT && now.path === path && now.position === position) this.entries.set(name, to);
   }
 }

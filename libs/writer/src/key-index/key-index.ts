@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { CommitUnit, RelocationRun } from '@philotes/iceberg';
+import { CommitUnit, RelocationRun, RowKeyer } from '@philotes/iceberg';
 
 /**
  * Port: the key index of an upsert table written with position deletes (#15) — for each live key,
@@ -28,7 +28,7 @@ export interface KeyLocation {
  * TRUNCATE, a resync); `removed` keys leave; `placed` keys, then every row of `placedFiles`, are
  * (now) at their location, wherever they were; `moved` keys go to their new location only where they still are at the old one (a
  * compaction committing beside other commits must not undo their placements; a key moves at most
- * once per change), as do the keys at each place a compaction's `relocated` rows left; `droppedFiles` leave the file table once no key names them.
+ * once per change), as does each key of a compaction's `relocated` rows that is still at the place its row left (runs carry their rows' keys); `droppedFiles`, which no key names any more, leave the file table.
  */
 export interface KeyIndexChange {
   readonly cleared?: boolean;
@@ -84,32 +84,51 @@ export function keyText(row: readonly unknown[], indexes: readonly number[]): st
  * bigint meet in both forms, as they do there.
  */
 export function rowIndexKey(row: readonly unknown[], indexes: readonly number[]): Uint8Array {
-  if (indexes.length === 1) {
-    const direct = integerKey(row[indexes[0]]);
-    if (direct) return direct;
-  }
-  return indexKey(keyText(row, indexes));
+  const key = new Uint8Array(KEY_BYTES);
+  writeRowIndexKey(row, indexes, key, new DataView(key.buffer), 0);
+  return key;
+}
+
+/** Writes a row's index key (see {@link rowIndexKey}) at `at` of `out` (`view` over the same bytes): no key allocated per row. */
+export function writeRowIndexKey(row: readonly unknown[], indexes: readonly number[], out: Uint8Array, view: DataView, at: number): void {
+  if (indexes.length === 1 && writeIntegerKey(row[indexes[0]], out, view, at)) return;
+  out.set(indexKey(keyText(row, indexes)), at);
 }
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-function integerKey(value: unknown): Uint8Array | undefined {
+/** Writes an integer's key; false (nothing written) for any other value. */
+function writeIntegerKey(value: unknown, out: Uint8Array, view: DataView, at: number): boolean {
   if (typeof value === 'number') {
-    if (!Number.isInteger(value)) return undefined;
-    if (!Number.isSafeInteger(value)) return integerKey(BigInt(value));
+    if (!Number.isSafeInteger(value)) return Number.isInteger(value) && writeIntegerKey(BigInt(value), out, view, at);
     // Without a BigInt: the high and low 32 bits (a safe integer's high word fits an int32).
-    const key = new Uint8Array(KEY_BYTES);
-    const view = new DataView(key.buffer);
     const high = Math.floor(value / 2 ** 32);
-    view.setUint32(8, ((high >>> 0) ^ 0x80000000) >>> 0);
-    view.setUint32(12, value - high * 2 ** 32);
-    return key;
+    view.setUint32(at, 0);
+    view.setUint32(at + 4, 0);
+    view.setUint32(at + 8, ((high >>> 0) ^ 0x80000000) >>> 0);
+    view.setUint32(at + 12, value - high * 2 ** 32);
+    return true;
   }
-  if (typeof value !== 'bigint' || value < INT64_MIN || value > INT64_MAX) return undefined;
-  const key = new Uint8Array(KEY_BYTES);
-  new DataView(key.buffer).setBigUint64(8, BigInt.asUintN(64, value) ^ (1n << 63n));
-  return key;
+  if (typeof value !== 'bigint' || value < INT64_MIN || value > INT64_MAX) return false;
+  view.setUint32(at, 0);
+  view.setUint32(at + 4, 0);
+  view.setBigInt64(at + 8, value);
+  out[at + 8] ^= 0x80;
+  return true;
+}
+
+/** Keys rows as the index does (see {@link rowIndexKey}), for a compaction's relocations: the rows hold `fields`, the key is `keyFields`. */
+export function rowKeyer(fields: readonly { readonly id: number }[], keyFields: readonly { readonly id: number }[]): RowKeyer {
+  const indexes = keyFields.map((key) => fields.findIndex((f) => f.id === key.id));
+  if (indexes.some((i) => i < 0)) throw new Error('a key field is not among the rows\' fields');
+  return { keyBytes: KEY_BYTES, write: (row, out, view, at) => writeRowIndexKey(row, indexes, out, view, at) };
+}
+
+/** A relocation run's keys, one per row: an index moves its entries by key. */
+export function relocationKeys(run: RelocationRun): Uint8Array {
+  if (!run.keys || run.keys.length !== run.fromPositions.length * KEY_BYTES) throw new Error(`a relocation from ${run.from} carries no key for each of its rows`);
+  return run.keys;
 }
 
 /** The bytes of an index key. */

@@ -1,5 +1,5 @@
 import { DataFile, DataFileOptions, deleteByPosition, IcebergSchema, LiveFiles, NestedField, ObjectStore, TableMetadata } from '@philotes/iceberg';
-import { KEY_BYTES, KeyIndex, KeyIndexChange, keyName, rowIndexKey } from './key-index';
+import { KEY_BYTES, KeyIndex, KeyIndexChange, keyName, rowIndexKey, writeRowIndexKey } from './key-index';
 
 /** The table property that marks an upsert table written by position through a key index (#15). */
 export const DELETES_PROPERTY = 'philotes.deletes';
@@ -35,7 +35,8 @@ export class PlacedFiles {
 
   readonly onWritten = (file: DataFile, rows: readonly unknown[][]): void => {
     const keys = Buffer.allocUnsafe(rows.length * KEY_BYTES);
-    for (let i = 0; i < rows.length; i++) keys.set(rowIndexKey(rows[i], this.keyIndexes), i * KEY_BYTES);
+    const view = new DataView(keys.buffer, keys.byteOffset, keys.byteLength);
+    for (let i = 0; i < rows.length; i++) writeRowIndexKey(rows[i], this.keyIndexes, keys, view, i * KEY_BYTES);
     this.files.push({ path: file.filePath, keys });
   };
 
@@ -77,10 +78,11 @@ export async function keyedDeletes(
 ): Promise<KeyedDeletes> {
   const all = Array.from({ length: batch.keyCount }, (_, i) => i);
   const removed = batch.truncated ? [] : batch.deletes.map((values) => rowIndexKey(values, all));
+  const names = removed.map(keyName);
   const found = removed.length > 0 ? await deps.index.lookup(tableId, removed) : new Map();
   const hits = new Map<string, number[]>();
-  for (const key of removed) {
-    const at = found.get(keyName(key));
+  for (const name of names) {
+    const at = found.get(name);
     if (!at) continue;
     let positions = hits.get(at.path);
     if (!positions) hits.set(at.path, (positions = []));
@@ -92,6 +94,6 @@ export async function keyedDeletes(
   return {
     ...written,
     hits: found.size,
-    index: { ...(batch.truncated ? { cleared: true } : {}), removed: rewritten ? removed.filter((key) => !rewritten.has(keyName(key))) : removed, placedFiles: placed.files },
+    index: { ...(batch.truncated ? { cleared: true } : {}), removed: rewritten ? removed.filter((_, i) => !rewritten.has(names[i])) : removed, placedFiles: placed.files },
   };
 }

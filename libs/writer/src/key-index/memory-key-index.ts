@@ -1,5 +1,5 @@
 import { CommitUnit } from '@philotes/iceberg';
-import { assertMovesOnce, filePlacements, KeyIndex, KeyIndexChange, KeyLocation, keyName } from './key-index';
+import { assertMovesOnce, filePlacements, KEY_BYTES, KeyIndex, KeyIndexChange, KeyLocation, keyName, relocationKeys } from './key-index';
 
 /**
  * The key index in memory, for unit tests: the Postgres index's contract. A change given a unit
@@ -50,14 +50,13 @@ export class MemoryKeyIndex implements KeyIndex {
       const now = index.get(keyName(key));
       if (now && now.path === from.path && now.position === from.position) index.set(keyName(key), to);
     }
-    if (change.relocated?.length) {
-      const byPlace = new Map([...index].map(([name, at]) => [`${at.path}\u0000${at.position}`, name] as const));
-      for (const run of change.relocated) {
-        run.fromPositions.forEach((position, i) => {
-          const name = byPlace.get(`${run.from}\u0000${position}`);
-          if (name !== undefined) index.set(name, { path: run.to, position: run.toPositions[i] });
-        });
-      }
+    for (const run of change.relocated ?? []) {
+      const keys = relocationKeys(run);
+      run.fromPositions.forEach((position, i) => {
+        const name = keyName(keys.subarray(i * KEY_BYTES, (i + 1) * KEY_BYTES));
+        const now = index.get(name);
+        if (now && now.path === run.from && now.position === position) index.set(name, { path: run.to, position: run.toPositions[i] });
+      });
     }
   }
 }

@@ -1,5 +1,5 @@
 import { CommitUnit, Queryable } from '@philotes/iceberg';
-import { assertMovesOnce, KEY_BYTES, KeyIndex, KeyIndexChange, KeyLocation, keyName } from './key-index';
+import { assertMovesOnce, KEY_BYTES, KeyIndex, KeyIndexChange, KeyLocation, keyName, relocationKeys } from './key-index';
 
 /**
  * The form of the keys this release writes (see rowIndexKey; migration 0008): 2, one integer column
@@ -20,21 +20,28 @@ export class PostgresKeyIndex implements KeyIndex {
 
   async lookup(tableId: number, keys: readonly Uint8Array[]): Promise<Map<string, KeyLocation>> {
     const found = new Map<string, KeyLocation>();
-    const paths = new Map<string, string>();
     for (const chunk of chunks(keys)) {
       // The keys go as one binary parameter and come back as their ordinal, with the file's
-      // number: a path per row would repeat the same few paths thousands of times.
-      const { rows } = await this.db.query<{ n: number; file_id: string; pos: string }>(
-        `SELECT w.n, i.file_id::text AS file_id, i.pos::text AS pos FROM generate_series(0, $3::int - 1) AS w(n)
-           JOIN iceberg_key_index i ON i.table_id = $1 AND i.key = substring($2::bytea FROM w.n * ${KEY_BYTES} + 1 FOR ${KEY_BYTES})`,
+      // number, and each file's path once: a path per row would repeat the same few paths
+      // thousands of times. One statement, so one snapshot: a compaction committing between two
+      // would leave the keys naming files whose rows it deleted.
+      const { rows } = await this.db.query<{ n: number | null; file_id: string; pos: string | null; path: string | null }>(
+        `WITH hits AS MATERIALIZED (
+           SELECT w.n, i.file_id, i.pos FROM generate_series(0, $3::int - 1) AS w(n)
+             JOIN iceberg_key_index i ON i.table_id = $1 AND i.key = substring($2::bytea FROM w.n * ${KEY_BYTES} + 1 FOR ${KEY_BYTES}))
+         SELECT h.n, h.file_id::text AS file_id, h.pos::text AS pos, NULL::text AS path FROM hits h
+         UNION ALL
+         SELECT NULL, f.file_id::text, NULL, f.path FROM iceberg_key_index_files f
+          WHERE f.table_id = $1 AND f.file_id IN (SELECT DISTINCT file_id FROM hits)`,
         [tableId, packed(chunk), chunk.length],
       );
-      const unknown = [...new Set(rows.map((r) => r.file_id).filter((id) => !paths.has(id)))];
-      if (unknown.length > 0) {
-        const named = await this.db.query<{ file_id: string; path: string }>('SELECT file_id::text AS file_id, path FROM iceberg_key_index_files WHERE file_id = ANY($1::bigint[])', [unknown]);
-        for (const row of named.rows) paths.set(row.file_id, row.path);
+      const paths = new Map(rows.filter((r) => r.path !== null).map((r) => [r.file_id, r.path!] as const));
+      for (const row of rows) {
+        if (row.n === null) continue;
+        const path = paths.get(row.file_id);
+        if (path === undefined) throw new KeyIndexFileError(tableId, row.file_id);
+        found.set(keyName(chunk[row.n]), { path, position: Number(row.pos) });
       }
-      for (const row of rows) found.set(keyName(chunk[row.n]), { path: paths.get(row.file_id)!, position: Number(row.pos) });
     }
     return found;
   }
@@ -61,7 +68,9 @@ export class PostgresKeyIndex implements KeyIndex {
     const ids = await this.fileIds(db, tableId, [...placed.map((p) => p.path), ...files.map((f) => f.path), ...moved.flatMap((m) => [m.from.path, m.to.path]), ...relocated.flatMap((r) => [r.from, r.to])]);
     for (const chunk of chunks(placed)) await this.place(db, tableId, chunk, ids);
     // A file's rows hold distinct keys (a commit writes one row per key): a chunk of its key
-    // buffer is one binary parameter, each row's position its offset in it. After a clear (a
+    // buffer is one binary parameter, each row's position its offset in it. In key order, each
+    // probe of the B-tree lands next to the last (updated keys, in file order, are anywhere):
+    // measured, 300,000 updates 30% faster sorted, the sort included. After a clear (a
     // copy) no key can be there yet, and a plain insert skips the speculative one's cost.
     for (const file of files) {
       const rows = file.keys.length / KEY_BYTES;
@@ -69,7 +78,7 @@ export class PostgresKeyIndex implements KeyIndex {
         const count = Math.min(CHUNK, rows - at);
         await db.query(
           `INSERT INTO iceberg_key_index (table_id, key, file_id, pos)
-           SELECT $1, substring($2::bytea FROM g * ${KEY_BYTES} + 1 FOR ${KEY_BYTES}), $3, $4::bigint + g FROM generate_series(0, $5::int - 1) AS g
+           SELECT $1, substring($2::bytea FROM g * ${KEY_BYTES} + 1 FOR ${KEY_BYTES}), $3, $4::bigint + g FROM generate_series(0, $5::int - 1) AS g ORDER BY 2
            ${change.cleared && placed.length === 0 ? '' : 'ON CONFLICT (table_id, key) DO UPDATE SET file_id = EXCLUDED.file_id, pos = EXCLUDED.pos'}`,
           [tableId, Buffer.from(file.keys.buffer, file.keys.byteOffset + at * KEY_BYTES, count * KEY_BYTES), ids.get(file.path)!, at, count],
         );
@@ -90,14 +99,26 @@ export class PostgresKeyIndex implements KeyIndex {
         ],
       );
     }
-    // By place: one statement per run a chunk at a time (the old and the new place are each unique in the index).
+    // By key, where the key still is at the row's old place (a commit beside the compaction may
+    // have moved it on): one statement per run a chunk at a time, the keys one binary parameter.
     for (const run of relocated) {
+      const keys = relocationKeys(run);
       for (let at = 0; at < run.fromPositions.length; at += CHUNK) {
+        const count = Math.min(CHUNK, run.fromPositions.length - at);
         await db.query(
           `UPDATE iceberg_key_index i SET file_id = $3, pos = r.to_pos
-             FROM unnest($4::bigint[], $5::bigint[]) AS r(from_pos, to_pos)
-            WHERE i.table_id = $1 AND i.file_id = $2 AND i.pos = r.from_pos`,
-          [tableId, ids.get(run.from)!, ids.get(run.to)!, run.fromPositions.slice(at, at + CHUNK).map(String), run.toPositions.slice(at, at + CHUNK).map(String)],
+             FROM (SELECT substring($4::bytea FROM g * ${KEY_BYTES} + 1 FOR ${KEY_BYTES}) AS key, ($5::bigint[])[g + 1] AS from_pos, ($6::bigint[])[g + 1] AS to_pos
+                     FROM generate_series(0, $7::int - 1) AS g ORDER BY 1) AS r
+            WHERE i.table_id = $1 AND i.key = r.key AND i.file_id = $2 AND i.pos = r.from_pos`,
+          [
+            tableId,
+            ids.get(run.from)!,
+            ids.get(run.to)!,
+            Buffer.from(keys.buffer, keys.byteOffset + at * KEY_BYTES, count * KEY_BYTES),
+            run.fromPositions.slice(at, at + count).map(String),
+            run.toPositions.slice(at, at + count).map(String),
+            count,
+          ],
         );
       }
     }
@@ -108,18 +129,17 @@ export class PostgresKeyIndex implements KeyIndex {
       );
     }
     if (change.droppedFiles?.length) {
-      await db.query(
-        `DELETE FROM iceberg_key_index_files f WHERE f.table_id = $1 AND f.path = ANY($2::text[])
-            AND NOT EXISTS (SELECT 1 FROM iceberg_key_index i WHERE i.table_id = $1 AND i.file_id = f.file_id)`,
-        [tableId, [...change.droppedFiles]],
-      );
+      // No key names them (a compaction moved every key still in them): checking would scan the
+      // table's keys, the index having no index by file. A lookup that meets a file it no longer
+      // lists says so rather than answer without a path.
+      await db.query('DELETE FROM iceberg_key_index_files WHERE table_id = $1 AND path = ANY($2::text[])', [tableId, [...change.droppedFiles]]);
     }
   }
 
   private async place(db: Queryable, tableId: number, placements: ReadonlyArray<{ readonly key: Uint8Array } & KeyLocation>, ids: ReadonlyMap<string, string>): Promise<void> {
     await db.query(
       `INSERT INTO iceberg_key_index (table_id, key, file_id, pos)
-       SELECT $1, u.key, u.file_id, u.pos FROM unnest($2::bytea[], $3::bigint[], $4::bigint[]) AS u(key, file_id, pos)
+       SELECT $1, u.key, u.file_id, u.pos FROM unnest($2::bytea[], $3::bigint[], $4::bigint[]) AS u(key, file_id, pos) ORDER BY 2
        ON CONFLICT (table_id, key) DO UPDATE SET file_id = EXCLUDED.file_id, pos = EXCLUDED.pos`,
       [tableId, placements.map((p) => Buffer.from(p.key.buffer, p.key.byteOffset, p.key.byteLength)), placements.map((p) => ids.get(p.path)!), placements.map((p) => String(p.position))],
     );
@@ -149,6 +169,14 @@ export class PostgresKeyIndex implements KeyIndex {
     );
     const { rows } = await db.query<{ file_id: string; path: string }>('SELECT file_id::text AS file_id, path FROM iceberg_key_index_files WHERE table_id = $1 AND path = ANY($2::text[])', [tableId, distinct]);
     return new Map(rows.map((r) => [r.path, r.file_id]));
+  }
+}
+
+/** The index names a file its file table no longer lists: it is not the table's any more. */
+export class KeyIndexFileError extends Error {
+  constructor(readonly tableId: number, readonly fileId: string) {
+    super(`the key index of table ${tableId} names file number ${fileId}, which it no longer lists: \`philotes verify --key-index\` tells the damage; deleting the table's row of iceberg_key_index_state makes the writer rebuild the index`);
+    this.name = new.target.name;
   }
 }
 
