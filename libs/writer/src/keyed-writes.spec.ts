@@ -103,8 +103,8 @@ describe('upserts deleting by position', () => {
       }
       await bufferChanges(events, ref, columns, changes);
       settings = { ...settings, batchSize: 1 + Math.floor(random() * 30), ...(converted && step === CONVERT_AT ? { upsertDeletes: 'position', convertEqualityDeletes: true } : {}) };
-      // The setting applies when the writer next loads the table (a writer started with it).
-      if (converted && step === CONVERT_AT) writer.reset();
+      // Half the converted seeds restart the writer with the setting; the others turn it on while the writer holds the table.
+      if (converted && step === CONVERT_AT && seed % 2 === 0) writer.reset();
       while ((await writer.step()) === 'more');
       if (random() < 0.1) {
         // The index lost (emptied by hand): the writer, loading the table again, rebuilds it.

@@ -268,6 +268,17 @@ export class TableWriter {
   }
 
   /**
+   * The key index, built first for a table this commit converts: the setting may have been
+   * turned on while this writer held the table, after the load that builds it (an index that was
+   * never built would miss every key and leave the old rows undeleted).
+   */
+  private async readyKeyIndex(table: LoadedTable): Promise<KeyIndex | undefined> {
+    const index = this.keyIndexOf(table);
+    if (index && !deletesByPosition(table.metadata)) await this.ensureKeyIndex();
+    return index;
+  }
+
+  /**
    * An equality-delete table that its next commit switches to position deletes: asked for, and
    * it has a primary key. Its index is built from its files (equality deletes applied) when it is
    * loaded, and the commit records the property; compaction then applies and removes the
@@ -398,7 +409,7 @@ export class TableWriter {
   private async resolveToast(batch: AssembledBatch): Promise<AssembledBatch> {
     if (batch.pendingToast.length === 0) return batch;
     const wanted = new Map(batch.pendingToast.map((p) => [p.key, p.keyValues] as const));
-    const keyIndex = this.keyIndexOf(this.table!);
+    const keyIndex = await this.readyKeyIndex(this.table!);
     const found = keyIndex ? await keyedRows(keyIndex, this.deps.tables, this.ref.tableId, batch.fields, wanted) : await currentRows(this.deps.tables, this.table!, batch.fields, batch.keyFields, wanted);
     this.deps.log.debug('looked up unchanged TOAST values in the table', { table: this.qualified, keys: wanted.size, found: found.size });
     return resolveToast(batch, found);
@@ -415,7 +426,7 @@ export class TableWriter {
     const write = this.writeLayout(layout);
     const dataFiles: DataFile[] = [...(extras.files ?? [])];
     const deleteFiles: DataFile[] = [];
-    const keyIndex = this.keyIndexOf(base);
+    const keyIndex = await this.readyKeyIndex(base);
     const placed = extras.placed ?? (keyIndex ? new PlacedFiles(keyIndexesOf(batch.fields, batch.keyFields)) : undefined);
     // One file per partition; deletes too, in the partition of the rows they remove (their key holds its source columns).
     dataFiles.push(...(await this.writeFiles(layout, write, FileContent.Data, batch.fields, batch.rows, undefined, placed)));

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { MemoryBuffer, MemoryTableBuffer, TableRef } from '@philotes/buffer';
-import { PgDate, PgNumeric, PgTimestamp, ValueKind } from '@philotes/events';
+import { PgDate, PgInterval, PgNumeric, PgTime, PgTimestamp, PgTimeTz, ValueKind } from '@philotes/events';
 import { NO_FAULTS } from '@philotes/faults';
 import { currentSchema, currentSnapshot, IcebergTables, MemoryCatalog, MemoryObjectStore } from '@philotes/iceberg';
 import { column, numericModifier } from '@philotes/table-mapping';
@@ -34,6 +34,12 @@ const KEY_TYPES: ReadonlyArray<[ValueKind, (i: number) => unknown, Partial<Param
   // Not a float32 value until rounded: the file gives back the rounded one.
   ['float4', (i) => i + 0.1],
   ['float8', (i) => i + 0.1],
+  ['time', (i) => new PgTime(3_600_000_000n + BigInt(i))],
+  ['timetz', (i) => new PgTimeTz(3_600_000_000n + BigInt(i), 3600 * (i % 3))],
+  ['interval', (i) => new PgInterval(i, 2, 3_000_000n)],
+  ['enum', (i) => `mood-${i}`],
+  ['json', (i) => `{"k": ${i}}`],
+  ['jsonb', (i) => `{"k": ${i}}`],
 ];
 
 describe('key index forms', () => {

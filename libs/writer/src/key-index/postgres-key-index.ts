@@ -3,7 +3,8 @@ import { assertMovesOnce, KEY_BYTES, KeyIndex, KeyIndexChange, KeyLocation, keyN
 
 /**
  * The form of the keys this release writes (see rowIndexKey; migration 0008): 2, one integer column
- * as the integer. An index recorded in another form describes no snapshot, so it is rebuilt.
+ * as the integer, reals as the 32-bit values Parquet keeps. An index recorded in another form
+ * describes no snapshot, so it is rebuilt.
  */
 const KEY_FORM = 2;
 
