@@ -22,8 +22,8 @@ import {
 } from '@philotes/iceberg';
 import { TableBuffer } from '@philotes/buffer';
 import { ownershipProblem, TableOwnershipError } from '@philotes/table-mapping';
-import { KeyIndex, rowKeyer } from './key-index/key-index';
-import { deletesByPosition, keyFieldsOf } from './key-index/keyed-deletes';
+import { KeyIndex } from './key-index/key-index';
+import { deletesByPosition, keyFieldsOf, rowKeyer } from './key-index/keyed-deletes';
 import { snapshotOf } from './key-index/rebuild';
 import { CommitConflictError, TableWriter, WriterLog } from './table-writer';
 import type { TableUpkeep } from './writer-service';

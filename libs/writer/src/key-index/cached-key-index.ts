@@ -1,5 +1,5 @@
 import { CommitUnit } from '@philotes/iceberg';
-import { KEY_BYTES, KeyIndex, KeyIndexChange, KeyLocation, keyName, relocationKeys } from './key-index';
+import { KeyIndex, KeyIndexChange, KeyLocation, keyName, keyNames, relocationKeys } from './key-index';
 
 /**
  * A bounded cache in front of a key index (a wrapper of the port): the places of the keys this
@@ -188,18 +188,12 @@ class TableCache {
   private learn(change: KeyIndexChange): void {
     for (const key of change.removed ?? []) this.set(keyName(key), ABSENT);
     for (const p of change.placed ?? []) this.set(keyName(p.key), { path: p.path, position: p.position });
-    for (const file of change.placedFiles ?? []) {
-      const hex = Buffer.from(file.keys.buffer, file.keys.byteOffset, file.keys.byteLength).toString('hex');
-      for (let position = 0; position * KEY_BYTES < file.keys.length; position++) {
-        this.set(hex.slice(position * KEY_BYTES * 2, (position + 1) * KEY_BYTES * 2), { path: file.path, position });
-      }
-    }
+    for (const file of change.placedFiles ?? []) keyNames(file.keys).forEach((name, position) => this.set(name, { path: file.path, position }));
     // In the stored index's order: moves, then relocations, each only where the key still is.
     for (const { key, from, to } of change.moved ?? []) this.moveIfAt(keyName(key), from.path, from.position, to);
     for (const run of change.relocated ?? []) {
-      const keys = relocationKeys(run);
-      const hex = Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength).toString('hex');
-      run.fromPositions.forEach((position, i) => this.moveIfAt(hex.slice(i * KEY_BYTES * 2, (i + 1) * KEY_BYTES * 2), run.from, position, { path: run.to, position: run.toPositions[i] }));
+      const names = keyNames(relocationKeys(run));
+      run.fromPositions.forEach((position, i) => this.moveIfAt(names[i], run.from, position, { path: run.to, position: run.toPositions[i] }));
     }
   }
 

@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { CommitUnit, RelocationRun, RowKeyer } from '@philotes/iceberg';
+import { CommitUnit, RelocationRun } from '@philotes/iceberg';
 
 /**
  * Port: the key index of an upsert table written with position deletes (#15) — for each live key,
@@ -118,13 +118,6 @@ function writeIntegerKey(value: unknown, out: Uint8Array, view: DataView, at: nu
   return true;
 }
 
-/** Keys rows as the index does (see {@link rowIndexKey}), for a compaction's relocations: the rows hold `fields`, the key is `keyFields`. */
-export function rowKeyer(fields: readonly { readonly id: number }[], keyFields: readonly { readonly id: number }[]): RowKeyer {
-  const indexes = keyFields.map((key) => fields.findIndex((f) => f.id === key.id));
-  if (indexes.some((i) => i < 0)) throw new Error('a key field is not among the rows\' fields');
-  return { keyBytes: KEY_BYTES, write: (row, out, view, at) => writeRowIndexKey(row, indexes, out, view, at) };
-}
-
 /** A relocation run's keys, one per row: an index moves its entries by key. */
 export function relocationKeys(run: RelocationRun): Uint8Array {
   if (!run.keys || run.keys.length !== run.fromPositions.length * KEY_BYTES) throw new Error(`a relocation from ${run.from} carries no key for each of its rows`);
@@ -144,6 +137,12 @@ export function* filePlacements(file: { readonly path: string; readonly keys: Ui
 /** A key as the lookup's result names it. */
 export function keyName(key: Uint8Array): string {
   return Buffer.from(key).toString('hex');
+}
+
+/** The names of packed keys (KEY_BYTES each, as placedFiles and relocation runs carry them), in order: one hex encoding for all. */
+export function keyNames(keys: Uint8Array): string[] {
+  const hex = Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength).toString('hex');
+  return Array.from({ length: keys.length / KEY_BYTES }, (_, i) => hex.slice(i * KEY_BYTES * 2, (i + 1) * KEY_BYTES * 2));
 }
 
 /** Refuses a change that moves a key twice: the moves of one change are not ordered. */

@@ -1,5 +1,5 @@
-import { DataFile, DataFileOptions, deleteByPosition, IcebergSchema, LiveFiles, NestedField, ObjectStore, TableMetadata } from '@philotes/iceberg';
-import { KEY_BYTES, KeyIndex, KeyIndexChange, keyName, rowIndexKey, writeRowIndexKey } from './key-index';
+import { DataFile, DataFileOptions, deleteByPosition, IcebergSchema, LiveFiles, NestedField, ObjectStore, RowKeyer, TableMetadata } from '@philotes/iceberg';
+import { KEY_BYTES, KeyIndex, KeyIndexChange, keyName, keyNames, rowIndexKey, writeRowIndexKey } from './key-index';
 
 /** The table property that marks an upsert table written by position through a key index (#15). */
 export const DELETES_PROPERTY = 'philotes.deletes';
@@ -24,6 +24,13 @@ export function keyIndexesOf(fields: readonly NestedField[], keyFields: readonly
   return keyFields.map((key) => fields.findIndex((f) => f.id === key.id));
 }
 
+/** Keys rows of `fields` as the index does (see rowIndexKey), for a compaction's relocations. */
+export function rowKeyer(fields: readonly NestedField[], keyFields: readonly NestedField[]): RowKeyer {
+  const indexes = keyIndexesOf(fields, keyFields);
+  if (indexes.some((i) => i < 0)) throw new Error("a key field is not among the rows' fields");
+  return { keyBytes: KEY_BYTES, write: (row, out, view, at) => writeRowIndexKey(row, indexes, out, view, at) };
+}
+
 /**
  * Collects the keys of every data file a commit writes, row by row in file order (see
  * DataFileOptions.onWritten): the index's `placedFiles`. Sixteen bytes a row, one buffer a file.
@@ -43,7 +50,7 @@ export class PlacedFiles {
   /** The keys placed, by name (see keyName). */
   names(): Set<string> {
     const names = new Set<string>();
-    for (const file of this.files) for (let at = 0; at < file.keys.length; at += KEY_BYTES) names.add(keyName(file.keys.subarray(at, at + KEY_BYTES)));
+    for (const file of this.files) for (const name of keyNames(file.keys)) names.add(name);
     return names;
   }
 }

@@ -1,5 +1,5 @@
 import { CommitUnit } from '@philotes/iceberg';
-import { assertMovesOnce, filePlacements, KEY_BYTES, KeyIndex, KeyIndexChange, KeyLocation, keyName, relocationKeys } from './key-index';
+import { assertMovesOnce, filePlacements, KeyIndex, KeyIndexChange, KeyLocation, keyName, keyNames, relocationKeys } from './key-index';
 
 /**
  * The key index in memory, for unit tests: the Postgres index's contract. A change given a unit
@@ -51,9 +51,9 @@ export class MemoryKeyIndex implements KeyIndex {
       if (now && now.path === from.path && now.position === from.position) index.set(keyName(key), to);
     }
     for (const run of change.relocated ?? []) {
-      const keys = relocationKeys(run);
+      const names = keyNames(relocationKeys(run));
       run.fromPositions.forEach((position, i) => {
-        const name = keyName(keys.subarray(i * KEY_BYTES, (i + 1) * KEY_BYTES));
+        const name = names[i];
         const now = index.get(name);
         if (now && now.path === run.from && now.position === position) index.set(name, { path: run.to, position: run.toPositions[i] });
       });
